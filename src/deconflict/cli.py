@@ -1,0 +1,495 @@
+"""The ``deconflict`` command line: parse arguments, call the library, print.
+
+Every command is a thin wrapper over :mod:`deconflict.db` (and later the ledger, statistics
+and report modules). Errors the user can fix are printed as one line on stderr naming
+the input, with exit status 2 (1 for a failed verification); never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import deconflict
+from deconflict.db import Database
+from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.export import incident_row
+from deconflict.ingest import INCIDENT_FORMATS, SITE_FORMATS
+from deconflict.model import SITE_KINDS
+
+__all__ = ["app", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="deconflict",
+    help="Tamper-evident notification records, strike matching and intentionality statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+sites_app = typer.Typer(help="The registry of protected sites.", no_args_is_help=True)
+incidents_app = typer.Typer(help="Strike reports (incidents).", no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+app.add_typer(incidents_app, name="incidents")
+
+
+def _width() -> int | None:
+    """Terminal width; a fixed 160 columns when not a terminal, so output can be asserted."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    return None if sys.stdout.isatty() else 160
+
+
+out = Console(highlight=False, soft_wrap=True, width=_width())
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=_width())
+
+
+class State:
+    db_path: str | None = None
+
+
+state = State()
+
+
+def handle_errors(func: F) -> F:
+    """Turn :class:`DeconflictError` into one line on stderr and its exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DeconflictError as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("interrupted; nothing was written by the interrupted step", markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def opened() -> Iterator[Database]:
+    db = deconflict.open(state.db_path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def print_json(value: Any) -> None:
+    """Machine-readable output on stdout."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def parse_point(text: str) -> tuple[float, float]:
+    """``"LAT,LON"`` → floats, or :class:`InvalidInput`."""
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise InvalidInput(f"--near must be LAT,LON, got {text!r}")
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError as exc:
+        raise InvalidInput(f"--near must be LAT,LON numbers, got {text!r}") from exc
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="DECONFLICT_DB",
+        help="Database file (default deconflict.db).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+@app.callback()
+def root(
+    db: DbOption = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """deconflict: records what was notified, matches strikes to sites, tests for chance."""
+    state.db_path = db
+    if version:
+        out.print(f"deconflict {deconflict.__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+@handle_errors
+def init(
+    timezone: Annotated[
+        str,
+        typer.Option(help="IANA timezone in which dates without a time are read, e.g. Europe/Kyiv."),
+    ] = "UTC",
+) -> None:
+    """Create the database (and, with the ledger, the log's signing key)."""
+    db = deconflict.init(state.db_path, timezone=timezone)
+    try:
+        out.print(f"created {db.location} (dates read in {timezone})")
+    finally:
+        db.close()
+
+
+# -- sites -------------------------------------------------------------------------------
+def _site_table(hits: list[deconflict.SiteHit]) -> Table:
+    table = Table(show_edge=False, pad_edge=False)
+    show_distance = any(h.distance_m is not None for h in hits)
+    for column in ("id", "name", "kind", "owner", "lat", "lon", "radius m", "city"):
+        table.add_column(column)
+    if show_distance:
+        table.add_column("distance m", justify="right")
+    for hit in hits:
+        s = hit.site
+        cells = [
+            s.id,
+            s.name + (" (approx.)" if s.approximate else ""),
+            s.kind,
+            s.owner,
+            f"{s.lat:.5f}",
+            f"{s.lon:.5f}",
+            f"{s.radius_m:g}",
+            s.city or "",
+        ]
+        if show_distance:
+            cells.append(f"{hit.distance_m:,.0f}" if hit.distance_m is not None else "")
+        table.add_row(*cells)
+    return table
+
+
+def _site_json(hit: deconflict.SiteHit) -> dict[str, Any]:
+    s = hit.site
+    data: dict[str, Any] = {
+        "id": s.id, "name": s.name, "kind": s.kind, "owner": s.owner, "lat": s.lat, "lon": s.lon,
+        "radius_m": s.radius_m, "address": s.address, "city": s.city,
+        "names": [{"lang": lang, "name": name} for lang, name in s.names],
+        "footprint_wkt": s.footprint_wkt, "approximate": s.approximate, "source": s.source, "notes": s.notes,
+    }  # fmt: skip
+    if hit.distance_m is not None:
+        data["distance_m"] = round(hit.distance_m, 2)
+    return data
+
+
+@sites_app.command("add")
+@handle_errors
+def sites_add(
+    name: Annotated[str, typer.Option(help="Primary name.")],
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(SITE_KINDS)}.")],
+    owner: Annotated[str, typer.Option(help="ISO 3166-1 alpha-3 code of the owner state, e.g. AZE.")],
+    lat: Annotated[float, typer.Option(help="Latitude, WGS84 degrees.")],
+    lon: Annotated[float, typer.Option(help="Longitude, WGS84 degrees.")],
+    radius: Annotated[
+        float | None, typer.Option(help="Protection radius in metres (default per kind).")
+    ] = None,
+    id: Annotated[
+        str | None, typer.Option("--id", help="Site id (default derived from the content).")
+    ] = None,
+    address: Annotated[str | None, typer.Option()] = None,
+    city: Annotated[str | None, typer.Option(help="City (default: the nearest city in GeoNames).")] = None,
+    alt_name: Annotated[
+        list[str] | None,
+        typer.Option("--alt-name", help="Another name as LANG=NAME, e.g. uk=Посольство."),
+    ] = None,
+    approximate: Annotated[bool, typer.Option(help="Mark the location as approximate.")] = False,
+    source: Annotated[str | None, typer.Option(help="Where the location comes from.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add one protected site."""
+    from deconflict.ingest.common import build_site
+
+    row: dict[str, Any] = {
+        "id": id,
+        "name": name,
+        "kind": kind,
+        "owner": owner,
+        "lat": lat,
+        "lon": lon,
+        "radius_m": radius,
+        "address": address,
+        "city": city,
+        "source": source,
+        "approximate": "true" if approximate else "false",
+    }
+    for item in alt_name or []:
+        lang, sep, text = item.partition("=")
+        if not sep:
+            raise InvalidInput(f"--alt-name must be LANG=NAME, got {item!r}")
+        key = f"name:{lang.strip()}"
+        row[key] = f"{row[key]}; {text}" if key in row else text
+    with opened() as db:
+        site = db.sites.add(build_site(row))
+    if as_json:
+        print_json(_site_json(deconflict.SiteHit(site)))
+    else:
+        out.print(
+            f"added site {site.id}: {site.name} ({site.kind}, {site.owner}), radius {site.radius_m:g} m"
+        )
+
+
+@sites_app.command("import")
+@handle_errors
+def sites_import(
+    file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or the Wikidata embassies export.")],
+    format: Annotated[
+        str | None, typer.Option(help=f"One of {', '.join(SITE_FORMATS)} (default: by extension).")
+    ] = None,
+    city: Annotated[
+        str | None, typer.Option(help="wikidata-embassies only: import one city's missions.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import sites from a file: every row or none."""
+    with opened() as db:
+        result = db.sites.import_file(file, format, city=city)
+    if as_json:
+        print_json(
+            {
+                "added": result.added,
+                "sha256": result.sha256,
+                "format": result.format,
+                "skipped": [{"row": r, "reason": why} for r, why in result.skipped],
+                "ignored_columns": result.ignored_columns,
+            }
+        )
+        return
+    out.print(f"imported {result.added} sites from {file} ({result.format}, sha256 {result.sha256[:16]}…)")
+    if result.skipped:
+        out.print(
+            f"skipped {len(result.skipped)} rows that cannot be sites (e.g. row {result.skipped[0][0]}: "
+            f"{result.skipped[0][1]})"
+        )
+    if result.ignored_columns:
+        err.print(f"warning: ignored unknown column(s) {', '.join(result.ignored_columns)}", markup=False)
+
+
+@sites_app.command("list")
+@handle_errors
+def sites_list(
+    near: Annotated[str | None, typer.Option(help="LAT,LON of a point; use with --within.")] = None,
+    within: Annotated[float | None, typer.Option(help="Geodesic distance from --near in metres.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner (ISO3).")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Any name of the site or its city, any language/script.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List sites, nearest first with --near."""
+    point = parse_point(near) if near else None
+    with opened() as db:
+        hits = db.sites.list(near=point, within_m=within, owner=owner, kind=kind, search=search, limit=limit)
+    if as_json:
+        print_json([_site_json(h) for h in hits])
+    else:
+        out.print(_site_table(hits))
+        out.print(f"{len(hits)} site(s)")
+
+
+@sites_app.command("show")
+@handle_errors
+def sites_show(site_id: Annotated[str, typer.Argument(help="Site id.")], as_json: JsonOption = False) -> None:
+    """Show one site with all its names."""
+    with opened() as db:
+        site = db.sites.get(site_id)
+    data = _site_json(deconflict.SiteHit(site))
+    if as_json:
+        print_json(data)
+        return
+    for key, value in data.items():
+        if key == "names":
+            value = ", ".join(f"{n['name']} [{n['lang']}]" for n in value) or ""
+        if value not in (None, ""):
+            out.print(f"{key:>14}: {value}", markup=False)
+
+
+@sites_app.command("export")
+@handle_errors
+def sites_export(
+    out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
+    format: Annotated[str, typer.Option(help="csv or geojson.")] = "csv",
+) -> None:
+    """Export the sites as CSV or GeoJSON (re-imports unchanged)."""
+    with opened() as db:
+        text = db.sites.export(format)
+    _write_output(text, out_file)
+
+
+def _write_output(text: str, path: Path | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    from deconflict.fileio import atomic_write_text
+
+    atomic_write_text(path, text)
+    err.print(f"wrote {path}", markup=False)
+
+
+# -- incidents ---------------------------------------------------------------------------
+@incidents_app.command("import")
+@handle_errors
+def incidents_import(
+    file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or ACLED-style export.")],
+    format: Annotated[
+        str | None,
+        typer.Option(help=f"One of {', '.join(INCIDENT_FORMATS)} (default: by extension)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import incidents: every row or none; a progress bar on large files."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with opened() as db:
+        size = file.stat().st_size if file.exists() else 0
+        if size > 1_000_000:  # roughly > 10,000 rows
+            with Progress(
+                TextColumn("reading {task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed:,} rows"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task(file.name, total=None)
+                result = db.incidents.import_file(
+                    file, format, progress=lambda n: bar.update(task, completed=n)
+                )
+        else:
+            result = db.incidents.import_file(file, format)
+    if as_json:
+        print_json(
+            {
+                "added": result.added,
+                "sha256": result.sha256,
+                "format": result.format,
+                "ignored_columns": result.ignored_columns,
+            }
+        )
+        return
+    out.print(
+        f"imported {result.added} incidents from {file} ({result.format}, sha256 {result.sha256[:16]}…)"
+    )
+    if result.ignored_columns:
+        err.print(f"warning: ignored unknown column(s) {', '.join(result.ignored_columns)}", markup=False)
+
+
+@incidents_app.command("list")
+@handle_errors
+def incidents_list(
+    near: Annotated[str | None, typer.Option(help="LAT,LON; use with --within.")] = None,
+    within: Annotated[float | None, typer.Option(help="Geodesic distance in metres.")] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(help="Only incidents that may have happened at or after (ISO 8601)."),
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="... at or before (ISO 8601).")] = None,
+    status: Annotated[str | None, typer.Option(help="confirmed, unverified or rejected.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List incidents in time order."""
+    from deconflict.times import format_utc, parse_instant
+
+    point = parse_point(near) if near else None
+    if (point is None) != (within is None):
+        raise InvalidInput("--near and --within go together")
+    start_text = format_utc(parse_instant(start)) if start else None
+    end_text = format_utc(parse_instant(end)) if end else None
+    with opened() as db:
+        incidents = db.incidents.list(
+            near=point, within_m=within, start=start_text, end=end_text, status=status, limit=limit
+        )
+    if as_json:
+        print_json([incident_row(i) for i in incidents])
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in (
+        "id",
+        "time",
+        "precision",
+        "lat",
+        "lon",
+        "± m",
+        "kind",
+        "confidence",
+        "provenance",
+    ):
+        table.add_column(column)
+    for i in incidents:
+        label = (i.provenance or "") + (" ⚠ SYNTHETIC" if i.provenance == "synthetic" else "")
+        table.add_row(
+            i.id,
+            i.time.to_text(),
+            i.time.precision,
+            f"{i.lat:.5f}",
+            f"{i.lon:.5f}",
+            f"{i.uncertainty_m:g}",
+            i.kind or "",
+            i.confidence,
+            label.strip(),
+        )
+    out.print(table)
+    out.print(f"{len(incidents)} incident(s)")
+
+
+@incidents_app.command("show")
+@handle_errors
+def incidents_show(incident_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
+    """Show one incident."""
+    with opened() as db:
+        row = incident_row(db.incidents.get(incident_id))
+    if as_json:
+        print_json(row)
+        return
+    for key, value in row.items():
+        if value:
+            out.print(f"{key:>17}: {value}", markup=False)
+
+
+@incidents_app.command("export")
+@handle_errors
+def incidents_export(
+    out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
+    format: Annotated[str, typer.Option(help="csv or geojson.")] = "csv",
+) -> None:
+    """Export incidents as CSV or GeoJSON (re-imports unchanged)."""
+    with opened() as db:
+        text = db.incidents.export(format)
+    _write_output(text, out_file)
+
+
+# -- demo --------------------------------------------------------------------------------
+@app.command()
+@handle_errors
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Directory for the demo database and outputs.")
+    ] = Path("demo-output"),
+) -> None:
+    """Build the Kyiv example end to end and print where its outputs are."""
+    from deconflict.demo import run_demo
+
+    run_demo(out_dir, console=out)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,101 @@
+"""The exception tree of deconflict.
+
+Every error raised on purpose by the library derives from one root, so callers
+can catch ``DeconflictError`` and be sure they see nothing else for a user
+mistake::
+
+    DeconflictError                 exit 2, HTTP 500 (root; never raised bare for user input)
+    ├── InvalidInput                exit 2, HTTP 400  bad file, row, field or argument
+    ├── NotFound                    exit 2, HTTP 404  unknown site, incident, entry, file
+    ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
+    ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
+    └── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
+
+Each error carries ``exit_code`` (the CLI's exit status) and ``http_status``
+(the API's status). ``where`` names the input that is wrong (a file, row and
+field), so the CLI prints one line that tells the user what to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ConflictError",
+    "DeconflictError",
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "VerificationError",
+]
+
+
+class DeconflictError(Exception):
+    """Root of every error deconflict raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in words a user understands.
+    where
+        The input at fault, e.g. ``"sites.csv, row 4, field 'lat'"``; optional.
+    """
+
+    exit_code: int = 2
+    http_status: int = 500
+    code: str = "error"
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.message = message
+        self.where = where
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON error shape shared by the CLI (``--json``) and the API."""
+        return {
+            "error": {
+                "code": self.code,
+                "message": self.message,
+                "where": self.where,
+                "status": self.http_status,
+            }
+        }
+
+
+class InvalidInput(DeconflictError):
+    """Input that cannot be accepted: malformed file, row, field or argument."""
+
+    http_status = 400
+    code = "invalid_input"
+
+
+class NotFound(DeconflictError):
+    """A site, incident, log entry or file that does not exist."""
+
+    http_status = 404
+    code = "not_found"
+
+
+class ConflictError(DeconflictError):
+    """A write that conflicts with what is stored (duplicate id, existing database)."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class PermissionDenied(DeconflictError):
+    """The caller's scope does not allow the action."""
+
+    http_status = 403
+    code = "permission_denied"
+
+
+class VerificationError(DeconflictError):
+    """A proof, signature, checkpoint, evidence bundle or stored log failed to verify."""
+
+    exit_code = 1
+    http_status = 422
+    code = "verification_failed"

@@ -1,0 +1,94 @@
+"""Writers for sites and incidents in the interchange formats (an export re-imports unchanged)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from deconflict.ingest.common import INCIDENT_COLUMNS, SITE_COLUMNS
+from deconflict.model import Incident, Site
+
+__all__ = [
+    "incident_row",
+    "incidents_to_csv",
+    "incidents_to_geojson",
+    "site_row",
+    "sites_to_csv",
+    "sites_to_geojson",
+]
+
+
+def _text(value: float) -> str:
+    return repr(float(value))
+
+
+def site_row(site: Site) -> dict[str, str]:
+    """A site as a row of the interchange format (text values, names as ``name:<lang>``)."""
+    row = {
+        "id": site.id, "name": site.name, "kind": site.kind, "owner": site.owner,
+        "lat": _text(site.lat), "lon": _text(site.lon), "radius_m": _text(site.radius_m),
+        "address": site.address or "", "city": site.city or "", "footprint_wkt": site.footprint_wkt or "",
+        "approximate": "true" if site.approximate else "false", "source": site.source or "",
+        "notes": site.notes or "",
+    }  # fmt: skip
+    for lang, name in site.names:
+        key = f"name:{lang}"
+        row[key] = f"{row[key]}; {name}" if key in row else name
+    return row
+
+
+def incident_row(incident: Incident) -> dict[str, str]:
+    """An incident as a row of the interchange format."""
+    return {
+        "id": incident.id, "time": incident.time.to_text(), "time_precision": incident.time.precision,
+        "lat": _text(incident.lat), "lon": _text(incident.lon),
+        "uncertainty_m": _text(incident.uncertainty_m), "uncertainty_model": incident.uncertainty_model,
+        "kind": incident.kind or "", "weapon": incident.weapon or "",
+        "source_url": incident.source.url or "", "source_sha256": incident.source.sha256 or "",
+        "source_title": incident.source.title or "",
+        "confidence": incident.confidence, "notes": incident.notes or "",
+        "provenance": incident.provenance or "", "status": incident.status,
+    }  # fmt: skip
+
+
+def _csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
+    extra = sorted({key for row in rows for key in row if key not in columns})
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=[*columns, *extra], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def sites_to_csv(sites: Iterable[Site]) -> str:
+    """CSV text of ``sites``."""
+    return _csv([site_row(s) for s in sites], SITE_COLUMNS)
+
+
+def incidents_to_csv(incidents: Iterable[Incident]) -> str:
+    """CSV text of ``incidents``."""
+    return _csv([incident_row(i) for i in incidents], INCIDENT_COLUMNS)
+
+
+def _feature(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
+    props = {k: v for k, v in properties.items() if k not in ("lat", "lon") and v != ""}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    }
+
+
+def sites_to_geojson(sites: Iterable[Site]) -> str:
+    """GeoJSON FeatureCollection text of ``sites`` (Point geometries; footprint as WKT property)."""
+    features = [_feature(s.lon, s.lat, site_row(s)) for s in sites]
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)
+
+
+def incidents_to_geojson(incidents: Iterable[Incident]) -> str:
+    """GeoJSON FeatureCollection text of ``incidents``."""
+    features = [_feature(i.lon, i.lat, incident_row(i)) for i in incidents]
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)

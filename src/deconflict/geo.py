@@ -1,0 +1,188 @@
+"""Projections and distances in metres.
+
+Every distance deconflict computes is in metres, on the ground: geodesic distances on the
+WGS84 ellipsoid (:func:`geodesic_distance_m`), or Euclidean distances after projecting a
+study area with a local projected CRS (:class:`LocalProjection`). Nothing is ever measured
+in degrees.
+
+The default local projection is an azimuthal equidistant projection centred on the data:
+distances from the centre are exact and, within 50 km of it, every other distance is off
+by less than 0.01 %, which is far below any strike report's location uncertainty. A UTM
+zone is available for users who need a registered EPSG code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS, Geod, Transformer
+from shapely.geometry.base import BaseGeometry
+
+from deconflict.errors import InvalidInput
+
+__all__ = [
+    "WGS84",
+    "LocalProjection",
+    "geodesic_distance_m",
+    "utm_crs_for",
+    "validate_lonlat",
+]
+
+WGS84 = CRS.from_epsg(4326)
+_GEOD = Geod(ellps="WGS84")
+
+ProjectionKind = Literal["aeqd", "utm"]
+
+
+def validate_lonlat(
+    lon: ArrayLike, lat: ArrayLike, *, where: str = "coordinates"
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return ``lon, lat`` as float arrays after checking their ranges.
+
+    Raises
+    ------
+    InvalidInput
+        If the shapes differ, a value is not finite, a latitude is outside [-90, 90] or a
+        longitude outside [-180, 180].
+    """
+    lon_a = np.asarray(lon, dtype=float)
+    lat_a = np.asarray(lat, dtype=float)
+    if lon_a.shape != lat_a.shape:
+        raise InvalidInput(f"lon and lat differ in shape {lon_a.shape} vs {lat_a.shape}", where=where)
+    if not (np.all(np.isfinite(lon_a)) and np.all(np.isfinite(lat_a))):
+        raise InvalidInput("lon/lat must be finite numbers", where=where)
+    if np.any(np.abs(lat_a) > 90.0):
+        raise InvalidInput("latitude out of range [-90, 90]", where=where)
+    if np.any(np.abs(lon_a) > 180.0):
+        raise InvalidInput("longitude out of range [-180, 180]", where=where)
+    return lon_a, lat_a
+
+
+def geodesic_distance_m(
+    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
+) -> NDArray[np.float64]:
+    """Geodesic (WGS84 ellipsoid) distance in metres, vectorised with broadcasting.
+
+    Parameters
+    ----------
+    lon1, lat1, lon2, lat2
+        Degrees; arrays broadcast against each other.
+
+    Returns
+    -------
+    numpy.ndarray
+        Distances in metres (Karney's algorithm via :class:`pyproj.Geod`, accurate to
+        nanometres).
+    """
+    a, b, c, d = np.broadcast_arrays(
+        np.asarray(lon1, float), np.asarray(lat1, float), np.asarray(lon2, float),
+        np.asarray(lat2, float),
+    )  # fmt: skip
+    validate_lonlat(a, b)
+    validate_lonlat(c, d)
+    _, _, dist = _GEOD.inv(a.ravel(), b.ravel(), c.ravel(), d.ravel())
+    return np.asarray(dist, dtype=float).reshape(a.shape)
+
+
+def utm_crs_for(lon: float, lat: float) -> CRS:
+    """The WGS84 / UTM zone CRS (EPSG 326xx north, 327xx south) containing a point."""
+    validate_lonlat(lon, lat)
+    zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def _centre(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[float, float]:
+    """Centre of the bounding box, robust to data that straddle the antimeridian."""
+    lon_shifted = np.where(lon < 0, lon + 360.0, lon)
+    span = float(np.ptp(lon)) if lon.size else 0.0
+    span_shifted = float(np.ptp(lon_shifted)) if lon.size else 0.0
+    if span_shifted < span:
+        mid = 0.5 * (float(lon_shifted.min()) + float(lon_shifted.max()))
+        lon0 = mid - 360.0 if mid > 180.0 else mid
+    else:
+        lon0 = 0.5 * (float(lon.min()) + float(lon.max()))
+    lat0 = 0.5 * (float(lat.min()) + float(lat.max()))
+    return lon0, lat0
+
+
+class LocalProjection:
+    """A local projected CRS in metres for one study area.
+
+    Parameters
+    ----------
+    lon0, lat0
+        Centre of the projection in degrees.
+    kind
+        ``"aeqd"`` (default): azimuthal equidistant centred on ``(lon0, lat0)``;
+        ``"utm"``: the UTM zone containing the centre.
+
+    Examples
+    --------
+    >>> proj = LocalProjection.from_points([30.50, 30.55], [50.43, 50.46])
+    >>> x, y = proj.project(30.52, 50.45)
+    """
+
+    def __init__(self, lon0: float, lat0: float, *, kind: ProjectionKind = "aeqd") -> None:
+        validate_lonlat(lon0, lat0, where="projection centre")
+        self.lon0 = float(lon0)
+        self.lat0 = float(lat0)
+        self.kind: ProjectionKind = kind
+        if kind == "aeqd":
+            self.crs = CRS.from_proj4(
+                f"+proj=aeqd +lat_0={self.lat0} +lon_0={self.lon0} +x_0=0 +y_0=0 "
+                "+ellps=WGS84 +units=m +no_defs"
+            )
+        elif kind == "utm":
+            self.crs = utm_crs_for(self.lon0, self.lat0)
+        else:
+            raise InvalidInput(f"unknown projection kind {kind!r}; use 'aeqd' or 'utm'")
+        self._forward = Transformer.from_crs(WGS84, self.crs, always_xy=True)
+        self._inverse = Transformer.from_crs(self.crs, WGS84, always_xy=True)
+
+    @classmethod
+    def from_points(cls, lon: ArrayLike, lat: ArrayLike, *, kind: ProjectionKind = "aeqd") -> LocalProjection:
+        """A projection centred on the bounding box of the given points.
+
+        Raises
+        ------
+        InvalidInput
+            If no points are given or the coordinates are invalid.
+        """
+        lon_a, lat_a = validate_lonlat(np.ravel(lon), np.ravel(lat))
+        if lon_a.size == 0:
+            raise InvalidInput("cannot choose a projection for an empty set of points")
+        lon0, lat0 = _centre(lon_a, lat_a)
+        return cls(lon0, lat0, kind=kind)
+
+    def __repr__(self) -> str:
+        return f"LocalProjection(lon0={self.lon0:.6f}, lat0={self.lat0:.6f}, kind={self.kind!r})"
+
+    def project(self, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Project degrees to ``(x, y)`` metres of this CRS (arrays of the input's shape)."""
+        lon_a, lat_a = validate_lonlat(lon, lat)
+        x, y = self._forward.transform(lon_a, lat_a)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+    def unproject(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Inverse of :meth:`project`: metres to ``(lon, lat)`` degrees."""
+        lon, lat = self._inverse.transform(np.asarray(x, float), np.asarray(y, float))
+        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+    def _apply(self, geom: BaseGeometry, fn: Callable[..., tuple[object, object]]) -> BaseGeometry:
+        def _xy(coords: NDArray[np.float64]) -> NDArray[np.float64]:
+            a, b = fn(coords[:, 0], coords[:, 1])
+            return np.column_stack([np.asarray(a, float), np.asarray(b, float)])
+
+        return shapely.transform(geom, _xy)
+
+    def project_geometry(self, geom: BaseGeometry) -> BaseGeometry:
+        """Project a WGS84 (lon, lat) shapely geometry to this CRS."""
+        return self._apply(geom, self._forward.transform)
+
+    def unproject_geometry(self, geom: BaseGeometry) -> BaseGeometry:
+        """Inverse of :meth:`project_geometry`."""
+        return self._apply(geom, self._inverse.transform)

@@ -1,0 +1,118 @@
+"""Reader for ACLED-style exports (Armed Conflict Location & Event Data).
+
+Columns used: ``event_id_cnty`` (id, optional), ``event_date``, ``time_precision``,
+``latitude``, ``longitude``, ``geo_precision``, ``event_type``, ``sub_event_type``,
+``notes``, ``source``. Other columns are ignored (and listed). ACLED codes:
+
+- ``time_precision``: 1 = the day is known, 2 = the week, 3 = the month.
+- ``geo_precision``: 1 = the coordinates of the exact town/place, 2 = a nearby or
+  containing town / part of a region, 3 = only a larger region (provincial capital).
+  We turn it into an uncertainty radius with :data:`ACLED_GEO_PRECISION_RADIUS_M`
+  (a uniform disk): the typical extent a point of that precision can be off by.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from deconflict.errors import InvalidInput
+from deconflict.ingest.common import (
+    Batch,
+    build_incident,
+    csv_rows,
+    read_bytes,
+    read_text,
+    with_row,
+)
+
+__all__ = ["ACLED_GEO_PRECISION_RADIUS_M", "ACLED_TIME_PRECISION", "read_incidents_acled"]
+
+#: ACLED ``geo_precision`` code → uncertainty radius in metres (uniform disk).
+ACLED_GEO_PRECISION_RADIUS_M: dict[int, float] = {1: 2_000.0, 2: 10_000.0, 3: 50_000.0}
+#: ACLED ``time_precision`` code → deconflict time precision.
+ACLED_TIME_PRECISION: dict[int, str] = {1: "day", 2: "week", 3: "month"}
+
+_REQUIRED = ("event_date", "latitude", "longitude")
+
+
+def _code(value: str | None, table: dict[int, object], name: str) -> int:
+    text = (value or "1").strip() or "1"
+    try:
+        code = int(float(text))
+    except ValueError as exc:
+        raise InvalidInput(f"not an ACLED code: {text!r}", where=f"field {name!r}") from exc
+    if code not in table:
+        raise InvalidInput(
+            f"ACLED {name} must be one of {sorted(table)}, got {code}", where=f"field {name!r}"
+        )
+    return code
+
+
+def _convert(row: dict[str, str], local: ZoneInfo | None) -> object:
+    geo = _code(row.get("geo_precision"), ACLED_GEO_PRECISION_RADIUS_M, "geo_precision")  # type: ignore[arg-type]
+    when = _code(row.get("time_precision"), ACLED_TIME_PRECISION, "time_precision")  # type: ignore[arg-type]
+    kind = " / ".join(
+        v for v in (row.get("event_type", "").strip(), row.get("sub_event_type", "").strip()) if v
+    )
+    date = row.get("event_date", "").strip()
+    if when == 3 and len(date) == 10:
+        date = date[:7]
+    mapped = {
+        "id": row.get("event_id_cnty", ""),
+        "time": date,
+        "time_precision": ACLED_TIME_PRECISION[when],
+        "lat": row.get("latitude", ""),
+        "lon": row.get("longitude", ""),
+        "uncertainty_m": str(ACLED_GEO_PRECISION_RADIUS_M[geo]),
+        "kind": kind,
+        "notes": row.get("notes", ""),
+        "source_title": row.get("source", ""),
+        "confidence": "fair",
+        "provenance": "acled",
+    }
+    try:
+        return build_incident(mapped, local)
+    except InvalidInput as exc:
+        renamed = {"'time'": "'event_date'", "'lat'": "'latitude'", "'lon'": "'longitude'"}
+        where = exc.where
+        for ours, theirs in renamed.items():
+            if where:
+                where = where.replace(ours, theirs)
+        message = exc.message
+        for plain, theirs in (("lat ", "latitude "), ("lon ", "longitude ")):
+            if message.startswith(plain):
+                message = theirs + message[len(plain) :]
+                where = where or f"field {theirs.strip()!r}"
+        raise InvalidInput(message, where=where) from exc
+
+
+def read_incidents_acled(
+    path: str | Path, local: ZoneInfo | None = None, progress: Callable[[int], None] | None = None
+) -> Batch:
+    """Read an ACLED-style CSV export into incidents (confidence ``fair``, provenance ``acled``)."""
+    where = str(path)
+    data, digest = read_bytes(path)
+    header, rows = csv_rows(read_text(data, where), where, _REQUIRED)
+    incidents = []
+    for number, row in rows:
+        incidents.append(with_row(where, number, partial(_convert, row, local)))
+        if progress is not None and number % 10_000 == 0:
+            progress(number)
+    if not incidents:
+        raise InvalidInput("has a header but no rows", where=where)
+    known = {
+        "event_id_cnty",
+        "event_date",
+        "time_precision",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "event_type",
+        "sub_event_type",
+        "notes",
+        "source",
+    }
+    return Batch(where, digest, "acled", incidents, ignored_columns=[h for h in header if h not in known])

@@ -1,0 +1,283 @@
+"""What every reader shares: reading bytes safely, per-row error context, record builders."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.model import Incident, Site, Source
+from deconflict.times import parse_time
+
+__all__ = [
+    "INCIDENT_COLUMNS",
+    "SITE_COLUMNS",
+    "Batch",
+    "build_incident",
+    "build_site",
+    "content_id",
+    "csv_rows",
+    "read_bytes",
+    "read_text",
+]
+
+SITE_COLUMNS: tuple[str, ...] = (
+    "id", "name", "kind", "owner", "lat", "lon", "radius_m", "address", "city",
+    "footprint_wkt", "approximate", "source", "notes",
+)  # fmt: skip
+INCIDENT_COLUMNS: tuple[str, ...] = (
+    "id", "time", "time_precision", "lat", "lon", "uncertainty_m", "uncertainty_model", "kind",
+    "weapon", "source_url", "source_sha256", "source_title", "confidence", "notes", "provenance", "status",
+)  # fmt: skip
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class Batch:
+    """The records read from one file, all valid, with the file's SHA-256."""
+
+    path: str
+    sha256: str
+    format: str
+    records: list[Any]
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def read_bytes(path: str | Path) -> tuple[bytes, str]:
+    """Read a file, returning its bytes and SHA-256; raise :class:`InvalidInput` when unreadable."""
+    target = Path(path)
+    if not target.exists():
+        raise InvalidInput("file does not exist", where=str(path))
+    if target.is_dir():
+        raise InvalidInput("is a directory, expected a file", where=str(path))
+    try:
+        data = target.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read: {exc.strerror}", where=str(path)) from exc
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def read_text(data: bytes, where: str) -> str:
+    """Decode UTF-8 (a BOM is accepted); reject other encodings naming the line."""
+    if not data.strip():
+        raise InvalidInput("file is empty", where=where)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidInput(
+            f"not UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); re-save the file as UTF-8",
+            where=where,
+        ) from exc
+
+
+def csv_rows(
+    text: str, where: str, required: tuple[str, ...], *, delimiter: str = ","
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Parse CSV text; return the header and an iterator of ``(row_number, row)``.
+
+    Row numbers count data rows from 1 (the header is row 0), as spreadsheet users expect
+    when the header is line 1 (row 1 is line 2).
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise InvalidInput(f"cannot read the CSV header: {exc}", where=where) from exc
+    header = [h.strip() for h in header]
+    while header and header[-1] == "":  # a trailing delimiter on the header line (Wikidata export)
+        header.pop()
+    missing = [c for c in required if c not in header]
+    if missing:
+        others = [d for d in (";", "\t", "|") if d != delimiter and d in (header[0] if header else "")]
+        if len(header) == 1 and others:
+            raise InvalidInput(
+                f"wrong delimiter: the header is one column containing {others[0]!r}; "
+                f"expected {delimiter!r}-separated columns",
+                where=f"{where}, row 0 (header)",
+            )
+        raise InvalidInput(
+            f"missing column(s) {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}",
+            where=f"{where}, row 0 (header)",
+        )
+    duplicates = sorted({h for h in header if header.count(h) > 1})
+    if duplicates:
+        raise InvalidInput(f"duplicate column(s) {', '.join(duplicates)}", where=f"{where}, row 0 (header)")
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        number = 0
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise InvalidInput(f"malformed CSV: {exc}", where=f"{where}, row {number + 1}") from exc
+            number += 1
+            if not values or all(not v.strip() for v in values):
+                continue
+            while len(values) > len(header) and not values[-1].strip():
+                values.pop()
+            if len(values) != len(header):
+                raise InvalidInput(
+                    f"has {len(values)} fields, the header has {len(header)}",
+                    where=f"{where}, row {number}",
+                )
+            yield number, dict(zip(header, values, strict=True))
+
+    return header, rows()
+
+
+def _get(row: Mapping[str, Any], key: str) -> str | None:
+    value = row.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(row: Mapping[str, Any], key: str) -> float | None:
+    text = _get(row, key)
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise InvalidInput(f"not a number: {text!r}", where=f"field {key!r}") from exc
+
+
+def _bool(row: Mapping[str, Any], key: str) -> bool:
+    text = (_get(row, key) or "false").lower()
+    if text in ("true", "1", "yes", "y"):
+        return True
+    if text in ("false", "0", "no", "n"):
+        return False
+    raise InvalidInput(f"not a boolean (true/false): {text!r}", where=f"field {key!r}")
+
+
+def content_id(prefix: str, *parts: object) -> str:
+    """A deterministic id from a record's content (so re-importing a file is detected)."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+    return f"{prefix}-{digest[:12]}"
+
+
+def _field_of(exc: DeconflictError) -> str:
+    message = exc.message
+    for name in (
+        "lat",
+        "lon",
+        "radius_m",
+        "uncertainty_m",
+        "kind",
+        "owner",
+        "confidence",
+        "name",
+        "id",
+        "source_sha256",
+        "uncertainty_model",
+        "status",
+        "footprint",
+    ):
+        if message.startswith(name + " ") or message.startswith(name + ":"):
+            return name
+    return ""
+
+
+def with_row(where: str, number: int, call: Callable[[], Any], unit: str = "row") -> Any:
+    """Run ``call`` and re-raise its :class:`InvalidInput` naming the file, row and field."""
+    try:
+        return call()
+    except DeconflictError as exc:
+        field_name = exc.where if exc.where and exc.where.startswith("field ") else ""
+        if not field_name and _field_of(exc):
+            field_name = f"field {_field_of(exc)!r}"
+        place = f"{where}, {unit} {number}" + (f", {field_name}" if field_name else "")
+        raise InvalidInput(exc.message, where=place) from exc
+
+
+def build_site(row: Mapping[str, Any]) -> Site:
+    """A :class:`Site` from a row of the interchange format (CSV columns / GeoJSON properties)."""
+    name = _get(row, "name")
+    owner = _get(row, "owner")
+    kind = _get(row, "kind")
+    for key, value in (("name", name), ("kind", kind), ("owner", owner)):
+        if value is None:
+            raise InvalidInput("is required", where=f"field {key!r}")
+    lat, lon = _number(row, "lat"), _number(row, "lon")
+    if lat is None or lon is None:
+        raise InvalidInput("is required", where=f"field {'lat' if lat is None else 'lon'!r}")
+    # Several names in one language are joined by "; " in a single name:<lang> column.
+    names = tuple(
+        sorted(
+            (str(key).split(":", 1)[1], part.strip())
+            for key, value in row.items()
+            if str(key).startswith("name:") and value
+            for part in str(value).split("; ")
+            if part.strip()
+        )
+    )
+    radius = _number(row, "radius_m")
+    site_id = _get(row, "id") or content_id("site", owner, kind, name, lat, lon)
+    assert name is not None and owner is not None and kind is not None
+    return Site(
+        id=site_id,
+        name=name,
+        kind=kind,
+        owner=owner,
+        lat=lat,
+        lon=lon,
+        radius_m=-1.0 if radius is None else radius,
+        address=_get(row, "address"),
+        city=_get(row, "city"),
+        names=names,
+        footprint_wkt=_get(row, "footprint_wkt"),
+        approximate=_bool(row, "approximate"),
+        source=_get(row, "source"),
+        notes=_get(row, "notes"),
+    )
+
+
+def build_incident(row: Mapping[str, Any], local: ZoneInfo | None) -> Incident:
+    """An :class:`Incident` from a row of the interchange format."""
+    time_text = _get(row, "time")
+    if time_text is None:
+        raise InvalidInput("is required", where="field 'time'")
+    try:
+        span = parse_time(time_text, _get(row, "time_precision"), local)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, where="field 'time'") from exc
+    lat, lon = _number(row, "lat"), _number(row, "lon")
+    if lat is None or lon is None:
+        raise InvalidInput("is required", where=f"field {'lat' if lat is None else 'lon'!r}")
+    uncertainty = _number(row, "uncertainty_m")
+    source = Source(
+        url=_get(row, "source_url"),
+        sha256=_get(row, "source_sha256"),
+        title=_get(row, "source_title"),
+    )
+    incident_id = _get(row, "id") or content_id(
+        "inc", span.to_text(), lat, lon, source.url, _get(row, "kind"), _get(row, "notes")
+    )
+    return Incident(
+        id=incident_id,
+        time=span,
+        lat=lat,
+        lon=lon,
+        uncertainty_m=0.0 if uncertainty is None else uncertainty,
+        uncertainty_model=_get(row, "uncertainty_model") or "disk",
+        kind=_get(row, "kind"),
+        weapon=_get(row, "weapon"),
+        confidence=_get(row, "confidence") or "confirmed",
+        source=source,
+        notes=_get(row, "notes"),
+        provenance=_get(row, "provenance"),
+        status=_get(row, "status") or "confirmed",
+    )

