@@ -11,7 +11,9 @@ Everything the CLI and the server do is a call here::
 
 from __future__ import annotations
 
+import builtins
 import os
+import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +24,12 @@ from zoneinfo import ZoneInfo
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incidents_to_csv, incidents_to_geojson, sites_to_csv, sites_to_geojson
 from deconflict.ingest import Batch, read_incidents, read_sites
-from deconflict.model import Incident, Site
+from deconflict.ledger.log import Ledger
+from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
+from deconflict.model import Incident, Notification, Site
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
+from deconflict.store.base import Acknowledgement
 from deconflict.times import zone
 
 __all__ = ["DEFAULT_DB", "Database", "ImportResult", "SiteHit", "init", "open", "resolve_db_path"]
@@ -194,7 +199,7 @@ class Incidents:
         with store.transaction():
             import_id = store.record_import(import_record) if import_record else None
             store.insert_incidents(incidents, import_id)
-            self._db._after_incidents_added(incidents)
+            self._db._after_incidents_added(incidents, import_record)
         return len(incidents)
 
     def add(self, incident: Incident) -> Incident:
@@ -268,13 +273,49 @@ class Incidents:
         raise InvalidInput(f"unknown export format {format!r}; expected csv or geojson")
 
 
+class Notifications:
+    """Notifications and acknowledgements of a :class:`Database`; each is a log entry."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def notify(self, notification: Notification) -> int:
+        """Record a notification of sites to a party; return its log index.
+
+        Raises
+        ------
+        NotFound
+            If a site is unknown.
+        ConflictError
+            If the notification id exists.
+        """
+        return self._db.ledger.notify(notification).index
+
+    def acknowledge(self, acknowledgement: Acknowledgement) -> int:
+        """Record an acknowledgement of a notification; return its log index."""
+        return self._db.ledger.acknowledge(acknowledgement).index
+
+    def list(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
+        """Notifications (of one site, or all) with their log index."""
+        return self._db.store.list_notifications(site_id)
+
+    def acknowledgements(
+        self, notification_id: str | None = None
+    ) -> builtins.list[tuple[Acknowledgement, int]]:
+        """Acknowledgements (of one notification, or all) with their log index."""
+        return self._db.store.list_acknowledgements(notification_id)
+
+
 class Database:
     """An open deconflict database (use :func:`open` or :func:`init`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, key_file: str | Path | None = None) -> None:
         self.store = store
         self.sites = Sites(self)
         self.incidents = Incidents(self)
+        self.notifications = Notifications(self)
+        self._key_file = str(key_file) if key_file else None
+        self._ledger: Ledger | None = None
 
     @property
     def location(self) -> str:
@@ -286,11 +327,26 @@ class Database:
         """The timezone in which dates without a time are read (``init --timezone``)."""
         return zone(self.store.get_meta("timezone") or "UTC")
 
-    def _after_sites_added(self, sites: Sequence[Site]) -> None:
-        """Hook run inside the write transaction (the ledger commits sites here)."""
+    @property
+    def ledger(self) -> Ledger:
+        """The database's transparency log."""
+        if self._ledger is None:
+            origin = self.store.get_meta("log_origin")
+            vkey = self.store.get_meta("log_verifier_key")
+            if origin is None or vkey is None:
+                raise NotFound("this database has no log (it was not created by 'deconflict init')")
+            key_file = self._key_file or self.store.get_meta("log_key_file")
+            self._ledger = Ledger(self.store, origin, vkey, Path(key_file) if key_file else None)
+        return self._ledger
 
-    def _after_incidents_added(self, incidents: Sequence[Incident]) -> None:
-        """Hook run inside the write transaction (the ledger records incidents here)."""
+    def _after_sites_added(self, sites: Sequence[Site]) -> None:
+        """Inside the write transaction: commit each site record to the log."""
+        self.ledger.commit_sites(sites)
+
+    def _after_incidents_added(self, incidents: Sequence[Incident], source: ImportRecord | None) -> None:
+        """Inside the write transaction: log one entry committing to the batch."""
+        if incidents:
+            self.ledger.record_incidents(incidents, source)
 
     def close(self) -> None:
         """Close the database."""
@@ -308,22 +364,69 @@ class Database:
         self.close()
 
 
-def init(path: str | Path | None = None, *, timezone: str = "UTC") -> Database:
-    """Create a new database; raises :class:`ConflictError` if one exists at ``path``."""
+def default_key_file(location: str) -> Path:
+    """Where ``init`` puts the log's private key: beside the database, ``<name>.key``."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return Path("deconflict-log.key")
+    return Path(f"{location}.key")
+
+
+def init(
+    path: str | Path | None = None,
+    *,
+    timezone: str = "UTC",
+    origin: str | None = None,
+    key_file: str | Path | None = None,
+) -> Database:
+    """Create a new database and its log's Ed25519 signing key.
+
+    Parameters
+    ----------
+    path
+        Database file (or PostgreSQL URL); default ``$DECONFLICT_DB`` or ``deconflict.db``.
+    timezone
+        IANA timezone in which dates without a time are read.
+    origin
+        The log's origin line (checkpoint origin and key name); default
+        ``deconflict/log-<random>``. No spaces or ``+``.
+    key_file
+        Where to write the private key (mode 0600, never in the database); default
+        ``<database>.key``. An existing key file is reused, not overwritten.
+
+    Raises
+    ------
+    ConflictError
+        If a database already exists at ``path``.
+    """
     location = resolve_db_path(path)
     zone(timezone)
     if not location.startswith(("postgresql://", "postgres://")) and Path(location).exists():
         raise ConflictError(f"a database already exists at {location}")
+    key_path = Path(key_file) if key_file else default_key_file(location)
+    if key_path.exists():
+        signer = load_signer_key(key_path)
+        log_origin = signer.name
+        if origin is not None and origin != log_origin:
+            raise ConflictError(f"the existing key {key_path} is for origin {log_origin!r}, not {origin!r}")
+    else:
+        log_origin = origin or f"deconflict/log-{secrets.token_hex(6)}"
+        signer = generate_signer(log_origin)
     store = open_store(location, create=True)
-    with store.transaction():
-        store.set_meta("timezone", timezone)
-    return Database(store)
+    try:
+        if not key_path.exists():
+            write_signer_key(key_path, signer)
+        with store.transaction():
+            store.set_meta("timezone", timezone)
+            store.set_meta("log_origin", log_origin)
+            store.set_meta("log_verifier_key", signer.vkey)
+            store.set_meta("log_key_file", str(key_path.resolve()))
+    except BaseException:
+        store.close()
+        raise
+    return Database(store, key_file=key_path)
 
 
-def open(path: str | Path | None = None) -> Database:
+def open(path: str | Path | None = None, *, key_file: str | Path | None = None) -> Database:  # noqa: A001
     """Open an existing database (``path``, ``$DECONFLICT_DB`` or ``deconflict.db``)."""
     location = resolve_db_path(path)
-    try:
-        return Database(open_store(location))
-    except NotFound:
-        raise
+    return Database(open_store(location), key_file=key_file)

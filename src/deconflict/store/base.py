@@ -11,9 +11,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from deconflict.model import Incident, Site
+from deconflict.model import Incident, Notification, Site
+from deconflict.times import TimeSpan
 
-__all__ = ["ImportRecord", "IncidentQuery", "SiteQuery", "Store"]
+NodeKey = tuple[int, int]
+
+__all__ = [
+    "Acknowledgement",
+    "ImportRecord",
+    "IncidentQuery",
+    "LogEntryRow",
+    "NodeKey",
+    "SiteCommitment",
+    "SiteQuery",
+    "Store",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,40 @@ class IncidentQuery:
     offset: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class LogEntryRow:
+    """One stored log entry: its index, kind, exact bytes, leaf hash and the log's time."""
+
+    index: int
+    kind: str
+    data: bytes
+    leaf_hash: bytes
+    logged_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCommitment:
+    """A salted commitment to a site record, logged at ``entry_index``."""
+
+    site_id: str
+    entry_index: int
+    salt: bytes
+    commitment: str
+    record: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """A recipient's acknowledgement of a notification."""
+
+    id: str
+    notification_id: str
+    recipient: str
+    at: TimeSpan
+    reference: str | None = None
+    text: str | None = None
+
+
 class Store(abc.ABC):
     """A deconflict database. Every write happens inside :meth:`transaction`."""
 
@@ -102,9 +148,7 @@ class Store(abc.ABC):
         """Which of ``ids`` are already stored."""
 
     @abc.abstractmethod
-    def insert_sites(
-        self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None
-    ) -> None:
+    def insert_sites(self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None) -> None:
         """Insert new sites (``city_ids``: GeoNames id of each site's city, or None)."""
 
     @abc.abstractmethod
@@ -151,3 +195,72 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count_incidents(self) -> int:
         """How many incidents are stored."""
+
+    @abc.abstractmethod
+    def incidents_in_entry(self, entry_index: int) -> list[Incident]:
+        """The incidents a log entry commits to, in their order in the entry."""
+
+    @abc.abstractmethod
+    def incident_entry(self, incident_id: str) -> tuple[int, int] | None:
+        """``(entry_index, position)`` of the log entry committing to an incident, or None."""
+
+    @abc.abstractmethod
+    def set_incident_entry(self, incident_ids: Sequence[str], entry_index: int) -> None:
+        """Record that the log entry ``entry_index`` commits to ``incident_ids`` (in order)."""
+
+    # -- ledger ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def log_size(self) -> int:
+        """Number of entries in the log."""
+
+    @abc.abstractmethod
+    def log_get_nodes(self, keys: list[NodeKey]) -> dict[NodeKey, bytes]:
+        """Stored subtree hashes for ``keys`` (missing keys are left out)."""
+
+    @abc.abstractmethod
+    def log_append(self, entries: Sequence[LogEntryRow], nodes: Sequence[tuple[NodeKey, bytes]]) -> None:
+        """Store new entries and the subtree nodes they complete (inside a transaction)."""
+
+    @abc.abstractmethod
+    def log_entries(self, start: int, end: int) -> list[LogEntryRow]:
+        """Entries with ``start <= index < end``, in order."""
+
+    @abc.abstractmethod
+    def log_iter_entries(self) -> Iterator[LogEntryRow]:
+        """Every stored entry in index order (as stored, gaps included)."""
+
+    @abc.abstractmethod
+    def log_iter_nodes(self) -> Iterator[tuple[NodeKey, bytes]]:
+        """Every stored node, ordered by level then index."""
+
+    @abc.abstractmethod
+    def save_checkpoint(self, size: int, note: str, created_at: str) -> None:
+        """Store a signed checkpoint (replacing one of the same size, e.g. with cosignatures)."""
+
+    @abc.abstractmethod
+    def list_checkpoints(self) -> list[tuple[int, str, str]]:
+        """Every stored checkpoint as ``(size, note, created_at)``, smallest first."""
+
+    @abc.abstractmethod
+    def save_site_commitment(self, commitment: SiteCommitment) -> None:
+        """Store a site commitment (its salt stays private)."""
+
+    @abc.abstractmethod
+    def site_commitments(self, site_id: str | None = None) -> list[SiteCommitment]:
+        """Commitments of one site (or all), oldest first."""
+
+    @abc.abstractmethod
+    def insert_notification(self, notification: Notification, entry_index: int) -> None:
+        """Store a notification logged at ``entry_index``."""
+
+    @abc.abstractmethod
+    def list_notifications(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
+        """Notifications (of one site, or all) with their log index, oldest entry first."""
+
+    @abc.abstractmethod
+    def insert_acknowledgement(self, acknowledgement: Acknowledgement, entry_index: int) -> None:
+        """Store an acknowledgement logged at ``entry_index``."""
+
+    @abc.abstractmethod
+    def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
+        """Acknowledgements (of one notification, or all) with their log index."""

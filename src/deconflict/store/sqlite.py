@@ -23,6 +23,7 @@ from pyproj import Geod
 from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
 from deconflict.model import Incident, Site, Source
 from deconflict.names import normalize
+from deconflict.store._sqlite_ledger import SQLiteLedgerMixin
 from deconflict.store.base import ImportRecord, IncidentQuery, SiteQuery, Store
 from deconflict.times import TimeSpan, format_utc
 
@@ -71,7 +72,7 @@ def bounding_boxes(lat: float, lon: float, within_m: float) -> list[tuple[float,
     return boxes
 
 
-class SQLiteStore(Store):
+class SQLiteStore(SQLiteLedgerMixin, Store):
     """A deconflict database in one SQLite file.
 
     Parameters
@@ -86,15 +87,11 @@ class SQLiteStore(Store):
         self.path = Path(path)
         self.location = str(self.path)
         if not create and not self.path.exists():
-            raise NotFound(
-                f"no database at {self.path} (run 'deconflict init' or pass --db / set DECONFLICT_DB)"
-            )
+            raise NotFound(f"no database at {self.path} (run 'deconflict init' or pass --db / set DECONFLICT_DB)")
         if create and self.path.parent and not self.path.parent.exists():
             raise NotFound(f"directory {self.path.parent} does not exist")
         try:
-            self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA busy_timeout = 30000")
             if create:
@@ -167,9 +164,12 @@ class SQLiteStore(Store):
     def close(self) -> None:
         self._conn.close()
 
-    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def _require_transaction(self) -> None:
         if not self._depth:
             raise DeconflictError("internal error: write outside a transaction")
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        self._require_transaction()
         return self._conn.execute(sql, params)
 
     # -- settings -------------------------------------------------------------------------
@@ -183,8 +183,7 @@ class SQLiteStore(Store):
     # -- imports --------------------------------------------------------------------------
     def record_import(self, record: ImportRecord) -> int:
         cursor = self._write(
-            "INSERT INTO imports (target, filename, sha256, format, rows, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO imports (target, filename, sha256, format, rows, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 record.target,
                 record.filename,
@@ -211,14 +210,10 @@ class SQLiteStore(Store):
         for start in range(0, len(ids), 500):
             chunk = list(ids[start : start + 500])
             marks = ",".join("?" * len(chunk))
-            found.update(
-                row[0] for row in self._conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)
-            )
+            found.update(row[0] for row in self._conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk))
         return found
 
-    def insert_sites(
-        self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None
-    ) -> None:
+    def insert_sites(self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None) -> None:
         now = _now()
         for site, city_id in zip(sites, city_ids, strict=True):
             try:
@@ -302,9 +297,7 @@ class SQLiteStore(Store):
         ]
 
     def get_site(self, site_id: str) -> Site:
-        rows = self._conn.execute(
-            f"SELECT {self._SITE_COLUMNS} FROM sites s WHERE s.id = ?", (site_id,)
-        ).fetchall()
+        rows = self._conn.execute(f"SELECT {self._SITE_COLUMNS} FROM sites s WHERE s.id = ?", (site_id,)).fetchall()
         if not rows:
             raise NotFound(f"no site with id {site_id!r}")
         return self._sites_from_rows(rows)[0]
@@ -320,9 +313,7 @@ class SQLiteStore(Store):
             boxes = bounding_boxes(lat, lon, query.within_m)
             where.append(
                 "s.pk IN (SELECT pk FROM sites_rtree WHERE "
-                + " OR ".join(
-                    "(max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?)" for _ in boxes
-                )
+                + " OR ".join("(max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?)" for _ in boxes)
                 + ")"
             )
             for min_lat, max_lat, min_lon, max_lon in boxes:
@@ -404,8 +395,7 @@ class SQLiteStore(Store):
             )
             for i, inc in enumerate(incidents)
         ]
-        if not self._depth:
-            raise DeconflictError("internal error: write outside a transaction")
+        self._require_transaction()
         try:
             self._conn.executemany(
                 "INSERT INTO incidents (pk, id, time_start, time_end, time_precision, lat, lon, "
@@ -426,8 +416,7 @@ class SQLiteStore(Store):
         "weapon, confidence, source_url, source_sha256, source_title, notes, provenance, status"
     )
 
-    @staticmethod
-    def _incident_from_row(row: tuple[Any, ...]) -> Incident:
+    def _incident_from_row(self, row: tuple[Any, ...]) -> Incident:
         start = datetime.fromisoformat(row[1])
         end = datetime.fromisoformat(row[2])
         return Incident(
@@ -469,9 +458,7 @@ class SQLiteStore(Store):
             boxes = bounding_boxes(query.near[0], query.near[1], query.within_m)
             where.append(
                 "pk IN (SELECT pk FROM incidents_rtree WHERE "
-                + " OR ".join(
-                    "(max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?)" for _ in boxes
-                )
+                + " OR ".join("(max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?)" for _ in boxes)
                 + ")"
             )
             for box in boxes:

@@ -1,146 +1,53 @@
-"""The ``deconflict`` command line: parse arguments, call the library, print.
-
-Every command is a thin wrapper over :mod:`deconflict.db` (and later the ledger, statistics
-and report modules). Errors the user can fix are printed as one line on stderr naming
-the input, with exit status 2 (1 for a failed verification); never a traceback.
-"""
+"""Commands for the site registry, incidents, ``init`` and ``demo``."""
 
 from __future__ import annotations
 
-import functools
-import json
-import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 import deconflict
-from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.cli._common import (
+    JsonOption,
+    app,
+    err,
+    handle_errors,
+    incidents_app,
+    opened,
+    out,
+    parse_point,
+    print_json,
+    sites_app,
+    state,
+    write_output,
+)
+from deconflict.errors import InvalidInput
 from deconflict.export import incident_row
 from deconflict.ingest import INCIDENT_FORMATS, SITE_FORMATS
 from deconflict.model import SITE_KINDS
-
-__all__ = ["app", "main"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-app = typer.Typer(
-    name="deconflict",
-    help="Tamper-evident notification records, strike matching and intentionality statistics.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-sites_app = typer.Typer(help="The registry of protected sites.", no_args_is_help=True)
-incidents_app = typer.Typer(help="Strike reports (incidents).", no_args_is_help=True)
-app.add_typer(sites_app, name="sites")
-app.add_typer(incidents_app, name="incidents")
-
-
-def _width() -> int | None:
-    """Terminal width; a fixed 160 columns when not a terminal, so output can be asserted."""
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit():
-        return int(columns)
-    return None if sys.stdout.isatty() else 160
-
-
-out = Console(highlight=False, soft_wrap=True, width=_width())
-err = Console(stderr=True, highlight=False, soft_wrap=True, width=_width())
-
-
-class State:
-    db_path: str | None = None
-
-
-state = State()
-
-
-def handle_errors(func: F) -> F:
-    """Turn :class:`DeconflictError` into one line on stderr and its exit status."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except DeconflictError as exc:
-            err.print(f"error: {exc}", markup=False)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            err.print("interrupted; nothing was written by the interrupted step", markup=False)
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-@contextmanager
-def opened() -> Iterator[Database]:
-    db = deconflict.open(state.db_path)
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def print_json(value: Any) -> None:
-    """Machine-readable output on stdout."""
-    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def parse_point(text: str) -> tuple[float, float]:
-    """``"LAT,LON"`` → floats, or :class:`InvalidInput`."""
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise InvalidInput(f"--near must be LAT,LON, got {text!r}")
-    try:
-        return float(parts[0]), float(parts[1])
-    except ValueError as exc:
-        raise InvalidInput(f"--near must be LAT,LON numbers, got {text!r}") from exc
-
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="DECONFLICT_DB",
-        help="Database file (default deconflict.db).",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
-
-
-@app.callback()
-def root(
-    db: DbOption = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    """deconflict: records what was notified, matches strikes to sites, tests for chance."""
-    state.db_path = db
-    if version:
-        out.print(f"deconflict {deconflict.__version__}")
-        raise typer.Exit(0)
 
 
 @app.command()
 @handle_errors
 def init(
     timezone: Annotated[
-        str,
-        typer.Option(help="IANA timezone in which dates without a time are read, e.g. Europe/Kyiv."),
+        str, typer.Option(help="IANA timezone in which dates without a time are read, e.g. Europe/Kyiv.")
     ] = "UTC",
+    origin: Annotated[
+        str | None, typer.Option(help="The log's origin (checkpoint first line); default deconflict/log-<random>.")
+    ] = None,
 ) -> None:
-    """Create the database (and, with the ledger, the log's signing key)."""
-    db = deconflict.init(state.db_path, timezone=timezone)
+    """Create the database and the log's Ed25519 signing key (printed as a verifier key)."""
+    db = deconflict.init(state.db_path, timezone=timezone, origin=origin, key_file=state.key_file)
     try:
+        ledger = db.ledger
         out.print(f"created {db.location} (dates read in {timezone})")
+        out.print(f"log origin    {ledger.origin}")
+        out.print(f"signing key   {ledger.key_file} (private, mode 0600; keep it safe, never share it)")
+        out.print(f"verifier key  {ledger.verifier_key}", markup=False)
+        out.print("give the verifier key to whoever must check this log's checkpoints and evidence bundles")
     finally:
         db.close()
 
@@ -192,12 +99,8 @@ def sites_add(
     owner: Annotated[str, typer.Option(help="ISO 3166-1 alpha-3 code of the owner state, e.g. AZE.")],
     lat: Annotated[float, typer.Option(help="Latitude, WGS84 degrees.")],
     lon: Annotated[float, typer.Option(help="Longitude, WGS84 degrees.")],
-    radius: Annotated[
-        float | None, typer.Option(help="Protection radius in metres (default per kind).")
-    ] = None,
-    id: Annotated[
-        str | None, typer.Option("--id", help="Site id (default derived from the content).")
-    ] = None,
+    radius: Annotated[float | None, typer.Option(help="Protection radius in metres (default per kind).")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="Site id (default derived from the content).")] = None,
     address: Annotated[str | None, typer.Option()] = None,
     city: Annotated[str | None, typer.Option(help="City (default: the nearest city in GeoNames).")] = None,
     alt_name: Annotated[
@@ -235,9 +138,7 @@ def sites_add(
     if as_json:
         print_json(_site_json(deconflict.SiteHit(site)))
     else:
-        out.print(
-            f"added site {site.id}: {site.name} ({site.kind}, {site.owner}), radius {site.radius_m:g} m"
-        )
+        out.print(f"added site {site.id}: {site.name} ({site.kind}, {site.owner}), radius {site.radius_m:g} m")
 
 
 @sites_app.command("import")
@@ -247,9 +148,7 @@ def sites_import(
     format: Annotated[
         str | None, typer.Option(help=f"One of {', '.join(SITE_FORMATS)} (default: by extension).")
     ] = None,
-    city: Annotated[
-        str | None, typer.Option(help="wikidata-embassies only: import one city's missions.")
-    ] = None,
+    city: Annotated[str | None, typer.Option(help="wikidata-embassies only: import one city's missions.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Import sites from a file: every row or none."""
@@ -283,9 +182,7 @@ def sites_list(
     within: Annotated[float | None, typer.Option(help="Geodesic distance from --near in metres.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner (ISO3).")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
-    search: Annotated[
-        str | None, typer.Option(help="Any name of the site or its city, any language/script.")
-    ] = None,
+    search: Annotated[str | None, typer.Option(help="Any name of the site or its city, any language/script.")] = None,
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -326,17 +223,7 @@ def sites_export(
     """Export the sites as CSV or GeoJSON (re-imports unchanged)."""
     with opened() as db:
         text = db.sites.export(format)
-    _write_output(text, out_file)
-
-
-def _write_output(text: str, path: Path | None) -> None:
-    if path is None:
-        sys.stdout.write(text)
-        return
-    from deconflict.fileio import atomic_write_text
-
-    atomic_write_text(path, text)
-    err.print(f"wrote {path}", markup=False)
+    write_output(text, out_file)
 
 
 # -- incidents ---------------------------------------------------------------------------
@@ -365,9 +252,7 @@ def incidents_import(
                 transient=True,
             ) as bar:
                 task = bar.add_task(file.name, total=None)
-                result = db.incidents.import_file(
-                    file, format, progress=lambda n: bar.update(task, completed=n)
-                )
+                result = db.incidents.import_file(file, format, progress=lambda n: bar.update(task, completed=n))
         else:
             result = db.incidents.import_file(file, format)
     if as_json:
@@ -380,9 +265,7 @@ def incidents_import(
             }
         )
         return
-    out.print(
-        f"imported {result.added} incidents from {file} ({result.format}, sha256 {result.sha256[:16]}…)"
-    )
+    out.print(f"imported {result.added} incidents from {file} ({result.format}, sha256 {result.sha256[:16]}…)")
     if result.ignored_columns:
         err.print(f"warning: ignored unknown column(s) {', '.join(result.ignored_columns)}", markup=False)
 
@@ -469,27 +352,18 @@ def incidents_export(
     """Export incidents as CSV or GeoJSON (re-imports unchanged)."""
     with opened() as db:
         text = db.incidents.export(format)
-    _write_output(text, out_file)
+    write_output(text, out_file)
 
 
 # -- demo --------------------------------------------------------------------------------
 @app.command()
 @handle_errors
 def demo(
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Directory for the demo database and outputs.")
-    ] = Path("demo-output"),
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the demo database and outputs.")] = Path(
+        "demo-output"
+    ),
 ) -> None:
     """Build the Kyiv example end to end and print where its outputs are."""
     from deconflict.demo import run_demo
 
     run_demo(out_dir, console=out)
-
-
-def main() -> None:
-    """Console-script entry point."""
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

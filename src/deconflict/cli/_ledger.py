@@ -1,0 +1,322 @@
+"""Commands for the ledger: notify, acknowledge, log, witness, evidence."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from deconflict.cli._common import JsonOption, app, err, handle_errors, opened, out, print_json, write_output
+from deconflict.errors import InvalidInput, NotFound
+from deconflict.fileio import atomic_write_bytes, atomic_write_text
+from deconflict.ledger.entries import decode_entry
+from deconflict.ledger.log import proof_text
+from deconflict.model import Notification
+from deconflict.store.base import Acknowledgement
+from deconflict.times import parse_time
+
+log_app = typer.Typer(help="The transparency log: checkpoints, proofs, verification.", no_args_is_help=True)
+witness_app = typer.Typer(help="Witness a log you do not operate: verify growth, cosign.", no_args_is_help=True)
+evidence_app = typer.Typer(help="Evidence bundles: export for a site, verify offline.", no_args_is_help=True)
+app.add_typer(log_app, name="log")
+app.add_typer(witness_app, name="witness")
+app.add_typer(evidence_app, name="evidence")
+
+
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFound(f"{what} file does not exist", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read {what}: {exc}", where=str(path)) from None
+
+
+@app.command()
+@handle_errors
+def notify(
+    site_ids: Annotated[list[str], typer.Argument(help="The sites notified.", show_default=False)],
+    to: Annotated[str, typer.Option("--to", help="Recipient party, ISO 3166-1 alpha-3 (e.g. RUS).")],
+    at: Annotated[
+        str,
+        typer.Option(help="When: ISO 8601 date-time, date, or interval start/end when the exact date is not public."),
+    ],
+    sender: Annotated[str | None, typer.Option(help="Notifying state (ISO3); default: the sites' owner.")] = None,
+    channel: Annotated[str | None, typer.Option(help="e.g. note-verbale, email, meeting.")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="Reference number of the note.")] = None,
+    text: Annotated[str | None, typer.Option(help="Free text (kept in the public log entry).")] = None,
+    id: Annotated[str | None, typer.Option("--id", help="Notification id (default generated).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record that sites were notified to a party: one signed-log entry."""
+    with opened() as db:
+        span = parse_time(at, None, db.timezone)
+        owners = {db.sites.get(site_id).owner for site_id in site_ids}
+        if sender is None and len(owners) == 1:
+            sender = owners.pop()
+        notification = Notification(
+            id=id or f"ntf-{secrets.token_hex(4)}", site_ids=tuple(site_ids), recipient=to, notified_at=span,
+            channel=channel, reference=ref, text=text, sender=sender,
+        )  # fmt: skip
+        index = db.notifications.notify(notification)
+    if as_json:
+        print_json({"id": notification.id, "log_index": index, "notified_at": span.to_text()})
+    else:
+        out.print(
+            f"notification {notification.id}: {len(site_ids)} site(s) to {notification.recipient} "
+            f"at {span.to_text()} — log entry {index}"
+        )
+        out.print("sign a checkpoint to fix it in time: deconflict log checkpoint")
+
+
+@app.command()
+@handle_errors
+def acknowledge(
+    notification_id: Annotated[str, typer.Argument(help="The notification acknowledged.")],
+    by: Annotated[str, typer.Option("--by", help="Who acknowledged (ISO3), usually the recipient.")],
+    at: Annotated[str, typer.Option(help="When (ISO 8601).")],
+    ref: Annotated[str | None, typer.Option("--ref", help="Reference of the acknowledgement.")] = None,
+    text: Annotated[str | None, typer.Option()] = None,
+    id: Annotated[str | None, typer.Option("--id")] = None,
+) -> None:
+    """Record an acknowledgement of a notification: one log entry."""
+    from deconflict.model import check_owner
+
+    with opened() as db:
+        acknowledgement = Acknowledgement(
+            id or f"ack-{secrets.token_hex(4)}", notification_id, check_owner(by, "--by"),
+            parse_time(at, None, db.timezone), ref, text,
+        )  # fmt: skip
+        index = db.notifications.acknowledge(acknowledgement)
+    out.print(
+        f"acknowledgement {acknowledgement.id} of {notification_id} by {acknowledgement.recipient} — log entry {index}"
+    )
+
+
+@log_app.command("checkpoint")
+@handle_errors
+def log_checkpoint(
+    out_file: Annotated[Path | None, typer.Option("--out", help="Also write the signed note to this file.")] = None,
+) -> None:
+    """Sign a checkpoint of the current log and print it (C2SP signed note)."""
+    with opened() as db:
+        stored = db.ledger.sign_checkpoint()
+    if out_file is not None:
+        atomic_write_text(out_file, stored.note)
+        err.print(f"wrote {out_file}", markup=False)
+    out.print(stored.note, end="", markup=False)
+
+
+@log_app.command("verify")
+@handle_errors
+def log_verify(as_json: JsonOption = False) -> None:
+    """Recompute the whole log from the stored entries; exit 1 naming the first bad index."""
+    with opened() as db:
+        report = db.ledger.verify()
+    data = {
+        "ok": True, "size": report.size, "root_hash": base64.b64encode(report.root_hash).decode(),
+        "checkpoints": report.checkpoints, "site_commitments": report.site_commitments,
+        "notifications": report.notifications, "incident_batches": report.incident_batches,
+        "incidents": report.incidents,
+    }  # fmt: skip
+    if as_json:
+        print_json(data)
+        return
+    out.print(
+        f"log verified: {report.size} entries, root {data['root_hash']}, {report.checkpoints} checkpoint(s), "
+        f"{report.site_commitments} site commitments, {report.notifications} notifications, "
+        f"{report.incidents} incidents in {report.incident_batches} batches"
+    )
+
+
+@log_app.command("prove")
+@handle_errors
+def log_prove(
+    index: Annotated[int, typer.Argument(help="Entry index (0-based).")],
+    size: Annotated[int | None, typer.Option(help="Tree size (default: the latest checkpoint's).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the inclusion proof of an entry (base64 hashes, leaf to root)."""
+    with opened() as db:
+        ledger = db.ledger
+        tree_size = size if size is not None else ledger.latest_checkpoint().size
+        proof = ledger.inclusion_proof(index, tree_size)
+        entry = ledger.entry(index)
+    if as_json:
+        print_json({"index": index, "size": tree_size, "leaf_hash": base64.b64encode(entry.leaf_hash).decode(),
+                    "proof": [base64.b64encode(h).decode() for h in proof]})  # fmt: skip
+        return
+    err.print(f"inclusion proof of entry {index} in the tree of size {tree_size}:", markup=False)
+    out.print(proof_text(proof), end="", markup=False)
+
+
+@log_app.command("consistency")
+@handle_errors
+def log_consistency(
+    old_size: Annotated[int, typer.Argument(help="The smaller tree size.")],
+    new_size: Annotated[int | None, typer.Option(help="The larger size (default: the latest checkpoint's).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the consistency proof between two tree sizes (what a witness needs)."""
+    with opened() as db:
+        ledger = db.ledger
+        target = new_size if new_size is not None else ledger.latest_checkpoint().size
+        proof = ledger.consistency_proof(old_size, target)
+    if as_json:
+        print_json({"old_size": old_size, "new_size": target, "proof": [base64.b64encode(h).decode() for h in proof]})
+        return
+    err.print(f"consistency proof from size {old_size} to {target}:", markup=False)
+    out.print(proof_text(proof), end="", markup=False)
+
+
+@log_app.command("entries")
+@handle_errors
+def log_entries(
+    start: Annotated[int, typer.Option(help="First index.")] = 0,
+    limit: Annotated[int, typer.Option(min=1, help="How many entries.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List log entries (their exact JSON bytes)."""
+    with opened() as db:
+        rows = db.ledger.entries(start, start + limit)
+    if as_json:
+        print_json([{"index": r.index, "kind": r.kind, "logged_at": r.logged_at, "entry": decode_entry(r.data),
+                     "leaf_hash": base64.b64encode(r.leaf_hash).decode()} for r in rows])  # fmt: skip
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("index", "kind", "logged at", "entry"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(str(r.index), r.kind, r.logged_at, r.data.decode("utf-8"))
+    out.print(table)
+
+
+@log_app.command("add-cosignature")
+@handle_errors
+def log_add_cosignature(file: Annotated[Path, typer.Argument(help="A checkpoint note cosigned by witnesses.")]) -> None:
+    """Store a checkpoint that witnesses cosigned, so evidence bundles carry the cosignatures."""
+    with opened() as db:
+        stored = db.ledger.add_cosigned_checkpoint(_read_text(file, "checkpoint"))
+    out.print(f"stored the cosigned checkpoint of size {stored.size}")
+
+
+@witness_app.command("init")
+@handle_errors
+def witness_init(
+    name: Annotated[str, typer.Option(help="The witness's name (no spaces or '+'), e.g. witness.example.org.")],
+    key_file: Annotated[Path, typer.Option("--key-file", help="Where to write the private cosigning key.")],
+) -> None:
+    """Create a witness's cosigning key (Ed25519, tlog-cosignature) and print its verifier key."""
+    from deconflict.ledger.note import write_signer_key
+    from deconflict.ledger.witness import generate_witness_key
+
+    signer = generate_witness_key(name)
+    write_signer_key(key_file, signer)
+    out.print(f"witness key written to {key_file} (private, mode 0600)")
+    out.print(f"witness verifier key  {signer.vkey}", markup=False)
+
+
+@witness_app.command("update")
+@handle_errors
+def witness_update(
+    state_file: Annotated[Path, typer.Option("--state", help="The witness state file (created on first use).")],
+    checkpoint: Annotated[Path | None, typer.Option(help="The log's signed checkpoint note.")] = None,
+    proof: Annotated[
+        Path | None, typer.Option(help="Consistency proof from the witnessed size (base64 lines).")
+    ] = None,
+    log_key: Annotated[str | None, typer.Option(help="The log's verifier key (needed on first use).")] = None,
+    from_db: Annotated[
+        str | None, typer.Option("--from-db", help="Read the latest checkpoint and proof from this database instead.")
+    ] = None,
+) -> None:
+    """Accept a newer checkpoint only if it is consistent with the one witnessed; else exit 1."""
+    from deconflict.ledger.witness import WitnessState, parse_proof, update
+
+    if from_db is not None:
+        import deconflict
+
+        with deconflict.open(from_db) as db:
+            latest = db.ledger.latest_checkpoint()
+            note = latest.note
+            old = WitnessState.load(state_file)
+            hashes = db.ledger.consistency_proof(old.size, latest.size) if old and 0 < old.size < latest.size else []
+            log_key = log_key or db.ledger.verifier_key
+    else:
+        if checkpoint is None:
+            raise InvalidInput("pass --checkpoint FILE (and --proof FILE when the log grew), or --from-db PATH")
+        note = _read_text(checkpoint, "checkpoint")
+        hashes = parse_proof(_read_text(proof, "proof")) if proof is not None else []
+    result = update(state_file, note, hashes, log_key=log_key)
+    if result.old_size is None:
+        out.print(f"witness started at size {result.new_size} (trusting log key on first use)")
+    elif result.old_size == result.new_size:
+        out.print(f"checkpoint unchanged at size {result.new_size}")
+    else:
+        out.print(f"verified growth {result.old_size} -> {result.new_size}: consistent")
+
+
+@witness_app.command("cosign")
+@handle_errors
+def witness_cosign(
+    state_file: Annotated[Path, typer.Option("--state", help="The witness state file.")],
+    key_file: Annotated[Path, typer.Option("--key-file", help="The witness's private cosigning key.")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the cosigned note here.")] = None,
+) -> None:
+    """Cosign the checkpoint this witness has verified (C2SP tlog-cosignature, with timestamp)."""
+    from deconflict.ledger.note import load_signer_key
+    from deconflict.ledger.witness import cosign
+
+    note = cosign(state_file, load_signer_key(key_file))
+    write_output(note, out_file)
+
+
+@evidence_app.command("export")
+@handle_errors
+def evidence_export(
+    site_id: Annotated[str, typer.Argument(help="The site.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The bundle to write (zip).")],
+) -> None:
+    """Write a site's evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures."""
+    from deconflict.ledger.bundle import build_bundle
+
+    with opened() as db:
+        data = build_bundle(db.ledger, site_id)
+        vkey = db.ledger.verifier_key
+    atomic_write_bytes(out_file, data)
+    out.print(f"wrote {out_file} ({len(data):,} bytes)")
+    out.print(f"verify it offline: deconflict evidence verify {out_file} --key '{vkey}'", markup=False)
+
+
+@evidence_app.command("verify")
+@handle_errors
+def evidence_verify(
+    bundle: Annotated[Path, typer.Argument(help="The bundle (zip).")],
+    key: Annotated[str, typer.Option("--key", help="The log's verifier key, from a channel you trust.")],
+    witness_key: Annotated[
+        list[str] | None, typer.Option("--witness-key", help="A trusted witness's verifier key (repeatable).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify an evidence bundle offline (no database); exit 1 on any altered byte."""
+    from deconflict.ledger.bundle import verify_bundle
+
+    try:
+        data = bundle.read_bytes()
+    except FileNotFoundError:
+        raise NotFound("bundle does not exist", where=str(bundle)) from None
+    report = verify_bundle(data, key, witness_key or [])
+    if as_json:
+        print_json({"ok": True, "site_id": report.site_id, "origin": report.origin,
+                    "checkpoint_size": report.checkpoint_size, "statements": report.statements,
+                    "cosigners": [{"name": n, "time": t} for n, t in report.cosigners],
+                    "unverified_signers": report.unverified_signers})  # fmt: skip
+        return
+    out.print(f"VERIFIED evidence bundle for site {report.site_id}")
+    for statement in report.statements:
+        out.print(f"  - {statement}", markup=False)
+    if report.unverified_signers:
+        out.print(f"  (signatures by {', '.join(report.unverified_signers)} not checked: pass --witness-key)")

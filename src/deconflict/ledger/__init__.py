@@ -1,0 +1,20 @@
+"""The notification ledger: an append-only, verifiable transparency log.
+
+Submodules
+----------
+merkle
+    RFC 6962 / RFC 9162 hashing, inclusion and consistency proofs, and their
+    verification, as pure functions over in-memory leaves.
+tree
+    The same computations over stored complete-subtree hashes ("compact
+    ranges"), with O(log n) batched node reads, for a log kept in a store.
+note
+    C2SP signed notes, tlog-checkpoints and tlog-cosignatures (Ed25519), and
+    the Go-compatible key strings that sign and verify them.
+
+Nothing is re-exported here: import from the submodule that owns a name.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []

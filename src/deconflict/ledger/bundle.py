@@ -1,0 +1,389 @@
+"""Evidence bundles: one zip that proves a site's record, notifications and hits offline.
+
+A bundle holds, for one site: the revealed site record and its salt; every log entry about
+the site (its commitments, the notifications naming it, their acknowledgements, the incident
+batches holding incidents that may have hit it), each with an inclusion proof against one
+signed checkpoint; each incident record with its proof inside its batch; the checkpoint with
+its signatures and witness cosignatures; and a manifest of SHA-256 hashes of every file,
+signed by the log's key. :func:`verify_bundle` needs only the bundle and the log's public key:
+any altered byte makes it raise :class:`~deconflict.errors.VerificationError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pyproj import Geod
+
+from deconflict.errors import DeconflictError, InvalidInput, NotFound, VerificationError
+from deconflict.export import incident_row, site_row
+from deconflict.ledger import merkle
+from deconflict.ledger.entries import canonical_record, commitment, decode_entry
+from deconflict.ledger.log import Ledger
+from deconflict.ledger.note import (
+    Checkpoint,
+    parse_verifier_key,
+    sign_note,
+    verify_checkpoint,
+    verify_cosignatures,
+    verify_note,
+)
+from deconflict.model import Incident
+from deconflict.store.base import IncidentQuery
+
+__all__ = ["BUNDLE_FORMAT", "BundleReport", "build_bundle", "verify_bundle"]
+
+BUNDLE_FORMAT = "deconflict-evidence-bundle/1"
+_MEMBERS = ("README.txt", "manifest.json", "manifest.sig", "checkpoint.txt", "site.json", "entries.json",
+            "incidents.json")  # fmt: skip
+_GEOD = Geod(ellps="WGS84")
+_SEARCH_REACH_M = 60_000.0
+
+README = """\
+deconflict evidence bundle — how to check it by hand
+=====================================================
+
+This zip proves, without trusting whoever gave it to you, that a transparency log
+("{origin}") contained, by the time of a signed checkpoint, a commitment to the record of
+site {site_id}, the notifications that named it and the incidents that may have hit it.
+
+Quick check (needs the Python package deconflict, and nothing online):
+
+    deconflict evidence verify THIS.zip --key '{vkey}'
+
+Get the log's public key ({vkey}) from its operator through a channel you trust
+(e.g. a diplomatic note), not from this file.
+
+What each file holds
+--------------------
+- checkpoint.txt   a C2SP signed note: origin, tree size N, base64 RFC 6962 root hash, then
+                   signature lines "— <name> <base64(4-byte key id || signature)>": the log's
+                   Ed25519 signature and any witness cosignatures (c2sp.org/tlog-cosignature).
+- entries.json     log entries: "index", "data_b64" (the exact entry bytes, RFC 8785 JSON)
+                   and "proof" (base64 hashes, leaf to root).
+- site.json        the site record as notified, its 32-byte "salt" (hex) and "commitment".
+- incidents.json   incident records with their position in a batch entry and a proof.
+- manifest.json    SHA-256 of every file; manifest.sig is a signed note over its hash.
+
+By hand
+-------
+1. Entry leaf hash = SHA-256(0x00 || entry bytes). Fold the proof (RFC 9162 section 2.1.3.2)
+   with node hash = SHA-256(0x01 || left || right); the result must equal the checkpoint's
+   root for tree size N, and the signature on checkpoint.txt must verify with the key above.
+2. Site: SHA-256(salt || canonical JSON of "record") must equal the "commitment" in the
+   site_committed entry, and the notification entries name the same commitment. So the
+   coordinates shown in "record" are exactly those the log committed to at that entry.
+3. Incidents: leaf = canonical JSON of the record; its proof at "position" in a tree of
+   "batch_size" leaves must give the "records_root" of the incident entry at "entry_index".
+4. Witness cosignatures on checkpoint.txt tell who vouched that this checkpoint existed at
+   their timestamp; check them with the witnesses' own public keys (--witness-key).
+
+What it does not prove: that the notification reached the recipient (only an acknowledgement
+entry or an outside record does), or that an incident record is true: it proves what was
+recorded, and when the log's checkpoints and witnesses say it was.
+"""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: Any, what: str) -> bytes:
+    try:
+        return base64.b64decode(str(text), validate=True)
+    except (binascii.Error, ValueError):
+        raise VerificationError(f"{what} is not base64") from None
+
+
+def _json(data: Any) -> bytes:
+    return (json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _incidents_near(ledger: Ledger, lat: float, lon: float, radius_m: float) -> list[Incident]:
+    """Incidents whose uncertainty disk reaches the site's hit disk."""
+    candidates = ledger.store.list_incidents(IncidentQuery(near=(lat, lon), within_m=_SEARCH_REACH_M))
+    near = []
+    for incident in candidates:
+        _, _, distance = _GEOD.inv(lon, lat, incident.lon, incident.lat)
+        if distance <= radius_m + incident.uncertainty_m:
+            near.append(incident)
+    return near
+
+
+def build_bundle(ledger: Ledger, site_id: str) -> bytes:
+    """The evidence bundle (zip bytes) for ``site_id``, signed with the log's key.
+
+    A checkpoint covering every entry in the bundle is signed first when the latest one is
+    older than those entries.
+
+    Raises
+    ------
+    NotFound
+        For an unknown site, or one never committed to the log.
+    """
+    site = ledger.store.get_site(site_id)
+    commitments = ledger.store.site_commitments(site_id)
+    if not commitments:
+        raise NotFound(f"site {site_id!r} has no commitment in the log")
+    latest = commitments[-1]
+    notifications = ledger.store.list_notifications(site_id)
+    notification_ids = {n.id for n, _ in notifications}
+    acknowledgements = [
+        (a, i) for a, i in ledger.store.list_acknowledgements() if a.notification_id in notification_ids
+    ]
+    incidents = _incidents_near(ledger, site.lat, site.lon, site.radius_m)
+    placed = []
+    for incident in incidents:
+        where = ledger.store.incident_entry(incident.id)
+        if where is not None:
+            placed.append((incident, *where))
+    indices = sorted(
+        {c.entry_index for c in commitments} | {i for _, i in notifications} | {i for _, i in acknowledgements}
+        | {entry for _, entry, _ in placed}
+    )  # fmt: skip
+    stored = ledger.checkpoints()
+    if not stored or stored[-1].size <= indices[-1]:
+        stored = [*stored, ledger.sign_checkpoint()]
+    checkpoint = stored[-1]
+    size = checkpoint.size
+    entries = [
+        {"index": index, "data_b64": _b64(ledger.entry(index).data),
+         "proof": [_b64(h) for h in ledger.inclusion_proof(index, size)]}
+        for index in indices
+    ]  # fmt: skip
+    batches: dict[int, list[bytes]] = {}
+    incident_items = []
+    for incident, entry, position in placed:
+        if entry not in batches:
+            batches[entry] = [canonical_record(incident_row(i)) for i in ledger.store.incidents_in_entry(entry)]
+        leaves = batches[entry]
+        incident_items.append({
+            "record": incident_row(incident), "entry_index": entry, "position": position,
+            "batch_size": len(leaves), "batch_proof": [_b64(h) for h in merkle.inclusion_proof(leaves, position)],
+        })  # fmt: skip
+    files: dict[str, bytes] = {
+        "README.txt": README.format(origin=ledger.origin, site_id=site_id, vkey=ledger.verifier_key).encode(),
+        "checkpoint.txt": checkpoint.note.encode("utf-8"),
+        "site.json": _json({"record": site_row(site), "salt": latest.salt.hex(), "commitment": latest.commitment,
+                            "entry_index": latest.entry_index}),
+        "entries.json": _json(entries),
+        "incidents.json": _json(incident_items),
+    }  # fmt: skip
+    manifest = _json({
+        "format": BUNDLE_FORMAT, "origin": ledger.origin, "log_key": ledger.verifier_key, "site_id": site_id,
+        "checkpoint_size": size, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+    })  # fmt: skip
+    files["manifest.json"] = manifest
+    signed = f"{BUNDLE_FORMAT}\n{ledger.origin}\nsha256 {hashlib.sha256(manifest).hexdigest()}\n"
+    files["manifest.sig"] = sign_note(signed, ledger.signer()).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in _MEMBERS:
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    """What a verified bundle proves, as plain statements."""
+
+    site_id: str
+    origin: str
+    checkpoint_size: int
+    statements: list[str] = field(default_factory=list)
+    cosigners: list[tuple[str, str]] = field(default_factory=list)
+    unverified_signers: list[str] = field(default_factory=list)
+
+
+def _read_members(data: bytes) -> dict[str, bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if sorted(names) != sorted(_MEMBERS):
+                raise VerificationError(f"bundle must hold exactly {', '.join(_MEMBERS)}; it holds {', '.join(names)}")
+            return {name: archive.read(name) for name in names}
+    except VerificationError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+    ) as exc:
+        raise VerificationError(f"not an intact zip file: {exc}") from None
+    except Exception as exc:  # zlib.error and friends from a corrupted stream
+        raise VerificationError(f"not an intact zip file: {exc}") from None
+
+
+def _load(data: bytes, name: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise VerificationError(f"{name} is not JSON: {exc}") from None
+
+
+def verify_bundle(data: bytes, log_key: str, witness_keys: Sequence[str] = ()) -> BundleReport:
+    """Verify an evidence bundle offline; return what it proves or raise.
+
+    Parameters
+    ----------
+    data
+        The zip bytes.
+    log_key
+        The log's verifier key, obtained from its operator through a trusted channel.
+    witness_keys
+        Cosigner keys of witnesses you trust; their cosignatures must verify.
+
+    Raises
+    ------
+    VerificationError
+        On any altered, missing or inconsistent byte.
+    """
+    try:
+        return _verify(data, log_key, witness_keys)
+    except VerificationError:
+        raise
+    except InvalidInput:
+        raise
+    except DeconflictError as exc:
+        raise VerificationError(exc.message) from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise VerificationError(f"bundle content is malformed: {exc!r}") from None
+
+
+def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleReport:
+    parse_verifier_key(log_key)
+    files = _read_members(data)
+    manifest_bytes = files["manifest.json"]
+    signed = verify_note(files["manifest.sig"].decode("utf-8", "replace"), log_key).text
+    manifest = _load(manifest_bytes, "manifest.json")
+    expected = f"{BUNDLE_FORMAT}\n{manifest['origin']}\nsha256 {hashlib.sha256(manifest_bytes).hexdigest()}\n"
+    if signed != expected:
+        raise VerificationError("manifest.sig does not sign this manifest.json")
+    if manifest.get("format") != BUNDLE_FORMAT:
+        raise VerificationError(f"unknown bundle format {manifest.get('format')!r}")
+    for name, digest in manifest["files"].items():
+        if name not in files or hashlib.sha256(files[name]).hexdigest() != digest:
+            raise VerificationError(f"{name} was altered (its SHA-256 differs from the signed manifest)")
+    if set(manifest["files"]) != set(_MEMBERS) - {"manifest.json", "manifest.sig"}:
+        raise VerificationError("the manifest does not cover every file of the bundle")
+
+    note_text = files["checkpoint.txt"].decode("utf-8")
+    checkpoint: Checkpoint = verify_checkpoint(note_text, log_key)
+    if checkpoint.origin != manifest["origin"] or checkpoint.size != manifest["checkpoint_size"]:
+        raise VerificationError("checkpoint.txt is not the checkpoint the manifest names")
+
+    entries: dict[int, dict[str, Any]] = {}
+    for item in _load(files["entries.json"], "entries.json"):
+        index, entry_bytes = int(item["index"]), _unb64(item["data_b64"], f"entry {item['index']}")
+        proof = [_unb64(h, f"proof of entry {index}") for h in item["proof"]]
+        try:
+            merkle.verify_inclusion(merkle.leaf_hash(entry_bytes), index, checkpoint.size, proof, checkpoint.root_hash)
+        except VerificationError as exc:
+            raise VerificationError(f"log entry {index} is not in the checkpoint: {exc.message}") from None
+        try:
+            decoded = decode_entry(entry_bytes)
+        except InvalidInput as exc:
+            raise VerificationError(f"log entry {index}: {exc.message}") from None
+        if decoded["index"] != index:
+            raise VerificationError(f"log entry {index} says it is entry {decoded['index']}")
+        entries[index] = decoded
+
+    site = _load(files["site.json"], "site.json")
+    site_id = manifest["site_id"]
+    record = site["record"]
+    salt = bytes.fromhex(site["salt"])
+    if record.get("id") != site_id:
+        raise VerificationError("site.json is about another site")
+    digest = commitment(salt, canonical_record(record))
+    committed = entries.get(int(site["entry_index"]))
+    if (
+        committed is None
+        or committed["kind"] != "site_committed"
+        or committed["body"] != {"site_id": site_id, "commitment": digest}
+    ):
+        raise VerificationError("the site record and salt do not match the commitment in the log")
+    statements = [
+        f"site {site_id} ({record.get('name')}, {record.get('kind')}, owner {record.get('owner')}) "
+        f"at {record.get('lat')}, {record.get('lon')} (radius {record.get('radius_m')} m) was committed to the "
+        f"log at entry {site['entry_index']} on {committed['logged_at']}"
+    ]
+    notified = {}
+    for index, entry in sorted(entries.items()):
+        body = entry["body"]
+        if entry["kind"] == "notification":
+            mine = [s for s in body["sites"] if s["site_id"] == site_id]
+            if not mine or mine[0]["commitment"] != digest:
+                raise VerificationError(f"notification entry {index} does not name this site's commitment")
+            notified[body["notification_id"]] = index
+            when = body["notified_at"]
+            window = when["start"] if when["start"] == when["end"] else f"between {when['start']} and {when['end']}"
+            statements.append(
+                f"notified to {body['recipient']} {window} (channel {body.get('channel') or 'not given'}, "
+                f"reference {body.get('reference') or 'none'}): log entry {index}, logged {entry['logged_at']}"
+            )
+        elif entry["kind"] == "acknowledgement":
+            statements.append(
+                f"acknowledged by {body['recipient']} (notification {body['notification_id']}, reference "
+                f"{body.get('reference') or 'none'}): log entry {index}, logged {entry['logged_at']}"
+            )
+    for entry in entries.values():
+        if entry["kind"] == "acknowledgement" and entry["body"]["notification_id"] not in notified:
+            raise VerificationError("an acknowledgement refers to a notification not in the bundle")
+
+    hits = 0
+    for item in _load(files["incidents.json"], "incidents.json"):
+        batch_entry = entries.get(int(item["entry_index"]))
+        if batch_entry is None or batch_entry["kind"] != "incident":
+            raise VerificationError(f"incident {item['record'].get('id')} points to no incident entry in the bundle")
+        leaf = merkle.leaf_hash(canonical_record(item["record"]))
+        proof = [_unb64(h, "incident proof") for h in item["batch_proof"]]
+        if int(item["batch_size"]) != batch_entry["body"]["count"]:
+            raise VerificationError(f"incident {item['record'].get('id')}: batch size differs from the log entry")
+        root = bytes.fromhex(batch_entry["body"]["records_root"])
+        try:
+            merkle.verify_inclusion(leaf, int(item["position"]), int(item["batch_size"]), proof, root)
+        except VerificationError:
+            raise VerificationError(
+                f"incident {item['record'].get('id')} is not in log entry {item['entry_index']}"
+            ) from None
+        hits += 1
+    if hits:
+        statements.append(
+            f"{hits} incident record(s) near the site are in the log (entries "
+            f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] == 'incident')})"
+        )
+
+    cosigners = []
+    if witness_keys:
+        for cosignature in verify_cosignatures(note_text, list(witness_keys)):
+            moment = datetime.fromtimestamp(cosignature.timestamp, UTC).isoformat(timespec="seconds")
+            cosigners.append((cosignature.name, moment))
+    own = parse_verifier_key(log_key).name
+    known = {name for name, _ in cosigners}
+    unverified = sorted({
+        line.split(" ")[1] for line in note_text.split("\n\n", 1)[1].splitlines()
+        if line.startswith("— ") and line.split(" ")[1] not in known | {own}
+    })  # fmt: skip
+    statements.append(
+        f"all of it is in the log of origin {checkpoint.origin} by its checkpoint of size "
+        f"{checkpoint.size}, signed by the log's key"
+    )
+    for name, moment in cosigners:
+        statements.append(f"cosigned by witness {name} at {moment}")
+    return BundleReport(site_id, checkpoint.origin, checkpoint.size, statements, cosigners, unverified)

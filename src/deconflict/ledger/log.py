@@ -1,0 +1,395 @@
+"""The persistent, append-only transparency log of a deconflict database.
+
+Entries live in the store with the hashes of every complete subtree, so an append costs
+O(log n) node reads and writes and a proof O(log n) reads (:mod:`deconflict.ledger.tree`);
+the tree is never rebuilt from all leaves except by :meth:`Ledger.verify`, whose job that is.
+Appends happen inside the caller's write transaction, which serialises writers, so indices
+are never lost or duplicated and a record and its log entry are committed together.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from deconflict.errors import InvalidInput, NotFound, VerificationError
+from deconflict.export import incident_row, site_row
+from deconflict.ledger import merkle, tree
+from deconflict.ledger.entries import (
+    canonical_record,
+    commitment,
+    decode_entry,
+    encode_entry,
+    span_json,
+)
+from deconflict.ledger.note import (
+    Checkpoint,
+    Signer,
+    load_signer_key,
+    parse_verifier_key,
+    sign_checkpoint,
+    verify_checkpoint,
+)
+from deconflict.model import Incident, Notification, Site
+from deconflict.store.base import Acknowledgement, ImportRecord, LogEntryRow, SiteCommitment, Store
+from deconflict.times import format_utc
+
+__all__ = ["Ledger", "StoredCheckpoint", "VerifyReport"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored: its size, note text and creation time."""
+
+    size: int
+    note: str
+    created_at: str
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The parsed checkpoint body (origin, size, root)."""
+        from deconflict.ledger.note import parse_checkpoint
+
+        text = self.note.split("\n\n", 1)[0] + "\n"
+        return parse_checkpoint(text)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What :meth:`Ledger.verify` checked."""
+
+    size: int
+    root_hash: bytes
+    checkpoints: int
+    site_commitments: int
+    notifications: int
+    incident_batches: int
+    incidents: int
+
+
+def _now() -> str:
+    return format_utc(datetime.now(UTC))
+
+
+class Ledger:
+    """The log of one database.
+
+    Parameters
+    ----------
+    store
+        Where entries and nodes live.
+    origin
+        The log's origin line (also the signing key's name).
+    verifier_key
+        The log's public key in the note verifier-key format.
+    key_file
+        The private key file (needed only to sign checkpoints).
+    """
+
+    def __init__(self, store: Store, origin: str, verifier_key: str, key_file: Path | None) -> None:
+        self.store = store
+        self.origin = origin
+        self.verifier_key = verifier_key
+        self.key_file = key_file
+
+    # -- reading ------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        """Number of entries."""
+        return self.store.log_size()
+
+    def root(self, size: int | None = None) -> bytes:
+        """RFC 6962 root hash of the first ``size`` entries (default: all)."""
+        current = self.size
+        size = current if size is None else size
+        if not 0 <= size <= current:
+            raise InvalidInput(f"tree size {size} is outside 0..{current}")
+        return tree.root_at(size, self.store.log_get_nodes)
+
+    def entry(self, index: int) -> LogEntryRow:
+        """The entry at ``index``; raises :class:`NotFound`."""
+        rows = self.store.log_entries(index, index + 1)
+        if not rows:
+            raise NotFound(f"no log entry {index} (the log has {self.size} entries)")
+        return rows[0]
+
+    def entries(self, start: int = 0, end: int | None = None) -> list[LogEntryRow]:
+        """Entries ``start <= index < end``."""
+        return self.store.log_entries(start, self.size if end is None else end)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """Proof that entry ``index`` is in the tree of ``size`` entries (default: all)."""
+        size = self.size if size is None else size
+        if not 0 <= index < size <= self.size:
+            raise InvalidInput(f"index {index} is not in a tree of size {size} (log size {self.size})")
+        return tree.inclusion_proof_at(index, size, self.store.log_get_nodes)
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """Proof that the tree of ``old_size`` entries is a prefix of the tree of ``new_size``."""
+        new_size = self.size if new_size is None else new_size
+        if not 0 < old_size <= new_size <= self.size:
+            raise InvalidInput(f"need 0 < old size {old_size} <= new size {new_size} <= log size {self.size}")
+        return tree.consistency_proof_at(old_size, new_size, self.store.log_get_nodes)
+
+    # -- appending ----------------------------------------------------------------------
+    def append(self, items: Sequence[tuple[str, Mapping[str, Any]]]) -> list[LogEntryRow]:
+        """Append ``(kind, body)`` entries in the current transaction; return them."""
+        if not items:
+            return []
+        with self.store.transaction():
+            size = self.store.log_size()
+            logged_at = _now()
+            rows = []
+            for offset, (kind, body) in enumerate(items):
+                data = encode_entry(size + offset, kind, logged_at, body)
+                rows.append(LogEntryRow(size + offset, kind, data, merkle.leaf_hash(data), logged_at))
+            nodes = tree.append_many_nodes(size, [r.leaf_hash for r in rows], self.store.log_get_nodes)
+            self.store.log_append(rows, nodes)
+        return rows
+
+    def commit_sites(self, sites: Sequence[Site]) -> list[SiteCommitment]:
+        """Log a salted commitment to each site record (in the current transaction)."""
+        prepared = []
+        for site in sites:
+            salt = secrets.token_bytes(32)
+            record = canonical_record(site_row(site))
+            prepared.append((site.id, salt, record, commitment(salt, record)))
+        with self.store.transaction():
+            rows = self.append([("site_committed", {"site_id": s, "commitment": c}) for s, _, _, c in prepared])
+            saved = []
+            for (site_id, salt, record, digest), row in zip(prepared, rows, strict=True):
+                item = SiteCommitment(site_id, row.index, salt, digest, record)
+                self.store.save_site_commitment(item)
+                saved.append(item)
+        return saved
+
+    def record_incidents(self, incidents: Sequence[Incident], source: ImportRecord | None) -> LogEntryRow:
+        """Log one ``incident`` entry committing to a batch of incidents, in order."""
+        records = [canonical_record(incident_row(i)) for i in incidents]
+        body = {
+            "count": len(records),
+            "records_root": merkle.root_hash(records).hex(),
+            "first_id": incidents[0].id,
+            "last_id": incidents[-1].id,
+            "import": None
+            if source is None
+            else {"filename": source.filename, "sha256": source.sha256, "format": source.format},
+        }
+        with self.store.transaction():
+            (row,) = self.append([("incident", body)])
+            self.store.set_incident_entry([i.id for i in incidents], row.index)
+        return row
+
+    def notify(self, notification: Notification) -> LogEntryRow:
+        """Log a notification of committed sites to a party; raises :class:`NotFound` for unknown sites."""
+        sites = []
+        for site_id in notification.site_ids:
+            self.store.get_site(site_id)
+            commitments = self.store.site_commitments(site_id)
+            if not commitments:
+                raise NotFound(f"site {site_id!r} has no commitment in the log")
+            latest = commitments[-1]
+            sites.append({"site_id": site_id, "commitment": latest.commitment, "committed_index": latest.entry_index})
+        body = {
+            "notification_id": notification.id,
+            "sender": notification.sender,
+            "recipient": notification.recipient,
+            "notified_at": span_json(notification.notified_at),
+            "channel": notification.channel,
+            "reference": notification.reference,
+            "text": notification.text,
+            "sites": sites,
+        }
+        with self.store.transaction():
+            (row,) = self.append([("notification", body)])
+            self.store.insert_notification(notification, row.index)
+        return row
+
+    def acknowledge(self, acknowledgement: Acknowledgement) -> LogEntryRow:
+        """Log a recipient's acknowledgement of a notification."""
+        found = {n.id: index for n, index in self.store.list_notifications()}
+        if acknowledgement.notification_id not in found:
+            raise NotFound(f"no notification with id {acknowledgement.notification_id!r}")
+        body = {
+            "acknowledgement_id": acknowledgement.id,
+            "notification_id": acknowledgement.notification_id,
+            "notification_index": found[acknowledgement.notification_id],
+            "recipient": acknowledgement.recipient,
+            "at": span_json(acknowledgement.at),
+            "reference": acknowledgement.reference,
+            "text": acknowledgement.text,
+        }
+        with self.store.transaction():
+            (row,) = self.append([("acknowledgement", body)])
+            self.store.insert_acknowledgement(acknowledgement, row.index)
+        return row
+
+    # -- checkpoints --------------------------------------------------------------------
+    def signer(self) -> Signer:
+        """The log's signing key, loaded from its key file."""
+        if self.key_file is None:
+            raise NotFound("no signing key file is configured for this log (pass --key-file)")
+        return load_signer_key(self.key_file)
+
+    def sign_checkpoint(self, signer: Signer | None = None) -> StoredCheckpoint:
+        """Sign a checkpoint of the current tree, store it and return it."""
+        signer = signer or self.signer()
+        if signer.vkey != self.verifier_key:
+            raise VerificationError(f"the key in {self.key_file} is not this log's key ({self.verifier_key})")
+        with self.store.transaction():
+            size = self.store.log_size()
+            body = Checkpoint(self.origin, size, self.root(size))
+            note = sign_checkpoint(body, signer)
+            created = _now()
+            existing = {s: n for s, n, _ in self.store.list_checkpoints()}
+            if size in existing and existing[size].split("\n\n")[0] == note.split("\n\n")[0]:
+                return StoredCheckpoint(size, existing[size], created)
+            self.store.save_checkpoint(size, note, created)
+        return StoredCheckpoint(size, note, created)
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        """Stored checkpoints, smallest first."""
+        return [StoredCheckpoint(*row) for row in self.store.list_checkpoints()]
+
+    def latest_checkpoint(self) -> StoredCheckpoint:
+        """The largest stored checkpoint; raises :class:`NotFound` when none was signed."""
+        stored = self.checkpoints()
+        if not stored:
+            raise NotFound("no checkpoint has been signed yet (run 'deconflict log checkpoint')")
+        return stored[-1]
+
+    def add_cosigned_checkpoint(self, note_text: str) -> StoredCheckpoint:
+        """Store a checkpoint that witnesses cosigned (it must be one of ours, same bytes)."""
+        checkpoint = verify_checkpoint(note_text, self.verifier_key)
+        if checkpoint.origin != self.origin or checkpoint.size > self.size:
+            raise VerificationError("the cosigned checkpoint is not a checkpoint of this log")
+        if checkpoint.root_hash != self.root(checkpoint.size):
+            raise VerificationError(f"the cosigned checkpoint's root differs from this log at size {checkpoint.size}")
+        created = _now()
+        with self.store.transaction():
+            self.store.save_checkpoint(checkpoint.size, note_text, created)
+        return StoredCheckpoint(checkpoint.size, note_text, created)
+
+    # -- verification -------------------------------------------------------------------
+    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyReport:
+        """Recompute everything from the stored entries; raise naming the first bad index.
+
+        Checks: entries are contiguous from 0, each is canonical JSON naming its own index,
+        its stored leaf hash is right; every stored subtree hash equals the recomputed one
+        (and none is missing or extra); every checkpoint is signed by the log's key and its
+        root matches the recomputed tree at its size (a log shorter than a checkpoint was
+        truncated); site commitments, notifications, acknowledgements and incident batches in
+        the store match the entries that commit to them.
+        """
+        verifier = parse_verifier_key(self.verifier_key)
+        memory = tree.InMemoryNodeStore()
+        bodies: dict[int, dict[str, Any]] = {}
+        leaves: list[bytes] = []
+        count = 0
+        for expected, row in enumerate(self.store.log_iter_entries()):
+            if row.index != expected:
+                raise VerificationError(f"log entry {expected} is missing (next stored entry is {row.index})")
+            try:
+                decoded = decode_entry(row.data)
+            except InvalidInput as exc:
+                raise VerificationError(f"log entry {expected}: {exc.message}") from None
+            if decoded["index"] != expected or decoded["kind"] != row.kind:
+                raise VerificationError(
+                    f"log entry {expected} was moved or relabelled (it says index {decoded['index']})"
+                )
+            if merkle.leaf_hash(row.data) != row.leaf_hash:
+                raise VerificationError(f"log entry {expected}: stored leaf hash does not match its bytes")
+            leaves.append(row.leaf_hash)
+            bodies[expected] = decoded
+            count += 1
+            if progress is not None and count % 10_000 == 0:
+                progress(count)
+        size = count
+        memory.append(leaves)
+        self._verify_nodes(memory, size)
+        root = tree.root_at(size, memory)
+        checkpoints = self.checkpoints()
+        for stored in checkpoints:
+            try:
+                checkpoint = verify_checkpoint(stored.note, verifier)
+            except VerificationError as exc:
+                raise VerificationError(f"checkpoint of size {stored.size}: {exc.message}") from None
+            if checkpoint.size > size:
+                raise VerificationError(
+                    f"log truncated: checkpoint of size {checkpoint.size} but only {size} entries "
+                    f"(first missing index {size})"
+                )
+            if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
+                raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
+        counts = self._verify_records(bodies)
+        return VerifyReport(size, root, len(checkpoints), *counts)
+
+    def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int) -> None:
+        expected = memory.nodes
+        seen = 0
+        for key, digest in self.store.log_iter_nodes():
+            want = expected.get(key)
+            level, index = key
+            first_leaf = index << level
+            if want is None:
+                raise VerificationError(f"stored tree node {key} is not part of the log (entry {first_leaf})")
+            if want != digest:
+                raise VerificationError(f"stored hash of tree node {key} is altered (covers entry {first_leaf})")
+            seen += 1
+        if seen != len(expected):
+            missing = min((k for k in expected if not self.store.log_get_nodes([k])), key=lambda k: k[1] << k[0])
+            raise VerificationError(f"stored tree node {missing} is missing (entry {missing[1] << missing[0]})")
+
+    def _verify_records(self, bodies: dict[int, dict[str, Any]]) -> tuple[int, int, int, int]:
+        commitments = self.store.site_commitments()
+        for item in commitments:
+            body = bodies.get(item.entry_index, {})
+            if body.get("kind") != "site_committed" or body["body"] != {
+                "site_id": item.site_id,
+                "commitment": item.commitment,
+            }:
+                raise VerificationError(f"log entry {item.entry_index}: site commitment of {item.site_id!r} differs")
+            if commitment(item.salt, item.record) != item.commitment:
+                raise VerificationError(f"log entry {item.entry_index}: stored site record no longer matches")
+            try:
+                current = canonical_record(site_row(self.store.get_site(item.site_id)))
+            except NotFound:
+                raise VerificationError(f"log entry {item.entry_index}: site {item.site_id!r} was deleted") from None
+            if current != item.record:
+                raise VerificationError(
+                    f"log entry {item.entry_index}: site {item.site_id!r} was edited after commitment"
+                )
+        notifications = self.store.list_notifications()
+        for notification, index in notifications:
+            body = bodies.get(index, {})
+            logged = body.get("body", {})
+            if (
+                body.get("kind") != "notification"
+                or logged.get("notification_id") != notification.id
+                or logged.get("recipient") != notification.recipient
+                or logged.get("notified_at") != span_json(notification.notified_at)
+                or [s["site_id"] for s in logged.get("sites", [])] != list(notification.site_ids)
+            ):
+                raise VerificationError(f"log entry {index}: notification {notification.id!r} differs from the log")
+        batches = 0
+        incidents = 0
+        for index, body in bodies.items():
+            if body["kind"] != "incident":
+                continue
+            stored = self.store.incidents_in_entry(index)
+            records = [canonical_record(incident_row(i)) for i in stored]
+            if len(records) != body["body"]["count"] or merkle.root_hash(records).hex() != body["body"]["records_root"]:
+                raise VerificationError(f"log entry {index}: the incidents it commits to were changed or deleted")
+            batches += 1
+            incidents += len(records)
+        return len(commitments), len(notifications), batches, incidents
+
+
+def proof_text(proof: Iterable[bytes]) -> str:
+    """A proof as text: one base64 hash per line (the format ``witness update --proof`` reads)."""
+    return "".join(base64.b64encode(h).decode() + "\n" for h in proof)
