@@ -29,6 +29,7 @@ from rich.console import Console
 
 import deconflict
 from deconflict.db import Database
+from deconflict.fileio import atomic_write_bytes
 from deconflict.model import Incident, Site, Source
 from deconflict.times import parse_time, zone
 
@@ -119,13 +120,7 @@ def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport]
         if row["city"] != "Kyiv":
             continue
         premises = row["premises"].lower()
-        kind = (
-            "consular_section"
-            if "consular section" in premises
-            else "embassy"
-            if "embassy" in premises
-            else None
-        )
+        kind = "consular_section" if "consular section" in premises else "embassy" if "embassy" in premises else None
         site = by_owner_kind.get((row["owner"], kind)) if kind else None
         placed.append(PlacedReport(row, site))
         if site is None:
@@ -157,17 +152,58 @@ class DemoSummary:
     reported: int
     synthetic: int
     unplaced: list[str]
+    verifier_key: str = ""
+    witness_key: str = ""
+    bundle: Path | None = None
+    checkpoint_size: int = 0
+
+
+AZE_SITES = ("wd-Q5369559", "aze-consular-section", "aze-cultural-centre")
+#: Azerbaijan's transmission of coordinates to Russia: after the first hit (2024-01-02), before
+#: the second (the night of 2025-08-28, i.e. from 18:00 Kyiv time on 27 August). The exact date is
+#: not public, so the notification time is that interval.
+AZE_NOTIFIED_AT = "2024-01-02T12:00/2025-08-27T18:00"
+AZE_NOTIFICATION_TEXT = (
+    "Coordinates of the embassy, the consular section and the cultural centre, transmitted after the "
+    "first hit (President Aliyev, Munich Security Conference, 2026-02-14); the exact date is not public."
+)
+
+
+def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
+    """Log the Azerbaijani notification, sign a checkpoint, have a demo witness cosign it, export a bundle."""
+    from deconflict.ledger.bundle import build_bundle
+    from deconflict.ledger.note import write_signer_key
+    from deconflict.ledger.witness import cosign, generate_witness_key, update
+    from deconflict.model import Notification
+
+    db.notifications.notify(
+        Notification(
+            id="aze-2024-coordinates", site_ids=AZE_SITES, recipient="RUS", sender="AZE",
+            notified_at=parse_time(AZE_NOTIFIED_AT, None, db.timezone),
+            channel="diplomatic channel (not public)", reference=None, text=AZE_NOTIFICATION_TEXT,
+        )
+    )  # fmt: skip
+    checkpoint = db.ledger.sign_checkpoint()
+    witness_dir = out_dir / "witness"
+    witness_dir.mkdir(parents=True, exist_ok=True)
+    witness = generate_witness_key("demo-witness.example")
+    write_signer_key(witness_dir / "witness.key", witness)
+    update(witness_dir / "state.json", checkpoint.note, None, log_key=db.ledger.verifier_key)
+    db.ledger.add_cosigned_checkpoint(cosign(witness_dir / "state.json", witness))
+    bundle = out_dir / "evidence-aze-embassy.zip"
+    atomic_write_bytes(bundle, build_bundle(db.ledger, AZE_SITES[0]))
+    return db.ledger.verifier_key, witness.vkey, bundle, checkpoint.size
 
 
 def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     """Create ``out_dir/demo.db`` afresh with the Kyiv sites and incidents."""
     out_dir.mkdir(parents=True, exist_ok=True)
     db_path = out_dir / "demo.db"
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".key"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    key_dir = out_dir / "keys"
-    if key_dir.exists():
-        shutil.rmtree(key_dir)
+    witness_dir = out_dir / "witness"
+    if witness_dir.exists():
+        shutil.rmtree(witness_dir)
     db = deconflict.init(db_path, timezone="Europe/Kyiv")
     missions = out_dir / "kyiv_missions.csv"
     missions.write_text(package_data("kyiv_missions.csv"), encoding="utf-8")
@@ -176,10 +212,12 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     reported, placed = reported_hits(sites)
     synthetic = synthetic_kyiv_strikes(np.random.default_rng(DEMO_SEED))
     db.incidents.add_many(reported + synthetic)
+    verifier_key, witness_key, bundle, size = record_ledger(db, out_dir)
     summary = DemoSummary(
         database=db_path, sites=len(sites), approximate_sites=sum(s.approximate for s in sites),
         reported=len(reported), synthetic=len(synthetic),
         unplaced=[f"{p.row['date']} {p.row['premises']}" for p in placed if p.site is None],
+        verifier_key=verifier_key, witness_key=witness_key, bundle=bundle, checkpoint_size=size,
     )  # fmt: skip
     return db, summary
 
@@ -196,8 +234,7 @@ def run_demo(out_dir: Path, console: Console | None = None) -> DemoSummary:
             f"{summary.approximate_sites} placed by hand, marked approximate location"
         )
         console.print(
-            f"  reported hits   {summary.reported} publicly reported hits placed at the premises "
-            "(labelled reported)"
+            f"  reported hits   {summary.reported} publicly reported hits placed at the premises (labelled reported)"
         )
         console.print(
             f"  [bold yellow]synthetic[/bold yellow]       {summary.synthetic} SYNTHETIC background strikes "
@@ -208,6 +245,18 @@ def run_demo(out_dir: Path, console: Console | None = None) -> DemoSummary:
                 f"  not placed      {len(summary.unplaced)} reported hits on premises without open "
                 "coordinates: " + "; ".join(summary.unplaced)
             )
+        console.print(
+            f"  ledger          notification of the 3 Azerbaijani sites to RUS between 2024-01-02 and 2025-08-27 "
+            f"(exact date not public); checkpoint of size {summary.checkpoint_size}, cosigned by a demo witness. "
+            "Logged today: the log proves when a record was made, not the date it claims"
+        )
+        console.print(f"  evidence        {summary.bundle}")
+        console.print("  verify it offline:", markup=False)
+        console.print(
+            f"    deconflict evidence verify {summary.bundle} --key '{summary.verifier_key}' "
+            f"--witness-key '{summary.witness_key}'",
+            markup=False,
+        )
     finally:
         db.close()
     return summary
