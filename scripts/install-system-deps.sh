@@ -4,6 +4,7 @@
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then need+=(postgresql-15-postgis-3); fi

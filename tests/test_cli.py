@@ -107,9 +107,7 @@ def test_incidents_import_list_and_export(cli, write):
     assert json.loads(imported.stdout)["added"] == 3
     listed = json.loads(cli("incidents", "list", "--json").stdout)
     assert [row["id"] for row in listed] == ["i3", "i2", "i1"]
-    near = json.loads(
-        cli("incidents", "list", "--near", "50.4609,30.4906", "--within", "200", "--json").stdout
-    )
+    near = json.loads(cli("incidents", "list", "--near", "50.4609,30.4906", "--within", "200", "--json").stdout)
     assert {row["id"] for row in near} == {"i1", "i2"}
     exported = cli("incidents", "export").stdout
     assert exported.splitlines()[0].startswith("id,time,time_precision,lat,lon")
@@ -126,9 +124,7 @@ def test_commands_without_a_database_say_how_to_make_one(tmp_path):
 
 
 def test_large_incident_imports_show_progress_and_complete(cli, write, db):
-    lines = ["time,lat,lon,uncertainty_m"] + [
-        f"2025-01-{1 + i % 28:02d},50.{i:05d},30.5,10" for i in range(12_000)
-    ]
+    lines = ["time,lat,lon,uncertainty_m"] + [f"2025-01-{1 + i % 28:02d},50.{i:05d},30.5,10" for i in range(12_000)]
     path = write("big.csv", "\n".join(lines) + "\n")
     result = cli("incidents", "import", str(path))
     assert result.exit_code == 0, result.output

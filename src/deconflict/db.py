@@ -100,9 +100,7 @@ class Sites:
             self._db._after_sites_added(resolved)
         return resolved
 
-    def import_file(
-        self, path: str | Path, format: str | None = None, *, city: str | None = None
-    ) -> ImportResult:
+    def import_file(self, path: str | Path, format: str | None = None, *, city: str | None = None) -> ImportResult:
         """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none."""
         batch = read_sites(path, format, city=city)
         record = ImportRecord("sites", Path(path).name, batch.sha256, batch.format, len(batch.records))
@@ -110,9 +108,7 @@ class Sites:
             self.add_many(batch.records, record)
         except ConflictError as exc:
             raise ConflictError(exc.message, where=str(path)) from exc
-        return ImportResult(
-            len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns
-        )
+        return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
 
     def get(self, site_id: str) -> Site:
         """The site ``site_id``; raises :class:`NotFound`."""
@@ -190,16 +186,20 @@ class Incidents:
                     f"duplicate incident id {incident.id!r} (records {seen[incident.id]} and {position})"
                 )
             seen[incident.id] = position
-        existing = store.existing_incident_ids(list(seen))
-        if existing:
+        if not incidents:
+            return 0
+        try:
+            with store.transaction():
+                import_id = store.record_import(import_record) if import_record else None
+                entry = self._db.ledger.record_incidents(incidents, import_record)
+                store.insert_incidents(incidents, import_id, entry.index)
+        except ConflictError:
+            # The unique index refused a duplicate and the transaction was rolled back; name them.
+            existing = store.existing_incident_ids(list(seen))
             raise ConflictError(
                 f"incident id(s) already in the database: {', '.join(sorted(existing)[:5])}"
                 + (" (was this file imported before?)" if import_record else "")
-            )
-        with store.transaction():
-            import_id = store.record_import(import_record) if import_record else None
-            store.insert_incidents(incidents, import_id)
-            self._db._after_incidents_added(incidents, import_record)
+            ) from None
         return len(incidents)
 
     def add(self, incident: Incident) -> Incident:
@@ -221,9 +221,7 @@ class Incidents:
             self.add_many(batch.records, record)
         except ConflictError as exc:
             raise ConflictError(exc.message, where=str(path)) from exc
-        return ImportResult(
-            len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns
-        )
+        return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
 
     def get(self, incident_id: str) -> Incident:
         """The incident ``incident_id``; raises :class:`NotFound`."""
@@ -299,9 +297,7 @@ class Notifications:
         """Notifications (of one site, or all) with their log index."""
         return self._db.store.list_notifications(site_id)
 
-    def acknowledgements(
-        self, notification_id: str | None = None
-    ) -> builtins.list[tuple[Acknowledgement, int]]:
+    def acknowledgements(self, notification_id: str | None = None) -> builtins.list[tuple[Acknowledgement, int]]:
         """Acknowledgements (of one notification, or all) with their log index."""
         return self._db.store.list_acknowledgements(notification_id)
 
@@ -342,11 +338,6 @@ class Database:
     def _after_sites_added(self, sites: Sequence[Site]) -> None:
         """Inside the write transaction: commit each site record to the log."""
         self.ledger.commit_sites(sites)
-
-    def _after_incidents_added(self, incidents: Sequence[Incident], source: ImportRecord | None) -> None:
-        """Inside the write transaction: log one entry committing to the batch."""
-        if incidents:
-            self.ledger.record_incidents(incidents, source)
 
     def close(self) -> None:
         """Close the database."""
@@ -426,7 +417,7 @@ def init(
     return Database(store, key_file=key_path)
 
 
-def open(path: str | Path | None = None, *, key_file: str | Path | None = None) -> Database:  # noqa: A001
+def open(path: str | Path | None = None, *, key_file: str | Path | None = None) -> Database:
     """Open an existing database (``path``, ``$DECONFLICT_DB`` or ``deconflict.db``)."""
     location = resolve_db_path(path)
     return Database(open_store(location), key_file=key_file)

@@ -62,9 +62,7 @@ def validate_lonlat(
     return lon_a, lat_a
 
 
-def geodesic_distance_m(
-    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
-) -> NDArray[np.float64]:
+def geodesic_distance_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
     """Geodesic (WGS84 ellipsoid) distance in metres, vectorised with broadcasting.
 
     Parameters
@@ -133,8 +131,7 @@ class LocalProjection:
         self.kind: ProjectionKind = kind
         if kind == "aeqd":
             self.crs = CRS.from_proj4(
-                f"+proj=aeqd +lat_0={self.lat0} +lon_0={self.lon0} +x_0=0 +y_0=0 "
-                "+ellps=WGS84 +units=m +no_defs"
+                f"+proj=aeqd +lat_0={self.lat0} +lon_0={self.lon0} +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
             )
         elif kind == "utm":
             self.crs = utm_crs_for(self.lon0, self.lat0)

@@ -71,6 +71,7 @@ UncertaintyModel = Literal["disk", "normal"]
 NORMAL_95_SCALE: float = math.sqrt(-2.0 * math.log(0.05))
 #: Candidate search reach for the normal model, in standard deviations (mass beyond < 4e-6).
 NORMAL_REACH_SIGMAS: float = 5.0
+_TINY_M = 1e-9  # uncertainties below a nanometre are treated as exact
 
 #: Uncertainty radius (metres, ``"disk"`` model) for ACLED ``geo_precision`` codes.
 #: 1 = the exact town or coordinates were reported: a city district, 2 km.
@@ -353,14 +354,13 @@ def _normal_flag(model: UncertaintyModel | ArrayLike, shape: tuple[int, ...]) ->
     return np.broadcast_to(arr == "normal", shape)
 
 
-def _lens_fraction(
-    d: NDArray[np.float64], r: NDArray[np.float64], u: NDArray[np.float64]
-) -> NDArray[np.float64]:
+def _lens_fraction(d: NDArray[np.float64], r: NDArray[np.float64], u: NDArray[np.float64]) -> NDArray[np.float64]:
     """Fraction of the disk of radius ``u`` (centre at distance ``d``) inside radius ``r``."""
     out = np.zeros_like(d)
-    inside = d <= np.abs(r - u)
+    ok = r > 0  # a zero-radius site has no area to hit
+    inside = ok & (d <= np.abs(r - u))
     out[inside] = (np.minimum(r, u)[inside] / u[inside]) ** 2
-    part = ~inside & (d < r + u)
+    part = ok & ~inside & (d < r + u)
     if np.any(part):
         dd, rr, uu = d[part], r[part], u[part]
         a1 = np.clip((dd**2 + rr**2 - uu**2) / (2 * dd * rr), -1.0, 1.0)
@@ -409,7 +409,8 @@ def hit_probability(
     normal = _normal_flag(model, shape)
     d, r, u = d.astype(float).ravel(), r.astype(float).ravel(), u.astype(float).ravel()
     normal = np.ravel(normal)
-    out = (d <= r).astype(float)  # the zero-uncertainty limit
+    out = (d <= r).astype(float)  # the zero-uncertainty limit (below a nanometre)
+    u = np.where(u < _TINY_M, 0.0, u)
     disk = (~normal) & (u > 0)
     if np.any(disk):
         out[disk] = _lens_fraction(d[disk], r[disk], u[disk])

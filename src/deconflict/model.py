@@ -71,12 +71,7 @@ _USER_ASSIGNED_NAMES = {"XEU": "European Union", "XUN": "United Nations", "XKX":
 
 
 def _user_assigned(code: str) -> bool:
-    return (
-        code.startswith("AA")
-        or (code[0] == "Q" and code[1] >= "M")
-        or code[0] == "X"
-        or code.startswith("ZZ")
-    )
+    return code.startswith("AA") or (code[0] == "Q" and code[1] >= "M") or code[0] == "X" or code.startswith("ZZ")
 
 
 def check_owner(value: str, field_name: str = "owner") -> str:
@@ -120,9 +115,7 @@ def check_lat_lon(lat: Any, lon: Any) -> tuple[float, float]:
 
 def _check_id(value: str, field_name: str = "id") -> str:
     if not _ID.match(value):
-        raise InvalidInput(
-            f"{field_name} {value!r} must be 1-128 characters of letters, digits, '.', '_', ':' or '-'"
-        )
+        raise InvalidInput(f"{field_name} {value!r} must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
     return value
 
 

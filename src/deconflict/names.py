@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 __all__ = ["City", "city_aliases", "find_city", "nearest_city", "normalize"]
 
 _CYRILLIC = {
@@ -82,6 +84,14 @@ def _cities() -> tuple[City, ...]:
 
 
 @lru_cache(maxsize=1)
+def _name_index() -> dict[str, tuple[City, ...]]:
+    index: dict[str, list[City]] = {}
+    for city in _cities():
+        index.setdefault(normalize(city.name), []).append(city)
+    return {key: tuple(sorted(v, key=lambda c: -c.population)) for key, v in index.items()}
+
+
+@lru_cache(maxsize=1)
 def _alias_index() -> dict[str, tuple[City, ...]]:
     index: dict[str, list[City]] = {}
     for city in _cities():
@@ -92,31 +102,57 @@ def _alias_index() -> dict[str, tuple[City, ...]]:
     return {key: tuple(sorted(v, key=lambda c: -c.population)) for key, v in index.items()}
 
 
+@lru_cache(maxsize=4096)
 def find_city(name: str, country_code: str | None = None) -> City | None:
-    """The most populous city called ``name`` in any language (optionally in a country)."""
-    candidates = _alias_index().get(normalize(name), ())
-    for city in candidates:
-        if country_code is None or city.country_code == country_code.upper():
-            return city
+    """The most populous city called ``name`` in any language (optionally in a country).
+
+    The cities' own names are tried first; the ~400,000 alternate names are indexed (once per
+    process, about a second) only when that fails.
+    """
+    key = normalize(name)
+    for index in (_name_index, _alias_index):
+        for city in index().get(key, ()):
+            if country_code is None or city.country_code == country_code.upper():
+                return city
     return None
 
 
-def nearest_city(lat: float, lon: float, max_distance_m: float = 30_000.0) -> City | None:
-    """The most populous city whose centre lies within ``max_distance_m`` of a point."""
-    import numpy as np
-    from pyproj import Geod
+@lru_cache(maxsize=1)
+def _city_tree() -> tuple[object, np.ndarray]:
+    from scipy.spatial import cKDTree
 
     cities = _cities()
-    lats = np.fromiter((c.lat for c in cities), float, len(cities))
-    lons = np.fromiter((c.lon for c in cities), float, len(cities))
-    # Cheap prefilter in degrees (a box, generous), then geodesic metres.
-    box = (np.abs(lats - lat) < 1.0) & (np.abs(lons - lon) < 2.0)
-    idx = np.nonzero(box)[0]
-    if idx.size == 0:
+    lats = np.radians(np.fromiter((c.lat for c in cities), float, len(cities)))
+    lons = np.radians(np.fromiter((c.lon for c in cities), float, len(cities)))
+    xyz = np.column_stack([np.cos(lats) * np.cos(lons), np.cos(lats) * np.sin(lons), np.sin(lats)])
+    population = np.fromiter((c.population for c in cities), float, len(cities))
+    return cKDTree(xyz), population
+
+
+def nearest_city(lat: float, lon: float, max_distance_m: float = 30_000.0) -> City | None:
+    """The most populous city whose centre lies within ``max_distance_m`` of a point.
+
+    Candidates come from a k-d tree on the unit sphere (chord length, slightly generous);
+    the distance test is then geodesic on the WGS84 ellipsoid.
+    """
+    from pyproj import Geod
+
+    tree, population = _city_tree()
+    phi, lam = np.radians(lat), np.radians(lon)
+    point = [np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]
+    chord = 2 * np.sin(min(np.pi / 2, max_distance_m * 1.01 / 6_356_752.0 / 2))
+    candidates = tree.query_ball_point(point, chord)  # type: ignore[attr-defined]
+    if not candidates:
         return None
-    _, _, dist = Geod(ellps="WGS84").inv(np.full(idx.size, lon), np.full(idx.size, lat), lons[idx], lats[idx])
-    near = [cities[i] for i, d in zip(idx, dist, strict=True) if d <= max_distance_m]
-    return max(near, key=lambda c: c.population) if near else None
+    cities = _cities()
+    idx = np.array(candidates)
+    lats = np.array([cities[i].lat for i in idx])
+    lons = np.array([cities[i].lon for i in idx])
+    _, _, dist = Geod(ellps="WGS84").inv(np.full(idx.size, lon), np.full(idx.size, lat), lons, lats)
+    inside = idx[dist <= max_distance_m]
+    if inside.size == 0:
+        return None
+    return cities[int(inside[np.argmax(population[inside])])]
 
 
 def city_aliases(city: City) -> set[str]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,13 +60,9 @@ class TimeSpan:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise InvalidInput("times must be timezone-aware")
         if self.end < self.start:
-            raise InvalidInput(
-                f"interval ends ({format_utc(self.end)}) before it starts ({format_utc(self.start)})"
-            )
+            raise InvalidInput(f"interval ends ({format_utc(self.end)}) before it starts ({format_utc(self.start)})")
         if self.precision not in PRECISIONS:
-            raise InvalidInput(
-                f"unknown time precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}"
-            )
+            raise InvalidInput(f"unknown time precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}")
 
     @property
     def midpoint(self) -> datetime:
@@ -74,9 +71,14 @@ class TimeSpan:
 
     def to_text(self) -> str:
         """ISO 8601 text that :func:`parse_time` reads back to the same span."""
-        if self.precision == "instant":
-            return format_utc(self.start)
-        return f"{format_utc(self.start)}/{format_utc(self.end)}"
+        return _span_text(self.start, self.end, self.precision)
+
+
+@lru_cache(maxsize=65_536)
+def _span_text(start: datetime, end: datetime, precision: str) -> str:
+    if precision == "instant":
+        return format_utc(start)
+    return f"{format_utc(start)}/{format_utc(end)}"
 
 
 def zone(name: str) -> ZoneInfo:
@@ -120,6 +122,7 @@ def _is_date_only(raw: str) -> bool:
     return len(raw) == 10 and raw[4] == "-" and raw[7] == "-"
 
 
+@lru_cache(maxsize=65_536)
 def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None = None) -> TimeSpan:
     """Parse a report's time into a :class:`TimeSpan`.
 
@@ -198,8 +201,6 @@ def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None =
     local_day = moment.astimezone(tz).date().isoformat()
     if prec == "night-of":
         local_moment = moment.astimezone(tz)
-        morning = local_moment.date() + (
-            timedelta(days=1) if local_moment.time() >= NIGHT_START else timedelta(0)
-        )
+        morning = local_moment.date() + (timedelta(days=1) if local_moment.time() >= NIGHT_START else timedelta(0))
         return parse_time(morning.isoformat(), "night-of", tz)
     return parse_time(local_day, prec, tz)

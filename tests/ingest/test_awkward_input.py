@@ -16,9 +16,7 @@ def test_utf8_bom_and_crlf_line_ends_are_accepted(cli, db, write):
 
 
 def test_quoted_fields_with_newlines_and_commas_are_accepted(cli, db, write):
-    content = (
-        'id,name,kind,owner,lat,lon,notes\na,"Embassy, ""main""",embassy,AZE,50.1,30.2,"line one\nline two"\n'
-    )
+    content = 'id,name,kind,owner,lat,lon,notes\na,"Embassy, ""main""",embassy,AZE,50.1,30.2,"line one\nline two"\n'
     result = cli("sites", "import", str(write("sites.csv", content)))
     assert result.exit_code == 0, result.output
     site = db.sites.get("a")

@@ -49,9 +49,7 @@ BAD_SITE_FILES = [
 
 
 @pytest.mark.parametrize(("case", "content", "expected"), BAD_SITE_FILES, ids=[c[0] for c in BAD_SITE_FILES])
-def test_bad_site_file_is_refused_naming_where_and_changes_nothing(
-    cli, db_path, write, case, content, expected
-):
+def test_bad_site_file_is_refused_naming_where_and_changes_nothing(cli, db_path, write, case, content, expected):
     before = file_digest(db_path)
     path = write("sites.csv", content)
     result = cli("sites", "import", str(path))
@@ -91,9 +89,7 @@ def test_ids_already_in_the_database_are_refused_and_nothing_is_added(cli, db, d
     ok = write("ok.csv", SITES_CSV)
     assert cli("sites", "import", str(ok)).exit_code == 0
     before_count = db.sites.count()
-    clash = write(
-        "clash.csv", SITE_HEADER + "new1,New,embassy,AZE,50,30.5\naze-emb,Dup,embassy,AZE,50,30.5\n"
-    )
+    clash = write("clash.csv", SITE_HEADER + "new1,New,embassy,AZE,50,30.5\naze-emb,Dup,embassy,AZE,50,30.5\n")
     result = cli("sites", "import", str(clash))
     assert result.exit_code == 2 and "aze-emb" in result.stderr and "already" in result.stderr
     assert db.sites.count() == before_count
@@ -132,9 +128,7 @@ BAD_INCIDENT_FILES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "content", "expected"), BAD_INCIDENT_FILES, ids=[c[0] for c in BAD_INCIDENT_FILES]
-)
+@pytest.mark.parametrize(("case", "content", "expected"), BAD_INCIDENT_FILES, ids=[c[0] for c in BAD_INCIDENT_FILES])
 def test_bad_incident_file_is_refused_and_changes_nothing(cli, db_path, write, case, content, expected):
     before = file_digest(db_path)
     path = write("incidents.csv", content)

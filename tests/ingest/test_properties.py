@@ -15,9 +15,7 @@ from deconflict.ingest import read_incidents, read_sites
 
 CELLS = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(
-        ["", "50.4", "-91", "1e400", "nan", "embassy", "AZE", "2025-11-14", "night-of", "x;y", '"']
-    ),
+    st.sampled_from(["", "50.4", "-91", "1e400", "nan", "embassy", "AZE", "2025-11-14", "night-of", "x;y", '"']),
     st.floats(allow_nan=True).map(str),
 )
 HEADERS = st.lists(
@@ -51,11 +49,7 @@ def csv_documents(draw: st.DrawFn) -> bytes:
     rows = draw(st.lists(st.lists(CELLS, min_size=len(header), max_size=len(header) + 1), max_size=4))
     text = ",".join(header) + "\n" + "\n".join(",".join(r) for r in rows)
     prefix = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff"]))
-    return (
-        prefix + text.encode("utf-8", "surrogatepass")
-        if draw(st.booleans())
-        else draw(st.binary(max_size=200))
-    )
+    return prefix + text.encode("utf-8", "surrogatepass") if draw(st.booleans()) else draw(st.binary(max_size=200))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -71,9 +65,7 @@ def test_random_csv_never_raises_anything_but_deconflict_error(document):
 
 JSON_VALUES = st.recursive(
     st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False), st.integers(), st.text(max_size=8)),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)),
     max_leaves=10,
 )
 

@@ -44,9 +44,7 @@ def test_import_records_the_files_sha256(db, write):
     path = write("incidents.csv", INCIDENTS_CSV)
     result = db.incidents.import_file(path)
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert [(r.filename, r.sha256, r.rows) for r in db.store.list_imports()] == [
-        ("incidents.csv", result.sha256, 3)
-    ]
+    assert [(r.filename, r.sha256, r.rows) for r in db.store.list_imports()] == [("incidents.csv", result.sha256, 3)]
 
 
 def test_acled_export_maps_precision_codes(db, write):
@@ -61,10 +59,7 @@ def test_acled_export_maps_precision_codes(db, write):
     assert result.ignored_columns == ["fatalities"]
     first, second = db.incidents.get("UKR1"), db.incidents.get("UKR2")
     assert first.uncertainty_m == ACLED_GEO_PRECISION_RADIUS_M[2] and first.time.precision == "day"
-    assert (
-        first.kind == "Explosions/Remote violence / Air/drone strike"
-        and first.source.title == "Ukrainska Pravda"
-    )
+    assert first.kind == "Explosions/Remote violence / Air/drone strike" and first.source.title == "Ukrainska Pravda"
     assert second.time.precision == "month" and second.time.start.month in (10, 11)
 
 

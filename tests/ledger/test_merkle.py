@@ -80,9 +80,7 @@ def test_inclusion_proof_matches_vector_and_verifies(case: dict[str, Any]) -> No
     leaves = LEAVES[: case["size"]]
     proof = inclusion_proof(leaves, case["index"])
     assert [p.hex() for p in proof] == case["path_hex"]
-    verify_inclusion(
-        leaf_hash(leaves[case["index"]]), case["index"], case["size"], proof, root_hash(leaves)
-    )
+    verify_inclusion(leaf_hash(leaves[case["index"]]), case["index"], case["size"], proof, root_hash(leaves))
 
 
 @pytest.mark.parametrize("case", CONSISTENCY_CASES, ids=lambda c: f"{c['size1']}to{c['size2']}")
@@ -255,9 +253,7 @@ def test_inclusion_rejects_wrong_index(case: tuple[list[bytes], int], data: st.D
 
 @settings(max_examples=150, deadline=None)
 @given(inclusion_cases(), st.data())
-def test_inclusion_rejects_proof_against_tree_of_other_size(
-    case: tuple[list[bytes], int], data: st.DataObject
-) -> None:
+def test_inclusion_rejects_proof_against_tree_of_other_size(case: tuple[list[bytes], int], data: st.DataObject) -> None:
     leaves, index = case
     other = data.draw(st.integers(index + 1, 80).filter(lambda n: n != len(leaves)))
     longer = leaves + [b"extra" + i.to_bytes(4, "big") for i in range(80)]
@@ -275,9 +271,7 @@ def consistency_cases(draw: st.DrawFn) -> tuple[list[bytes], int]:
 
 @settings(max_examples=150, deadline=None)
 @given(consistency_cases(), st.data())
-def test_consistency_rejects_any_flipped_proof_bit(
-    case: tuple[list[bytes], int], data: st.DataObject
-) -> None:
+def test_consistency_rejects_any_flipped_proof_bit(case: tuple[list[bytes], int], data: st.DataObject) -> None:
     leaves, old_size = case
     proof = consistency_proof(leaves, old_size)
     element = data.draw(st.integers(0, len(proof) - 1))

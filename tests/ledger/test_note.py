@@ -100,9 +100,7 @@ def test_peter_neumann_vkey_parses_to_published_key() -> None:
     assert verifier.name == "PeterNeumann"
     assert verifier.key_id == 0xC74F20A3
     assert verifier.algorithm == ALG_ED25519
-    assert verifier.public_key.hex() == (
-        "1a5cd907143c384c41e830c5bce12aa8817ec5649aaabf2c31388b35b2d744d6"
-    )
+    assert verifier.public_key.hex() == ("1a5cd907143c384c41e830c5bce12aa8817ec5649aaabf2c31388b35b2d744d6")
 
 
 @pytest.mark.parametrize("vkey", sorted({case["vkey"] for case in ALL_CASES}))

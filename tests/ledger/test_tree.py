@@ -42,26 +42,18 @@ def store(leaves: list[bytes]) -> InMemoryNodeStore:
     return built
 
 
-def test_every_stored_node_is_the_root_of_its_perfect_subtree(
-    leaves: list[bytes], store: InMemoryNodeStore
-) -> None:
+def test_every_stored_node_is_the_root_of_its_perfect_subtree(leaves: list[bytes], store: InMemoryNodeStore) -> None:
     for (level, index), value in store.nodes.items():
         width = 1 << level
         assert value == merkle.root_hash(leaves[index * width : (index + 1) * width])
 
 
 def test_store_holds_exactly_the_complete_subtrees(store: InMemoryNodeStore) -> None:
-    expected = {
-        (level, index)
-        for level in range(MAX_SIZE.bit_length())
-        for index in range(MAX_SIZE >> level)
-    }
+    expected = {(level, index) for level in range(MAX_SIZE.bit_length()) for index in range(MAX_SIZE >> level)}
     assert set(store.nodes) == expected
 
 
-def test_batch_append_stores_the_same_nodes_as_single_appends(
-    leaves: list[bytes], store: InMemoryNodeStore
-) -> None:
+def test_batch_append_stores_the_same_nodes_as_single_appends(leaves: list[bytes], store: InMemoryNodeStore) -> None:
     rng = random.Random(5)
     batched = InMemoryNodeStore()
     while batched.size < MAX_SIZE:
@@ -89,9 +81,7 @@ def test_append_one_leaf_reads_once_and_at_most_log_n_nodes(store: InMemoryNodeS
 
 def test_append_to_empty_tree_reads_nothing() -> None:
     store = InMemoryNodeStore()
-    assert append_nodes(0, merkle.leaf_hash(b"first"), store) == [
-        ((0, 0), merkle.leaf_hash(b"first"))
-    ]
+    assert append_nodes(0, merkle.leaf_hash(b"first"), store) == [((0, 0), merkle.leaf_hash(b"first"))]
     assert store.read_calls == 0
 
 
@@ -110,9 +100,7 @@ def test_root_at_matches_merkle_root_with_one_read_of_log_n_nodes(
     assert store.keys_read <= _log2_ceil(size) + 1
 
 
-def test_inclusion_proofs_match_merkle_at_random_points(
-    leaves: list[bytes], store: InMemoryNodeStore
-) -> None:
+def test_inclusion_proofs_match_merkle_at_random_points(leaves: list[bytes], store: InMemoryNodeStore) -> None:
     rng = random.Random(11)
     for _ in range(400):
         size = rng.randint(1, MAX_SIZE)
@@ -122,14 +110,10 @@ def test_inclusion_proofs_match_merkle_at_random_points(
         assert store.read_calls == (1 if size > 1 else 0)
         assert store.keys_read <= 2 * _log2_ceil(size)
         assert proof == merkle.inclusion_proof(leaves[:size], index)
-        merkle.verify_inclusion(
-            merkle.leaf_hash(leaves[index]), index, size, proof, root_at(size, store)
-        )
+        merkle.verify_inclusion(merkle.leaf_hash(leaves[index]), index, size, proof, root_at(size, store))
 
 
-def test_consistency_proofs_match_merkle_at_random_points(
-    leaves: list[bytes], store: InMemoryNodeStore
-) -> None:
+def test_consistency_proofs_match_merkle_at_random_points(leaves: list[bytes], store: InMemoryNodeStore) -> None:
     rng = random.Random(12)
     for _ in range(400):
         new_size = rng.randint(1, MAX_SIZE)
@@ -139,9 +123,7 @@ def test_consistency_proofs_match_merkle_at_random_points(
         assert store.read_calls == (1 if proof else 0)
         assert store.keys_read <= 2 * _log2_ceil(new_size)
         assert proof == merkle.consistency_proof(leaves[:new_size], old_size)
-        merkle.verify_consistency(
-            old_size, new_size, root_at(old_size, store), root_at(new_size, store), proof
-        )
+        merkle.verify_consistency(old_size, new_size, root_at(old_size, store), root_at(new_size, store), proof)
 
 
 @settings(max_examples=200, deadline=None)
@@ -202,7 +184,5 @@ def test_consistency_proof_at_refuses_old_size_above_new_size() -> None:
         (4, 7, [(1, 2), (0, 6)]),
     ],
 )
-def test_subtree_keys_is_the_minimal_cover_of_the_range(
-    begin: int, end: int, expected: list[NodeKey]
-) -> None:
+def test_subtree_keys_is_the_minimal_cover_of_the_range(begin: int, end: int, expected: list[NodeKey]) -> None:
     assert subtree_keys(begin, end) == expected

@@ -45,18 +45,14 @@ def _code(value: str | None, table: dict[int, object], name: str) -> int:
     except ValueError as exc:
         raise InvalidInput(f"not an ACLED code: {text!r}", where=f"field {name!r}") from exc
     if code not in table:
-        raise InvalidInput(
-            f"ACLED {name} must be one of {sorted(table)}, got {code}", where=f"field {name!r}"
-        )
+        raise InvalidInput(f"ACLED {name} must be one of {sorted(table)}, got {code}", where=f"field {name!r}")
     return code
 
 
 def _convert(row: dict[str, str], local: ZoneInfo | None) -> object:
     geo = _code(row.get("geo_precision"), ACLED_GEO_PRECISION_RADIUS_M, "geo_precision")  # type: ignore[arg-type]
     when = _code(row.get("time_precision"), ACLED_TIME_PRECISION, "time_precision")  # type: ignore[arg-type]
-    kind = " / ".join(
-        v for v in (row.get("event_type", "").strip(), row.get("sub_event_type", "").strip()) if v
-    )
+    kind = " / ".join(v for v in (row.get("event_type", "").strip(), row.get("sub_event_type", "").strip()) if v)
     date = row.get("event_date", "").strip()
     if when == 3 and len(date) == 10:
         date = date[:7]

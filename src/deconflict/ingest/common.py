@@ -247,37 +247,31 @@ def build_site(row: Mapping[str, Any]) -> Site:
 
 def build_incident(row: Mapping[str, Any], local: ZoneInfo | None) -> Incident:
     """An :class:`Incident` from a row of the interchange format."""
-    time_text = _get(row, "time")
+    # Hot path of large imports: read each field once.
+    values = {key: (str(value).strip() or None) if value is not None else None for key, value in row.items()}
+    time_text = values.get("time")
     if time_text is None:
         raise InvalidInput("is required", where="field 'time'")
     try:
-        span = parse_time(time_text, _get(row, "time_precision"), local)
+        span = parse_time(time_text, values.get("time_precision"), local)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, where="field 'time'") from exc
-    lat, lon = _number(row, "lat"), _number(row, "lon")
+    lat, lon = _number(values, "lat"), _number(values, "lon")
     if lat is None or lon is None:
         raise InvalidInput("is required", where=f"field {'lat' if lat is None else 'lon'!r}")
-    uncertainty = _number(row, "uncertainty_m")
-    source = Source(
-        url=_get(row, "source_url"),
-        sha256=_get(row, "source_sha256"),
-        title=_get(row, "source_title"),
-    )
-    incident_id = _get(row, "id") or content_id(
-        "inc", span.to_text(), lat, lon, source.url, _get(row, "kind"), _get(row, "notes")
-    )
+    uncertainty = _number(values, "uncertainty_m")
+    url, digest, title = values.get("source_url"), values.get("source_sha256"), values.get("source_title")
+    source = _EMPTY_SOURCE if url is None and digest is None and title is None else Source(url, digest, title)
+    kind, notes = values.get("kind"), values.get("notes")
+    incident_id = values.get("id") or content_id("inc", span.to_text(), lat, lon, source.url, kind, notes)
     return Incident(
-        id=incident_id,
-        time=span,
-        lat=lat,
-        lon=lon,
+        id=incident_id, time=span, lat=lat, lon=lon,
         uncertainty_m=0.0 if uncertainty is None else uncertainty,
-        uncertainty_model=_get(row, "uncertainty_model") or "disk",
-        kind=_get(row, "kind"),
-        weapon=_get(row, "weapon"),
-        confidence=_get(row, "confidence") or "confirmed",
-        source=source,
-        notes=_get(row, "notes"),
-        provenance=_get(row, "provenance"),
-        status=_get(row, "status") or "confirmed",
-    )
+        uncertainty_model=values.get("uncertainty_model") or "disk",
+        kind=kind, weapon=values.get("weapon"),
+        confidence=values.get("confidence") or "confirmed", source=source, notes=notes,
+        provenance=values.get("provenance"), status=values.get("status") or "confirmed",
+    )  # fmt: skip
+
+
+_EMPTY_SOURCE = Source()

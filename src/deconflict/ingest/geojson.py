@@ -82,9 +82,7 @@ def _rows(where: str, features: list[Any], *, polygons: bool) -> Iterator[tuple[
             row["footprint_wkt"] = footprint.wkt
         else:
             expected = "a Point or Polygon" if polygons else "a Point"
-            raise InvalidInput(
-                f"geometry must be {expected}, got {kind!r}", where=f"{place}, field 'geometry'"
-            )
+            raise InvalidInput(f"geometry must be {expected}, got {kind!r}", where=f"{place}, field 'geometry'")
         yield number, row
 
 
@@ -92,8 +90,7 @@ def read_sites_geojson(path: str | Path) -> Batch:
     """Read sites (Point, or Polygon footprint) from a GeoJSON FeatureCollection."""
     where, digest, features = _features(path)
     sites = [
-        with_row(where, n, partial(build_site, row), "feature")
-        for n, row in _rows(where, features, polygons=True)
+        with_row(where, n, partial(build_site, row), "feature") for n, row in _rows(where, features, polygons=True)
     ]
     return Batch(where, digest, "geojson", sites)
 

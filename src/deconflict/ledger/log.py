@@ -169,7 +169,10 @@ class Ledger:
         return saved
 
     def record_incidents(self, incidents: Sequence[Incident], source: ImportRecord | None) -> LogEntryRow:
-        """Log one ``incident`` entry committing to a batch of incidents, in order."""
+        """Log one ``incident`` entry committing to a batch of incidents, in order.
+
+        The caller stores the incidents with the entry's index in the same transaction.
+        """
         records = [canonical_record(incident_row(i)) for i in incidents]
         body = {
             "count": len(records),
@@ -180,9 +183,7 @@ class Ledger:
             if source is None
             else {"filename": source.filename, "sha256": source.sha256, "format": source.format},
         }
-        with self.store.transaction():
-            (row,) = self.append([("incident", body)])
-            self.store.set_incident_entry([i.id for i in incidents], row.index)
+        (row,) = self.append([("incident", body)])
         return row
 
     def notify(self, notification: Notification) -> LogEntryRow:

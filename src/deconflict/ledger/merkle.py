@@ -156,9 +156,7 @@ def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     return _path(index, hashes, 0, size)
 
 
-def _subproof(
-    old_size: int, hashes: Sequence[bytes], lo: int, hi: int, complete: bool
-) -> list[bytes]:
+def _subproof(old_size: int, hashes: Sequence[bytes], lo: int, hi: int, complete: bool) -> list[bytes]:
     """RFC 9162 ``SUBPROOF(old_size, D[lo:hi], complete)``, bottom-up."""
     n = hi - lo
     if old_size == n:
@@ -218,9 +216,7 @@ def _same(a: bytes, b: bytes) -> bool:
     return hmac.compare_digest(bytes(a), bytes(b))
 
 
-def verify_inclusion(
-    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
     """Check an inclusion proof (RFC 9162 section 2.1.3.2).
 
     Parameters
@@ -259,8 +255,7 @@ def verify_inclusion(
     for sibling in proof:
         if sn == 0:
             raise VerificationError(
-                f"inclusion proof has {len(proof)} hashes, too many for leaf {index} "
-                f"in a tree of size {size}"
+                f"inclusion proof has {len(proof)} hashes, too many for leaf {index} in a tree of size {size}"
             )
         if fn & 1 or fn == sn:
             computed = node_hash(sibling, computed)
@@ -272,8 +267,7 @@ def verify_inclusion(
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise VerificationError(
-            f"inclusion proof has {len(proof)} hashes, too few for leaf {index} "
-            f"in a tree of size {size}"
+            f"inclusion proof has {len(proof)} hashes, too few for leaf {index} in a tree of size {size}"
         )
     if not _same(computed, root):
         raise VerificationError(
@@ -281,9 +275,7 @@ def verify_inclusion(
         )
 
 
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> None:
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
     """Check a consistency proof (RFC 9162 section 2.1.4.2).
 
     Parameters
@@ -334,9 +326,7 @@ def verify_consistency(
     old_computed = new_computed = bytes(path[0])
     for element in path[1:]:
         if sn == 0:
-            raise VerificationError(
-                f"consistency proof has too many hashes for sizes {old_size} -> {new_size}"
-            )
+            raise VerificationError(f"consistency proof has too many hashes for sizes {old_size} -> {new_size}")
         if fn & 1 or fn == sn:
             old_computed = node_hash(element, old_computed)
             new_computed = node_hash(element, new_computed)
@@ -347,14 +337,8 @@ def verify_consistency(
             new_computed = node_hash(new_computed, element)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
-        raise VerificationError(
-            f"consistency proof has too few hashes for sizes {old_size} -> {new_size}"
-        )
+        raise VerificationError(f"consistency proof has too few hashes for sizes {old_size} -> {new_size}")
     if not _same(old_computed, old_root):
-        raise VerificationError(
-            f"consistency proof does not lead to the old root (size {old_size})"
-        )
+        raise VerificationError(f"consistency proof does not lead to the old root (size {old_size})")
     if not _same(new_computed, new_root):
-        raise VerificationError(
-            f"consistency proof does not lead to the new root (size {new_size})"
-        )
+        raise VerificationError(f"consistency proof does not lead to the new root (size {new_size})")

@@ -176,9 +176,7 @@ class Signer:
         checkpoints as a witness.
     """
 
-    def __init__(
-        self, private_key: Ed25519PrivateKey, name: str, algorithm: int = ALG_ED25519
-    ) -> None:
+    def __init__(self, private_key: Ed25519PrivateKey, name: str, algorithm: int = ALG_ED25519) -> None:
         _check_key(name, algorithm)
         self._private_key = private_key
         self.name = name
@@ -208,9 +206,7 @@ class Signer:
         return self.verifier.vkey
 
 
-def format_verifier_key(
-    name: str, public_key: Ed25519PublicKey | bytes, algorithm: int = ALG_ED25519
-) -> str:
+def format_verifier_key(name: str, public_key: Ed25519PublicKey | bytes, algorithm: int = ALG_ED25519) -> str:
     """Verifier key string ``name+<hex key ID>+base64(type || public key)``.
 
     Raises
@@ -247,9 +243,7 @@ def parse_verifier_key(vkey: str) -> Verifier:
         raise InvalidInput(f"verifier key {vkey!r} has an empty key")
     _check_key(name, raw[0])
     if len(raw) != 33:
-        raise InvalidInput(
-            f"verifier key {vkey!r}: an Ed25519 key has 32 bytes, not {len(raw) - 1}"
-        )
+        raise InvalidInput(f"verifier key {vkey!r}: an Ed25519 key has 32 bytes, not {len(raw) - 1}")
     key_id = int(hex_id, 16)
     if key_id != _key_id(name, raw[0], raw[1:]):
         raise InvalidInput(f"verifier key {vkey!r}: key ID does not match the name and key")
@@ -499,9 +493,7 @@ class Checkpoint:
     def to_text(self) -> str:
         """The checkpoint note text, each line ending in a newline."""
         root = base64.b64encode(self.root_hash).decode()
-        return "".join(
-            f"{line}\n" for line in (self.origin, str(self.size), root, *self.extensions)
-        )
+        return "".join(f"{line}\n" for line in (self.origin, str(self.size), root, *self.extensions))
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
@@ -531,9 +523,7 @@ def sign_checkpoint(checkpoint: Checkpoint, signer: Signer) -> str:
     return sign_note(checkpoint.to_text(), signer)
 
 
-def verify_checkpoint(
-    note_text: str | bytes, vkey: str | Verifier | Sequence[str | Verifier]
-) -> Checkpoint:
+def verify_checkpoint(note_text: str | bytes, vkey: str | Verifier | Sequence[str | Verifier]) -> Checkpoint:
     """Verify a signed checkpoint and return it.
 
     Raises
@@ -607,10 +597,7 @@ def cosign_checkpoint(
         raise VerificationError(f"note already has {MAX_SIGNATURES} signatures")
     signed = witness_signer.sign(_cosigned_message(body.encode("utf-8"), timestamp))
     payload = timestamp.to_bytes(8, "big") + signed
-    return (
-        checkpoint_note_text
-        + NoteSignature(witness_signer.name, witness_signer.key_id, payload).line
-    )
+    return checkpoint_note_text + NoteSignature(witness_signer.name, witness_signer.key_id, payload).line
 
 
 def verify_cosignatures(
@@ -652,11 +639,8 @@ def verify_cosignatures(
     note = verify_note(note_text, list(known.values()))
     _checkpoint_of(note.text)
     cosignatures = [
-        Cosignature(sig.name, sig.key_id, int.from_bytes(sig.signature[:8], "big"))
-        for sig in note.verified_signatures
+        Cosignature(sig.name, sig.key_id, int.from_bytes(sig.signature[:8], "big")) for sig in note.verified_signatures
     ]
     if len(cosignatures) < quorum:
-        raise VerificationError(
-            f"checkpoint has {len(cosignatures)} valid witness cosignatures, {quorum} required"
-        )
+        raise VerificationError(f"checkpoint has {len(cosignatures)} valid witness cosignatures, {quorum} required")
     return cosignatures

@@ -69,9 +69,7 @@ def _read(reader: Reader, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
         if value is None:
             raise VerificationError(f"stored tree node (level {key[0]}, index {key[1]}) is missing")
         if len(value) != HASH_SIZE:
-            raise VerificationError(
-                f"stored tree node (level {key[0]}, index {key[1]}) is not a {HASH_SIZE}-byte hash"
-            )
+            raise VerificationError(f"stored tree node (level {key[0]}, index {key[1]}) is not a {HASH_SIZE}-byte hash")
         nodes[key] = bytes(value)
     return nodes
 

@@ -54,13 +54,6 @@ class SQLiteLedgerMixin:
             return None
         return int(row[0]), int(row[1])
 
-    def set_incident_entry(self, incident_ids: Sequence[str], entry_index: int) -> None:
-        self._require_transaction()
-        self._conn.executemany(
-            "UPDATE incidents SET entry_idx = ?, entry_pos = ? WHERE id = ?",
-            [(entry_index, position, incident_id) for position, incident_id in enumerate(incident_ids)],
-        )
-
     # -- the log ---------------------------------------------------------------------------
     def log_size(self) -> int:
         row = self._conn.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()

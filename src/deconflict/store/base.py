@@ -173,8 +173,10 @@ class Store(abc.ABC):
         """Which of ``ids`` are already stored."""
 
     @abc.abstractmethod
-    def insert_incidents(self, incidents: Sequence[Incident], import_id: int | None) -> None:
-        """Insert new incidents."""
+    def insert_incidents(
+        self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
+    ) -> None:
+        """Insert new incidents; ``entry_index`` is the log entry committing to them, in this order."""
 
     @abc.abstractmethod
     def get_incident(self, incident_id: str) -> Incident:
@@ -203,10 +205,6 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def incident_entry(self, incident_id: str) -> tuple[int, int] | None:
         """``(entry_index, position)`` of the log entry committing to an incident, or None."""
-
-    @abc.abstractmethod
-    def set_incident_entry(self, incident_ids: Sequence[str], entry_index: int) -> None:
-        """Record that the log entry ``entry_index`` commits to ``incident_ids`` (in order)."""
 
     # -- ledger ---------------------------------------------------------------------------
     @abc.abstractmethod

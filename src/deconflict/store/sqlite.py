@@ -367,41 +367,26 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
     def existing_incident_ids(self, ids: Sequence[str]) -> set[str]:
         return self._existing("incidents", ids)
 
-    def insert_incidents(self, incidents: Sequence[Incident], import_id: int | None) -> None:
+    def insert_incidents(
+        self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
+    ) -> None:
         if not incidents:
             return
+        self._require_transaction()
         first_pk = int(self._conn.execute("SELECT coalesce(max(pk), 0) FROM incidents").fetchone()[0]) + 1
         rows = [
-            (
-                first_pk + i,
-                inc.id,
-                format_utc(inc.time.start),
-                format_utc(inc.time.end),
-                inc.time.precision,
-                inc.lat,
-                inc.lon,
-                inc.uncertainty_m,
-                inc.uncertainty_model,
-                inc.kind,
-                inc.weapon,
-                inc.confidence,
-                inc.source.url,
-                inc.source.sha256,
-                inc.source.title,
-                inc.notes,
-                inc.provenance,
-                inc.status,
-                import_id,
-            )
+            (first_pk + i, inc.id, format_utc(inc.time.start), format_utc(inc.time.end), inc.time.precision,
+             inc.lat, inc.lon, inc.uncertainty_m, inc.uncertainty_model, inc.kind, inc.weapon,
+             inc.confidence, inc.source.url, inc.source.sha256, inc.source.title, inc.notes,
+             inc.provenance, inc.status, import_id, entry_index, None if entry_index is None else i)
             for i, inc in enumerate(incidents)
-        ]
-        self._require_transaction()
+        ]  # fmt: skip
         try:
             self._conn.executemany(
                 "INSERT INTO incidents (pk, id, time_start, time_end, time_precision, lat, lon, "
                 "uncertainty_m, uncertainty_model, kind, weapon, confidence, source_url, "
-                "source_sha256, source_title, notes, provenance, status, import_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "source_sha256, source_title, notes, provenance, status, import_id, entry_idx, entry_pos) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         except sqlite3.IntegrityError as exc:
