@@ -227,6 +227,13 @@ class Incidents:
         """The incident ``incident_id``; raises :class:`NotFound`."""
         return self._db.store.get_incident(incident_id)
 
+    def review(self, incident_id: str, status: str, note: str | None = None) -> int:
+        """Confirm or reject an incident (e.g. one extracted from a report); a log entry. Returns its index.
+
+        Only ``confirmed`` incidents count in statistics; ``unverified`` ones wait for review.
+        """
+        return self._db.ledger.review(incident_id, status, note).index
+
     def list(
         self,
         *,

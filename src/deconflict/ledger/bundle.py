@@ -25,7 +25,7 @@ from typing import Any
 from pyproj import Geod
 
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, VerificationError
-from deconflict.export import incident_row, site_row
+from deconflict.export import site_row
 from deconflict.ledger import merkle
 from deconflict.ledger.entries import canonical_record, commitment, decode_entry
 from deconflict.ledger.log import Ledger
@@ -146,9 +146,11 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
         where = ledger.store.incident_entry(incident.id)
         if where is not None:
             placed.append((incident, *where))
+    reviews = ledger.reviews()
+    review_indices = {index for incident, _, _ in placed for index, _ in reviews.get(incident.id, [])}
     indices = sorted(
         {c.entry_index for c in commitments} | {i for _, i in notifications} | {i for _, i in acknowledgements}
-        | {entry for _, entry, _ in placed}
+        | {entry for _, entry, _ in placed} | review_indices
     )  # fmt: skip
     stored = ledger.checkpoints()
     if not stored or stored[-1].size <= indices[-1]:
@@ -162,12 +164,12 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     ]  # fmt: skip
     batches: dict[int, list[bytes]] = {}
     incident_items = []
-    for incident, entry, position in placed:
+    for _incident, entry, position in placed:
         if entry not in batches:
-            batches[entry] = [canonical_record(incident_row(i)) for i in ledger.store.incidents_in_entry(entry)]
+            batches[entry] = ledger.committed_records(ledger.store.incidents_in_entry(entry), reviews)
         leaves = batches[entry]
         incident_items.append({
-            "record": incident_row(incident), "entry_index": entry, "position": position,
+            "record": json.loads(leaves[position]), "entry_index": entry, "position": position,
             "batch_size": len(leaves), "batch_proof": [_b64(h) for h in merkle.inclusion_proof(leaves, position)],
         })  # fmt: skip
     files: dict[str, bytes] = {
@@ -336,6 +338,11 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
             statements.append(
                 f"notified to {body['recipient']} {window} (channel {body.get('channel') or 'not given'}, "
                 f"reference {body.get('reference') or 'none'}): log entry {index}, logged {entry['logged_at']}"
+            )
+        elif entry["kind"] == "review":
+            statements.append(
+                f"incident {body['incident_id']} was {body['status']} on review: log entry {index}, "
+                f"logged {entry['logged_at']}"
             )
         elif entry["kind"] == "acknowledgement":
             statements.append(

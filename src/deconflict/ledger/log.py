@@ -168,6 +168,27 @@ class Ledger:
                 saved.append(item)
         return saved
 
+    def reviews(self) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """Review entries per incident id: ``[(index, body), ...]`` oldest first."""
+        found: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for row in self.store.log_entries_of_kind("review"):
+            body = decode_entry(row.data)["body"]
+            found.setdefault(body["incident_id"], []).append((row.index, body))
+        return found
+
+    def committed_records(
+        self, incidents: Sequence[Incident], reviews: Mapping[str, list[tuple[int, dict[str, Any]]]]
+    ) -> list[bytes]:
+        """The records as committed by their batch entry: with the status they had before any review."""
+        records = []
+        for incident in incidents:
+            row = incident_row(incident)
+            history = reviews.get(incident.id)
+            if history:
+                row["status"] = history[0][1]["previous_status"]
+            records.append(canonical_record(row))
+        return records
+
     def record_incidents(self, incidents: Sequence[Incident], source: ImportRecord | None) -> LogEntryRow:
         """Log one ``incident`` entry committing to a batch of incidents, in order.
 
@@ -228,6 +249,17 @@ class Ledger:
         with self.store.transaction():
             (row,) = self.append([("acknowledgement", body)])
             self.store.insert_acknowledgement(acknowledgement, row.index)
+        return row
+
+    def review(self, incident_id: str, status: str, note: str | None = None) -> LogEntryRow:
+        """Log a person's decision on an incident (``confirmed`` or ``rejected``) and apply it."""
+        if status not in ("confirmed", "rejected"):
+            raise InvalidInput(f"review status must be confirmed or rejected, got {status!r}")
+        incident = self.store.get_incident(incident_id)
+        body = {"incident_id": incident_id, "status": status, "previous_status": incident.status, "note": note}
+        with self.store.transaction():
+            (row,) = self.append([("review", body)])
+            self.store.set_incident_status(incident_id, status)
         return row
 
     # -- checkpoints --------------------------------------------------------------------
@@ -377,13 +409,23 @@ class Ledger:
                 or [s["site_id"] for s in logged.get("sites", [])] != list(notification.site_ids)
             ):
                 raise VerificationError(f"log entry {index}: notification {notification.id!r} differs from the log")
+        reviews: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for index, body in sorted(bodies.items()):
+            if body["kind"] == "review":
+                reviews.setdefault(body["body"]["incident_id"], []).append((index, body["body"]))
         batches = 0
         incidents = 0
         for index, body in bodies.items():
             if body["kind"] != "incident":
                 continue
             stored = self.store.incidents_in_entry(index)
-            records = [canonical_record(incident_row(i)) for i in stored]
+            for incident in stored:
+                history = reviews.get(incident.id)
+                if history and history[-1][1]["status"] != incident.status:
+                    raise VerificationError(
+                        f"log entry {history[-1][0]}: incident {incident.id!r} has a status the log does not record"
+                    )
+            records = self.committed_records(stored, reviews)
             if len(records) != body["body"]["count"] or merkle.root_hash(records).hex() != body["body"]["records_root"]:
                 raise VerificationError(f"log entry {index}: the incidents it commits to were changed or deleted")
             batches += 1

@@ -96,6 +96,12 @@ class SQLiteLedgerMixin:
         ).fetchall()
         return [self._entry(row) for row in rows]
 
+    def log_entries_of_kind(self, kind: str) -> list[LogEntryRow]:
+        rows = self._conn.execute(
+            "SELECT idx, kind, data, leaf_hash, logged_at FROM log_entries WHERE kind = ? ORDER BY idx", (kind,)
+        ).fetchall()
+        return [self._entry(row) for row in rows]
+
     def log_iter_entries(self) -> Iterator[LogEntryRow]:
         cursor = self._conn.execute("SELECT idx, kind, data, leaf_hash, logged_at FROM log_entries ORDER BY idx")
         for row in cursor:

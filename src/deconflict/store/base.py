@@ -224,6 +224,10 @@ class Store(abc.ABC):
         """Entries with ``start <= index < end``, in order."""
 
     @abc.abstractmethod
+    def log_entries_of_kind(self, kind: str) -> list[LogEntryRow]:
+        """Every entry of one kind, in index order."""
+
+    @abc.abstractmethod
     def log_iter_entries(self) -> Iterator[LogEntryRow]:
         """Every stored entry in index order (as stored, gaps included)."""
 

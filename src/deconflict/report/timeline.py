@@ -1,0 +1,407 @@
+"""The report's figures, drawn with matplotlib and returned as inline SVG text.
+
+- :func:`overall_timeline_svg`: strikes per week, by provenance, with notification and
+  acknowledgement dates as vertical markers;
+- :func:`site_timeline_svg`: the incidents near one site over time (distance from the
+  site, time interval as a bar), its notification/acknowledgement dates, and expected vs
+  observed hits per period;
+- :func:`sensitivity_svg`: the sensitivity grid (bandwidth × hit radius) as a heat map of
+  p-values.
+
+Synthetic incidents are drawn in grey and named SYNTHETIC in every legend; a site with an
+approximate location says so in its title. Figures use matplotlib's object API (no pyplot
+state), so rendering is thread-safe and needs no display.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.ticker
+import numpy as np
+from matplotlib.figure import Figure
+from numpy.typing import NDArray
+from pyproj import Geod
+
+from deconflict.model import Incident, Site
+from deconflict.report.data import ReportData, notified_sites, provenance_of
+from deconflict.times import TimeSpan
+
+__all__ = [
+    "NEAR_SITE_M",
+    "PROVENANCE_COLOURS",
+    "overall_timeline_svg",
+    "sensitivity_svg",
+    "site_timeline_svg",
+    "sites_for_timelines",
+]
+
+#: Incidents within this distance of a site appear in its timeline.
+NEAR_SITE_M = 2_000.0
+#: Colours per provenance (others get "#1f77b4"); synthetic is grey everywhere.
+PROVENANCE_COLOURS = {"reported": "#c0392b", "synthetic": "#8a8a8a", "acled": "#2c7fb8", "extracted": "#8e44ad"}
+NOTIFIED_COLOUR = "#1a7f37"
+ACK_COLOUR = "#b35900"
+_GEOD = Geod(ellps="WGS84")
+# Typed Any: matplotlib's stubs want literal rc keys, which a shared dict cannot carry.
+_RC: Any = {
+    "svg.fonttype": "none",  # text stays text: searchable, selectable and small
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10.0,
+    "axes.titleweight": "bold",
+    "legend.fontsize": 8.0,
+    "legend.frameon": False,
+}
+
+
+def _colour(provenance: str) -> str:
+    return PROVENANCE_COLOURS.get(provenance, "#1f77b4")
+
+
+def _label(provenance: str) -> str:
+    return "SYNTHETIC (simulated)" if provenance == "synthetic" else provenance
+
+
+def _to_svg(fig: Figure, name: str) -> str:
+    """The figure as an ``<svg>`` element that scales to its container's width."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({**_RC, "svg.hashsalt": name}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    # Responsive: keep the viewBox, drop the fixed size; and make ids unique per figure, since
+    # several figures share one HTML document.
+    svg = re.sub(r'<svg([^>]*?) width="[^"]+" height="[^"]+"', r'<svg\1 width="100%"', svg, count=1)
+    prefix = re.sub(r"[^A-Za-z0-9]", "-", name)
+    svg = re.sub(r'id="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    svg = re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{prefix}-\1"', svg)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{name}" ', 1)
+
+
+def _new_figure(width_in: float, height_in: float, rows: int = 1, ratios: Sequence[float] | None = None) -> Any:
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(width_in, height_in), layout="constrained")
+        axes = fig.subplots(rows, 1, sharex=True, gridspec_kw={"height_ratios": ratios} if ratios else None)
+    return fig, axes
+
+
+def _ts(seconds: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Epoch seconds as matplotlib date numbers (days since 1970-01-01)."""
+    return seconds / 86_400.0
+
+
+def _date(moment: datetime) -> float:
+    return moment.timestamp() / 86_400.0
+
+
+def _markers(ax: Any, data: ReportData, site_id: str | None, *, labels: bool = True) -> None:
+    """Notification spans/lines and acknowledgement lines on ``ax`` (for one site or all)."""
+    shown: set[str] = set()
+    for notification in sorted(data.notifications, key=lambda n: n.notified_at.start):
+        if site_id is not None and site_id not in notification.site_ids:
+            continue
+        span = notification.notified_at
+        text = f"notified to {notification.recipient}"
+        label = "notification" if "n" not in shown else None
+        shown.add("n")
+        if span.end - span.start > timedelta(days=1):
+            ax.axvspan(_date(span.start), _date(span.end), color=NOTIFIED_COLOUR, alpha=0.12, label=label)
+            ax.axvline(_date(span.end), color=NOTIFIED_COLOUR, lw=1.4, ls="-")
+            text += f" (between {span.start:%d %b %Y} and {span.end:%d %b %Y})"
+        else:
+            ax.axvline(_date(span.start), color=NOTIFIED_COLOUR, lw=1.4, label=label)
+            text += f" {span.start:%d %b %Y}"
+        if labels:
+            ax.annotate(
+                text,
+                xy=(_date(span.end), 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, -2),
+                textcoords="offset points",
+                va="top",
+                fontsize=7.5,
+                color=NOTIFIED_COLOUR,
+            )
+    sites_of = {n.id: n.site_ids for n in data.notifications}
+    for ack in data.acknowledgements:
+        if site_id is not None and site_id not in sites_of.get(ack["notification_id"], ()):
+            continue
+        at: TimeSpan = ack["at"]
+        label = "acknowledgement" if "a" not in shown else None
+        shown.add("a")
+        ax.axvline(_date(at.start), color=ACK_COLOUR, lw=1.2, ls="--", label=label)
+        if labels:
+            ax.annotate(
+                f"acknowledged by {ack['recipient']} {at.start:%d %b %Y}",
+                xy=(_date(at.start), 0.86),
+                xycoords=("data", "axes fraction"),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="top",
+                fontsize=7.5,
+                color=ACK_COLOUR,
+            )
+
+
+def _date_axis(ax: Any) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def overall_timeline_svg(data: ReportData) -> str:
+    """Incidents per week over the whole period, stacked by provenance, with notification markers.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element (empty string when there are no incidents).
+    """
+    if not data.incidents:
+        return ""
+    mid = np.array([i.time.midpoint.timestamp() for i in data.incidents])
+    provenance = np.array([provenance_of(i) for i in data.incidents])
+    week = 7 * 86_400.0
+    edges = np.arange(math.floor(mid.min() / week) * week, mid.max() + 2 * week, week)
+    fig, ax = _new_figure(9.0, 3.0)
+    bottom = np.zeros(edges.size - 1)
+    order = sorted(set(provenance), key=lambda p: (p == "synthetic", p))[::-1]  # synthetic at the bottom
+    for name in order:
+        counts, _ = np.histogram(mid[provenance == name], bins=edges)
+        ax.bar(
+            _ts(edges[:-1]),
+            counts,
+            width=7.0,
+            bottom=bottom,
+            align="edge",
+            color=_colour(name),
+            hatch="///" if name == "synthetic" else None,
+            edgecolor="white",
+            linewidth=0.2,
+            label=f"{_label(name)} ({int((provenance == name).sum()):,})",
+        )
+        bottom += counts
+    _markers(ax, data, None, labels=False)
+    ax.set_ylabel("incidents per week")
+    ax.set_title("All incidents per week" + (" — includes SYNTHETIC data" if "synthetic" in order else ""))
+    _date_axis(ax)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
+    return _to_svg(fig, "timeline-overall")
+
+
+def _near(site: Site, lat: NDArray[np.float64], lon: NDArray[np.float64], within_m: float) -> tuple[Any, Any]:
+    """Indices and geodesic distances (m) of the points within ``within_m`` of ``site``."""
+    box_lat = within_m / 110_000.0 + 1e-3
+    box_lon = box_lat / max(math.cos(math.radians(site.lat)), 0.05)
+    candidates = np.flatnonzero((np.abs(lat - site.lat) <= box_lat) & (np.abs(lon - site.lon) <= box_lon))
+    if candidates.size == 0:
+        return candidates, np.zeros(0)
+    _, _, dist = _GEOD.inv(
+        np.full(candidates.size, site.lon), np.full(candidates.size, site.lat), lon[candidates], lat[candidates]
+    )
+    keep = dist <= within_m
+    return candidates[keep], np.asarray(dist)[keep]
+
+
+def site_timeline_svg(
+    data: ReportData, site: Site, *, within_m: float = NEAR_SITE_M, arrays: dict[str, Any] | None = None
+) -> str:
+    """One site's timeline: nearby incidents by distance over time, markers, and hits per period.
+
+    Parameters
+    ----------
+    data
+        The report data (incidents, notifications, acknowledgements, matches, periods).
+    site
+        The site.
+    within_m
+        Incidents within this geodesic distance are drawn.
+    arrays
+        Pre-computed incident columns from :func:`incident_arrays` (saves work over many sites).
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element.
+    """
+    cols = arrays or incident_arrays(data.incidents)
+    index, dist = _near(site, cols["lat"], cols["lon"], within_m)
+    periods = [p for p in data.periods if p["site_id"] == site.id]
+    fig, axes = _new_figure(9.0, 4.6 if periods else 3.1, rows=2 if periods else 1, ratios=(3, 2) if periods else None)
+    ax = axes[0] if periods else axes
+    hit_prob = {m["incident_id"]: m["hit_probability"] for m in data.matches if m["site_id"] == site.id}
+    for name in sorted({cols["provenance"][k] for k in index}, key=lambda p: p != "synthetic"):
+        sel = np.array([cols["provenance"][k] == name for k in index], dtype=bool)
+        k_sel = index[sel]
+        start, end = cols["start"][k_sel], cols["end"][k_sel]
+        ax.errorbar(
+            _ts((start + end) / 2),
+            dist[sel],
+            xerr=_ts((end - start) / 2),
+            fmt="o",
+            ms=3.5 if name == "synthetic" else 5,
+            color=_colour(name),
+            elinewidth=0.8,
+            alpha=0.7 if name == "synthetic" else 1.0,
+            zorder=2 if name == "synthetic" else 3,
+            label=f"{_label(name)} ({int(sel.sum())})",
+        )
+    annotated: list[float] = []
+    for position in np.argsort(dist):
+        k = index[position]
+        probability = hit_prob.get(cols["id"][k])
+        x = float(_ts(np.array([cols["mid"][k]]))[0])
+        # One label per day: incidents in one building on one night would print on top of each other.
+        if probability is None or probability < 0.01 or any(abs(x - a) < 20 for a in annotated):
+            continue
+        annotated.append(x)
+        ax.annotate(
+            f"P(hit) {probability:.2f}",
+            xy=(x, float(dist[position])),
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=7,
+        )
+    ax.axhline(site.radius_m, color="black", lw=0.8, ls=":", label=f"hit radius {site.radius_m:g} m")
+    # Symmetric log: 0 m (an incident placed at the premises) stays on the axis.
+    ax.set_yscale("symlog", linthresh=10.0, linscale=0.5)
+    ax.set_ylim(-0.5, within_m * 1.3)
+    ticks = [t for t in (0, 10, 100, 1000, 10_000, 100_000) if t <= within_m * 1.3]
+    ax.set_yticks(ticks, [f"{t:,}" for t in ticks])
+    ax.yaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_ylabel("distance from site (m)")
+    if data.incidents:
+        ax.set_xlim(
+            _date(min(i.time.start for i in data.incidents)) - 7, _date(max(i.time.end for i in data.incidents)) + 7
+        )
+    _markers(ax, data, site.id)
+    approx = ", APPROXIMATE location" if site.approximate else ""
+    ax.set_title(
+        f"{site.name} ({site.owner}, {site.kind.replace('_', ' ')}{approx})\nincidents within {within_m / 1000:g} km",
+        loc="left",
+        fontsize=9.5,
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), ncols=1, fontsize=7.5)
+    _date_axis(ax)
+    if periods:
+        _periods(axes[1], periods)
+    return _to_svg(fig, f"timeline-{site.id}")
+
+
+def _periods(ax: Any, periods: list[dict[str, Any]]) -> None:
+    """Observed vs expected hits per period as paired bars."""
+    starts = np.array([_as_datetime(p["period_start"]).timestamp() for p in periods])
+    ends = np.array([_as_datetime(p["period_end"]).timestamp() for p in periods])
+    width = _ts(ends - starts)
+    left = _ts(starts)
+    ax.bar(
+        left,
+        [p["expected"] for p in periods],
+        width=width * 0.45,
+        align="edge",
+        color="#bbbbbb",
+        label="expected by chance",
+    )
+    ax.bar(
+        left + width * 0.5,
+        [p["observed"] for p in periods],
+        width=width * 0.45,
+        align="edge",
+        color="#c0392b",
+        label="observed",
+    )
+    ax.set_ylabel("hits per period")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
+    _date_axis(ax)
+
+
+def _as_datetime(value: datetime | str) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def incident_arrays(incidents: Sequence[Incident]) -> dict[str, Any]:
+    """Columns of the incidents used by the site timelines (computed once per report)."""
+    start = np.array([i.time.start.timestamp() for i in incidents], dtype=float)
+    end = np.array([i.time.end.timestamp() for i in incidents], dtype=float)
+    return {
+        "id": [i.id for i in incidents],
+        "lat": np.array([i.lat for i in incidents], dtype=float),
+        "lon": np.array([i.lon for i in incidents], dtype=float),
+        "start": start,
+        "end": end,
+        "mid": (start + end) / 2,
+        "provenance": [provenance_of(i) for i in incidents],
+    }
+
+
+def sites_for_timelines(data: ReportData, limit: int = 12) -> list[Site]:
+    """The sites that get their own timeline: flagged, notified, then most probably hit.
+
+    At most ``limit`` sites, so a report over a whole city stays readable.
+    """
+    notified = notified_sites(data)
+    flagged = {a["site_id"] for a in data.analysis if a.get("flagged")}
+    expected_hits: dict[str, float] = {}
+    for match in data.matches:
+        expected_hits[match["site_id"]] = expected_hits.get(match["site_id"], 0.0) + match["hit_probability"]
+    candidates = [s for s in data.sites if s.id in flagged or s.id in notified or expected_hits.get(s.id, 0) > 0.05]
+    candidates.sort(key=lambda s: (s.id not in flagged, s.id not in notified, -expected_hits.get(s.id, 0.0), s.id))
+    return candidates[:limit]
+
+
+def sensitivity_svg(data: ReportData, site_id: str) -> str:
+    """Heat map of one site's p-values over the bandwidth × hit-radius grid ("" when absent)."""
+    cells = [c for c in data.sensitivity if c["site_id"] == site_id]
+    if not cells:
+        return ""
+    bandwidths = sorted({float(c["bandwidth_m"]) for c in cells})
+    radii = sorted({float(c["hit_radius_m"]) for c in cells})
+    grid = np.full((len(radii), len(bandwidths)), np.nan)
+    for c in cells:
+        if c["p_value"] is not None:
+            grid[radii.index(float(c["hit_radius_m"])), bandwidths.index(float(c["bandwidth_m"]))] = c["p_value"]
+    fig, ax = _new_figure(3.6, 2.5)
+    strength = -np.log10(np.clip(grid, 1e-12, 1.0))
+    image = ax.imshow(
+        strength,
+        cmap="Reds",
+        vmin=0,
+        vmax=max(4.0, float(np.nanmax(strength, initial=0.0))),
+        origin="lower",
+        aspect="auto",
+    )
+    for r in range(len(radii)):
+        for b in range(len(bandwidths)):
+            p = grid[r, b]
+            text = "n/a" if math.isnan(p) else f"{p:.2g}"
+            ax.text(
+                b,
+                r,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if not math.isnan(p) and strength[r, b] > 2.5 else "black",
+            )
+    ax.set_xticks(range(len(bandwidths)), [f"{b:,.0f}" for b in bandwidths])
+    ax.set_yticks(range(len(radii)), [f"{r:g}" for r in radii])
+    ax.set_xlabel("background bandwidth (m)")
+    ax.set_ylabel("hit radius (m)")
+    ax.set_title(f"p-value, {site_id}", fontsize=8.5)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.9)
+    colorbar.set_label("−log10 p (darker: less likely by chance)", fontsize=7)
+    return _to_svg(fig, f"sensitivity-{site_id}")
