@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from deconflict.errors import ConflictError
+from deconflict.errors import ConflictError, NotFound
 from deconflict.model import Incident, Notification
-from deconflict.store.base import Acknowledgement, LogEntryRow, NodeKey, SiteCommitment
+from deconflict.store.base import Acknowledgement, LogEntryRow, NodeKey, SiteCommitment, TokenRecord
 from deconflict.times import TimeSpan, format_utc
 
 __all__ = ["SQLiteLedgerMixin"]
@@ -208,3 +208,38 @@ class SQLiteLedgerMixin:
             params = (notification_id,)
         rows = self._conn.execute(sql + " ORDER BY entry_idx", params).fetchall()
         return [(Acknowledgement(r[0], r[2], r[3], _span(r[4], r[5], r[6]), r[7], r[8]), int(r[1])) for r in rows]
+
+    # -- API tokens --------------------------------------------------------------------------
+    def insert_token(self, token: TokenRecord) -> None:
+        self._require_transaction()
+        try:
+            self._conn.execute(
+                "INSERT INTO api_tokens (id, secret_hash, scopes, name, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (token.id, token.secret_hash, " ".join(token.scopes), token.name, token.created_at, token.revoked_at),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(f"token id {token.id!r} already exists") from exc
+
+    @staticmethod
+    def _token(row: tuple[Any, ...]) -> TokenRecord:
+        return TokenRecord(str(row[0]), str(row[1]), tuple(str(row[2]).split()), row[3], str(row[4]), row[5])
+
+    def get_token(self, token_id: str) -> TokenRecord | None:
+        row = self._conn.execute(
+            "SELECT id, secret_hash, scopes, name, created_at, revoked_at FROM api_tokens WHERE id = ?", (token_id,)
+        ).fetchone()
+        return None if row is None else self._token(row)
+
+    def list_tokens(self) -> list[TokenRecord]:
+        rows = self._conn.execute(
+            "SELECT id, secret_hash, scopes, name, created_at, revoked_at FROM api_tokens ORDER BY created_at, id"
+        ).fetchall()
+        return [self._token(row) for row in rows]
+
+    def revoke_token(self, token_id: str, revoked_at: str) -> None:
+        self._require_transaction()
+        cursor = self._conn.execute(
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (revoked_at, token_id)
+        )
+        if cursor.rowcount == 0:
+            raise NotFound(f"no active token with id {token_id!r}")

@@ -25,6 +25,7 @@ __all__ = [
     "SiteCommitment",
     "SiteQuery",
     "Store",
+    "TokenRecord",
 ]
 
 
@@ -105,6 +106,18 @@ class Acknowledgement:
     at: TimeSpan
     reference: str | None = None
     text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """An API token as stored: its public id, the SHA-256 of its secret, its scopes."""
+
+    id: str
+    secret_hash: str
+    scopes: tuple[str, ...]
+    name: str | None
+    created_at: str
+    revoked_at: str | None = None
 
 
 class Store(abc.ABC):
@@ -266,3 +279,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
         """Acknowledgements (of one notification, or all) with their log index."""
+
+    # -- API tokens -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def insert_token(self, token: TokenRecord) -> None:
+        """Store a new API token (its secret only as a hash)."""
+
+    @abc.abstractmethod
+    def get_token(self, token_id: str) -> TokenRecord | None:
+        """The token with public id ``token_id``, or None."""
+
+    @abc.abstractmethod
+    def list_tokens(self) -> list[TokenRecord]:
+        """Every token, oldest first."""
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: str, revoked_at: str) -> None:
+        """Mark a token revoked; raises :class:`~deconflict.errors.NotFound` when unknown."""
