@@ -151,7 +151,7 @@ class IncidentInput:
 
 
 def _as_1d(values: ArrayLike, n: int, name: str, dtype: type = float) -> NDArray[np.generic]:
-    arr = np.asarray(values, dtype=dtype)
+    arr: NDArray[np.generic] = np.asarray(values, dtype=dtype)
     if arr.ndim == 0:
         arr = np.full(n, arr.item(), dtype=dtype)
     if arr.shape != (n,):
@@ -285,7 +285,7 @@ class IncidentArray:
         model: UncertaintyModel | ArrayLike = "disk",
         ids: Sequence[str] | None = None,
         confidence: ArrayLike = "confirmed",
-        status: ArrayLike = None,
+        status: ArrayLike | None = None,
     ) -> IncidentArray:
         """Build and validate incident columns; scalars broadcast.
 
@@ -317,12 +317,15 @@ class IncidentArray:
             raise InvalidInput(f"unknown confidence grade(s) {sorted(map(str, bad))}",
                                where="incidents.confidence")  # fmt: skip
         stat = np.empty(n, dtype=object)
-        stat[:] = status if np.ndim(status) == 0 else list(np.ravel(np.asarray(status, object)))
+        if status is None or isinstance(status, str):
+            stat[:] = status
+        else:
+            stat[:] = list(np.ravel(np.asarray(status, object)))
         id_arr = np.array(list(ids) if ids is not None else [str(k) for k in range(n)], object)
         return cls(
             ids=_as_1d(id_arr, n, "ids", object).astype(object), lon=lon_a, lat=lat_a,
             uncertainty_m=unc, normal=models == "normal", start_s=start, end_s=end,
-            confidence=conf, status=stat,
+            confidence=conf.astype(object), status=stat,
         )  # fmt: skip
 
     @classmethod
@@ -406,9 +409,13 @@ def hit_probability(
     if np.any(d < 0) or np.any(r < 0) or np.any(u < 0):
         raise InvalidInput("distances, radii and uncertainties must be >= 0")
     shape = d.shape
-    normal = _normal_flag(model, shape)
-    d, r, u = d.astype(float).ravel(), r.astype(float).ravel(), u.astype(float).ravel()
-    normal = np.ravel(normal)
+    normal = np.ravel(_normal_flag(model, shape))
+    return _hit_probability_1d(d.ravel(), r.ravel(), u.ravel(), normal).reshape(shape)
+
+
+def _hit_probability_1d(
+    d: NDArray[np.float64], r: NDArray[np.float64], u: NDArray[np.float64], normal: NDArray[np.bool_]
+) -> NDArray[np.float64]:
     out = (d <= r).astype(float)  # the zero-uncertainty limit (below a nanometre)
     u = np.where(u < _TINY_M, 0.0, u)
     disk = (~normal) & (u > 0)
@@ -418,7 +425,7 @@ def hit_probability(
     if np.any(nrm):
         sigma = u[nrm] / NORMAL_95_SCALE
         out[nrm] = np.clip(chndtr((r[nrm] / sigma) ** 2, 2.0, (d[nrm] / sigma) ** 2), 0.0, 1.0)
-    return out.reshape(shape)
+    return out
 
 
 _RINGS, _ANGLES = 24, 48
@@ -563,7 +570,7 @@ def match_arrays(
     Returns
     -------
     MatchTable
-        Sorted by site index, then incident index.
+        Grouped by site index (ascending).
     """
     if projection is None:
         projection = LocalProjection.from_points(
@@ -578,35 +585,40 @@ def match_arrays(
     inc_reach = _incident_reach(incidents)
     use = incidents.counted if counted_only else np.ones(len(incidents), bool)
     s_bin, i_bin = _bins(site_reach), _bins(inc_reach)
+    order = np.argsort(np.where(use, i_bin, -1), kind="stable")
+    cuts = np.searchsorted(np.where(use, i_bin, -1)[order], np.unique(i_bin[use]))
+    i_groups = [g for g in np.split(order, cuts)[1:] if g.size]
+    i_trees = [cKDTree(np.column_stack([ix[g], iy[g]]), balanced_tree=False) for g in i_groups]
     parts: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]] = []
     for sb in np.unique(s_bin):
         s_idx = np.flatnonzero(s_bin == sb)
-        s_tree = cKDTree(np.column_stack([sx[s_idx], sy[s_idx]]))
-        for ib in np.unique(i_bin[use]):
-            i_idx = np.flatnonzero((i_bin == ib) & use)
-            i_tree = cKDTree(np.column_stack([ix[i_idx], iy[i_idx]]))
+        s_tree = cKDTree(np.column_stack([sx[s_idx], sy[s_idx]]), balanced_tree=False)
+        for i_idx, i_tree in zip(i_groups, i_trees, strict=True):
             reach = float(site_reach[s_idx].max() + inc_reach[i_idx].max())
             pairs = s_tree.sparse_distance_matrix(i_tree, reach, output_type="ndarray")
-            si, ii, dist = s_idx[pairs["i"]], i_idx[pairs["j"]], pairs["v"].astype(float)
-            keep = dist <= site_reach[si] + inc_reach[ii]
-            parts.append((si[keep], ii[keep], dist[keep]))
+            si, ii, dist = s_idx[pairs["i"]], i_idx[pairs["j"]], pairs["v"]
+            if np.ptp(site_reach[s_idx]) > 0 or np.ptp(inc_reach[i_idx]) > 0:
+                keep = dist <= site_reach[si] + inc_reach[ii]
+                si, ii, dist = si[keep], ii[keep], dist[keep]
+            parts.append((si, ii, dist))
     if not parts:
         return empty
     si = np.concatenate([p[0] for p in parts])
     ii = np.concatenate([p[1] for p in parts])
     dist = np.concatenate([p[2] for p in parts])
-    prob = hit_probability(dist, sites.radius_m[si], incidents.uncertainty_m[ii], incidents.normal[ii])
-    for k in {int(s) for s in si if regions[s] is not None}:
+    prob = _hit_probability_1d(dist, sites.radius_m[si], incidents.uncertainty_m[ii], incidents.normal[ii])
+    has_region = np.array([r is not None for r in regions], dtype=bool)
+    for k in np.unique(si[has_region[si]]):
         sel = np.flatnonzero(si == k)
-        region = regions[k]
+        region = regions[int(k)]
         assert region is not None
         prob[sel] = polygon_hit_probability(
             region, ix[ii[sel]], iy[ii[sel]], incidents.uncertainty_m[ii[sel]],
             incidents.normal[ii[sel]],
         )  # fmt: skip
-    keep = prob >= min_probability
-    order = np.lexsort((ii[keep], si[keep]))
-    return MatchTable(si[keep][order], ii[keep][order], dist[keep][order], prob[keep][order])
+    keep = np.flatnonzero(prob >= min_probability)
+    keep = keep[np.argsort(si[keep], kind="stable")]
+    return MatchTable(si[keep], ii[keep], dist[keep], prob[keep])
 
 
 def match(

@@ -214,7 +214,8 @@ class SQLiteLedgerMixin:
         self._require_transaction()
         try:
             self._conn.execute(
-                "INSERT INTO api_tokens (id, secret_hash, scopes, name, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO api_tokens (id, secret_hash, scopes, name, created_at, revoked_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (token.id, token.secret_hash, " ".join(token.scopes), token.name, token.created_at, token.revoked_at),
             )
         except sqlite3.IntegrityError as exc:
