@@ -397,7 +397,7 @@ def hit_probability(
     -------
     numpy.ndarray
         Probabilities in [0, 1], broadcast over the inputs. Zero uncertainty gives the
-        indicator ``distance_m <= site_radius_m``.
+        indicator ``distance_m <= site_radius_m`` (and a zero radius is never hit).
 
     Raises
     ------
@@ -416,12 +416,14 @@ def hit_probability(
 def _hit_probability_1d(
     d: NDArray[np.float64], r: NDArray[np.float64], u: NDArray[np.float64], normal: NDArray[np.bool_]
 ) -> NDArray[np.float64]:
-    out = (d <= r).astype(float)  # the zero-uncertainty limit (below a nanometre)
+    out = ((d <= r) & (r > 0)).astype(float)  # zero-uncertainty limit; r = 0 has no area
     u = np.where(u < _TINY_M, 0.0, u)
     disk = (~normal) & (u > 0)
     if np.any(disk):
         out[disk] = _lens_fraction(d[disk], r[disk], u[disk])
-    nrm = normal & (u > 0)
+    # An error a million times smaller than the distances involved is the indicator too
+    # (and keeps the squared ratios below overflow).
+    nrm = normal & (u > 0) & (u * 1e6 > np.maximum(r, d))
     if np.any(nrm):
         sigma = u[nrm] / NORMAL_95_SCALE
         out[nrm] = np.clip(chndtr((r[nrm] / sigma) ** 2, 2.0, (d[nrm] / sigma) ** 2), 0.0, 1.0)

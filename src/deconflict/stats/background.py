@@ -1,0 +1,476 @@
+"""Background strike intensity: where and when strikes fell, site by site left out.
+
+The background is a kernel estimate of the intensity of *reported* strike locations
+(strikes per square metre over the study period), built in projected metres:
+
+* **Kernel and binning.** Isotropic Gaussian kernel with standard deviation
+  ``bandwidth_m``. Points are linearly binned on a grid of cell ``bandwidth_m / 4`` and the
+  grid is convolved with the kernel by FFT (O(n + G log G) instead of O(n x m)); values at
+  arbitrary points are bilinear interpolations. The binning and interpolation each add a
+  variance of ``cell**2 / 6`` per axis, which the grid kernel subtracts, so the effective
+  kernel has the requested bandwidth.
+* **Bandwidth.** A number, or ``"scott"`` (``sigma * n**(-1/6)``, sigma the pooled
+  standard deviation of x and y), ``"silverman"`` (same with ``min(sigma, IQR / 1.349)``;
+  in two dimensions the two rules share the constant 1), or ``"cv"`` (likelihood
+  cross-validation: maximise the leave-one-out log density over 13 bandwidths from 1/8 to 2
+  times Scott's). Reports geocoded to identical points make ``"cv"`` choose small
+  bandwidths; it never goes below Scott/8.
+* **Adaptive kernels** (default). The bandwidth above is a pilot; each incident's kernel
+  is ``bandwidth_m * sqrt(g / pilot(incident))`` (Abramson's square-root law, clipped to
+  0.5–3 times the pilot and rounded to 9 geometric classes, each smoothed by FFT), so
+  dense hot spots are not smeared into quiet districts and quiet districts are not noisy.
+  On the simulated cities this cut the 5–95 % spread of estimated/true expected counts
+  from 0.7–1.7 to 0.77–1.27. Caveat: a cluster of hits on a site raises the pilot around
+  it, which shrinks its neighbours' kernels and can leave the site's left-out background
+  up to ~40 % high (conservative: it lowers power, never validity).
+* **Edge correction.** Each value is divided by the kernel mass that falls inside the
+  study-area polygon at that point (Diggle's correction), so intensity is not biased low
+  near the boundary. The study area is given, or the convex hull of the incidents buffered
+  by one bandwidth. Incidents outside the study area are not used.
+* **Leave-site-out.** For a tested site, the incidents within ``exclusion_radius_m`` of it
+  are removed from its background, and the removed disk is treated like the outside of the
+  study area (its kernel mass is removed from the edge correction). Under "no targeting"
+  the estimate stays unbiased; a targeted site's own hits do not raise its own expectation.
+  The exclusion radius is capped at 1.5 bandwidths, where 1/3 of the kernel mass remains.
+* **Timing.** Space and time are assumed separable: the spatial pattern of strikes is the
+  same in every period, and a period's share of the exposure is the share of all strikes
+  that fell in it (:func:`after_fraction`, :func:`strikes_per_period`). A strike known
+  only to an interval is spread uniformly over it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import shapely
+from numpy.typing import ArrayLike, NDArray
+from scipy.ndimage import map_coordinates
+from scipy.signal import fftconvolve
+from scipy.spatial import cKDTree
+from scipy.special import chndtr
+from shapely.geometry.base import BaseGeometry
+
+from deconflict.errors import InvalidInput
+
+__all__ = [
+    "BackgroundIntensity",
+    "PeriodIntensity",
+    "after_fraction",
+    "bandwidth_rule",
+    "fit_background",
+    "strikes_per_period",
+]
+
+BandwidthMethod = Literal["scott", "silverman", "cv"]
+_MAX_CELLS = 4_000_000
+_MAX_EXCLUSION_BANDWIDTHS = 1.5
+_MIN_KERNEL_MASS = 0.1
+
+
+def bandwidth_rule(x: NDArray[np.float64], y: NDArray[np.float64], method: Literal["scott", "silverman"]) -> float:
+    """Rule-of-thumb isotropic Gaussian bandwidth in metres for 2-D points.
+
+    Raises
+    ------
+    InvalidInput
+        With fewer than two distinct points.
+    """
+    n = x.size
+    sigma = float(np.sqrt(0.5 * (np.var(x, ddof=1) + np.var(y, ddof=1)))) if n > 1 else 0.0
+    if method == "silverman":
+        iqr = 0.5 * sum(float(np.subtract(*np.percentile(v, [75, 25]))) for v in (x, y))
+        if iqr > 0:
+            sigma = min(sigma, iqr / 1.349)
+    elif method != "scott":
+        raise InvalidInput(f"unknown bandwidth rule {method!r}; use 'scott' or 'silverman'")
+    if not sigma > 0:
+        raise InvalidInput("need at least two distinct incident locations to choose a bandwidth")
+    return sigma * n ** (-1.0 / 6.0)
+
+
+def _gauss(d2: NDArray[np.float64], h: float | NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(np.exp(-0.5 * d2 / h**2) / (2 * np.pi * h**2))
+
+
+_ADAPT_MIN, _ADAPT_MAX, _ADAPT_STEPS = 0.5, 3.0, 4  # factor range; classes per factor of 3
+
+
+def _adapt_factor(pilot: NDArray[np.float64], geomean: float) -> NDArray[np.float64]:
+    """Abramson's factor sqrt(g / pilot), clipped and rounded to a geometric class lattice."""
+    raw = np.sqrt(geomean / np.maximum(pilot, 1e-300))
+    cls = np.rint(np.log(np.clip(raw, _ADAPT_MIN, _ADAPT_MAX)) / np.log(3.0) * _ADAPT_STEPS)
+    return np.asarray(3.0 ** (cls / _ADAPT_STEPS))
+
+
+@dataclass(frozen=True, eq=False)
+class BackgroundIntensity:
+    """A fitted, edge-corrected kernel intensity of reported strikes (per m², whole period).
+
+    Use :func:`fit_background` to make one.
+    """
+
+    bandwidth_m: float
+    bandwidth_method: str
+    cell_m: float
+    x0: float
+    y0: float
+    smoothed: NDArray[np.float64]  # sum of kernels, per m², on the grid (rows = y)
+    kernel_mass: NDArray[np.float64]  # kernel mass inside the study area, on the grid
+    n_points: float
+    study_area: BaseGeometry
+    points: NDArray[np.float64]  # (n, 2) incidents used
+    weights: NDArray[np.float64]  # weight of each point's kernel (edge correction included)
+    point_bandwidth_m: NDArray[np.float64]  # each point's kernel bandwidth
+    tree: cKDTree
+    pilot: NDArray[np.float64] | None = None  # fixed-bandwidth intensity grid (adaptive only)
+    pilot_geomean: float = 1.0
+    edge_corrected: bool = True
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether kernels adapt to the local density (Abramson's square-root law)."""
+        return self.pilot is not None
+
+    def local_bandwidth(self, x: float, y: float) -> float:
+        """The bandwidth the estimator uses at a point (the global one unless adaptive)."""
+        if self.pilot is None:
+            return self.bandwidth_m
+        lam = float(self._grid(self.pilot, np.array([x]), np.array([y]))[0])
+        return self.bandwidth_m * _adapt_factor(np.array([lam]), self.pilot_geomean)[0]
+
+    def _grid(self, field: NDArray[np.float64], x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+        xa, ya = np.asarray(x, float), np.asarray(y, float)
+        coords = np.stack([np.ravel((ya - self.y0) / self.cell_m), np.ravel((xa - self.x0) / self.cell_m)])
+        return map_coordinates(field, coords, order=1, mode="constant", cval=0.0).reshape(xa.shape)
+
+    def kernel_sum(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+        """Sum of the incidents' kernels at points (no edge correction), per m²."""
+        return np.maximum(self._grid(self.smoothed, x, y), 0.0)
+
+    def inside_mass(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+        """Share of a kernel centred at each point that lies inside the study area."""
+        return np.clip(self._grid(self.kernel_mass, x, y), 0.0, 1.0)
+
+    def intensity(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+        """Edge-corrected intensity (reported strikes per m² over the whole period)."""
+        return self.kernel_sum(x, y) / np.maximum(self.inside_mass(x, y), _MIN_KERNEL_MASS)
+
+    def density(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+        """Intensity divided by the number of incidents: a probability density per m²."""
+        return self.intensity(x, y) / self.n_points
+
+    def effective_exclusion_m(self, exclusion_radius_m: float, centre_x: float = 0.0, centre_y: float = 0.0) -> float:
+        """The exclusion radius actually used (capped at 1.5 local bandwidths)."""
+        h = self.local_bandwidth(centre_x, centre_y)
+        return float(min(max(exclusion_radius_m, 0.0), _MAX_EXCLUSION_BANDWIDTHS * h))
+
+    def intensity_leave_out(
+        self, x: ArrayLike, y: ArrayLike, centre_x: float, centre_y: float, exclusion_radius_m: float
+    ) -> NDArray[np.float64]:
+        """Intensity at points with the incidents within the exclusion disk left out.
+
+        The disk is treated as unobserved: its incidents' kernels are subtracted and its
+        kernel mass is removed from the edge correction, so the estimate inside and around
+        the disk comes from the surrounding strikes only.
+        """
+        xa, ya = np.asarray(x, float), np.asarray(y, float)
+        radius = self.effective_exclusion_m(exclusion_radius_m, centre_x, centre_y)
+        num = self.kernel_sum(xa, ya)
+        mass = self.inside_mass(xa, ya)  # all ones when adaptive (corrected per class)
+        if radius <= 0:
+            return num / np.maximum(mass, _MIN_KERNEL_MASS)
+        local = np.asarray(self.tree.query_ball_point([centre_x, centre_y], radius), dtype=np.int64)
+        if local.size:
+            num = num - self._local_sum(local, radius, centre_x, centre_y, xa, ya)
+        h = self.local_bandwidth(centre_x, centre_y)
+        hole = chndtr((radius / h) ** 2, 2.0, ((xa - centre_x) ** 2 + (ya - centre_y) ** 2) / h**2)
+        return np.maximum(num, 0.0) / np.maximum(mass - hole, _MIN_KERNEL_MASS)
+
+    def _local_sum(
+        self, idx: NDArray[np.int64], radius: float, cx: float, cy: float,
+        xa: NDArray[np.float64], ya: NDArray[np.float64],
+    ) -> NDArray[np.float64]:  # fmt: skip
+        """The given points' contribution, smoothed on a grid patch exactly as globally."""
+        cell = self.cell_m
+        hs = self.point_bandwidth_m[idx]
+        half = int(np.ceil((radius + 4.5 * float(hs.max())) / cell)) + 2
+        ci, cj = round((cy - self.y0) / cell), round((cx - self.x0) / cell)
+        px0, py0 = self.x0 + (cj - half) * cell, self.y0 + (ci - half) * cell
+        shape = (2 * half + 1, 2 * half + 1)
+        patch = np.zeros(shape)
+        for hb in np.unique(hs):
+            sel = idx[hs == hb]
+            k = _grid_kernel(float(hb), cell)
+            part = _smooth(_bin_linear(self.points[sel, 0], self.points[sel, 1], self.weights[sel],
+                                       px0, py0, cell, shape), k)  # fmt: skip
+            if self.adaptive and self.edge_corrected:
+                pad = k.shape[0] // 2
+                big = (shape[0] + 2 * pad, shape[1] + 2 * pad)
+                cover = _coverage(self.study_area, px0 - pad * cell, py0 - pad * cell, cell, big)
+                cmass = _smooth(cover, k)[pad : pad + shape[0], pad : pad + shape[1]]
+                part = part / np.maximum(cmass, _MIN_KERNEL_MASS)
+            patch += part
+        coords = np.stack([np.ravel((ya - py0) / cell), np.ravel((xa - px0) / cell)])
+        return map_coordinates(patch / cell**2, coords, order=1, mode="constant", cval=0.0).reshape(xa.shape)
+
+
+def _bin_linear(
+    x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64],
+    x0: float, y0: float, cell: float, shape: tuple[int, int],
+) -> NDArray[np.float64]:  # fmt: skip
+    gx, gy = (x - x0) / cell, (y - y0) / cell
+    ix, iy = np.floor(gx).astype(np.int64), np.floor(gy).astype(np.int64)
+    fx, fy = gx - ix, gy - iy
+    ny, nx = shape
+    grid = np.zeros(ny * nx)
+    for dx, dy, wt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
+                       (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):  # fmt: skip
+        cx, cy = ix + dx, iy + dy
+        ok = (cx >= 0) & (cx < nx) & (cy >= 0) & (cy < ny)
+        grid += np.bincount(cy[ok] * nx + cx[ok], weights=(w * wt)[ok], minlength=ny * nx)
+    return grid.reshape(shape)
+
+
+def _grid_kernel(h: float, cell: float) -> NDArray[np.float64]:
+    # Linear binning and bilinear interpolation each add cell**2/6 of variance per axis.
+    h_grid = float(np.sqrt(max(h**2 - cell**2 / 3.0, (0.25 * h) ** 2)))
+    half = int(np.ceil(4.0 * h_grid / cell))
+    t = np.arange(-half, half + 1) * cell
+    k1 = np.exp(-0.5 * (t / h_grid) ** 2)
+    k = np.outer(k1, k1)
+    return k / k.sum()
+
+
+def _smooth(grid: NDArray[np.float64], kernel: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(fftconvolve(grid, kernel, mode="same"), dtype=float)
+
+
+def _layout(area: BaseGeometry, h: float, cell_m: float | None) -> tuple[float, float, float, tuple[int, int]]:
+    minx, miny, maxx, maxy = area.bounds
+    pad = 4.5 * h
+    cell = cell_m if cell_m is not None else h / 4.0
+    while True:
+        nx = int(np.ceil((maxx - minx + 2 * pad) / cell)) + 2
+        ny = int(np.ceil((maxy - miny + 2 * pad) / cell)) + 2
+        if nx * ny <= _MAX_CELLS:
+            return minx - pad, miny - pad, cell, (ny, nx)
+        cell *= 1.25
+
+
+def _coverage(area: BaseGeometry, x0: float, y0: float, cell: float, shape: tuple[int, int]) -> NDArray[np.float64]:
+    """Share of each grid cell inside the study area (4 x 4 supersampling at the boundary)."""
+    gy, gx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    inside = shapely.contains_xy(area, x0 + gx.ravel() * cell, y0 + gy.ravel() * cell).reshape(shape)
+    cover = inside.astype(float)
+    padded = np.pad(inside, 1, mode="edge")
+    boundary = np.zeros(shape, dtype=bool)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            boundary |= padded[dy : dy + shape[0], dx : dx + shape[1]] != inside
+    by, bx = np.nonzero(boundary)
+    if by.size:
+        sub = (np.arange(4) - 1.5) / 4.0 * cell
+        ox, oy = np.meshgrid(sub, sub)
+        px = (x0 + bx * cell)[:, None] + ox.ravel()[None, :]
+        py = (y0 + by * cell)[:, None] + oy.ravel()[None, :]
+        cover[by, bx] = shapely.contains_xy(area, px, py).mean(axis=1)
+    return cover
+
+
+def _build(
+    x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64],
+    area: BaseGeometry, h: float, method: str, cell_m: float | None, edge_correction: bool,
+    adaptive: bool = False,
+) -> BackgroundIntensity:  # fmt: skip
+    x0, y0, cell, shape = _layout(area, h, cell_m)
+    kernel = _grid_kernel(h, cell)
+    counts = _bin_linear(x, y, w, x0, y0, cell, shape)
+    smoothed = _smooth(counts, kernel) / cell**2
+    cover = _coverage(area, x0, y0, cell, shape) if edge_correction else None
+    mass = _smooth(cover, kernel) if cover is not None else np.ones(shape)
+    pts = np.column_stack([x, y])
+    fixed = BackgroundIntensity(
+        bandwidth_m=float(h), bandwidth_method=method, cell_m=float(cell), x0=x0, y0=y0,
+        smoothed=smoothed, kernel_mass=mass, n_points=float(w.sum()), study_area=area,
+        points=pts, weights=w, point_bandwidth_m=np.full(x.size, float(h)), tree=cKDTree(pts),
+        edge_corrected=edge_correction,
+    )  # fmt: skip
+    if not adaptive:
+        return fixed
+    # Abramson: each point's bandwidth is h * sqrt(g / pilot(point)); points are grouped in
+    # bandwidth classes, each smoothed by FFT and edge-corrected by its own kernel mass.
+    pilot_grid = smoothed / np.maximum(mass, _MIN_KERNEL_MASS)
+    pilot_pts = np.maximum(fixed.intensity(x, y), 1e-300)
+    geomean = float(np.exp(np.average(np.log(pilot_pts), weights=w)))
+    factor = _adapt_factor(pilot_pts, geomean)
+    total = np.zeros(shape)
+    for f in np.unique(factor):
+        sel = factor == f
+        k = _grid_kernel(h * f, cell)
+        class_mass = _smooth(cover, k) if cover is not None else np.ones(shape)
+        total += _smooth(_bin_linear(x[sel], y[sel], w[sel], x0, y0, cell, shape), k) / np.maximum(
+            class_mass, _MIN_KERNEL_MASS
+        )
+    return BackgroundIntensity(
+        bandwidth_m=float(h), bandwidth_method=f"{method}, adaptive", cell_m=float(cell), x0=x0, y0=y0,
+        smoothed=total / cell**2, kernel_mass=np.ones(shape), n_points=float(w.sum()), study_area=area,
+        points=pts, weights=w, point_bandwidth_m=h * factor, tree=fixed.tree,
+        pilot=pilot_grid, pilot_geomean=geomean, edge_corrected=edge_correction,
+    )  # fmt: skip
+
+
+def _cv_bandwidth(
+    x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64], area: BaseGeometry,
+    cell_m: float | None, edge_correction: bool, rng: np.random.Generator | None,
+) -> float:  # fmt: skip
+    ref = bandwidth_rule(x, y, "scott")
+    candidates = ref * 2.0 ** np.linspace(-3.0, 1.0, 13)
+    n = x.size
+    sub = np.arange(n)
+    if n > 20_000:
+        gen = rng if rng is not None else np.random.default_rng(0)
+        sub = gen.choice(n, 20_000, replace=False)
+    scores = []
+    for h in candidates:
+        bg = _build(x, y, w, area, float(h), "cv", cell_m, edge_correction)
+        own = bg.kernel_sum(x[sub], y[sub]) - w[sub] / (2 * np.pi * h**2)
+        loo = np.maximum(own, 0.0) / np.maximum(bg.inside_mass(x[sub], y[sub]), _MIN_KERNEL_MASS)
+        dens = loo / max(bg.n_points - 1.0, 1.0)
+        scores.append(float(np.sum(w[sub] * np.log(np.maximum(dens, 1e-300)))))
+    return float(candidates[int(np.argmax(scores))])
+
+
+def fit_background(
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    study_area: BaseGeometry | None = None,
+    bandwidth_m: float | BandwidthMethod | None = None,
+    weights: ArrayLike | None = None,
+    cell_m: float | None = None,
+    edge_correction: bool = True,
+    adaptive: bool = True,
+    rng: np.random.Generator | None = None,
+) -> BackgroundIntensity:
+    """Fit the background intensity of strikes from projected incident locations (metres).
+
+    Parameters
+    ----------
+    x, y
+        Reported incident locations in a local projection (metres).
+    study_area
+        Projected polygon; by default the convex hull of the points buffered by one bandwidth.
+        Points outside it are not used.
+    bandwidth_m
+        Kernel standard deviation in metres, or ``"scott"`` (default), ``"silverman"``,
+        ``"cv"``.
+    weights
+        Per-incident weights (default 1).
+    cell_m
+        Grid cell; default ``bandwidth_m / 4`` (coarsened if the grid exceeds 4M cells).
+    edge_correction
+        Divide by the kernel mass inside the study area.
+    adaptive
+        Adapt each kernel to the local density (Abramson): ``bandwidth_m`` becomes the
+        pilot bandwidth and each point's is ``bandwidth_m * sqrt(g / pilot)``, clipped to
+        [0.5, 3] times it, with ``g`` the geometric mean of the pilot at the points.
+    rng
+        Only used to subsample points for ``"cv"`` when there are more than 20,000.
+
+    Returns
+    -------
+    BackgroundIntensity
+
+    Raises
+    ------
+    InvalidInput
+        With fewer than two points inside the study area, or a non-positive bandwidth.
+    """
+    xa, ya = np.ravel(np.asarray(x, float)), np.ravel(np.asarray(y, float))
+    wa = np.ones(xa.size) if weights is None else np.ravel(np.asarray(weights, float))
+    if wa.shape != xa.shape or xa.shape != ya.shape:
+        raise InvalidInput("x, y and weights must have the same length")
+    method = "scott" if bandwidth_m is None else bandwidth_m
+    if study_area is None:
+        h0 = float(method) if not isinstance(method, str) else bandwidth_rule(xa, ya, "scott")
+        study_area = shapely.convex_hull(shapely.multipoints(np.column_stack([xa, ya]))).buffer(h0)
+    inside = shapely.contains_xy(study_area, xa, ya)
+    xa, ya, wa = xa[inside], ya[inside], wa[inside]
+    if xa.size < 2:
+        raise InvalidInput("fewer than two incidents inside the study area")
+    label: str
+    if method == "cv":
+        h, label = _cv_bandwidth(xa, ya, wa, study_area, cell_m, edge_correction, rng), "cv"
+    elif method == "scott" or method == "silverman":
+        h, label = bandwidth_rule(xa, ya, method), method
+    elif isinstance(method, str):
+        raise InvalidInput(f"unknown bandwidth rule {method!r}", where="bandwidth_m")
+    else:
+        h, label = float(method), "fixed"
+    if not h > 0:
+        raise InvalidInput("bandwidth_m must be > 0", where="bandwidth_m")
+    return _build(xa, ya, wa, study_area, h, label, cell_m, edge_correction, adaptive)
+
+
+def after_fraction(start_s: ArrayLike, end_s: ArrayLike, after_s: float) -> NDArray[np.float64]:
+    """Share of each incident's time interval that lies strictly after ``after_s``.
+
+    An instantaneous incident counts as after when ``start_s > after_s``; an interval is
+    assumed uniform, so a night straddling the notification counts in part.
+    """
+    s, e = np.asarray(start_s, float), np.asarray(end_s, float)
+    length = e - s
+    frac = np.clip((e - after_s) / np.where(length > 0, length, 1.0), 0.0, 1.0)
+    return np.where(length > 0, frac, (s > after_s).astype(float))
+
+
+@dataclass(frozen=True)
+class PeriodIntensity:
+    """Strikes per period (e.g. per day or per night of attack)."""
+
+    edges_s: NDArray[np.float64]
+    strikes: NDArray[np.float64]
+
+    @property
+    def share(self) -> NDArray[np.float64]:
+        """Each period's share of all strikes."""
+        total = float(self.strikes.sum())
+        return self.strikes / total if total > 0 else self.strikes
+
+
+def strikes_per_period(
+    start_s: ArrayLike,
+    end_s: ArrayLike,
+    *,
+    period_s: float = 86_400.0,
+    origin_s: float | None = None,
+    weights: ArrayLike | None = None,
+) -> PeriodIntensity:
+    """Count strikes per period, spreading an uncertain time uniformly over its interval.
+
+    Parameters
+    ----------
+    start_s, end_s
+        Incident time intervals, UTC epoch seconds.
+    period_s
+        Period length (default one day).
+    origin_s
+        Start of the first period; e.g. 18:00 local time for "nights of attack". Defaults to
+        the first incident's start rounded down to a multiple of ``period_s``.
+    weights
+        Per-incident weights (default 1).
+    """
+    s, e = np.ravel(np.asarray(start_s, float)), np.ravel(np.asarray(end_s, float))
+    w = np.ones(s.size) if weights is None else np.ravel(np.asarray(weights, float))
+    if s.size == 0:
+        return PeriodIntensity(np.zeros(1), np.zeros(0))
+    origin = float(np.floor(s.min() / period_s) * period_s) if origin_s is None else float(origin_s)
+    n = int(np.ceil((e.max() - origin) / period_s)) + 1
+    edges = origin + period_s * np.arange(n + 1)
+    cum = np.zeros(n + 1)
+    for k in range(n + 1):  # share of each incident before each edge (a strike exactly at an
+        # edge belongs to the period that starts there), summed
+        cum[k] = float(np.sum(w * (1.0 - after_fraction(s, e, float(edges[k]) - 1e-6))))
+    return PeriodIntensity(np.asarray(edges, dtype=np.float64), np.diff(cum))
