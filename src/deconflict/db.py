@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import builtins
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
@@ -160,6 +162,18 @@ class Sites:
         """How many sites are registered."""
         return self._db.store.count_sites()
 
+    def to_geodataframe(self, **filters: Any) -> Any:
+        """The sites (filtered as in :meth:`list`) as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""
+        from deconflict.frames import sites_to_geodataframe
+
+        return sites_to_geodataframe(hit.site for hit in self.list(**filters))
+
+    def add_geodataframe(self, frame: Any) -> builtins.list[Site]:
+        """Add the sites of a GeoDataFrame (any CRS; re-projected to EPSG:4326), all or none."""
+        from deconflict.frames import sites_from_geodataframe
+
+        return self.add_many(sites_from_geodataframe(frame))
+
     def export(self, format: str = "csv", **filters: object) -> str:
         """The sites (filtered as in :meth:`list`) as CSV or GeoJSON text."""
         sites = [hit.site for hit in self.list(**filters)]  # type: ignore[arg-type]
@@ -268,6 +282,18 @@ class Incidents:
         """How many incidents are stored."""
         return self._db.store.count_incidents()
 
+    def to_geodataframe(self, **filters: Any) -> Any:
+        """The incidents as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""
+        from deconflict.frames import incidents_to_geodataframe
+
+        return incidents_to_geodataframe(self.iter(**filters))
+
+    def add_geodataframe(self, frame: Any) -> int:
+        """Add the incidents of a GeoDataFrame (any CRS; re-projected to EPSG:4326), all or none."""
+        from deconflict.frames import incidents_from_geodataframe
+
+        return self.add_many(incidents_from_geodataframe(frame, self._db.timezone))
+
     def export(self, format: str = "csv", **filters: object) -> str:
         """The incidents as CSV or GeoJSON text."""
         incidents = self.iter(**filters)
@@ -363,9 +389,15 @@ class Database:
 
 
 def default_key_file(location: str) -> Path:
-    """Where ``init`` puts the log's private key: beside the database, ``<name>.key``."""
+    """Where ``init`` puts the log's private key: beside the database, ``<name>.key``.
+
+    For a PostgreSQL URL it is ``deconflict-<database name>.key`` in the current directory,
+    so two databases initialised from one directory do not share (and reuse) one key.
+    """
     if location.startswith(("postgresql://", "postgres://")):
-        return Path("deconflict-log.key")
+        database = location.split("://", 1)[1].split("?", 1)[0].partition("/")[2]
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", unquote(database)).strip("._") or "log"
+        return Path(f"deconflict-{name}.key")
     return Path(f"{location}.key")
 
 
