@@ -118,11 +118,7 @@ def _recipient(sentence: Sentence, owners: set[str]) -> str | None:
     for code, match in sentence.parties:
         score = 0
         for mark in marks:
-            if (
-                mark.first == match.last + 1
-                and mark.label == "to"
-                and mark.pattern in ("side", "seite", "сторон")
-            ):
+            if mark.first == match.last + 1 and mark.label == "to" and mark.pattern in ("side", "seite", "сторон"):
                 score += 3
             if mark.last == match.first - 1 or (mark.last == match.first - 2):
                 score += 2

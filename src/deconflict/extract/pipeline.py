@@ -310,12 +310,8 @@ def _candidate(
     elif report_date is not None:
         # No date in the text: the strike happened in the week up to the report.
         span = TimeSpan(
-            datetime.combine(report_date - timedelta(days=6), time(0), tzinfo=zone).astimezone(
-                ZoneInfo("UTC")
-            ),
-            datetime.combine(report_date + timedelta(days=1), time(0), tzinfo=zone).astimezone(
-                ZoneInfo("UTC")
-            ),
+            datetime.combine(report_date - timedelta(days=6), time(0), tzinfo=zone).astimezone(ZoneInfo("UTC")),
+            datetime.combine(report_date + timedelta(days=1), time(0), tzinfo=zone).astimezone(ZoneInfo("UTC")),
             "week",
         )
     else:
@@ -386,19 +382,13 @@ def extract_report(
         sentence = analyse(text, span, dates, resolver, city=main_city, speaker=speaker)
         owners.update(m.owner for m in sentence.sites if m.owner and m.site_id)
         analysed.append(sentence)
-    claimers: Counter[str] = Counter(
-        code for s in analysed if s.claim for code, _ in s.parties if code not in owners
-    )
+    claimers: Counter[str] = Counter(code for s in analysed if s.claim for code, _ in s.parties if code not in owners)
     zone_name = local.key if local else (main_place.timezone if main_place and main_place.timezone else "UTC")
     zone = local or ZoneInfo(zone_name)
-    strike_places = [
-        p for s in analysed if s.is_strike and not s.diplomatic for p in s.places if p.kind == "city"
-    ]
+    strike_places = [p for s in analysed if s.is_strike and not s.diplomatic for p in s.places if p.kind == "city"]
     fallback = strike_places[0] if strike_places else main_place
     incidents = [
-        _candidate(
-            d, text, report_date=report_date, fallback_place=fallback, local=local, sha=sha, claimers=claimers
-        )
+        _candidate(d, text, report_date=report_date, fallback_place=fallback, local=local, sha=sha, claimers=claimers)
         for d in _group(text, analysed)
     ]
     incidents.sort(key=lambda c: (c.time.start if c.time else datetime.max.replace(tzinfo=zone), c.span))
@@ -424,9 +414,7 @@ def _report_files(paths: Iterable[str | Path]) -> list[Path]:
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.suffix.lower() in REPORT_SUFFIXES and p.is_file())
-            )
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in REPORT_SUFFIXES and p.is_file()))
         elif path.exists():
             files.append(path)
         else:
@@ -474,9 +462,7 @@ def to_incidents(result: ExtractionResult, *, id_prefix: str = "x") -> list[Inci
     for number, candidate in enumerate(result.incidents, start=1):
         if candidate.time is None or candidate.place is None:
             continue
-        confidence = (
-            "contested" if candidate.claimed_by else ("fair" if candidate.confidence >= 0.8 else "weak")
-        )
+        confidence = "contested" if candidate.claimed_by else ("fair" if candidate.confidence >= 0.8 else "weak")
         notes = f"span {candidate.span[0]}-{candidate.span[1]}: {candidate.quote}"
         if candidate.sites_hit:
             notes += f" | sites hit: {', '.join(candidate.sites_hit)}"

@@ -97,9 +97,7 @@ _ENDINGS = tuple(
     )
 )  # fmt: skip
 _VOWELS = "aeiouyаяеєоуиыіїюь"
-_SCRIPTS_OK = set(
-    "abcdefghijklmnopqrstuvwxyzäöüßéèáàóòúùíìçłńśźżčšžřěůабвгґдеєжзиіїйклмнопрстуфхцчшщьюяыэъ'- "
-)
+_SCRIPTS_OK = set("abcdefghijklmnopqrstuvwxyzäöüßéèáàóòúùíìçłńśźżčšžřěůабвгґдеєжзиіїйклмнопрстуфхцчшщьюяыэъ'- ")
 
 
 def _keys(name: str) -> set[str]:

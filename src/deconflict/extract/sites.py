@@ -216,8 +216,7 @@ class SiteResolver:
                     names.setdefault(site.id, set()).add(max(distinctive, key=len))
         self._names = Lexicon(names)
         self._site_city = {
-            site.id: (city.geonameid if site.city and (city := lookup_city(site.city)) else None)
-            for site in self.sites
+            site.id: (city.geonameid if site.city and (city := lookup_city(site.city)) else None) for site in self.sites
         }
         self._last_owner: dict[str, str] = {}
 
@@ -227,11 +226,7 @@ class SiteResolver:
 
     def countries(self, toks: Sequence[Token]) -> list[Match]:
         """Country names and adjectives in ``toks`` (label: alpha-3 code)."""
-        return [
-            m
-            for m in self._countries.find(toks)
-            if len(m.pattern.lstrip("=*")) >= 6 or toks[m.first].capitalised
-        ]
+        return [m for m in self._countries.find(toks) if len(m.pattern.lstrip("=*")) >= 6 or toks[m.first].capitalised]
 
     def _candidates(self, kind: str | None, owner: str | None, city: int | None) -> tuple[str, ...]:
         scope = KIND_SCOPE.get(kind or "", frozenset())
@@ -254,9 +249,7 @@ class SiteResolver:
                     owners.append(country.label)
             elif country.last < kind.first:
                 between = toks[country.last + 1 : kind.first]
-                if len(between) <= 3 and all(
-                    t.text in _CONNECT_BEFORE or self._countries.find([t]) for t in between
-                ):
+                if len(between) <= 3 and all(t.text in _CONNECT_BEFORE or self._countries.find([t]) for t in between):
                     owners.append(country.label)
         return list(dict.fromkeys(owners))
 
@@ -286,9 +279,7 @@ class SiteResolver:
         for match in named:
             quote = text[match.start : match.end]
             found.append(
-                SiteMention(
-                    match.start, match.end, quote, None, None, (match.label,), match.label, "name", 0.95
-                )
+                SiteMention(match.start, match.end, quote, None, None, (match.label,), match.label, "name", 0.95)
             )
         countries = self.countries(toks)
         possessives = [m.last for m in OWN.find(toks)]
@@ -304,9 +295,7 @@ class SiteResolver:
             if index + 1 < len(kinds) and kind.label not in ("embassy", "diplomatic"):
                 following = kinds[index + 1]
                 between = toks[kind.last + 1 : following.first]
-                if following.label in ("embassy", "diplomatic", "consulate") and all(
-                    t.text in _OF for t in between
-                ):
+                if following.label in ("embassy", "diplomatic", "consulate") and all(t.text in _OF for t in between):
                     owner_anchor = following
                     skip.add(index + 1)
             owners = self._owners_near(owner_anchor, toks, countries)
@@ -333,9 +322,7 @@ class SiteResolver:
                     candidates = self._candidates(kind.label, None, city) if city is not None else ()
                     candidates = tuple(c for c in candidates if self._site_city.get(c) == city)
                     if candidates:
-                        found.append(
-                            SiteMention(start, end, quote, kind.label, None, candidates, None, "kind", 0.3)
-                        )
+                        found.append(SiteMention(start, end, quote, kind.label, None, candidates, None, "kind", 0.3))
                     continue
                 candidates = self._candidates(kind.label, owner, city)
                 if not candidates:
@@ -345,7 +332,5 @@ class SiteResolver:
                 confidence = {"kind+owner": 0.9, "possessive": 0.75, "coreference": 0.7}[via]
                 if resolved is None:
                     confidence = min(confidence, 0.5)
-                found.append(
-                    SiteMention(start, end, quote, kind.label, owner, candidates, resolved, via, confidence)
-                )
+                found.append(SiteMention(start, end, quote, kind.label, owner, candidates, resolved, via, confidence))
         return sorted(found, key=lambda m: m.start)

@@ -53,9 +53,7 @@ WEAPON_KIND: dict[str, str] = {
 #: Generic weapon labels dropped when a more specific one of the same kind is present.
 GENERIC_WEAPONS: dict[str, frozenset[str]] = {
     "drone": frozenset({"Shahed"}),
-    "missile": frozenset(
-        {"Iskander", "Kinzhal", "Zircon", "Kalibr", "Kh-101", "ballistic missile", "cruise missile"}
-    ),
+    "missile": frozenset({"Iskander", "Kinzhal", "Zircon", "Kalibr", "Kh-101", "ballistic missile", "cruise missile"}),
 }
 
 WEAPONS = Lexicon(
