@@ -7,7 +7,7 @@ the input, with exit status 2 (1 for a failed verification); never a traceback.
 
 from __future__ import annotations
 
-from deconflict.cli import _analysis, _extract, _ledger, _registry  # noqa: F401  (registers the commands)
+from deconflict.cli import _analysis, _extract, _ledger, _registry, _server  # noqa: F401  (registers the commands)
 from deconflict.cli._common import app
 
 __all__ = ["app", "main"]

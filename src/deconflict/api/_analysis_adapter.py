@@ -1,0 +1,164 @@
+"""The server's one door to matching and statistics: database records in, JSON-ready rows out.
+
+:func:`match_rows` calls :func:`deconflict.match.match` and :func:`analysis_rows` calls
+:func:`deconflict.stats.analyze_sites`, over every site and every incident of the database
+(the statistics need all of them: the background is estimated from all strikes and control
+sites come from the whole registry); the routes then keep the rows the caller may see.
+Results are cached per database state (the log's size changes with every write) and seed, so
+a report and an analysis page computed from the same state agree and cost one computation.
+When the statistics package cannot run, :class:`AnalysisUnavailable` (HTTP 503) says so.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from deconflict.db import Database
+from deconflict.errors import DeconflictError
+from deconflict.model import Incident, Site
+from deconflict.store.base import IncidentQuery, SiteQuery
+
+__all__ = ["AnalysisUnavailable", "analysis_rows", "assumptions", "match_rows"]
+
+T = TypeVar("T")
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 8
+
+
+class AnalysisUnavailable(DeconflictError):
+    """The matching or statistics library cannot run in this installation (HTTP 503)."""
+
+    http_status = 503
+    code = "analysis_unavailable"
+
+
+def _cached(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]  # type: ignore[no-any-return,unused-ignore]
+    value = compute()
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def _state(db: Database) -> tuple[str, int, int, int]:
+    """What identifies the data an analysis was computed from."""
+    return db.location, db.store.log_size(), db.store.count_sites(), db.store.count_incidents()
+
+
+def _records(db: Database) -> tuple[list[Site], list[Incident]]:
+    sites = [site for site, _ in db.store.list_sites(SiteQuery())]
+    incidents = db.store.list_incidents(IncidentQuery())
+    return sites, incidents
+
+
+def _site_inputs(db: Database, sites: list[Site]) -> list[Any]:
+    from deconflict.match import SiteInput
+
+    first: dict[str, tuple[Any, Any]] = {}
+    for notification, _ in db.store.list_notifications():
+        span = notification.notified_at
+        for site_id in notification.site_ids:
+            if site_id not in first or span.end < first[site_id][1]:
+                first[site_id] = (span.start, span.end)
+    footprints: dict[str, Any] = {}
+    for site in sites:
+        if site.footprint_wkt:
+            from shapely import wkt
+
+            footprints[site.id] = wkt.loads(site.footprint_wkt)
+    return [
+        SiteInput(id=s.id, lat=s.lat, lon=s.lon, radius_m=s.radius_m, kind=s.kind, city=s.city or "",
+                  notified_at=first.get(s.id), footprint=footprints.get(s.id))
+        for s in sites
+    ]  # fmt: skip
+
+
+def _incident_inputs(incidents: list[Incident]) -> list[Any]:
+    from deconflict.match import IncidentInput
+
+    return [
+        IncidentInput(id=i.id, lat=i.lat, lon=i.lon, uncertainty_m=i.uncertainty_m, time=(i.time.start, i.time.end),
+                      uncertainty_model=i.uncertainty_model,  # type: ignore[arg-type]
+                      confidence=i.confidence, status=i.status)
+        for i in incidents
+    ]  # fmt: skip
+
+
+def match_rows(db: Database) -> list[dict[str, Any]]:
+    """Every candidate hit: ``site_id``, ``incident_id``, ``hit_probability``, ``distance_m``.
+
+    Raises
+    ------
+    AnalysisUnavailable
+        When :mod:`deconflict.match` cannot be imported or is not implemented.
+    """
+
+    def compute() -> list[dict[str, Any]]:
+        try:
+            from deconflict.match import match
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise AnalysisUnavailable(f"matching is not available: {exc}") from None
+        sites, incidents = _records(db)
+        if not sites or not incidents:
+            return []
+        try:
+            found = match(_site_inputs(db, sites), _incident_inputs(incidents))
+        except NotImplementedError as exc:  # pragma: no cover - depends on the installation
+            raise AnalysisUnavailable(f"matching is not implemented yet: {exc}") from None
+        return [
+            {"site_id": m.site_id, "incident_id": m.incident_id, "hit_probability": float(m.probability),
+             "distance_m": float(m.distance_m)}
+            for m in found
+        ]  # fmt: skip
+
+    return _cached(("match", *_state(db)), compute)
+
+
+def analysis_rows(db: Database, seed: int) -> list[dict[str, Any]]:
+    """Per-site statistics as in ``deconflict analyze --json``, plus ``sentence`` and ``flagged``.
+
+    Raises
+    ------
+    AnalysisUnavailable
+        When :mod:`deconflict.stats` cannot be imported or is not implemented.
+    InvalidInput
+        When the data cannot be analysed (e.g. fewer than two counted incidents).
+    """
+
+    def compute() -> list[dict[str, Any]]:
+        try:
+            import numpy as np
+
+            from deconflict.stats import analyze_sites
+        except ImportError as exc:  # pragma: no cover - depends on the installation
+            raise AnalysisUnavailable(f"the statistics are not available: {exc}") from None
+        sites, incidents = _records(db)
+        if not sites:
+            return []
+        try:
+            results = analyze_sites(
+                _site_inputs(db, sites), _incident_inputs(incidents), rng=np.random.default_rng(seed)
+            )
+        except NotImplementedError as exc:  # pragma: no cover - depends on the installation
+            raise AnalysisUnavailable(f"the statistics are not implemented yet: {exc}") from None
+        return [{**r.to_json(), "sentence": r.sentence(), "flagged": r.flagged()} for r in results]
+
+    return _cached(("analysis", seed, *_state(db)), compute)
+
+
+def assumptions() -> list[str]:
+    """What every analysis assumes, in words (empty when the statistics are unavailable)."""
+    try:
+        from deconflict.stats import ANALYSIS_ASSUMPTIONS
+    except ImportError:  # pragma: no cover - depends on the installation
+        return []
+    return list(ANALYSIS_ASSUMPTIONS)

@@ -1,0 +1,294 @@
+"""The web UI under ``/ui``: server-rendered pages (Jinja2) with vendored htmx, no CDN.
+
+Signing in stores the API token in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to
+``/ui``; the JSON API never reads that cookie (it wants an ``Authorization`` header), so a
+cross-site request cannot use it. Every form that writes carries a CSRF token: an HMAC of the
+token id under a per-process secret. Pages call the same functions as the API routes, so a
+page shows exactly what the token's scope may see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from deconflict.api import _analysis_adapter as adapter
+from deconflict.api.auth import Principal, Unauthenticated, authenticate
+from deconflict.api.deps import DbDep, SettingsDep
+from deconflict.api.routes.analysis import visible_analysis, visible_matches
+from deconflict.api.routes.incidents import _import_file, visible_incidents
+from deconflict.api.routes.notifications import create_notification
+from deconflict.api.routes.sites import visible_sites
+from deconflict.api.schemas import NotificationIn
+from deconflict.db import Database
+from deconflict.errors import DeconflictError, InvalidInput, NotFound, PermissionDenied
+from deconflict.ledger.entries import decode_entry
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+COOKIE = "deconflict_token"
+_TEMPLATES = Jinja2Templates(directory=str(resources.files("deconflict.api").joinpath("templates")))
+_CSRF_KEY = secrets.token_bytes(32)
+_OWN_STATIC = {"htmx.min.js": "text/javascript", "ui.js": "text/javascript", "ui.css": "text/css"}
+_REPORT_STATIC = {"leaflet.js": "text/javascript", "leaflet.css": "text/css"}
+
+
+def _csrf(principal: Principal) -> str:
+    return hmac.new(_CSRF_KEY, (principal.token_id or "").encode(), hashlib.sha256).hexdigest()
+
+
+def _check_csrf(principal: Principal, presented: str) -> None:
+    if not hmac.compare_digest(_csrf(principal), presented):
+        raise PermissionDenied("the form expired or came from another site; reload the page and try again")
+
+
+def _principal(request: Request, db: Database) -> Principal | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        return authenticate(db, token)
+    except Unauthenticated:
+        return None
+
+
+def _page(request: Request, name: str, principal: Principal | None, status: int = 200, **context: Any) -> Response:
+    context.update(
+        principal=principal,
+        csrf=_csrf(principal) if principal else "",
+        scopes=sorted(principal.scopes) if principal else [],
+    )
+    return _TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/ui/login", status_code=303)
+
+
+def _error_page(request: Request, principal: Principal | None, exc: DeconflictError) -> Response:
+    return _page(request, "error.html", principal, status=exc.http_status, error=exc)
+
+
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    """The UI's own scripts and styles, and Leaflet from the report's vendored copy."""
+    if name in _OWN_STATIC:
+        data = resources.files("deconflict.api").joinpath("static", name).read_bytes()
+        return Response(data, media_type=_OWN_STATIC[name], headers={"Cache-Control": "max-age=3600"})
+    if name in _REPORT_STATIC:
+        data = resources.files("deconflict.report").joinpath("static", name).read_bytes()
+        return Response(data, media_type=_REPORT_STATIC[name], headers={"Cache-Control": "max-age=3600"})
+    raise NotFound(f"no static file {name!r}")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    """The sign-in form."""
+    return _page(request, "login.html", None)
+
+
+@router.post("/login")
+def login(request: Request, db: DbDep, token: Annotated[str, Form(max_length=200)]) -> Response:
+    """Check the token and keep it in an HttpOnly cookie."""
+    try:
+        authenticate(db, token)
+    except Unauthenticated as exc:
+        return _page(request, "login.html", None, status=401, error=exc.message)
+    response = RedirectResponse("/ui/", status_code=303)
+    secure = request.url.scheme == "https"
+    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", secure=secure, path="/ui")
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    """Forget the token."""
+    response = _login_redirect()
+    response.delete_cookie(COOKIE, path="/ui")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: DbDep) -> Response:
+    """Sites the token may see: a table and a map."""
+    return sites_page(request, db)
+
+
+@router.get("/sites", response_class=HTMLResponse)
+def sites_page(request: Request, db: DbDep, search: str | None = None) -> Response:
+    """Sites the token may see: a table (filtered live with htmx) and a map."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    if not principal.reads_registry:
+        return _page(request, "public.html", principal, log_size=db.ledger.size)
+    sites = visible_sites(db, principal, search=search or None)
+    rows = [s.model_dump(include={"id", "name", "lat", "lon", "radius_m", "location_precision"}) for s in sites]
+    # Inside <script type="application/json">: escape what could close the element or start markup.
+    map_data = json.dumps(rows).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    template = "sites_table.html" if request.headers.get("hx-request") else "sites.html"
+    return _page(request, template, principal, sites=sites, search=search or "", map_data=map_data)
+
+
+@router.get("/notify", response_class=HTMLResponse)
+def notify_form(request: Request, db: DbDep) -> Response:
+    """Form to log a notification of the token's own sites."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    sites = (
+        [s for s in visible_sites(db, principal) if principal.can_write(s.owner)] if principal.reads_registry else []
+    )
+    return _page(request, "notify.html", principal, sites=sites)
+
+
+@router.post("/notify")
+def notify(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    csrf: Annotated[str, Form(max_length=100)],
+    site_ids: Annotated[list[str], Form()],
+    recipient: Annotated[str, Form(max_length=3)],
+    notified_at: Annotated[str, Form(max_length=100)],
+    channel: Annotated[str, Form(max_length=200)] = "",
+    reference: Annotated[str, Form(max_length=200)] = "",
+    text: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Log the notification, then show it in the log."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    try:
+        _check_csrf(principal, csrf)
+        body = NotificationIn.model_validate({
+            "site_ids": site_ids, "recipient": recipient.upper(), "notified_at": notified_at,
+            "channel": channel or None, "reference": reference or None, "text": text or None,
+        })  # fmt: skip
+        notification = create_notification(db, principal, body)
+        with settings.write_lock:
+            index = db.notifications.notify(notification)
+    except DeconflictError as exc:
+        return _error_page(request, principal, exc)
+    except ValueError as exc:  # pydantic's ValidationError
+        return _error_page(request, principal, InvalidInput(str(exc).splitlines()[0]))
+    return RedirectResponse(f"/ui/log?highlight={index}", status_code=303)
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request, db: DbDep) -> Response:
+    """The latest incidents and, for admins, the import form."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    if not principal.reads_registry:
+        return _error_page(request, principal, PermissionDenied("this token reads the public log only"))
+    incidents = visible_incidents(db, principal, limit=200)[:200]
+    return _page(request, "incidents.html", principal, incidents=incidents, total=db.incidents.count())
+
+
+@router.post("/incidents/import")
+async def import_incidents(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    csrf: Annotated[str, Form(max_length=100)],
+    file: Annotated[UploadFile, File()],
+    format: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Import an uploaded incident file (admin), then show the result."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    try:
+        _check_csrf(principal, csrf)
+        principal.require_admin("importing incidents")
+        data = await file.read()
+        if not data:
+            raise InvalidInput("the uploaded file is empty", where="file")
+        name = (file.filename or "upload.csv").replace("/", "_").replace("\\", "_")[:200] or "upload.csv"
+        result = await run_in_threadpool(_import_file, db, settings, data, name, format or None)
+    except DeconflictError as exc:
+        return _error_page(request, principal, exc)
+    return _page(request, "imported.html", principal, result=result, filename=name)
+
+
+@router.get("/analysis", response_class=HTMLResponse)
+def analysis_page(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    """Per-site statistics and candidate hits of the sites the token may see."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    try:
+        rows = visible_analysis(db, principal, settings.analysis_seed)
+        matches = visible_matches(db, principal)
+        problem = None
+    except (adapter.AnalysisUnavailable, InvalidInput) as exc:
+        rows, matches, problem = [], [], exc.message
+    except DeconflictError as exc:
+        return _error_page(request, principal, exc)
+    return _page(request, "analysis.html", principal, rows=rows, matches=matches[:500], problem=problem,
+                 assumptions=adapter.assumptions())  # fmt: skip
+
+
+@router.get("/report")
+def report_page(request: Request, db: DbDep, settings: SettingsDep) -> Response:
+    """The HTML report of what the token may see, in the browser."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    from deconflict.api.routes.analysis import build_report_data
+    from deconflict.report import content_security_policy, render_html
+
+    try:
+        html = render_html(build_report_data(db, principal, settings))
+    except DeconflictError as exc:
+        return _error_page(request, principal, exc)
+    return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(None)})
+
+
+@router.get("/log", response_class=HTMLResponse)
+def log_page(request: Request, db: DbDep, highlight: int | None = None) -> Response:
+    """The newest log entries, newest first, and the log's identity."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    ledger = db.ledger
+    size = ledger.size
+    rows = ledger.entries(max(0, size - 50), size)
+    entries: list[dict[str, Any]] = []
+    for row in reversed(rows):
+        body = decode_entry(row.data).get("body", {})
+        entries.append({"index": row.index, "kind": row.kind, "logged_at": row.logged_at,
+                        "summary": _summary(row.kind, body)})  # fmt: skip
+    return _page(request, "log.html", principal, entries=entries, size=size, origin=ledger.origin,
+                 vkey=ledger.verifier_key, highlight=highlight)  # fmt: skip
+
+
+def _summary(kind: str, body: dict[str, Any]) -> str:
+    if kind == "notification":
+        sites = ", ".join(s.get("site_id", "?") for s in body.get("sites", []))
+        span = body.get("notified_at", {})
+        return f"{body.get('notification_id')}: {sites} notified to {body.get('recipient')} at {span.get('start')}"
+    if kind == "site_committed":
+        return f"site {body.get('site_id')} committed ({str(body.get('commitment', ''))[:16]}…)"
+    if kind == "acknowledgement":
+        return f"{body.get('acknowledgement_id')}: {body.get('recipient')} acknowledged {body.get('notification_id')}"
+    if kind == "incident":
+        source = body.get("import") or {}
+        return (
+            f"{body.get('count')} incident(s) {body.get('first_id')}…{body.get('last_id')} {source.get('filename', '')}"
+        )
+    if kind == "review":
+        return f"incident {body.get('incident_id')} {body.get('status')}"
+    return kind

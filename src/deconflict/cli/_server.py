@@ -1,0 +1,90 @@
+"""Commands for the server: ``serve`` and API ``token`` management."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from deconflict.cli._common import JsonOption, app, err, handle_errors, opened, out, print_json, state
+
+token_app = typer.Typer(help="API tokens for the server: create (printed once), list, revoke.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body accepted, MiB (413 beyond).")] = 10.0,
+    private_log: Annotated[
+        bool, typer.Option("--private-log", help="Require a token to read the log (default: the log is public).")
+    ] = False,
+) -> None:
+    """Serve the REST API (/api/v1, schema at /api/v1/openapi.json) and the web UI (/ui)."""
+    import uvicorn
+
+    from deconflict.api import create_app
+    from deconflict.db import resolve_db_path
+
+    location = resolve_db_path(state.db_path)
+    application = create_app(
+        location, key_file=state.key_file, max_body_bytes=int(max_body_mb * 1024 * 1024), anonymous_log=not private_log
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"warning: listening on {host}; put TLS in front of it, tokens travel in headers", markup=False)
+    err.print(f"serving {location} on http://{host}:{port}/ui/ (API under /api/v1)", markup=False)
+    uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
+
+
+@token_app.command("create")
+@handle_errors
+def token_create(
+    scope: Annotated[
+        list[str], typer.Option("--scope", help="admin, analyst, public or owner:ISO3; repeat for several.")
+    ],
+    name: Annotated[str | None, typer.Option(help="Who holds the token (a label).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    from deconflict.api.auth import create_token
+
+    with opened() as db:
+        token = create_token(db, scope, name)
+    if as_json:
+        print_json({"token": token, "id": token.split("_")[1], "scopes": scope, "name": name})
+        return
+    out.print(token, markup=False)
+    err.print("store it now: it is shown only once (send it as 'Authorization: Bearer <token>')", markup=False)
+
+
+@token_app.command("list")
+@handle_errors
+def token_list(as_json: JsonOption = False) -> None:
+    """List tokens: id, name, scopes, created, revoked (never the secret)."""
+    from deconflict.api.auth import list_tokens
+
+    with opened() as db:
+        tokens = list_tokens(db)
+    if as_json:
+        print_json([{"id": t.id, "name": t.name, "scopes": list(t.scopes), "created_at": t.created_at,
+                     "revoked_at": t.revoked_at} for t in tokens])  # fmt: skip
+        return
+    table = Table("id", "name", "scopes", "created", "revoked")
+    for t in tokens:
+        table.add_row(t.id, t.name or "", " ".join(t.scopes), t.created_at, t.revoked_at or "")
+    out.print(table)
+    out.print(f"{len(tokens)} token(s)")
+
+
+@token_app.command("revoke")
+@handle_errors
+def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (the part after dcf_).")]) -> None:
+    """Revoke a token: the server refuses it from the next request on."""
+    from deconflict.api.auth import revoke_token
+
+    with opened() as db:
+        revoke_token(db, token_id)
+    out.print(f"revoked token {token_id}")
