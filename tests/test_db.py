@@ -96,8 +96,14 @@ def test_committed_sites_survive_reopening(db_path, write):
         assert second.sites.count() == 3
 
 
-def test_database_uses_wal_foreign_keys_and_migrations(db):
+def test_database_uses_wal_foreign_keys_and_migrations(db, backend):
     conn = db.store.connection
+    if backend == "postgis":
+        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+        assert db.store.schema_version() == 3
+        indexes = {row[0] for row in conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname LIKE '%geog'")}
+        assert indexes == {f"CREATE INDEX {t}_geog ON public.{t} USING gist (geog)" for t in ("sites", "incidents")}
+        return
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.store.schema_version() >= 1

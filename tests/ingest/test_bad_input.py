@@ -6,7 +6,8 @@ import csv
 
 import pytest
 
-from samples import INCIDENTS_CSV, SITES_CSV, file_digest
+from pg import snapshot
+from samples import INCIDENTS_CSV, SITES_CSV
 
 SITE_HEADER = "id,name,kind,owner,lat,lon\n"
 INC_HEADER = "id,time,lat,lon,uncertainty_m\n"
@@ -50,7 +51,7 @@ BAD_SITE_FILES = [
 
 @pytest.mark.parametrize(("case", "content", "expected"), BAD_SITE_FILES, ids=[c[0] for c in BAD_SITE_FILES])
 def test_bad_site_file_is_refused_naming_where_and_changes_nothing(cli, db_path, write, case, content, expected):
-    before = file_digest(db_path)
+    before = snapshot(db_path)
     path = write("sites.csv", content)
     result = cli("sites", "import", str(path))
     assert result.exit_code == 2, result.output
@@ -60,11 +61,11 @@ def test_bad_site_file_is_refused_naming_where_and_changes_nothing(cli, db_path,
     for fragment in expected:
         assert fragment in lines[0], (fragment, lines[0])
     assert "Traceback" not in result.output
-    assert file_digest(db_path) == before
+    assert snapshot(db_path) == before
 
 
 def test_latin1_bytes_are_refused_naming_the_line(cli, db_path, write):
-    before = file_digest(db_path)
+    before = snapshot(db_path)
     path = write(
         "sites.csv",
         (SITE_HEADER + "a,Ambassade de Fran\xe7e,embassy,FRA,50,30.5\n").encode("latin-1"),
@@ -72,17 +73,17 @@ def test_latin1_bytes_are_refused_naming_the_line(cli, db_path, write):
     result = cli("sites", "import", str(path))
     assert result.exit_code == 2
     assert "not UTF-8" in result.stderr and "line 2" in result.stderr
-    assert file_digest(db_path) == before
+    assert snapshot(db_path) == before
 
 
 def test_field_larger_than_the_csv_limit_is_refused(cli, db_path, write):
-    before = file_digest(db_path)
+    before = snapshot(db_path)
     huge = "x" * (csv.field_size_limit() + 10)
     path = write("sites.csv", SITE_HEADER + f"a,{huge},embassy,AZE,50,30.5\n")
     result = cli("sites", "import", str(path))
     assert result.exit_code == 2
     assert "row 1" in result.stderr and "field larger than field limit" in result.stderr
-    assert file_digest(db_path) == before
+    assert snapshot(db_path) == before
 
 
 def test_ids_already_in_the_database_are_refused_and_nothing_is_added(cli, db, db_path, write):
@@ -130,7 +131,7 @@ BAD_INCIDENT_FILES = [
 
 @pytest.mark.parametrize(("case", "content", "expected"), BAD_INCIDENT_FILES, ids=[c[0] for c in BAD_INCIDENT_FILES])
 def test_bad_incident_file_is_refused_and_changes_nothing(cli, db_path, write, case, content, expected):
-    before = file_digest(db_path)
+    before = snapshot(db_path)
     path = write("incidents.csv", content)
     result = cli("incidents", "import", str(path))
     assert result.exit_code == 2, result.output
@@ -138,7 +139,7 @@ def test_bad_incident_file_is_refused_and_changes_nothing(cli, db_path, write, c
     assert len(lines) == 1 and str(path) in lines[0]
     for fragment in expected:
         assert fragment in lines[0], (fragment, lines[0])
-    assert file_digest(db_path) == before
+    assert snapshot(db_path) == before
 
 
 def test_reimporting_the_same_incident_file_is_refused(cli, db, write):
@@ -173,10 +174,10 @@ def test_missing_file_is_a_clear_error(cli, tmp_path):
     ],
 )
 def test_bad_geojson_is_refused_naming_the_feature(cli, db_path, write, content, expected):
-    before = file_digest(db_path)
+    before = snapshot(db_path)
     path = write("sites.geojson", content)
     result = cli("sites", "import", str(path))
     assert result.exit_code == 2, result.output
     for fragment in expected:
         assert fragment in result.stderr
-    assert file_digest(db_path) == before
+    assert snapshot(db_path) == before

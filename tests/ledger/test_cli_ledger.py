@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 
 import pytest
 
 import deconflict
 from deconflict.ledger import merkle
+from pg import tamper
 from samples import INCIDENTS_CSV, SITES_CSV
 
 
@@ -72,10 +72,7 @@ def test_log_verify_ok_then_exit_1_after_tampering(logged, db_path):
     assert logged("log", "checkpoint").exit_code == 0
     ok = logged("log", "verify", "--json")
     assert ok.exit_code == 0 and json.loads(ok.stdout)["size"] == 5
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.execute("UPDATE notifications SET notified_start = '2023-01-01T00:00:00Z'")
-    conn.close()
+    tamper(db_path, "UPDATE notifications SET notified_start = '2023-01-01T00:00:00Z'")
     bad = logged("log", "verify")
     assert bad.exit_code == 1 and "entry 4" in bad.stderr and "Traceback" not in bad.output
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 import deconflict
@@ -13,6 +11,7 @@ from deconflict.ledger.entries import canonical_json, canonical_record, decode_e
 from deconflict.ledger.note import verify_checkpoint
 from deconflict.model import Notification
 from deconflict.times import parse_time
+from pg import tamper
 from samples import INCIDENTS_CSV, SITES_CSV
 
 
@@ -98,38 +97,44 @@ def test_verify_passes_on_an_untouched_log(ledger_db):
     assert (report.size, report.notifications, report.incidents, report.checkpoints) == (5, 1, 3, 1)
 
 
-def tamper(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    with conn:
-        conn.execute(sql, params)
-    conn.close()
+ZERO_HASH = {"sqlite": "zeroblob(32)", "postgis": "decode(repeat('00', 32), 'hex')"}
+EDIT_ENTRY_4 = {
+    "sqlite": "UPDATE log_entries SET data = replace(data, 'No. 1', 'No. 2') WHERE idx = 4",
+    "postgis": "UPDATE log_entries SET data = convert_to(replace(convert_from(data, 'UTF8'), 'No. 1', 'No. 2'), 'UTF8') "
+    "WHERE idx = 4",
+}
+NEWLINE = {"sqlite": "char(10)", "postgis": "chr(10)"}
 
 
 @pytest.mark.parametrize(
-    ("sql", "params", "message"),
+    ("sql", "message"),
     [
-        ("UPDATE log_entries SET data = replace(data, 'No. 1', 'No. 2') WHERE idx = 4", (), "entry 4"),
-        ("UPDATE log_entries SET leaf_hash = zeroblob(32) WHERE idx = 2", (), "entry 2"),
-        ("DELETE FROM log_entries WHERE idx = 1", (), "entry 1"),
-        ("UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 1", (), "(1, 1)"),
-        ("DELETE FROM log_entries WHERE idx = 4", (), "truncated"),
-        ("UPDATE sites SET lat = 50.0 WHERE id = 'aze-emb'", (), "edited"),
-        ("UPDATE incidents SET lat = 50.0 WHERE id = 'i2'", (), "entry 3"),
-        ("DELETE FROM incidents WHERE id = 'i3'", (), "entry 3"),
-        ("UPDATE notifications SET recipient = 'BLR' WHERE id = 'n1'", (), "entry 4"),
+        (EDIT_ENTRY_4, "entry 4"),
+        ("UPDATE log_entries SET leaf_hash = {zero_hash} WHERE idx = 2", "entry 2"),
+        ("DELETE FROM log_entries WHERE idx = 1", "entry 1"),
+        ("UPDATE log_nodes SET hash = {zero_hash} WHERE level = 1 AND idx = 1", "(1, 1)"),
+        ("DELETE FROM log_entries WHERE idx = 4", "truncated"),
+        ("UPDATE sites SET lat = 50.0 WHERE id = 'aze-emb'", "edited"),
+        ("UPDATE incidents SET lat = 50.0 WHERE id = 'i2'", "entry 3"),
+        ("DELETE FROM incidents WHERE id = 'i3'", "entry 3"),
+        ("UPDATE notifications SET recipient = 'BLR' WHERE id = 'n1'", "entry 4"),
         (
-            "UPDATE checkpoints SET note = replace(note, char(10) || '5' || char(10), char(10) || '4' || char(10))",
-            (),
+            "UPDATE checkpoints SET note = replace(note, {nl} || '5' || {nl}, {nl} || '4' || {nl})",
             "checkpoint",
         ),
     ],
-)
-def test_verify_names_the_first_bad_index_after_tampering(ledger_db, db_path, sql, params, message):
+    ids=[
+        "entry-bytes", "leaf-hash", "deleted-entry", "node-hash", "truncated", "site-edited", "incident-edited",
+        "incident-deleted", "notification-edited", "checkpoint-edited",
+    ],
+)  # fmt: skip
+def test_verify_names_the_first_bad_index_after_tampering(ledger_db, db_path, backend, sql, message):
+    sql = sql[backend] if isinstance(sql, dict) else sql.format(zero_hash=ZERO_HASH[backend], nl=NEWLINE[backend])
     if "DELETE FROM log_entries WHERE idx = 4" in sql:
         tamper(db_path, "DELETE FROM log_nodes WHERE level = 0 AND idx = 4")
         tamper(db_path, "DELETE FROM notification_sites")
         tamper(db_path, "DELETE FROM notifications")
-    tamper(db_path, sql, params)
+    tamper(db_path, sql)
     with (
         deconflict.open(db_path) as reopened,
         pytest.raises(VerificationError, match=message.replace("(", r"\(").replace(")", r"\)")),

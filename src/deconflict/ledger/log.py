@@ -142,6 +142,7 @@ class Ledger:
         if not items:
             return []
         with self.store.transaction():
+            self.store.lock_log()
             size = self.store.log_size()
             logged_at = _now()
             rows = []

@@ -224,6 +224,15 @@ class Store(abc.ABC):
     def log_size(self) -> int:
         """Number of entries in the log."""
 
+    def lock_log(self) -> None:  # noqa: B027 - an optional hook, not an abstract method
+        """Become the log's only appender until the current transaction ends.
+
+        :class:`~deconflict.ledger.log.Ledger` calls this inside its write transaction before
+        it reads :meth:`log_size`, so concurrent appenders never compute the same index. The
+        default does nothing: a backend whose write transactions already exclude each other
+        (SQLite's ``BEGIN IMMEDIATE``) needs no more.
+        """
+
     @abc.abstractmethod
     def log_get_nodes(self, keys: list[NodeKey]) -> dict[NodeKey, bytes]:
         """Stored subtree hashes for ``keys`` (missing keys are left out)."""
