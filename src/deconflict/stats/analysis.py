@@ -46,6 +46,7 @@ from deconflict.stats.tests import (
     conditional_change_test,
     control_rank_test,
     holm,
+    poisson_tail_test,
 )
 
 __all__ = ["ANALYSIS_ASSUMPTIONS", "SensitivityCell", "SiteResult", "analyze_sites", "sensitivity_grid"]
@@ -63,6 +64,9 @@ ANALYSIS_ASSUMPTIONS: tuple[str, ...] = (
     "reported strikes with their uncertainty, scored by the same hit probability.",
     "'After notification' means after the END of the notification interval (conservative).",
     "An incident known only to a time interval is spread uniformly over it.",
+    "p_value: Poisson upper tail of the hits given the expected count; uncertain hits are "
+    "averaged over which reports were true hits. p_value_score weighs the hit score against "
+    "the background's distribution of hit scores instead.",
     "Primary test: after notification for notified sites, whole period otherwise; "
     "p_adjusted is Holm's adjustment over all sites analysed, p_adjusted_bh Benjamini-Hochberg.",
 )
@@ -86,7 +90,21 @@ def _one_in(p: float) -> str:
 
 @dataclass(frozen=True)
 class SiteResult:
-    """Statistics for one site. ``p_value*`` fields are ``None`` where undefined."""
+    """Statistics for one site. ``p_value*`` fields are ``None`` where undefined.
+
+    * ``p_value`` / ``p_value_after``: Poisson upper tail of the observed hits (whole period /
+      after notification) given their expected number. With certain hits (``k`` of them) exactly
+      ``P(X >= k)``, ``X ~ Poisson(expected)``; with uncertain hits that tail averaged over the
+      Poisson–binomial distribution of the true count (:func:`~deconflict.stats.poisson_tail_test`).
+      Conservative and explainable: these are the numbers to quote; the sentence, ``p_primary``,
+      ``p_adjusted`` (Holm) and ``p_adjusted_bh`` use them. ``mid_p_value*`` and
+      ``randomized_p_value*`` are the mid-p and randomised versions of the same test.
+    * ``p_value_score`` / ``p_value_after_score``: compound-Poisson test of the hit score
+      ``sum p_i`` (:func:`~deconflict.stats.compound_poisson_tail_test`). More powerful when
+      locations are uncertain; depends on the background's distribution of hit scores. Equal to
+      the Poisson tail with certain hits.
+    * ``p_value_change``: conditional binomial test of the post-notification share of hits.
+    """
 
     site_id: str
     kind: str
@@ -105,6 +123,12 @@ class SiteResult:
     p_value_after: float | None
     mid_p_value_after: float | None
     randomized_p_value_after: float | None
+    p_value_score: float
+    mid_p_value_score: float
+    randomized_p_value_score: float
+    p_value_after_score: float | None
+    mid_p_value_after_score: float | None
+    randomized_p_value_after_score: float | None
     rate_ratio: float | None
     rate_ratio_ci: tuple[float | None, float | None] | None
     p_value_change: float | None
@@ -138,6 +162,8 @@ class SiteResult:
             "observed_after": _num(self.observed_after),
             "expected_after": _num(self.expected_after),
             "p_value_after": _num(self.p_value_after),
+            "p_value_score": _num(self.p_value_score),
+            "p_value_after_score": _num(self.p_value_after_score),
             "rate_ratio": _num(self.rate_ratio),
             "rate_ratio_ci": None if ci is None else [_num(ci[0]), _num(ci[1])],
             "p_value_change": _num(self.p_value_change),
@@ -219,7 +245,7 @@ def analyze_sites(
         WGS84 polygon; default: convex hull of the counted incidents, buffered by a bandwidth.
     bandwidth_m
         Pilot kernel bandwidth in metres or a rule: ``"cv"`` (default, likelihood
-        cross-validation; the setting validated in ``tests/stats/test_calibration.py``),
+        cross-validation; the setting validated in ``tests/stats/test_stats_calibration.py``),
         ``"scott"``, ``"silverman"``. Kernels then adapt to the local density.
     exclusion_radius_m
         Leave-site-out radius; default: the site's reach plus the 95th percentile of the
@@ -285,8 +311,9 @@ def analyze_sites(
         row: dict[str, Any] = {
             "k": k, "expected": expected, "probs": probs, "inc": inc,
             "excl": background.effective_exclusion_m(float(excl)),
-            "whole": compound_poisson_tail_test(probs, share_total @ exposure.score_measure,
-                                                expected=expected, rng=rng),
+            "whole": poisson_tail_test(probs, expected, rng=rng),
+            "whole_score": compound_poisson_tail_test(probs, share_total @ exposure.score_measure,
+                                                      expected=expected, rng=rng),
         }  # fmt: skip
         t_n = float(s_arr.notified_end_s[k])
         if math.isfinite(t_n):
@@ -299,8 +326,9 @@ def analyze_sites(
             exp_after = float(exposure.expected @ (w_after[:, 1:] @ a_levels))
             frac = after_fraction(i_arr.start_s[inc], i_arr.end_s[inc], t_n)
             row["expected_after"] = exp_after
-            row["after"] = compound_poisson_tail_test(probs * frac, _after_measure(exposure, w_after),
-                                                      expected=exp_after, rng=rng)  # fmt: skip
+            row["after"] = poisson_tail_test(probs * frac, exp_after, rng=rng)
+            row["after_score"] = compound_poisson_tail_test(probs * frac, _after_measure(exposure, w_after),
+                                                            expected=exp_after, rng=rng)  # fmt: skip
             row["change"] = conditional_change_test(probs * (1 - frac), probs * frac, expected - exp_after, exp_after)
         rows.append(row)
     return _finish(s_arr, i_arr, rows, background.bandwidth_m, rng)
@@ -343,6 +371,7 @@ def _finish(
         peers = [j for j in groups[(str(s_arr.kind[k]), str(s_arr.city[k]))] if j != k]
         ctrl = control_rank_test(float(z[k]), z[peers], rng=rng)
         after, change = r.get("after"), r.get("change")
+        score, after_score = r["whole_score"], r.get("after_score")
         probs = r["probs"]
         results.append(SiteResult(
             site_id=str(s_arr.ids[k]), kind=str(s_arr.kind[k]), city=str(s_arr.city[k]),
@@ -356,6 +385,11 @@ def _finish(
             p_value_after=None if after is None else after.pvalue,
             mid_p_value_after=None if after is None else after.mid_pvalue,
             randomized_p_value_after=None if after is None else after.randomized_pvalue,
+            p_value_score=score.pvalue, mid_p_value_score=score.mid_pvalue,
+            randomized_p_value_score=score.randomized_pvalue,
+            p_value_after_score=None if after_score is None else after_score.pvalue,
+            mid_p_value_after_score=None if after_score is None else after_score.mid_pvalue,
+            randomized_p_value_after_score=None if after_score is None else after_score.randomized_pvalue,
             rate_ratio=None if change is None else change.rate_ratio,
             rate_ratio_ci=None if change is None else (change.rate_ratio_low, change.rate_ratio_high),
             p_value_change=None if change is None else change.pvalue,

@@ -1,27 +1,42 @@
 """Exact tests for hit counts: Poisson tails, Poisson–binomial counts, rate ratios, controls.
 
 Observed hits are uncertain: incident ``i`` hit the site with probability ``p_i`` (from
-:mod:`deconflict.match`). Two documented ways to test them:
+:mod:`deconflict.match`). Two documented ways to test them, both reported by
+:func:`deconflict.stats.analyze_sites`:
 
-* :func:`compound_poisson_tail_test` (used by :func:`deconflict.stats.analyze_sites`):
-  the statistic is the *hit score* ``sum_i p_i`` (rounded to a lattice of 1/100). Under "no
-  targeting" every background strike near the site contributes a random score, so the
-  total is compound Poisson with the site's score measure
+* :func:`poisson_tail_test` gives ``p_value`` / ``p_value_after`` (the primary, quoted
+  numbers): the **Poisson upper tail of the observed count given the expected count**. With
+  certain hits (every ``p_i`` 0 or 1, ``k`` hits) it is exactly ``P(X >= k)``,
+  ``X ~ Poisson(expected)`` (``scipy.stats.poisson.sf(k - 1, expected)``). With uncertain hits
+  the true count ``K`` is Poisson–binomial with the ``p_i`` and the p-value is the
+  *expectation of that tail over K*, ``p = sum_k P(K = k) * P(X >= k)``. Valid: under "no
+  targeting" a draw of ``K`` is exactly Poisson(expected) (each background strike near the
+  site is a hit with marginal probability its expected score), ``P(X >= K)`` is then a valid
+  p-value and its conditional expectation is, in the simulations of
+  ``tests/stats/test_stats_calibration.py``, conservative (share of ``p <= 0.05`` between
+  0.001 and 0.012 over six simulated cities). The price: two reports each 70 % likely to be
+  on the site cannot give a p-value below ``0.3 * 0.3 = 0.09``, the chance that neither was
+  a hit.
+* :func:`compound_poisson_tail_test` gives ``p_value_score`` / ``p_value_after_score``: more
+  powerful when locations are uncertain; depends on the background's distribution of hit
+  scores. The statistic is the *hit score* ``sum_i p_i`` (rounded to a lattice of 1/100).
+  Under "no targeting" every background strike near the site contributes a random score, so
+  the total is compound Poisson with the site's score measure
   (:mod:`deconflict.stats.exposure`); its upper tail is computed exactly by Panjer's
   recursion. With certain hits (scores 0 or 1) this *is* the exact Poisson upper tail
-  ``P(X >= k)``. Two reports each 50 % likely to be on the site are weighed against how often
-  the background produces such scores there, which keeps the power that averaging discards.
-* :func:`poisson_tail_test`: the number of hits is Poisson–binomial and the p-value is the
-  *expectation of the exact Poisson p-value over that distribution*,
-  ``p = sum_k P(K = k) * P(X >= k)``. Valid (conservative) but with little power when hits
-  are uncertain; kept for integer counts and as a cross-check.
+  ``P(X >= k)``. Two reports each 70 % likely to be on the site are weighed against how
+  often the background produces such scores there, which keeps the power that averaging
+  discards, but the number is only as good as the modelled score distribution (location
+  error model, kernel intensity at the scale of the uncertainty).
 
 The calibration tests in ``tests/stats`` check validity (share of ``p <= alpha`` at most
-``alpha``) when strikes fall at random.
+``alpha``) when strikes fall at random, and measure the power of both tests.
 
 Exact Poisson p-values of small expected counts are discrete and conservative; the
 mid-p (``P(X > k) + P(X = k) / 2``) and the randomised p (``P(X > k) + U P(X = k)``, ``U``
-uniform from ``rng``) are reported too; the randomised one is exactly uniform under the null.
+uniform from ``rng``) are reported too; the randomised one is exactly uniform under the null
+(for uncertain hits it uses a draw of ``K`` from its Poisson–binomial distribution, so it is
+not reproducible without the seed and is not for quoting).
 """
 
 from __future__ import annotations
@@ -108,6 +123,11 @@ def poisson_tail_test(
     hit_probabilities: ArrayLike, expected: float, *, rng: np.random.Generator | None = None
 ) -> PoissonTestResult:
     """Exact Poisson upper-tail test of observed hits given the expected count.
+
+    ``pvalue = sum_k P(K = k) P(X >= k)`` with ``K`` the Poisson–binomial number of true hits
+    and ``X ~ Poisson(expected)``; with certain hits (probabilities 0 or 1, ``k`` of them 1) it
+    is exactly ``P(X >= k)``. ``mid_pvalue`` averages ``P(X > k) + P(X = k) / 2`` the same way;
+    ``randomized_pvalue`` is ``P(X > K*) + U P(X = K*)`` for a draw ``K*`` of ``K``.
 
     Parameters
     ----------
