@@ -9,11 +9,13 @@ from hypothesis import strategies as st
 from scipy import stats
 from shapely.geometry import box
 
+import deconflict.geo as geo
 from deconflict.errors import InvalidInput
 from deconflict.geo import LocalProjection
 from deconflict.match import (
     ACLED_GEO_PRECISION_RADIUS_M,
     NORMAL_95_SCALE,
+    NORMAL_REACH_SIGMAS,
     IncidentArray,
     IncidentInput,
     SiteArray,
@@ -22,6 +24,7 @@ from deconflict.match import (
     match,
     match_arrays,
     polygon_hit_probability,
+    site_hit_regions,
 )
 
 KYIV = (30.5234, 50.4501)
@@ -150,3 +153,110 @@ def test_discounted_and_unverified_incidents_are_not_counted() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(InvalidInput):
         IncidentArray.from_records([IncidentInput("x", 50.0, 30.0, 10.0, (datetime(2025, 1, 1), datetime(2025, 1, 2)))])
+
+
+def _brute_force(sites: SiteArray, inc: IncidentArray, proj: LocalProjection, counted_only: bool = False) -> dict:
+    """Every pair within its exact reach, and its probability, one (site, incident) at a time."""
+    fwd = proj._forward  # one plain PROJ call, no chunking
+    sx, sy = (np.asarray(v) for v in fwd.transform(sites.lon, sites.lat))
+    ix, iy = (np.asarray(v) for v in fwd.transform(inc.lon, inc.lat))
+    regions, s_reach = site_hit_regions(sites, proj)
+    i_reach = np.where(inc.normal, inc.uncertainty_m * NORMAL_REACH_SIGMAS / NORMAL_95_SCALE, inc.uncertainty_m)
+    d = np.hypot(sx[:, None] - ix[None, :], sy[:, None] - iy[None, :])
+    ok = d <= s_reach[:, None] + i_reach[None, :]
+    if counted_only:
+        ok &= inc.counted[None, :]
+    out = {}
+    for s_k, i_k in zip(*np.nonzero(ok), strict=True):
+        region = regions[s_k]
+        if region is None:
+            p = hit_probability(d[s_k, i_k], sites.radius_m[s_k], inc.uncertainty_m[i_k], bool(inc.normal[i_k]))
+        else:
+            model = "normal" if inc.normal[i_k] else "disk"
+            p = polygon_hit_probability(region, [ix[i_k]], [iy[i_k]], [inc.uncertainty_m[i_k]], model)[0]
+        out[int(s_k), int(i_k)] = (float(d[s_k, i_k]), float(p))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_fast_path_gives_exactly_the_brute_force_pairs_and_probabilities(
+    workers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks so that these few thousand points are projected in several threads.
+    monkeypatch.setattr(geo, "_PARALLEL_MIN_POINTS", 97)
+    rng = np.random.default_rng(11)
+    proj = LocalProjection(*KYIV)
+    n_s, n_i = 400, 3000
+    sx, sy = rng.uniform(-2500, 2500, (2, n_s))
+    # Many distinct radii (the quantile binning path), zero radii, and a few footprints.
+    radius = np.round(
+        rng.choice([0.0, 25.0, 50.0, 75.0, 120.0], n_s) + rng.uniform(0, 3, n_s) * (rng.random(n_s) < 0.5), 1
+    )
+    unc = rng.choice([0.0, 1e-12, 25.0, 50.0, 200.0, 500.0], n_i) + rng.choice([0.0, 7.5], n_i)
+    model = rng.choice(np.array(["disk", "normal"], object), n_i)
+    ix, iy = rng.uniform(-3000, 3000, (2, n_i))
+    # Incidents placed at exactly their reach from a site, and exactly on a site.
+    k = rng.integers(0, n_s, 300)
+    reach = np.where(model[:300] == "normal", unc[:300] * NORMAL_REACH_SIGMAS / NORMAL_95_SCALE, unc[:300])
+    ang = rng.uniform(0, 2 * np.pi, 300)
+    ix[:300], iy[:300] = sx[k] + (radius[k] + reach) * np.cos(ang), sy[k] + (radius[k] + reach) * np.sin(ang)
+    ix[300:330], iy[300:330] = sx[:30], sy[:30]
+    footprints: list = [None] * n_s
+    for f in range(0, n_s, 50):
+        footprints[f] = proj.unproject_geometry(box(sx[f] - 60, sy[f] - 15, sx[f] + 60, sy[f] + 15))
+    sites = SiteArray.from_arrays(*proj.unproject(sx, sy, workers=1), radius, footprints=footprints)
+    status = rng.choice(np.array([None, "unverified"], object), n_i, p=[0.8, 0.2])
+    inc = IncidentArray.from_arrays(*proj.unproject(ix, iy, workers=1), unc, np.zeros(n_i), model=model, status=status)
+    for counted_only in (False, True):
+        want = _brute_force(sites, inc, proj, counted_only)
+        table = match_arrays(
+            sites, inc, projection=proj, min_probability=0.0, counted_only=counted_only, workers=workers
+        )
+        assert np.all(np.diff(table.site_index) >= 0)  # grouped by site
+        got = {
+            (int(a), int(b)): (float(d), float(p))
+            for a, b, d, p in zip(
+                table.site_index, table.incident_index, table.distance_m, table.probability, strict=True
+            )
+        }
+        assert len(got) == len(table)  # no pair twice
+        assert got == want  # same pairs, bit-identical distances and probabilities
+        # The default cut-off only drops pairs below it.
+        cut = match_arrays(sites, inc, projection=proj, counted_only=counted_only, workers=workers)
+        kept = set(zip(cut.site_index.tolist(), cut.incident_index.tolist(), strict=True))
+        assert kept == {key for key, (_, p) in want.items() if p >= 1e-6}
+    assert sum(1 for (a, b) in want if b < 300) > 150  # the boundary cases are in play
+    single = match_arrays(sites, inc, projection=proj, min_probability=0.0, workers=1)
+    table = match_arrays(sites, inc, projection=proj, min_probability=0.0, workers=workers)
+    for col in ("site_index", "incident_index", "distance_m", "probability"):  # same order too
+        np.testing.assert_array_equal(getattr(table, col), getattr(single, col))
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_chunked_in_place_projection_equals_one_proj_call(workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(geo, "_PARALLEL_MIN_POINTS", 10)
+    proj = LocalProjection(*KYIV)
+    rng = np.random.default_rng(5)
+    lon = KYIV[0] + rng.uniform(-0.5, 0.5, (7, 13))
+    lat = KYIV[1] + rng.uniform(-0.5, 0.5, (7, 13))
+    lon_f = np.asfortranarray(lon)[:, ::2]  # non-contiguous, strided view
+    lat_f = np.asfortranarray(lat)[:, ::2]
+    before = lon_f.copy(), lat_f.copy()
+    x, y = proj.project(lon_f, lat_f, workers=workers)
+    ex, ey = proj._forward.transform(np.ascontiguousarray(lon_f), np.ascontiguousarray(lat_f))
+    assert x.shape == lon_f.shape and x.dtype == np.float64
+    np.testing.assert_array_equal(x, ex)
+    np.testing.assert_array_equal(y, ey)
+    np.testing.assert_array_equal(lon_f, before[0])  # the caller's arrays are never written
+    np.testing.assert_array_equal(lat_f, before[1])
+    lo, la = proj.unproject(x, y, workers=workers)
+    np.testing.assert_allclose(lo, lon_f, atol=1e-9)
+    np.testing.assert_allclose(la, lat_f, atol=1e-9)
+    # Scalars, integers, lists and empty arrays keep their shapes.
+    sx, sy = proj.project(30, 50, workers=workers)
+    assert sx.shape == sy.shape == ()
+    assert (float(sx), float(sy)) == proj._forward.transform(30.0, 50.0)
+    assert proj.project([30.5], [50.4], workers=workers)[0].shape == (1,)
+    assert proj.project(np.zeros((2, 0)), np.zeros((2, 0)), workers=workers)[0].shape == (2, 0)
+    with pytest.raises(InvalidInput):
+        proj.unproject([0.0, 1.0], [0.0])

@@ -13,8 +13,11 @@ zone is available for users who need a registered EPSG code.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal, TypeVar
 
 import numpy as np
 import shapely
@@ -27,6 +30,7 @@ from deconflict.errors import InvalidInput
 __all__ = [
     "WGS84",
     "LocalProjection",
+    "default_workers",
     "geodesic_distance_m",
     "utm_crs_for",
     "validate_lonlat",
@@ -36,6 +40,66 @@ WGS84 = CRS.from_epsg(4326)
 _GEOD = Geod(ellps="WGS84")
 
 ProjectionKind = Literal["aeqd", "utm"]
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+#: Arrays shorter than this are projected in one call; longer ones in chunks, in threads.
+_PARALLEL_MIN_POINTS = 131_072
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def default_workers() -> int:
+    """Threads used by default for large computations: the CPUs this process may use (<= 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def _thread_map(fn: Callable[[_T], _R], items: Iterable[_T], workers: int | None = None) -> Iterator[_R]:
+    """``map(fn, items)`` on a shared thread pool, results in the order of ``items``.
+
+    Worth it for work that releases the GIL (PROJ, numpy, scipy k-d trees). The pool is kept
+    per process and per size so that thread-local PROJ objects are reused across calls (a
+    forked child gets its own pool). ``workers=1`` runs in the calling thread.
+    """
+    n = default_workers() if workers is None else int(workers)
+    if n <= 1:
+        return map(fn, items)
+    key = (os.getpid(), n)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = _POOLS[key] = ThreadPoolExecutor(n, thread_name_prefix="deconflict")
+    return pool.map(fn, items)
+
+
+def _transform_chunked(
+    transformer: Transformer, a: ArrayLike, b: ArrayLike, workers: int | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Apply ``transformer`` elementwise, in place on float64 copies, in chunks across threads.
+
+    Every point is transformed independently, so the result does not depend on the chunking.
+    """
+    x = np.array(a, dtype=np.float64, order="C")  # always a copy: transformed in place
+    y = np.array(b, dtype=np.float64, order="C")
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    n_workers = default_workers() if workers is None else max(1, int(workers))
+    n_chunks = min(n_workers, xf.size // _PARALLEL_MIN_POINTS) if n_workers > 1 else 1
+    if n_chunks <= 1:
+        if xf.size:
+            transformer.transform(xf, yf, inplace=True)
+        return x, y
+    bounds = np.linspace(0, xf.size, n_chunks + 1).astype(int)
+
+    def run(k: int) -> None:
+        transformer.transform(xf[bounds[k] : bounds[k + 1]], yf[bounds[k] : bounds[k + 1]], inplace=True)
+
+    for _ in _thread_map(run, range(n_chunks), n_workers):
+        pass
+    return x, y
 
 
 def validate_lonlat(
@@ -158,16 +222,25 @@ class LocalProjection:
     def __repr__(self) -> str:
         return f"LocalProjection(lon0={self.lon0:.6f}, lat0={self.lat0:.6f}, kind={self.kind!r})"
 
-    def project(self, lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Project degrees to ``(x, y)`` metres of this CRS (arrays of the input's shape)."""
-        lon_a, lat_a = validate_lonlat(lon, lat)
-        x, y = self._forward.transform(lon_a, lat_a)
-        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    def project(
+        self, lon: ArrayLike, lat: ArrayLike, *, workers: int | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Project degrees to ``(x, y)`` metres of this CRS (new float64 arrays, input's shape).
 
-    def unproject(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        Large inputs are transformed in place on a copy, in chunks on ``workers`` threads
+        (default :func:`default_workers`); the result is identical to a single PROJ call.
+        """
+        lon_a, lat_a = validate_lonlat(lon, lat)
+        return _transform_chunked(self._forward, lon_a, lat_a, workers)
+
+    def unproject(
+        self, x: ArrayLike, y: ArrayLike, *, workers: int | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Inverse of :meth:`project`: metres to ``(lon, lat)`` degrees."""
-        lon, lat = self._inverse.transform(np.asarray(x, float), np.asarray(y, float))
-        return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        x_a, y_a = np.asarray(x, float), np.asarray(y, float)
+        if x_a.shape != y_a.shape:
+            raise InvalidInput(f"x and y differ in shape {x_a.shape} vs {y_a.shape}")
+        return _transform_chunked(self._inverse, x_a, y_a, workers)
 
     def _apply(self, geom: BaseGeometry, fn: Callable[..., tuple[object, object]]) -> BaseGeometry:
         def _xy(coords: NDArray[np.float64]) -> NDArray[np.float64]:
