@@ -110,7 +110,8 @@ def main() -> None:
     g_s = joined["index_right"].to_numpy(np.int64)
     gx_i, gy_i = gi_p.geometry.x.to_numpy(), gi_p.geometry.y.to_numpy()
     gx_s, gy_s = gs_p.geometry.x.to_numpy(), gs_p.geometry.y.to_numpy()
-    g_d = np.hypot(gx_s[g_s] - gx_i[g_i], gy_s[g_s] - gy_i[g_i])
+    g_dx, g_dy = gx_s[g_s] - gx_i[g_i], gy_s[g_s] - gy_i[g_i]
+    g_d = np.sqrt(g_dx * g_dx + g_dy * g_dy)
     within = g_d <= radius[g_s] + inc_reach[g_i]
     key_theirs = np.sort(g_s[within] * n + g_i[within])
     key_ours = np.sort(table.site_index * n + table.incident_index)

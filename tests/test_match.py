@@ -70,6 +70,19 @@ def test_hit_probability_is_a_probability_decreasing_in_distance(d: float, r: fl
     assert p[1] <= p[0] + 1e-12
 
 
+def test_disk_lens_with_almost_concentric_tiny_disks_is_not_nan() -> None:
+    # 2 d r underflows to zero: the lens formula would divide 0 by 0.
+    assert float(hit_probability(5e-324, 1e-5, 1e-5, "disk")) == 1.0
+    assert float(hit_probability(5e-324, 1e-5, 2e-5, "disk")) == pytest.approx(0.25)
+
+
+def test_normal_with_tiny_uncertainty_beyond_chndtr_range_is_not_nan() -> None:
+    # (d / sigma)^2 ~ 6e10: scipy's chndtr returns NaN there; the Rice law is normal.
+    sigma = 1e-5 / NORMAL_95_SCALE
+    p = hit_probability([1.0, 1.0 - sigma, 1.0 + sigma], 1.0, 1e-5, "normal")
+    np.testing.assert_allclose(p, [0.5, stats.norm.cdf(1), stats.norm.cdf(-1)], atol=1e-4)
+
+
 def test_unknown_model_and_negative_values_are_refused() -> None:
     with pytest.raises(InvalidInput):
         hit_probability(1, 1, 1, "square")
@@ -162,7 +175,8 @@ def _brute_force(sites: SiteArray, inc: IncidentArray, proj: LocalProjection, co
     ix, iy = (np.asarray(v) for v in fwd.transform(inc.lon, inc.lat))
     regions, s_reach = site_hit_regions(sites, proj)
     i_reach = np.where(inc.normal, inc.uncertainty_m * NORMAL_REACH_SIGMAS / NORMAL_95_SCALE, inc.uncertainty_m)
-    d = np.hypot(sx[:, None] - ix[None, :], sy[:, None] - iy[None, :])
+    dx, dy = sx[:, None] - ix[None, :], sy[:, None] - iy[None, :]
+    d = np.sqrt(dx * dx + dy * dy)
     ok = d <= s_reach[:, None] + i_reach[None, :]
     if counted_only:
         ok &= inc.counted[None, :]
