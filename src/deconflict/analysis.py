@@ -30,13 +30,17 @@ __all__ = [
     "AnalysisRun",
     "analyze_database",
     "data_labels",
+    "first_notifications",
+    "incident_inputs",
     "load_study_area",
     "match_database",
     "report_data",
+    "site_inputs",
 ]
 
 
-def _first_notifications(db: Database) -> dict[str, Notification]:
+def first_notifications(db: Database) -> dict[str, Notification]:
+    """Each site's earliest notification (by the end of its interval)."""
     first: dict[str, Notification] = {}
     for notification, _ in db.notifications.list():
         for site_id in notification.site_ids:
@@ -191,7 +195,7 @@ def analyze_database(
         raise InvalidInput("no sites to analyse (import sites first)")
     if len(counted) < 10:
         raise InvalidInput(f"only {len(counted)} counted incidents: too few to estimate a background")
-    first = _first_notifications(db)
+    first = first_notifications(db)
     rng = np.random.default_rng(seed)
     kwargs: dict[str, Any] = {"study_area": study_area}
     site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)

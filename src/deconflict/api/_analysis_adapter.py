@@ -61,36 +61,15 @@ def _records(db: Database) -> tuple[list[Site], list[Incident]]:
 
 
 def _site_inputs(db: Database, sites: list[Site]) -> list[Any]:
-    from deconflict.match import SiteInput
+    from deconflict.analysis import first_notifications, site_inputs
 
-    first: dict[str, tuple[Any, Any]] = {}
-    for notification, _ in db.store.list_notifications():
-        span = notification.notified_at
-        for site_id in notification.site_ids:
-            if site_id not in first or span.end < first[site_id][1]:
-                first[site_id] = (span.start, span.end)
-    footprints: dict[str, Any] = {}
-    for site in sites:
-        if site.footprint_wkt:
-            from shapely import wkt
-
-            footprints[site.id] = wkt.loads(site.footprint_wkt)
-    return [
-        SiteInput(id=s.id, lat=s.lat, lon=s.lon, radius_m=s.radius_m, kind=s.kind, city=s.city or "",
-                  notified_at=first.get(s.id), footprint=footprints.get(s.id))
-        for s in sites
-    ]  # fmt: skip
+    return site_inputs(sites, first_notifications(db))
 
 
 def _incident_inputs(incidents: list[Incident]) -> list[Any]:
-    from deconflict.match import IncidentInput
+    from deconflict.analysis import incident_inputs
 
-    return [
-        IncidentInput(id=i.id, lat=i.lat, lon=i.lon, uncertainty_m=i.uncertainty_m, time=(i.time.start, i.time.end),
-                      uncertainty_model=i.uncertainty_model,  # type: ignore[arg-type]
-                      confidence=i.confidence, status=i.status)
-        for i in incidents
-    ]  # fmt: skip
+    return incident_inputs(incidents)
 
 
 def match_rows(db: Database) -> list[dict[str, Any]]:
