@@ -7,8 +7,16 @@ the input, with exit status 2 (1 for a failed verification); never a traceback.
 
 from __future__ import annotations
 
-from deconflict.cli import _analysis, _extract, _ledger, _registry, _server  # noqa: F401  (registers the commands)
+# Importing the command modules registers their commands; the order is the order in --help.
+# isort: off
+from deconflict.cli import _registry  # noqa: F401
+from deconflict.cli import _ledger  # noqa: F401
+from deconflict.cli import _analysis  # noqa: F401
+from deconflict.cli import _extract  # noqa: F401
+from deconflict.cli import _server  # noqa: F401
 from deconflict.cli._common import app
+
+# isort: on
 
 __all__ = ["app", "main"]
 
