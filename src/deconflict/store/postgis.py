@@ -20,20 +20,19 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from importlib import resources
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import psycopg
 from psycopg import conninfo
 
-from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
-from deconflict.model import Incident, Site, Source
+from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.model import Incident, Site
 from deconflict.names import normalize
+from deconflict.store import _rows
+from deconflict.store._common import NamedParams, incident_filters, site_filters, where_sql
 from deconflict.store._postgis_ledger import PostGISLedgerMixin
 from deconflict.store.base import ImportRecord, IncidentQuery, SiteQuery, Store
-from deconflict.times import TimeSpan, format_utc
 
 __all__ = ["LOG_LOCK_KEY", "PostGISStore", "migrations", "redact"]
 
@@ -51,12 +50,7 @@ MIGRATION_LOCK_KEY = _advisory_key("deconflict/schema-migrations")
 
 def migrations() -> list[tuple[int, str, str]]:
     """The PostgreSQL forward migrations: ``(version, name, sql)`` in order."""
-    found = []
-    for entry in resources.files("deconflict.store.migrations_pg").iterdir():
-        if entry.name.endswith(".sql"):
-            version = int(entry.name.split("_", 1)[0])
-            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return _rows.read_migrations("deconflict.store.migrations_pg")
 
 
 def redact(url: str) -> str:
@@ -68,14 +62,6 @@ def redact(url: str) -> str:
 def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
-
-
-def _now() -> str:
-    return format_utc(datetime.now(UTC))
-
-
-def _like_pattern(key: str) -> str:
-    return "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class PostGISStore(PostGISLedgerMixin, Store):
@@ -154,7 +140,9 @@ class PostGISStore(PostGISLedgerMixin, Store):
                     if done.fetchone() is not None:
                         continue
                     self._conn.execute(sql.encode("utf-8"))
-                    self._conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)", (version, name, _now()))
+                    self._conn.execute(
+                        "INSERT INTO schema_migrations VALUES (%s, %s, %s)", (version, name, _rows.now())
+                    )
                 applied.append(version)
         except psycopg.Error as exc:
             reason = _first_line(exc)
@@ -175,34 +163,13 @@ class PostGISStore(PostGISLedgerMixin, Store):
         """The underlying connection (for the ledger and tests; use :meth:`transaction` to write)."""
         return self._conn
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._depth = 1
-            try:
-                with self._conn.transaction():
-                    yield
-            finally:
-                self._depth = 0
-
-    def close(self) -> None:
-        self._conn.close()
+    def _outermost_transaction(self) -> AbstractContextManager[Any]:
+        return self._conn.transaction()
 
     def lock_log(self) -> None:
         """Take the log sequencer (an advisory lock held until this transaction ends)."""
         self._require_transaction()
         self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK_KEY,))
-
-    def _require_transaction(self) -> None:
-        if not self._depth:
-            raise DeconflictError("internal error: write outside a transaction")
 
     def _write(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
         self._require_transaction()
@@ -222,10 +189,6 @@ class PostGISStore(PostGISLedgerMixin, Store):
             raise ConflictError(f"{message}: {_first_line(exc)}") from exc
 
     # -- settings -------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = %s", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
     def set_meta(self, key: str, value: str) -> None:
         self._write(
             "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -235,22 +198,11 @@ class PostGISStore(PostGISLedgerMixin, Store):
     # -- imports --------------------------------------------------------------------------
     def record_import(self, record: ImportRecord) -> int:
         row = self._write(
-            "INSERT INTO imports (target, filename, sha256, format, rows, imported_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (record.target, record.filename, record.sha256, record.format, record.rows, record.imported_at or _now()),
+            _rows.insert_sql("imports", _rows.IMPORT_INSERT, "%s") + " RETURNING id", _rows.import_values(record)
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def list_imports(self) -> list[ImportRecord]:
-        rows = self._conn.execute(
-            "SELECT target, filename, sha256, format, rows, imported_at, id FROM imports ORDER BY id"
-        ).fetchall()
-        return [ImportRecord(*row) for row in rows]
-
     # -- sites ----------------------------------------------------------------------------
-    def existing_site_ids(self, ids: Sequence[str]) -> set[str]:
-        return self._existing("sites", ids)
-
     def _existing(self, table: str, ids: Sequence[str]) -> set[str]:
         if not ids:
             return set()
@@ -260,12 +212,8 @@ class PostGISStore(PostGISLedgerMixin, Store):
     def insert_sites(self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None) -> None:
         if not sites:
             return
-        now = _now()
-        rows = [
-            (site.id, site.name, site.kind, site.owner, site.lat, site.lon, site.radius_m, site.address, site.city,
-             city_id, site.footprint_wkt, site.approximate, site.source, site.notes, import_id, now)
-            for site, city_id in zip(sites, city_ids, strict=True)
-        ]  # fmt: skip
+        now = _rows.now()
+        rows = [_rows.site_values(site, city_id, import_id, now) for site, city_id in zip(sites, city_ids, strict=True)]
         taken = self.existing_site_ids([site.id for site in sites])
         seen: set[str] = set()
         for site in sites:
@@ -275,11 +223,7 @@ class PostGISStore(PostGISLedgerMixin, Store):
         with self._refusing_duplicates("site id already exists (concurrent insert?)"):
             cursor = self._conn.cursor()
             cursor.executemany(
-                "INSERT INTO sites (id, name, kind, owner, lat, lon, radius_m, address, city, city_geonameid, "
-                "footprint_wkt, approximate, source, notes, import_id, created_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING pk",
-                rows,
-                returning=True,
+                _rows.insert_sql("sites", _rows.SITE_INSERT, "%s") + " RETURNING pk", rows, returning=True
             )
             pks = []
             while True:
@@ -304,153 +248,53 @@ class PostGISStore(PostGISLedgerMixin, Store):
             [(geonameid, key) for key in sorted(keys)],
         )
 
-    _SITE_COLUMNS = (
-        "s.pk, s.id, s.name, s.kind, s.owner, s.lat, s.lon, s.radius_m, s.address, s.city, "
-        "s.footprint_wkt, s.approximate, s.source, s.notes"
-    )
-
-    def _sites_from_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[Site]:
+    def _site_names(self, pks: list[int]) -> dict[int, list[tuple[str, str]]]:
         names: dict[int, list[tuple[str, str]]] = {}
-        if rows:
+        if pks:
             for pk, lang, name in self._conn.execute(
                 "SELECT site_pk, lang, name FROM site_names WHERE site_pk = ANY(%s) AND lang <> '' ORDER BY lang, name",
-                ([row[0] for row in rows],),
+                (pks,),
             ):
                 names.setdefault(pk, []).append((lang, name))
-        return [
-            Site(
-                id=row[1], name=row[2], kind=row[3], owner=row[4], lat=row[5], lon=row[6], radius_m=row[7],
-                address=row[8], city=row[9], footprint_wkt=row[10], approximate=bool(row[11]), source=row[12],
-                notes=row[13], names=tuple(names.get(row[0], ())),
-            )
-            for row in rows
-        ]  # fmt: skip
-
-    def get_site(self, site_id: str) -> Site:
-        rows = self._conn.execute(f"SELECT {self._SITE_COLUMNS} FROM sites s WHERE s.id = %s", (site_id,)).fetchall()
-        if not rows:
-            raise NotFound(f"no site with id {site_id!r}")
-        return self._sites_from_rows(rows)[0]
-
-    def count_sites(self) -> int:
-        row = self._conn.execute("SELECT count(*) FROM sites").fetchone()
-        return int(row[0]) if row else 0
+        return names
 
     def list_sites(self, query: SiteQuery) -> list[tuple[Site, float | None]]:
         where: list[str] = []
-        params: dict[str, Any] = {}
-        columns = self._SITE_COLUMNS
+        params = NamedParams()
+        columns = _rows.SITE_SELECT
         order = "s.id"
         if query.near is not None:
-            params["lat"], params["lon"] = query.near
-            columns += ", ST_Distance(s.geog, ST_MakePoint(%(lon)s, %(lat)s)::geography) AS distance_m"
+            point = f"ST_MakePoint({params.add('lon', query.near[1])}, {params.add('lat', query.near[0])})::geography"
+            columns += f", ST_Distance(s.geog, {point}) AS distance_m"
             order = "distance_m, s.id"
             if query.within_m is not None:
-                where.append("ST_DWithin(s.geog, ST_MakePoint(%(lon)s, %(lat)s)::geography, %(within_m)s)")
-                params["within_m"] = query.within_m
-        if query.owner:
-            where.append("s.owner = %(owner)s")
-            params["owner"] = query.owner.upper()
-        if query.kind:
-            where.append("s.kind = %(kind)s")
-            params["kind"] = query.kind
-        if query.ids is not None:
-            where.append("s.id = ANY(%(ids)s)")
-            params["ids"] = list(query.ids)
-        if query.search:
-            key = normalize(query.search)
-            if not key:
-                raise InvalidInput(f"search text {query.search!r} has no letters or digits")
-            where.append(
-                "(s.pk IN (SELECT site_pk FROM site_names WHERE norm LIKE %(pattern)s ESCAPE '\\') "
-                "OR s.city_geonameid IN (SELECT geonameid FROM city_names WHERE norm = %(key)s))"
-            )
-            params["pattern"], params["key"] = _like_pattern(key), key
-        sql = f"SELECT {columns} FROM sites s"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {order}"
+                where.append(f"ST_DWithin(s.geog, {point}, {params.add('within_m', query.within_m)})")
+        where += site_filters(query, params)
+        sql = f"SELECT {columns} FROM sites s" + where_sql(where) + f" ORDER BY {order}"
         if query.limit is not None:
-            sql += " LIMIT %(limit)s OFFSET %(offset)s"
-            params["limit"], params["offset"] = query.limit, query.offset
-        rows = self._conn.execute(sql, params).fetchall()
+            sql += f" LIMIT {params.add('limit', query.limit)} OFFSET {params.add('offset', query.offset)}"
+        rows = self._conn.execute(sql, params.values).fetchall()
         distances = [float(row[-1]) if query.near is not None else None for row in rows]
         return list(zip(self._sites_from_rows(rows), distances, strict=True))
 
     # -- incidents ------------------------------------------------------------------------
-    def existing_incident_ids(self, ids: Sequence[str]) -> set[str]:
-        return self._existing("incidents", ids)
-
     def insert_incidents(
         self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
     ) -> None:
         if not incidents:
             return
-        rows = [
-            (inc.id, format_utc(inc.time.start), format_utc(inc.time.end), inc.time.precision, inc.lat, inc.lon,
-             inc.uncertainty_m, inc.uncertainty_model, inc.kind, inc.weapon, inc.confidence, inc.source.url,
-             inc.source.sha256, inc.source.title, inc.notes, inc.provenance, inc.status, import_id, entry_index,
-             None if entry_index is None else i)
-            for i, inc in enumerate(incidents)
-        ]  # fmt: skip
+        rows = _rows.incident_values(incidents, import_id, entry_index)
         with self._refusing_duplicates("incident id already exists"):
-            self._conn.cursor().executemany(
-                "INSERT INTO incidents (id, time_start, time_end, time_precision, lat, lon, uncertainty_m, "
-                "uncertainty_model, kind, weapon, confidence, source_url, source_sha256, source_title, notes, "
-                "provenance, status, import_id, entry_idx, entry_pos) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                rows,
-            )
-
-    _INCIDENT_COLUMNS = (
-        "id, time_start, time_end, time_precision, lat, lon, uncertainty_m, uncertainty_model, kind, "
-        "weapon, confidence, source_url, source_sha256, source_title, notes, provenance, status"
-    )
-
-    def _incident_from_row(self, row: tuple[Any, ...]) -> Incident:
-        return Incident(
-            id=row[0], time=TimeSpan(datetime.fromisoformat(row[1]), datetime.fromisoformat(row[2]), row[3]),
-            lat=row[4], lon=row[5], uncertainty_m=row[6], uncertainty_model=row[7], kind=row[8], weapon=row[9],
-            confidence=row[10], source=Source(url=row[11], sha256=row[12], title=row[13]), notes=row[14],
-            provenance=row[15], status=row[16],
-        )  # fmt: skip
-
-    def get_incident(self, incident_id: str) -> Incident:
-        row = self._conn.execute(
-            f"SELECT {self._INCIDENT_COLUMNS} FROM incidents WHERE id = %s", (incident_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no incident with id {incident_id!r}")
-        return self._incident_from_row(row)
-
-    def set_incident_status(self, incident_id: str, status: str) -> None:
-        cursor = self._write("UPDATE incidents SET status = %s WHERE id = %s", (status, incident_id))
-        if cursor.rowcount == 0:
-            raise NotFound(f"no incident with id {incident_id!r}")
-
-    def count_incidents(self) -> int:
-        row = self._conn.execute("SELECT count(*) FROM incidents").fetchone()
-        return int(row[0]) if row else 0
+            self._conn.cursor().executemany(_rows.insert_sql("incidents", _rows.INCIDENT_INSERT, "%s"), rows)
 
     def _incident_filters(self, query: IncidentQuery) -> tuple[list[str], dict[str, Any]]:
         where: list[str] = []
-        params: dict[str, Any] = {}
+        params = NamedParams()
         if query.near is not None and query.within_m is not None:
-            where.append("ST_DWithin(geog, ST_MakePoint(%(lon)s, %(lat)s)::geography, %(within_m)s)")
-            params.update(lat=query.near[0], lon=query.near[1], within_m=query.within_m)
-        if query.start:
-            where.append("time_end >= %(start)s")
-            params["start"] = query.start
-        if query.end:
-            where.append("time_start <= %(end)s")
-            params["end"] = query.end
-        if query.status:
-            where.append("status = %(status)s")
-            params["status"] = query.status
-        if query.provenance:
-            where.append("provenance = %(provenance)s")
-            params["provenance"] = query.provenance
-        return where, params
+            point = f"ST_MakePoint({params.add('lon', query.near[1])}, {params.add('lat', query.near[0])})::geography"
+            where.append(f"ST_DWithin(geog, {point}, {params.add('within_m', query.within_m)})")
+        where += incident_filters(query, params)
+        return where, params.values
 
     def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
         """Stream incidents in pages (keyset on ``(time_start, id)``), never all in memory."""
@@ -465,19 +309,14 @@ class PostGISStore(PostGISLedgerMixin, Store):
             if after is not None:
                 clauses.append("(time_start, id) > (%(after_time)s, %(after_id)s)")
                 page_params.update(after_time=after[0], after_id=after[1])
-            sql = f"SELECT {self._INCIDENT_COLUMNS} FROM incidents"
-            if clauses:
-                sql += " WHERE " + " AND ".join(clauses)
+            sql = f"SELECT {_rows.INCIDENT_SELECT} FROM incidents" + where_sql(clauses)
             sql += " ORDER BY time_start, id LIMIT %(page)s OFFSET %(offset)s"
             rows = self._conn.execute(sql, page_params).fetchall()
             for row in rows:
-                yield self._incident_from_row(row)
+                yield _rows.incident_from_row(row)
             if len(rows) < page:
                 return
             offset = 0
             after = (rows[-1][1], rows[-1][0])
             if remaining is not None:
                 remaining -= len(rows)
-
-    def list_incidents(self, query: IncidentQuery) -> list[Incident]:
-        return list(self.iter_incidents(query))

@@ -12,20 +12,19 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pyproj import Geod
 
-from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
-from deconflict.model import Incident, Site, Source
+from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.model import Incident, Site
 from deconflict.names import normalize
+from deconflict.store import _rows
+from deconflict.store._common import QmarkParams, incident_filters, site_filters, where_sql
 from deconflict.store._sqlite_ledger import SQLiteLedgerMixin
 from deconflict.store.base import ImportRecord, IncidentQuery, SiteQuery, Store
-from deconflict.times import TimeSpan, format_utc
 
 __all__ = ["SQLiteStore", "migrations"]
 
@@ -36,16 +35,21 @@ _METRES_PER_DEG_LON_EQUATOR = 111_320.0
 
 def migrations() -> list[tuple[int, str, str]]:
     """The forward migrations shipped with the package: ``(version, name, sql)`` in order."""
-    found = []
-    for entry in resources.files("deconflict.store.migrations").iterdir():
-        if entry.name.endswith(".sql"):
-            version = int(entry.name.split("_", 1)[0])
-            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
-    return sorted(found)
+    return _rows.read_migrations("deconflict.store.migrations")
 
 
-def _now() -> str:
-    return format_utc(datetime.now(UTC))
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[list[Any]]:
+    """``values`` in lists of at most ``size`` (SQLite limits the parameters of a statement)."""
+    for start in range(0, len(values), size):
+        yield list(values[start : start + size])
+
+
+def _rtree_filter(column: str, rtree: str, boxes: list[tuple[float, float, float, float]], params: QmarkParams) -> str:
+    """``column IN (…)`` the R*Tree entries overlapping any of ``boxes``."""
+    for min_lat, max_lat, min_lon, max_lon in boxes:
+        params.values += [min_lat, max_lat, min_lon, max_lon]
+    overlaps = " OR ".join("(max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?)" for _ in boxes)
+    return f"{column} IN (SELECT pk FROM {rtree} WHERE {overlaps})"
 
 
 def bounding_boxes(lat: float, lon: float, within_m: float) -> list[tuple[float, float, float, float]]:
@@ -123,7 +127,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             with self.transaction():
                 for statement in _split_sql(sql):
                     self._conn.execute(statement)
-                self._conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, _now()))
+                self._conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, _rows.now()))
             applied.append(version)
         return applied
 
@@ -140,108 +144,44 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         return self._conn
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
-            finally:
-                self._depth = 0
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _require_transaction(self) -> None:
-        if not self._depth:
-            raise DeconflictError("internal error: write outside a transaction")
+    def _outermost_transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._conn.execute("COMMIT")
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         self._require_transaction()
         return self._conn.execute(sql, params)
 
     # -- settings -------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
     def set_meta(self, key: str, value: str) -> None:
         self._write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # -- imports --------------------------------------------------------------------------
     def record_import(self, record: ImportRecord) -> int:
-        cursor = self._write(
-            "INSERT INTO imports (target, filename, sha256, format, rows, imported_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                record.target,
-                record.filename,
-                record.sha256,
-                record.format,
-                record.rows,
-                record.imported_at or _now(),
-            ),
-        )
+        cursor = self._write(_rows.insert_sql("imports", _rows.IMPORT_INSERT, "?"), _rows.import_values(record))
         return int(cursor.lastrowid or 0)
 
-    def list_imports(self) -> list[ImportRecord]:
-        rows = self._conn.execute(
-            "SELECT target, filename, sha256, format, rows, imported_at, id FROM imports ORDER BY id"
-        ).fetchall()
-        return [ImportRecord(*row) for row in rows]
-
     # -- sites ----------------------------------------------------------------------------
-    def existing_site_ids(self, ids: Sequence[str]) -> set[str]:
-        return self._existing("sites", ids)
-
     def _existing(self, table: str, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
+        for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             found.update(row[0] for row in self._conn.execute(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk))
         return found
 
     def insert_sites(self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None) -> None:
-        now = _now()
+        now = _rows.now()
         for site, city_id in zip(sites, city_ids, strict=True):
-            try:
+            with self._refusing_duplicates(f"site id {site.id!r} already exists"):
                 cursor = self._write(
-                    "INSERT INTO sites (id, name, kind, owner, lat, lon, radius_m, address, city, "
-                    "city_geonameid, footprint_wkt, approximate, source, notes, import_id, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        site.id,
-                        site.name,
-                        site.kind,
-                        site.owner,
-                        site.lat,
-                        site.lon,
-                        site.radius_m,
-                        site.address,
-                        site.city,
-                        city_id,
-                        site.footprint_wkt,
-                        int(site.approximate),
-                        site.source,
-                        site.notes,
-                        import_id,
-                        now,
-                    ),
+                    _rows.insert_sql("sites", _rows.SITE_INSERT, "?"), _rows.site_values(site, city_id, import_id, now)
                 )
-            except sqlite3.IntegrityError as exc:
-                raise ConflictError(f"site id {site.id!r} already exists") from exc
             pk = cursor.lastrowid
             self._write(
                 "INSERT INTO sites_rtree VALUES (?, ?, ?, ?, ?)",
@@ -259,16 +199,9 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             [(geonameid, key) for key in sorted(keys)],
         )
 
-    _SITE_COLUMNS = (
-        "s.pk, s.id, s.name, s.kind, s.owner, s.lat, s.lon, s.radius_m, s.address, s.city, "
-        "s.footprint_wkt, s.approximate, s.source, s.notes"
-    )
-
-    def _sites_from_rows(self, rows: list[tuple[Any, ...]]) -> list[Site]:
-        pks = [row[0] for row in rows]
+    def _site_names(self, pks: list[int]) -> dict[int, list[tuple[str, str]]]:
         names: dict[int, list[tuple[str, str]]] = {}
-        for start in range(0, len(pks), 500):
-            chunk = pks[start : start + 500]
+        for chunk in _chunks(pks):
             marks = ",".join("?" * len(chunk))
             for pk, lang, name in self._conn.execute(
                 f"SELECT site_pk, lang, name FROM site_names WHERE site_pk IN ({marks}) AND lang != '' "
@@ -276,78 +209,20 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
                 chunk,
             ):
                 names.setdefault(pk, []).append((lang, name))
-        return [
-            Site(
-                id=row[1],
-                name=row[2],
-                kind=row[3],
-                owner=row[4],
-                lat=row[5],
-                lon=row[6],
-                radius_m=row[7],
-                address=row[8],
-                city=row[9],
-                footprint_wkt=row[10],
-                approximate=bool(row[11]),
-                source=row[12],
-                notes=row[13],
-                names=tuple(names.get(row[0], ())),
-            )
-            for row in rows
-        ]
-
-    def get_site(self, site_id: str) -> Site:
-        rows = self._conn.execute(f"SELECT {self._SITE_COLUMNS} FROM sites s WHERE s.id = ?", (site_id,)).fetchall()
-        if not rows:
-            raise NotFound(f"no site with id {site_id!r}")
-        return self._sites_from_rows(rows)[0]
-
-    def count_sites(self) -> int:
-        return int(self._conn.execute("SELECT count(*) FROM sites").fetchone()[0])
+        return names
 
     def list_sites(self, query: SiteQuery) -> list[tuple[Site, float | None]]:
         where: list[str] = []
-        params: list[Any] = []
+        params = QmarkParams()
+        near_filter = query.near is not None and query.within_m is not None
         if query.near is not None and query.within_m is not None:
             lat, lon = query.near
-            boxes = bounding_boxes(lat, lon, query.within_m)
-            where.append(
-                "s.pk IN (SELECT pk FROM sites_rtree WHERE "
-                + " OR ".join("(max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?)" for _ in boxes)
-                + ")"
-            )
-            for min_lat, max_lat, min_lon, max_lon in boxes:
-                params += [min_lat, max_lat, min_lon, max_lon]
-        if query.owner:
-            where.append("s.owner = ?")
-            params.append(query.owner.upper())
-        if query.kind:
-            where.append("s.kind = ?")
-            params.append(query.kind)
-        if query.ids is not None:
-            where.append(f"s.id IN ({','.join('?' * len(query.ids))})")
-            params += list(query.ids)
-        if query.search:
-            key = normalize(query.search)
-            if not key:
-                raise InvalidInput(f"search text {query.search!r} has no letters or digits")
-            where.append(
-                "(s.pk IN (SELECT site_pk FROM site_names WHERE norm LIKE ? ESCAPE '\\') "
-                "OR s.city_geonameid IN (SELECT geonameid FROM city_names WHERE norm = ?))"
-            )
-            params += [
-                "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-                key,
-            ]
-        sql = f"SELECT {self._SITE_COLUMNS} FROM sites s"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY s.id"
-        near_filter = query.near is not None and query.within_m is not None
+            where.append(_rtree_filter("s.pk", "sites_rtree", bounding_boxes(lat, lon, query.within_m), params))
+        where += site_filters(query, params)
+        sql = f"SELECT {_rows.SITE_SELECT} FROM sites s" + where_sql(where) + " ORDER BY s.id"
         if not near_filter and query.limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            params += [query.limit, query.offset]
-        rows = self._conn.execute(sql, params).fetchall()
+            sql += f" LIMIT {params.add('limit', query.limit)} OFFSET {params.add('offset', query.offset)}"
+        rows = self._conn.execute(sql, params.values).fetchall()
         distances: list[float | None] = [None] * len(rows)
         if query.near is not None and rows:
             lat, lon = query.near
@@ -364,9 +239,6 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         return list(zip(self._sites_from_rows(rows), distances, strict=True))
 
     # -- incidents ------------------------------------------------------------------------
-    def existing_incident_ids(self, ids: Sequence[str]) -> set[str]:
-        return self._existing("incidents", ids)
-
     def insert_incidents(
         self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
     ) -> None:
@@ -374,21 +246,9 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             return
         self._require_transaction()
         first_pk = int(self._conn.execute("SELECT coalesce(max(pk), 0) FROM incidents").fetchone()[0]) + 1
-        rows = [
-            (first_pk + i, inc.id, format_utc(inc.time.start), format_utc(inc.time.end), inc.time.precision,
-             inc.lat, inc.lon, inc.uncertainty_m, inc.uncertainty_model, inc.kind, inc.weapon,
-             inc.confidence, inc.source.url, inc.source.sha256, inc.source.title, inc.notes,
-             inc.provenance, inc.status, import_id, entry_index, None if entry_index is None else i)
-            for i, inc in enumerate(incidents)
-        ]  # fmt: skip
+        rows = [(first_pk + i, *row) for i, row in enumerate(_rows.incident_values(incidents, import_id, entry_index))]
         try:
-            self._conn.executemany(
-                "INSERT INTO incidents (pk, id, time_start, time_end, time_precision, lat, lon, "
-                "uncertainty_m, uncertainty_model, kind, weapon, confidence, source_url, "
-                "source_sha256, source_title, notes, provenance, status, import_id, entry_idx, entry_pos) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            self._conn.executemany(_rows.insert_sql("incidents", ("pk", *_rows.INCIDENT_INSERT), "?"), rows)
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"incident id already exists: {exc}") from exc
         self._conn.execute(
@@ -396,82 +256,22 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             (first_pk,),
         )
 
-    _INCIDENT_COLUMNS = (
-        "id, time_start, time_end, time_precision, lat, lon, uncertainty_m, uncertainty_model, kind, "
-        "weapon, confidence, source_url, source_sha256, source_title, notes, provenance, status"
-    )
-
-    def _incident_from_row(self, row: tuple[Any, ...]) -> Incident:
-        start = datetime.fromisoformat(row[1])
-        end = datetime.fromisoformat(row[2])
-        return Incident(
-            id=row[0],
-            time=TimeSpan(start, end, row[3]),
-            lat=row[4],
-            lon=row[5],
-            uncertainty_m=row[6],
-            uncertainty_model=row[7],
-            kind=row[8],
-            weapon=row[9],
-            confidence=row[10],
-            source=Source(url=row[11], sha256=row[12], title=row[13]),
-            notes=row[14],
-            provenance=row[15],
-            status=row[16],
-        )
-
-    def get_incident(self, incident_id: str) -> Incident:
-        row = self._conn.execute(
-            f"SELECT {self._INCIDENT_COLUMNS} FROM incidents WHERE id = ?", (incident_id,)
-        ).fetchone()
-        if row is None:
-            raise NotFound(f"no incident with id {incident_id!r}")
-        return self._incident_from_row(row)
-
-    def set_incident_status(self, incident_id: str, status: str) -> None:
-        cursor = self._write("UPDATE incidents SET status = ? WHERE id = ?", (status, incident_id))
-        if cursor.rowcount == 0:
-            raise NotFound(f"no incident with id {incident_id!r}")
-
-    def count_incidents(self) -> int:
-        return int(self._conn.execute("SELECT count(*) FROM incidents").fetchone()[0])
-
     def _incident_sql(self, query: IncidentQuery) -> tuple[str, list[Any]]:
         where: list[str] = []
-        params: list[Any] = []
+        params = QmarkParams()
         if query.near is not None and query.within_m is not None:
             boxes = bounding_boxes(query.near[0], query.near[1], query.within_m)
-            where.append(
-                "pk IN (SELECT pk FROM incidents_rtree WHERE "
-                + " OR ".join("(max_lat >= ? AND min_lat <= ? AND max_lon >= ? AND min_lon <= ?)" for _ in boxes)
-                + ")"
-            )
-            for box in boxes:
-                params += list(box)
-        if query.start:
-            where.append("time_end >= ?")
-            params.append(query.start)
-        if query.end:
-            where.append("time_start <= ?")
-            params.append(query.end)
-        if query.status:
-            where.append("status = ?")
-            params.append(query.status)
-        if query.provenance:
-            where.append("provenance = ?")
-            params.append(query.provenance)
-        sql = f"SELECT {self._INCIDENT_COLUMNS} FROM incidents"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY time_start, id"
-        return sql, params
+            where.append(_rtree_filter("pk", "incidents_rtree", boxes, params))
+        where += incident_filters(query, params)
+        sql = f"SELECT {_rows.INCIDENT_SELECT} FROM incidents" + where_sql(where) + " ORDER BY time_start, id"
+        return sql, params.values
 
     def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
         sql, params = self._incident_sql(query)
         emitted = 0
         skipped = 0
         for row in self._conn.execute(sql, params):
-            incident = self._incident_from_row(row)
+            incident = _rows.incident_from_row(row)
             if query.near is not None and query.within_m is not None:
                 _, _, dist = _GEOD.inv(query.near[1], query.near[0], incident.lon, incident.lat)
                 if dist > query.within_m:
@@ -483,9 +283,6 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
                 return
             emitted += 1
             yield incident
-
-    def list_incidents(self, query: IncidentQuery) -> list[Incident]:
-        return list(self.iter_incidents(query))
 
 
 def _split_sql(script: str) -> list[str]:

@@ -1,0 +1,329 @@
+"""What the SQLite and PostGIS backends share: query building and the reads that differ only
+in the placeholder style (``?`` in SQLite, ``%s`` / ``%(name)s`` in psycopg).
+
+SQL that really differs between the engines (spatial filters, paging, bulk inserts, error
+handling) stays in :mod:`deconflict.store.sqlite` / :mod:`deconflict.store.postgis` and
+their ledger halves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from deconflict.errors import DeconflictError, InvalidInput, NotFound
+from deconflict.model import Incident, Notification, Site
+from deconflict.names import normalize
+from deconflict.store import _rows
+from deconflict.store.base import (
+    Acknowledgement,
+    ImportRecord,
+    IncidentQuery,
+    LogEntryRow,
+    SiteCommitment,
+    SiteQuery,
+    Store,
+    TokenRecord,
+)
+
+__all__ = ["NamedParams", "QmarkParams", "SQLBackend", "incident_filters", "site_filters", "where_sql"]
+
+
+# -- query building ---------------------------------------------------------------------------
+class QmarkParams:
+    """Positional parameters (``?``), in the order their placeholders are written."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+
+    def add(self, name: str, value: Any) -> str:
+        self.values.append(value)
+        return "?"
+
+    def is_in(self, column: str, name: str, values: Sequence[Any]) -> str:
+        self.values += list(values)
+        return f"{column} IN ({','.join('?' * len(values))})"
+
+
+class NamedParams:
+    """Named psycopg parameters (``%(name)s``)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def add(self, name: str, value: Any) -> str:
+        self.values[name] = value
+        return f"%({name})s"
+
+    def is_in(self, column: str, name: str, values: Sequence[Any]) -> str:
+        self.values[name] = list(values)
+        return f"{column} = ANY(%({name})s)"
+
+
+Params = QmarkParams | NamedParams
+
+
+def where_sql(where: Sequence[str]) -> str:
+    """`` WHERE a AND b`` (or nothing)."""
+    return " WHERE " + " AND ".join(where) if where else ""
+
+
+def site_filters(query: SiteQuery, params: Params) -> list[str]:
+    """The non-spatial conditions of a site query (on ``sites s``)."""
+    where: list[str] = []
+    if query.owner:
+        where.append(f"s.owner = {params.add('owner', query.owner.upper())}")
+    if query.kind:
+        where.append(f"s.kind = {params.add('kind', query.kind)}")
+    if query.ids is not None:
+        where.append(params.is_in("s.id", "ids", query.ids))
+    if query.search:
+        key = normalize(query.search)
+        if not key:
+            raise InvalidInput(f"search text {query.search!r} has no letters or digits")
+        pattern = params.add("pattern", _rows.like_pattern(key))
+        where.append(
+            f"(s.pk IN (SELECT site_pk FROM site_names WHERE norm LIKE {pattern} ESCAPE '\\') "
+            f"OR s.city_geonameid IN (SELECT geonameid FROM city_names WHERE norm = {params.add('key', key)}))"
+        )
+    return where
+
+
+def incident_filters(query: IncidentQuery, params: Params) -> list[str]:
+    """The non-spatial conditions of an incident query."""
+    where: list[str] = []
+    for condition, name in (
+        ("time_end >=", "start"),
+        ("time_start <=", "end"),
+        ("status =", "status"),
+        ("provenance =", "provenance"),
+    ):
+        value = getattr(query, name)
+        if value:
+            where.append(f"{condition} {params.add(name, value)}")
+    return where
+
+
+# -- the shared half of both backends ------------------------------------------------------------
+class SQLBackend(Store):
+    """Store methods whose SQL is the same in both backends but for the placeholder ``_MARK``."""
+
+    _conn: Any
+    _lock: threading.RLock
+    _depth: int
+    _MARK: str
+    _NOTIFICATION_SITES_ORDER: str  # the column keeping a notification's sites in insertion order
+
+    def _write(self, sql: str, params: Any = ()) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _refusing_duplicates(self, message: str) -> AbstractContextManager[None]:  # pragma: no cover
+        """Inside a transaction, turn a unique-key violation of the write inside into ConflictError."""
+        raise NotImplementedError
+
+    def _outermost_transaction(self) -> AbstractContextManager[Any]:  # pragma: no cover
+        """The engine's own transaction (begin, then commit or roll back)."""
+        raise NotImplementedError
+
+    def _existing(self, table: str, ids: Sequence[str]) -> set[str]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _site_names(self, pks: list[int]) -> dict[int, list[tuple[str, str]]]:  # pragma: no cover
+        """The other names ``(lang, name)`` of the sites ``pks``, ordered by language then name."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _to_bytes(value: Any) -> bytes:
+        return bytes(value)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._depth = 1
+            try:
+                with self._outermost_transaction():
+                    yield
+            finally:
+                self._depth = 0
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _require_transaction(self) -> None:
+        if not self._depth:
+            raise DeconflictError("internal error: write outside a transaction")
+
+    def _count(self, table: str) -> int:
+        row = self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(row[0]) if row else 0
+
+    # -- settings and imports ---------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute(f"SELECT value FROM meta WHERE key = {self._MARK}", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def list_imports(self) -> list[ImportRecord]:
+        rows = self._conn.execute(f"SELECT {_rows.IMPORT_SELECT} FROM imports ORDER BY id").fetchall()
+        return [ImportRecord(*row) for row in rows]
+
+    # -- sites --------------------------------------------------------------------------------
+    def existing_site_ids(self, ids: Sequence[str]) -> set[str]:
+        return self._existing("sites", ids)
+
+    def _sites_from_rows(self, rows: Sequence[tuple[Any, ...]]) -> list[Site]:
+        names = self._site_names([row[0] for row in rows])
+        return [_rows.site_from_row(row, names.get(row[0], ())) for row in rows]
+
+    def get_site(self, site_id: str) -> Site:
+        rows = self._conn.execute(
+            f"SELECT {_rows.SITE_SELECT} FROM sites s WHERE s.id = {self._MARK}", (site_id,)
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"no site with id {site_id!r}")
+        return self._sites_from_rows(rows)[0]
+
+    def count_sites(self) -> int:
+        return self._count("sites")
+
+    # -- incidents ------------------------------------------------------------------------------
+    def existing_incident_ids(self, ids: Sequence[str]) -> set[str]:
+        return self._existing("incidents", ids)
+
+    def get_incident(self, incident_id: str) -> Incident:
+        row = self._conn.execute(
+            f"SELECT {_rows.INCIDENT_SELECT} FROM incidents WHERE id = {self._MARK}", (incident_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no incident with id {incident_id!r}")
+        return _rows.incident_from_row(row)
+
+    def set_incident_status(self, incident_id: str, status: str) -> None:
+        m = self._MARK
+        cursor = self._write(f"UPDATE incidents SET status = {m} WHERE id = {m}", (status, incident_id))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no incident with id {incident_id!r}")
+
+    def count_incidents(self) -> int:
+        return self._count("incidents")
+
+    def list_incidents(self, query: IncidentQuery) -> list[Incident]:
+        return list(self.iter_incidents(query))
+
+    def incidents_in_entry(self, entry_index: int) -> list[Incident]:
+        rows = self._conn.execute(
+            f"SELECT {_rows.INCIDENT_SELECT} FROM incidents WHERE entry_idx = {self._MARK} ORDER BY entry_pos",
+            (entry_index,),
+        ).fetchall()
+        return [_rows.incident_from_row(row) for row in rows]
+
+    def incident_entry(self, incident_id: str) -> tuple[int, int] | None:
+        row = self._conn.execute(
+            f"SELECT entry_idx, entry_pos FROM incidents WHERE id = {self._MARK}", (incident_id,)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return int(row[0]), int(row[1])
+
+    # -- the log ----------------------------------------------------------------------------------
+    def log_size(self) -> int:
+        row = self._conn.execute("SELECT coalesce(max(idx) + 1, 0) FROM log_entries").fetchone()
+        return int(row[0]) if row else 0
+
+    def _entries(self, where: str, params: tuple[Any, ...]) -> list[LogEntryRow]:
+        rows = self._conn.execute(f"SELECT {_rows.ENTRY_SELECT} FROM log_entries{where} ORDER BY idx", params)
+        return [_rows.entry_from_row(row, self._to_bytes) for row in rows.fetchall()]
+
+    def log_entries(self, start: int, end: int) -> list[LogEntryRow]:
+        return self._entries(f" WHERE idx >= {self._MARK} AND idx < {self._MARK}", (start, end))
+
+    def log_entries_of_kind(self, kind: str) -> list[LogEntryRow]:
+        return self._entries(f" WHERE kind = {self._MARK}", (kind,))
+
+    def save_checkpoint(self, size: int, note: str, created_at: str) -> None:
+        self._require_transaction()
+        self._conn.execute(
+            _rows.insert_sql("checkpoints", ("size", "note", "created_at"), self._MARK)
+            + " ON CONFLICT (size) DO UPDATE SET note = excluded.note",
+            (size, note, created_at),
+        )
+
+    def list_checkpoints(self) -> list[tuple[int, str, str]]:
+        rows = self._conn.execute("SELECT size, note, created_at FROM checkpoints ORDER BY size").fetchall()
+        return [(int(size), str(note), str(created)) for size, note, created in rows]
+
+    # -- records the log commits to -----------------------------------------------------------------
+    def _select(self, table: str, columns: Sequence[str], column: str, value: Any, order: str) -> list[Any]:
+        """Rows of ``table`` (those whose ``column`` is ``value`` unless it is None) ordered by ``order``."""
+        sql = f"SELECT {', '.join(columns)} FROM {table}"
+        params: tuple[Any, ...] = ()
+        if value is not None:
+            sql += f" WHERE {column} = {self._MARK}"
+            params = (value,)
+        return list(self._conn.execute(f"{sql} ORDER BY {order}", params).fetchall())
+
+    def site_commitments(self, site_id: str | None = None) -> list[SiteCommitment]:
+        rows = self._select("site_commitments", _rows.COMMITMENT_FIELDS, "site_id", site_id, "entry_idx")
+        return [_rows.commitment_from_row(row) for row in rows]
+
+    def list_notifications(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
+        sql = f"SELECT {', '.join('n.' + c for c in _rows.NOTIFICATION_FIELDS)} FROM notifications n"
+        params: tuple[Any, ...] = ()
+        if site_id is not None:
+            sql += f" WHERE n.id IN (SELECT notification_id FROM notification_sites WHERE site_id = {self._MARK})"
+            params = (site_id,)
+        rows = self._conn.execute(sql + " ORDER BY n.entry_idx", params).fetchall()
+        sites: dict[str, list[str]] = {}
+        for notification_id, sid in self._conn.execute(
+            f"SELECT notification_id, site_id FROM notification_sites ORDER BY {self._NOTIFICATION_SITES_ORDER}"
+        ):
+            sites.setdefault(notification_id, []).append(sid)
+        return [_rows.notification_from_row(row, sites.get(row[0], ())) for row in rows]
+
+    def insert_acknowledgement(self, acknowledgement: Acknowledgement, entry_index: int) -> None:
+        a = acknowledgement
+        with self._refusing_duplicates(f"acknowledgement id {a.id!r} already exists"):
+            self._conn.execute(
+                _rows.insert_sql("acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, self._MARK),
+                _rows.acknowledgement_values(a, entry_index),
+            )
+
+    def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
+        rows = self._select(
+            "acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, "notification_id", notification_id, "entry_idx"
+        )
+        return [_rows.acknowledgement_from_row(row) for row in rows]
+
+    # -- API tokens ---------------------------------------------------------------------------------
+    def insert_token(self, token: TokenRecord) -> None:
+        with self._refusing_duplicates(f"token id {token.id!r} already exists"):
+            self._conn.execute(
+                _rows.insert_sql("api_tokens", _rows.TOKEN_FIELDS, self._MARK), _rows.token_values(token)
+            )
+
+    def get_token(self, token_id: str) -> TokenRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_rows.TOKEN_SELECT} FROM api_tokens WHERE id = {self._MARK}", (token_id,)
+        ).fetchone()
+        return None if row is None else _rows.token_from_row(row)
+
+    def list_tokens(self) -> list[TokenRecord]:
+        rows = self._conn.execute(f"SELECT {_rows.TOKEN_SELECT} FROM api_tokens ORDER BY created_at, id").fetchall()
+        return [_rows.token_from_row(row) for row in rows]
+
+    def revoke_token(self, token_id: str, revoked_at: str) -> None:
+        self._require_transaction()
+        m = self._MARK
+        cursor = self._conn.execute(
+            f"UPDATE api_tokens SET revoked_at = {m} WHERE id = {m} AND revoked_at IS NULL", (revoked_at, token_id)
+        )
+        if cursor.rowcount == 0:
+            raise NotFound(f"no active token with id {token_id!r}")

@@ -1,0 +1,194 @@
+"""Rows ↔ records, shared by the SQLite and PostGIS backends.
+
+Both backends store the same columns in the same order, so turning a fetched row tuple
+into a :class:`~deconflict.model.Site`, :class:`~deconflict.model.Incident`, … (and a
+record into the values of an ``INSERT``) is written once here. Only the SQL that really
+differs between the engines stays in each backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from deconflict.model import Incident, Notification, Site, Source
+from deconflict.store.base import Acknowledgement, ImportRecord, LogEntryRow, SiteCommitment, TokenRecord
+from deconflict.times import TimeSpan, format_utc
+
+# -- column lists (the order the converters below read and write) ----------------------------
+SITE_SELECT = (
+    "s.pk, s.id, s.name, s.kind, s.owner, s.lat, s.lon, s.radius_m, s.address, s.city, "
+    "s.footprint_wkt, s.approximate, s.source, s.notes"
+)
+SITE_INSERT = (
+    "id", "name", "kind", "owner", "lat", "lon", "radius_m", "address", "city", "city_geonameid",
+    "footprint_wkt", "approximate", "source", "notes", "import_id", "created_at",
+)  # fmt: skip
+INCIDENT_FIELDS = (
+    "id", "time_start", "time_end", "time_precision", "lat", "lon", "uncertainty_m", "uncertainty_model",
+    "kind", "weapon", "confidence", "source_url", "source_sha256", "source_title", "notes", "provenance",
+    "status",
+)  # fmt: skip
+INCIDENT_SELECT = ", ".join(INCIDENT_FIELDS)
+INCIDENT_INSERT = (*INCIDENT_FIELDS, "import_id", "entry_idx", "entry_pos")
+IMPORT_INSERT = ("target", "filename", "sha256", "format", "rows", "imported_at")
+IMPORT_SELECT = ", ".join((*IMPORT_INSERT, "id"))
+ENTRY_FIELDS = ("idx", "kind", "data", "leaf_hash", "logged_at")
+ENTRY_SELECT = ", ".join(ENTRY_FIELDS)
+NODE_FIELDS = ("level", "idx", "hash")
+COMMITMENT_FIELDS = ("site_id", "entry_idx", "salt", "commitment", "record")
+NOTIFICATION_FIELDS = (
+    "id", "entry_idx", "sender", "recipient", "notified_start", "notified_end", "precision", "channel",
+    "reference", "text",
+)  # fmt: skip
+ACKNOWLEDGEMENT_FIELDS = (
+    "id", "entry_idx", "notification_id", "recipient", "at_start", "at_end", "precision", "reference", "text"
+)  # fmt: skip
+TOKEN_FIELDS = ("id", "secret_hash", "scopes", "name", "created_at", "revoked_at")
+TOKEN_SELECT = ", ".join(TOKEN_FIELDS)
+
+
+def insert_sql(table: str, columns: Sequence[str], mark: str) -> str:
+    """``INSERT INTO table (columns) VALUES (mark, mark, …)`` with one backend's placeholder."""
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+
+
+# -- small helpers --------------------------------------------------------------------------
+def now() -> str:
+    """The current time as stored (ISO 8601 UTC text)."""
+    return format_utc(datetime.now(UTC))
+
+
+def read_migrations(package: str) -> list[tuple[int, str, str]]:
+    """The ``.sql`` files of ``package`` as ``(version, name, sql)``, in order."""
+    found = []
+    for entry in resources.files(package).iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def like_pattern(key: str) -> str:
+    """A ``LIKE … ESCAPE '\\'`` pattern matching ``key`` anywhere."""
+    return "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def span(start: str, end: str, precision: str) -> TimeSpan:
+    return TimeSpan(datetime.fromisoformat(start), datetime.fromisoformat(end), precision)
+
+
+def blob(value: Any) -> bytes:
+    """Bytes of a BLOB column, also when someone stored TEXT there (verify must see it, not crash)."""
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+# -- row → record ---------------------------------------------------------------------------
+def site_from_row(row: Sequence[Any], names: Sequence[tuple[str, str]]) -> Site:
+    """A site from a :data:`SITE_SELECT` row and its other names ``(lang, name)``."""
+    return Site(
+        id=row[1], name=row[2], kind=row[3], owner=row[4], lat=row[5], lon=row[6], radius_m=row[7],
+        address=row[8], city=row[9], footprint_wkt=row[10], approximate=bool(row[11]), source=row[12],
+        notes=row[13], names=tuple(names),
+    )  # fmt: skip
+
+
+def incident_from_row(row: Sequence[Any]) -> Incident:
+    """An incident from an :data:`INCIDENT_SELECT` row."""
+    return Incident(
+        id=row[0], time=span(row[1], row[2], row[3]), lat=row[4], lon=row[5], uncertainty_m=row[6],
+        uncertainty_model=row[7], kind=row[8], weapon=row[9], confidence=row[10],
+        source=Source(url=row[11], sha256=row[12], title=row[13]), notes=row[14], provenance=row[15],
+        status=row[16],
+    )  # fmt: skip
+
+
+def entry_from_row(row: Sequence[Any], to_bytes: Callable[[Any], bytes] = bytes) -> LogEntryRow:
+    """A log entry from an :data:`ENTRY_SELECT` row (``to_bytes`` reads the BLOB columns)."""
+    return LogEntryRow(int(row[0]), str(row[1]), to_bytes(row[2]), to_bytes(row[3]), str(row[4]))
+
+
+def commitment_from_row(row: Sequence[Any]) -> SiteCommitment:
+    """A site commitment from a :data:`COMMITMENT_FIELDS` row."""
+    site_id, entry_index, salt, commitment, record = row
+    return SiteCommitment(str(site_id), int(entry_index), bytes(salt), str(commitment), bytes(record))
+
+
+def notification_from_row(row: Sequence[Any], site_ids: Sequence[str]) -> tuple[Notification, int]:
+    """A notification and its log index from a :data:`NOTIFICATION_FIELDS` row."""
+    notification = Notification(
+        id=row[0], site_ids=tuple(site_ids), recipient=row[3], notified_at=span(row[4], row[5], row[6]),
+        channel=row[7], reference=row[8], text=row[9], sender=row[2],
+    )  # fmt: skip
+    return notification, int(row[1])
+
+
+def acknowledgement_from_row(row: Sequence[Any]) -> tuple[Acknowledgement, int]:
+    """An acknowledgement and its log index from an :data:`ACKNOWLEDGEMENT_FIELDS` row."""
+    return Acknowledgement(row[0], row[2], row[3], span(row[4], row[5], row[6]), row[7], row[8]), int(row[1])
+
+
+def token_from_row(row: Sequence[Any]) -> TokenRecord:
+    """A token from a :data:`TOKEN_SELECT` row."""
+    return TokenRecord(str(row[0]), str(row[1]), tuple(str(row[2]).split()), row[3], str(row[4]), row[5])
+
+
+# -- record → INSERT values -----------------------------------------------------------------
+def import_values(record: ImportRecord) -> tuple[Any, ...]:
+    """Values for :data:`IMPORT_INSERT`."""
+    return (record.target, record.filename, record.sha256, record.format, record.rows, record.imported_at or now())
+
+
+def site_values(site: Site, city_id: int | None, import_id: int | None, created_at: str) -> tuple[Any, ...]:
+    """Values for :data:`SITE_INSERT`."""
+    return (
+        site.id, site.name, site.kind, site.owner, site.lat, site.lon, site.radius_m, site.address, site.city,
+        city_id, site.footprint_wkt, site.approximate, site.source, site.notes, import_id, created_at,
+    )  # fmt: skip
+
+
+def incident_values(
+    incidents: Sequence[Incident], import_id: int | None, entry_index: int | None
+) -> list[tuple[Any, ...]]:
+    """Values for :data:`INCIDENT_INSERT`, one tuple an incident (its position in the entry last)."""
+    return [
+        (inc.id, format_utc(inc.time.start), format_utc(inc.time.end), inc.time.precision, inc.lat, inc.lon,
+         inc.uncertainty_m, inc.uncertainty_model, inc.kind, inc.weapon, inc.confidence, inc.source.url,
+         inc.source.sha256, inc.source.title, inc.notes, inc.provenance, inc.status, import_id, entry_index,
+         None if entry_index is None else i)
+        for i, inc in enumerate(incidents)
+    ]  # fmt: skip
+
+
+def entry_values(entries: Sequence[LogEntryRow]) -> list[tuple[Any, ...]]:
+    """Values for :data:`ENTRY_FIELDS`."""
+    return [(e.index, e.kind, e.data, e.leaf_hash, e.logged_at) for e in entries]
+
+
+def node_values(nodes: Sequence[tuple[tuple[int, int], bytes]]) -> list[tuple[Any, ...]]:
+    """Values for :data:`NODE_FIELDS`."""
+    return [(level, idx, digest) for (level, idx), digest in nodes]
+
+
+def commitment_values(c: SiteCommitment) -> tuple[Any, ...]:
+    """Values for :data:`COMMITMENT_FIELDS`."""
+    return (c.site_id, c.entry_index, c.salt, c.commitment, c.record)
+
+
+def notification_values(n: Notification, entry_index: int) -> tuple[Any, ...]:
+    """Values for :data:`NOTIFICATION_FIELDS`."""
+    return (n.id, entry_index, n.sender, n.recipient, format_utc(n.notified_at.start),
+            format_utc(n.notified_at.end), n.notified_at.precision, n.channel, n.reference, n.text)  # fmt: skip
+
+
+def acknowledgement_values(a: Acknowledgement, entry_index: int) -> tuple[Any, ...]:
+    """Values for :data:`ACKNOWLEDGEMENT_FIELDS`."""
+    return (a.id, entry_index, a.notification_id, a.recipient, format_utc(a.at.start), format_utc(a.at.end),
+            a.at.precision, a.reference, a.text)  # fmt: skip
+
+
+def token_values(token: TokenRecord) -> tuple[Any, ...]:
+    """Values for :data:`TOKEN_FIELDS`."""
+    return (token.id, token.secret_hash, " ".join(token.scopes), token.name, token.created_at, token.revoked_at)
