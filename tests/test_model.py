@@ -61,3 +61,8 @@ def test_notification_needs_sites_and_a_valid_recipient():
         Notification(id="n", site_ids=(), recipient="RUS", notified_at=span)
     with pytest.raises(InvalidInput, match="recipient"):
         Notification(id="n", site_ids=("s1",), recipient="Russia", notified_at=span)
+
+
+def test_notification_refuses_a_site_named_twice():
+    with pytest.raises(InvalidInput, match="named twice"):
+        Notification(id="n", site_ids=("s1", "s1"), recipient="RUS", notified_at=parse_time("2025-10-01"))

@@ -301,6 +301,9 @@ class Notification:
             raise InvalidInput("a notification names at least one site")
         for site_id in self.site_ids:
             _check_id(site_id, "site id")
+        repeated = sorted({s for s in self.site_ids if self.site_ids.count(s) > 1})
+        if repeated:
+            raise InvalidInput(f"site(s) named twice in one notification: {', '.join(repeated)}")
         object.__setattr__(self, "recipient", check_owner(self.recipient, "recipient"))
         if self.sender is not None:
             object.__setattr__(self, "sender", check_owner(self.sender, "sender"))
