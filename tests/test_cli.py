@@ -129,3 +129,13 @@ def test_large_incident_imports_show_progress_and_complete(cli, write, db):
     result = cli("incidents", "import", str(path))
     assert result.exit_code == 0, result.output
     assert db.incidents.count() == 12_000
+
+
+def test_an_unwritable_output_path_is_one_line_and_exit_2(cli, tmp_path):
+    result = cli("sites", "export", "--out", str(tmp_path / "missing-dir" / "x.csv"))
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and "Traceback" not in result.output
+
+
+def test_a_directory_where_a_file_is_expected_is_exit_2(cli, tmp_path):
+    result = cli("incidents", "import", str(tmp_path))
+    assert result.exit_code == 2 and "directory" in result.stderr

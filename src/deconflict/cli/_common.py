@@ -63,6 +63,10 @@ def handle_errors(func: F) -> F:
         except DeconflictError as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # a path the user gave cannot be read or written
+            where = f"{exc.filename}: " if exc.filename else ""
+            err.print(f"error: {where}{exc.strerror or exc}", markup=False)
+            raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing was written by the interrupted step", markup=False)
             raise typer.Exit(130) from None
