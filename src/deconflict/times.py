@@ -89,8 +89,9 @@ def zone(name: str) -> ZoneInfo:
         raise InvalidInput(f"unknown timezone {name!r} (use an IANA name such as Europe/Kyiv)") from exc
 
 
+@lru_cache(maxsize=65_536)
 def format_utc(moment: datetime) -> str:
-    """Format a datetime as ISO 8601 UTC with a ``Z`` suffix, to the second."""
+    """Format a datetime as ISO 8601 UTC with a ``Z`` suffix, to the second (cached: imports repeat times)."""
     text = moment.astimezone(UTC).isoformat(timespec="seconds")
     return text.replace("+00:00", "Z")
 
