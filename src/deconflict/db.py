@@ -63,6 +63,15 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
 
 
+def _refuse_repeated_ids(kind: str, ids: Sequence[str]) -> None:
+    """Raise :class:`ConflictError` naming the first id that appears twice in one batch."""
+    seen: dict[str, int] = {}
+    for position, record_id in enumerate(ids, start=1):
+        if record_id in seen:
+            raise ConflictError(f"duplicate {kind} id {record_id!r} (records {seen[record_id]} and {position})")
+        seen[record_id] = position
+
+
 class Sites:
     """The site registry of a :class:`Database`."""
 
@@ -77,11 +86,7 @@ class Sites:
         """Add sites in one transaction (all or nothing); return them with their city resolved."""
         store = self._db.store
         ids = [s.id for s in sites]
-        seen: dict[str, int] = {}
-        for position, site_id in enumerate(ids, start=1):
-            if site_id in seen:
-                raise ConflictError(f"duplicate site id {site_id!r} (records {seen[site_id]} and {position})")
-            seen[site_id] = position
+        _refuse_repeated_ids("site", ids)
         existing = store.existing_site_ids(ids)
         if existing:
             raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
@@ -193,13 +198,8 @@ class Incidents:
     def add_many(self, incidents: Sequence[Incident], import_record: ImportRecord | None = None) -> int:
         """Add incidents in one transaction (all or nothing); return how many."""
         store = self._db.store
-        seen: dict[str, int] = {}
-        for position, incident in enumerate(incidents, start=1):
-            if incident.id in seen:
-                raise ConflictError(
-                    f"duplicate incident id {incident.id!r} (records {seen[incident.id]} and {position})"
-                )
-            seen[incident.id] = position
+        ids = [i.id for i in incidents]
+        _refuse_repeated_ids("incident", ids)
         if not incidents:
             return 0
         try:
@@ -209,7 +209,7 @@ class Incidents:
                 store.insert_incidents(incidents, import_id, entry.index)
         except ConflictError:
             # The unique index refused a duplicate and the transaction was rolled back; name them.
-            existing = store.existing_incident_ids(list(seen))
+            existing = store.existing_incident_ids(ids)
             raise ConflictError(
                 f"incident id(s) already in the database: {', '.join(sorted(existing)[:5])}"
                 + (" (was this file imported before?)" if import_record else "")
