@@ -14,7 +14,7 @@ from deconflict.api import create_app
 from deconflict.api.tiles import encode_index, parse_tile_path
 from deconflict.errors import InvalidInput
 from deconflict.ledger import merkle
-from deconflict.ledger.note import verify_checkpoint
+from deconflict.ledger.checkpoint import verify_checkpoint
 from deconflict.model import Site
 
 

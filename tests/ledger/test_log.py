@@ -7,8 +7,8 @@ import pytest
 import deconflict
 from deconflict.errors import NotFound, VerificationError
 from deconflict.ledger import merkle
+from deconflict.ledger.checkpoint import verify_checkpoint
 from deconflict.ledger.entries import canonical_json, canonical_record, decode_entry
-from deconflict.ledger.note import verify_checkpoint
 from deconflict.model import Notification
 from deconflict.times import parse_time
 from pg import tamper

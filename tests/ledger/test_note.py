@@ -14,25 +14,27 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound, VerificationError
+from deconflict.ledger.checkpoint import (
+    Checkpoint,
+    Cosignature,
+    cosign_checkpoint,
+    parse_checkpoint,
+    sign_checkpoint,
+    verify_checkpoint,
+    verify_cosignatures,
+)
 from deconflict.ledger.merkle import leaf_hash, root_hash
 from deconflict.ledger.note import (
     ALG_COSIGNATURE_V1,
     ALG_ED25519,
-    Checkpoint,
-    Cosignature,
     Signer,
-    cosign_checkpoint,
     format_signer_key,
     format_verifier_key,
     generate_signer,
     load_signer_key,
-    parse_checkpoint,
     parse_signer_key,
     parse_verifier_key,
-    sign_checkpoint,
     sign_note,
-    verify_checkpoint,
-    verify_cosignatures,
     verify_note,
     write_signer_key,
 )

@@ -6,7 +6,7 @@ import pytest
 
 import deconflict
 from deconflict.errors import InvalidInput, VerificationError
-from deconflict.ledger.note import verify_cosignatures
+from deconflict.ledger.checkpoint import verify_cosignatures
 from deconflict.ledger.witness import WitnessState, cosign, generate_witness_key, update
 from deconflict.model import Site
 

@@ -27,16 +27,10 @@ from pyproj import Geod
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import site_row
 from deconflict.ledger import merkle
+from deconflict.ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
 from deconflict.ledger.entries import canonical_record, commitment, decode_entry
 from deconflict.ledger.log import Ledger
-from deconflict.ledger.note import (
-    Checkpoint,
-    parse_verifier_key,
-    sign_note,
-    verify_checkpoint,
-    verify_cosignatures,
-    verify_note,
-)
+from deconflict.ledger.note import parse_verifier_key, sign_note, verify_note
 from deconflict.model import Incident
 from deconflict.store.base import IncidentQuery
 

@@ -20,6 +20,7 @@ from typing import Any
 from deconflict.errors import InvalidInput, NotFound, VerificationError
 from deconflict.export import incident_row, site_row
 from deconflict.ledger import merkle, tree
+from deconflict.ledger.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
 from deconflict.ledger.entries import (
     canonical_record,
     commitment,
@@ -27,14 +28,7 @@ from deconflict.ledger.entries import (
     encode_entry,
     span_json,
 )
-from deconflict.ledger.note import (
-    Checkpoint,
-    Signer,
-    load_signer_key,
-    parse_verifier_key,
-    sign_checkpoint,
-    verify_checkpoint,
-)
+from deconflict.ledger.note import Signer, load_signer_key, parse_verifier_key
 from deconflict.model import Incident, Notification, Site
 from deconflict.store.base import Acknowledgement, ImportRecord, LogEntryRow, SiteCommitment, Store
 from deconflict.times import format_utc
@@ -53,7 +47,7 @@ class StoredCheckpoint:
     @property
     def checkpoint(self) -> Checkpoint:
         """The parsed checkpoint body (origin, size, root)."""
-        from deconflict.ledger.note import parse_checkpoint
+        from deconflict.ledger.checkpoint import parse_checkpoint
 
         text = self.note.split("\n\n", 1)[0] + "\n"
         return parse_checkpoint(text)

@@ -1,4 +1,4 @@
-"""C2SP signed notes, tlog-checkpoints and tlog-cosignatures, with Ed25519.
+"""C2SP signed notes and their Ed25519 keys.
 
 Byte formats followed (see ``tests/ledger/vectors/SOURCES.md``):
 
@@ -14,11 +14,9 @@ Byte formats followed (see ``tests/ledger/vectors/SOURCES.md``):
   ``PRIVATE+KEY+name+<8 hex>+base64(type || 32-byte seed)`` format, so the files
   work with Go's ``note.NewSigner``. Type 0x01 signs notes (Ed25519 over the
   text), type 0x04 cosigns them.
-- c2sp.org/tlog-checkpoint: the text is ``origin\\nsize\\nbase64(root)\\n`` plus
-  optional non-empty extension lines.
-- c2sp.org/tlog-cosignature (Ed25519, "cosignature/v1"): the signature is
-  ``u64 big-endian timestamp || Ed25519 signature`` over
-  ``"cosignature/v1\\ntime <timestamp>\\n" || checkpoint text``.
+
+tlog-checkpoints and tlog-cosignatures (their byte formats included) live in
+:mod:`deconflict.ledger.checkpoint`, which builds on this module.
 
 Verifiers return what they verified and raise
 :class:`~deconflict.errors.VerificationError` on any failure; a key or text
@@ -33,7 +31,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -41,30 +39,22 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound, VerificationError
-from deconflict.ledger.merkle import HASH_SIZE, MAX_TREE_SIZE
 
 __all__ = [
     "ALG_COSIGNATURE_V1",
     "ALG_ED25519",
     "MAX_SIGNATURES",
-    "Checkpoint",
-    "Cosignature",
     "Note",
     "NoteSignature",
     "Signer",
     "Verifier",
-    "cosign_checkpoint",
     "format_signer_key",
     "format_verifier_key",
     "generate_signer",
     "load_signer_key",
-    "parse_checkpoint",
     "parse_signer_key",
     "parse_verifier_key",
-    "sign_checkpoint",
     "sign_note",
-    "verify_checkpoint",
-    "verify_cosignatures",
     "verify_note",
     "write_signer_key",
 ]
@@ -80,7 +70,6 @@ _ALGORITHMS = {ALG_ED25519: "Ed25519", ALG_COSIGNATURE_V1: "Ed25519 cosignature/
 _SIG_PREFIX = "— "
 _MAX_TIMESTAMP = (1 << 63) - 1
 _HEX_ID = re.compile(r"[0-9a-fA-F]{8}")
-_DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")
 
 
@@ -469,178 +458,3 @@ def verify_note(text: str | bytes, verifier_key: str | Verifier | Sequence[str |
         names = ", ".join(sorted({name for name, _ in known}))
         raise VerificationError(f"note has no valid signature from a known key ({names})")
     return Note(body, tuple(verified.values()), tuple(unverified))
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """A tlog-checkpoint body: origin, tree size, root hash, extension lines."""
-
-    origin: str
-    size: int
-    root_hash: bytes
-    extensions: tuple[str, ...] = field(default=())
-
-    def __post_init__(self) -> None:
-        if not self.origin or "\n" in self.origin:
-            raise InvalidInput("checkpoint origin must be one non-empty line")
-        if isinstance(self.size, bool) or not 0 <= self.size <= MAX_TREE_SIZE:
-            raise InvalidInput(f"checkpoint size {self.size!r} is outside 0..2^64-1")
-        if len(self.root_hash) != HASH_SIZE:
-            raise InvalidInput(f"checkpoint root hash must be {HASH_SIZE} bytes")
-        if any(not line or "\n" in line for line in self.extensions):
-            raise InvalidInput("checkpoint extension lines must be non-empty single lines")
-
-    def to_text(self) -> str:
-        """The checkpoint note text, each line ending in a newline."""
-        root = base64.b64encode(self.root_hash).decode()
-        return "".join(f"{line}\n" for line in (self.origin, str(self.size), root, *self.extensions))
-
-
-def parse_checkpoint(text: str) -> Checkpoint:
-    """Parse a checkpoint note text (not a signed note: see :func:`verify_checkpoint`).
-
-    Raises
-    ------
-    InvalidInput
-        If the text is not ``origin\\nsize\\nbase64(32-byte root)\\n[extensions]``
-        with a decimal size without leading zeros.
-    """
-    lines = text.split("\n")
-    if len(lines) < 4 or lines[-1] != "":
-        raise InvalidInput("a checkpoint has at least 3 lines, each ending in a newline")
-    origin, size, root, *extensions = lines[:-1]
-    if not _DECIMAL.fullmatch(size):
-        raise InvalidInput(f"checkpoint size {size!r} is not a decimal number")
-    try:
-        root_hash = _b64decode(root)
-    except ValueError:
-        raise InvalidInput(f"checkpoint root hash {root!r} is not base64") from None
-    return Checkpoint(origin, int(size), root_hash, tuple(extensions))
-
-
-def sign_checkpoint(checkpoint: Checkpoint, signer: Signer) -> str:
-    """Sign ``checkpoint`` as a note (the key name SHOULD equal the origin)."""
-    return sign_note(checkpoint.to_text(), signer)
-
-
-def verify_checkpoint(note_text: str | bytes, vkey: str | Verifier | Sequence[str | Verifier]) -> Checkpoint:
-    """Verify a signed checkpoint and return it.
-
-    Raises
-    ------
-    VerificationError
-        If the note does not verify (:func:`verify_note`) or its text is not a
-        checkpoint.
-    """
-    return _checkpoint_of(verify_note(note_text, vkey).text)
-
-
-def _checkpoint_of(text: str) -> Checkpoint:
-    """The checkpoint a signed note's text holds, or VerificationError."""
-    try:
-        return parse_checkpoint(text)
-    except InvalidInput as exc:
-        raise VerificationError(f"signed note is not a checkpoint: {exc.message}") from None
-
-
-@dataclass(frozen=True)
-class Cosignature:
-    """A verified witness cosignature: who, which key, and when (POSIX seconds)."""
-
-    name: str
-    key_id: int
-    timestamp: int
-
-
-def cosign_checkpoint(
-    checkpoint_note_text: str,
-    witness_signer: Signer,
-    timestamp: int,
-    *,
-    log_key: str | Verifier | None = None,
-) -> str:
-    """Append a witness cosignature (tlog-cosignature, type 0x04) to a signed checkpoint.
-
-    Parameters
-    ----------
-    checkpoint_note_text
-        The signed checkpoint note.
-    witness_signer
-        A type 0x04 :class:`Signer`.
-    timestamp
-        Signing time in POSIX seconds, ``0..2^63-1``.
-    log_key
-        If given, the log's signature is verified first; otherwise the caller
-        (a witness) has verified it and the consistency proof already.
-
-    Returns
-    -------
-    str
-        The note with the cosignature line appended.
-
-    Raises
-    ------
-    InvalidInput
-        For a signer that is not a cosigner, or a timestamp out of range.
-    VerificationError
-        If the note is malformed, not a checkpoint, or fails ``log_key``.
-    """
-    if witness_signer.algorithm != ALG_COSIGNATURE_V1:
-        raise InvalidInput("cosigning needs a type 0x04 (cosignature/v1) signer")
-    if isinstance(timestamp, bool) or not 0 <= timestamp <= _MAX_TIMESTAMP:
-        raise InvalidInput(f"cosignature timestamp {timestamp!r} is outside 0..2^63-1")
-    if log_key is not None:
-        verify_checkpoint(checkpoint_note_text, log_key)
-    body, signatures = _split_note(checkpoint_note_text)
-    _checkpoint_of(body)
-    if len(signatures) >= MAX_SIGNATURES:
-        raise VerificationError(f"note already has {MAX_SIGNATURES} signatures")
-    signed = witness_signer.sign(_cosigned_message(body.encode("utf-8"), timestamp))
-    payload = timestamp.to_bytes(8, "big") + signed
-    return checkpoint_note_text + NoteSignature(witness_signer.name, witness_signer.key_id, payload).line
-
-
-def verify_cosignatures(
-    note_text: str | bytes,
-    witness_vkeys: str | Verifier | Sequence[str | Verifier],
-    *,
-    quorum: int = 1,
-) -> list[Cosignature]:
-    """Verify the cosignatures of trusted witnesses on a checkpoint note.
-
-    The log's own signature is not checked here (use :func:`verify_checkpoint`),
-    nor are future timestamps: the caller decides what clock skew it accepts.
-
-    Parameters
-    ----------
-    note_text
-        The signed, cosigned checkpoint.
-    witness_vkeys
-        Type 0x04 verifier keys of the trusted witnesses.
-    quorum
-        How many distinct witnesses must have cosigned.
-
-    Returns
-    -------
-    list of Cosignature
-        One per trusted witness whose cosignature verified, in note order.
-
-    Raises
-    ------
-    VerificationError
-        If the note is malformed or not a checkpoint, a trusted witness's
-        cosignature fails, or fewer than ``quorum`` witnesses cosigned.
-    InvalidInput
-        If a key is not a type 0x04 verifier key.
-    """
-    known = _verifiers(witness_vkeys)
-    if any(v.algorithm != ALG_COSIGNATURE_V1 for v in known.values()):
-        raise InvalidInput("witness keys must be type 0x04 (cosignature/v1) verifier keys")
-    note = verify_note(note_text, list(known.values()))
-    _checkpoint_of(note.text)
-    cosignatures = [
-        Cosignature(sig.name, sig.key_id, int.from_bytes(sig.signature[:8], "big")) for sig in note.verified_signatures
-    ]
-    if len(cosignatures) < quorum:
-        raise VerificationError(f"checkpoint has {len(cosignatures)} valid witness cosignatures, {quorum} required")
-    return cosignatures

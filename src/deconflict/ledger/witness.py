@@ -22,16 +22,9 @@ from pathlib import Path
 
 from deconflict.errors import InvalidInput, VerificationError
 from deconflict.fileio import atomic_write_text
+from deconflict.ledger.checkpoint import Checkpoint, cosign_checkpoint, verify_checkpoint
 from deconflict.ledger.merkle import verify_consistency
-from deconflict.ledger.note import (
-    ALG_COSIGNATURE_V1,
-    Checkpoint,
-    Signer,
-    cosign_checkpoint,
-    generate_signer,
-    parse_verifier_key,
-    verify_checkpoint,
-)
+from deconflict.ledger.note import ALG_COSIGNATURE_V1, Signer, generate_signer, parse_verifier_key
 from deconflict.times import format_utc
 
 __all__ = ["WitnessState", "WitnessUpdate", "cosign", "generate_witness_key", "parse_proof", "update"]
