@@ -50,3 +50,27 @@ def test_bad_times_are_refused(text):
 def test_unknown_precision_is_refused():
     with pytest.raises(InvalidInput, match="precision"):
         parse_time("2025-11-14", "fortnight")
+
+
+@pytest.mark.parametrize(
+    "text", ["2025-11-15/2025-11-14", "2025-11-14T10:00Z/2025-11-14T10:00Z", "2025-11-20/2025-11-14"]
+)
+def test_reversed_or_empty_intervals_are_refused(text):
+    with pytest.raises(InvalidInput, match="ends before it starts"):
+        parse_time(text, None, KYIV)
+
+
+def test_a_one_day_interval_of_dates_is_that_day():
+    span = parse_time("2025-11-14/2025-11-14", None, KYIV)
+    assert (span.end - span.start).days == 1
+
+
+def test_a_malformed_interval_quotes_the_whole_value():
+    with pytest.raises(InvalidInput, match="14/11/2025"):
+        parse_time("14/11/2025", None, KYIV)
+
+
+@pytest.mark.parametrize(("text", "precision"), [("2025-W46", "day"), ("2025-11", "day"), ("2025-11", "week")])
+def test_a_precision_that_contradicts_the_value_is_refused(text, precision):
+    with pytest.raises(InvalidInput, match="says"):
+        parse_time(text, precision, KYIV)

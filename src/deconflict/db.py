@@ -241,6 +241,13 @@ class Incidents:
         """The incident ``incident_id``; raises :class:`NotFound`."""
         return self._db.store.get_incident(incident_id)
 
+    def review_many(self, incident_ids: Sequence[str], status: str, note: str | None = None) -> builtins.list[int]:
+        """Review several incidents in one transaction: all are changed (one log entry each) or none."""
+        for incident_id in incident_ids:
+            self.get(incident_id)
+        with self._db.store.transaction():
+            return [self.review(incident_id, status, note) for incident_id in incident_ids]
+
     def review(self, incident_id: str, status: str, note: str | None = None) -> int:
         """Confirm or reject an incident (e.g. one extracted from a report); a log entry. Returns its index.
 

@@ -187,7 +187,8 @@ class Site:
         lat, lon = check_lat_lon(self.lat, self.lon)
         object.__setattr__(self, "lat", lat)
         object.__setattr__(self, "lon", lon)
-        radius = DEFAULT_RADIUS_M[kind] if self.radius_m is None or self.radius_m < 0 else self.radius_m
+        # -1.0 (the default) means "the default radius of the kind"; any other value must be a radius.
+        radius = DEFAULT_RADIUS_M[kind] if self.radius_m is None or self.radius_m == -1.0 else self.radius_m
         radius = _finite(radius, "radius_m")
         if not 0 < radius <= 50_000:
             raise InvalidInput(f"radius_m must be in (0, 50000] metres, got {radius}")

@@ -154,13 +154,23 @@ def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None =
 
     if "/" in raw:
         first, _, second = raw.partition("/")
-        start = _local_midnight(_parse_date(first), tz) if _is_date_only(first) else parse_instant(first, tz)
-        if _is_date_only(second):
-            end = _local_midnight(_parse_date(second), tz) + timedelta(days=1)
-        else:
-            end = parse_instant(second, tz)
+        try:
+            start = _local_midnight(_parse_date(first), tz) if _is_date_only(first) else parse_instant(first, tz)
+            if _is_date_only(second):
+                end = _local_midnight(_parse_date(second), tz) + timedelta(days=1)
+            else:
+                end = parse_instant(second, tz)
+        except InvalidInput:
+            raise InvalidInput(f"not an ISO 8601 interval start/end (e.g. 2025-01-02/2025-08-27): {raw!r}") from None
+        last_day = _parse_date(second) if _is_date_only(second) else None
+        if end <= start or (last_day is not None and _is_date_only(first) and last_day < _parse_date(first)):
+            raise InvalidInput(f"interval {raw!r} ends before it starts (or has no length)")
         return TimeSpan(start, end, "interval" if prec in (None, "instant") else prec)
 
+    if prec not in (None, "month") and _MONTH.match(raw):
+        raise InvalidInput(f"{raw!r} is a month but time_precision says {prec!r}")
+    if prec not in (None, "week") and _WEEK.match(raw):
+        raise InvalidInput(f"{raw!r} is an ISO week but time_precision says {prec!r}")
     if match := _MONTH.match(raw):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:

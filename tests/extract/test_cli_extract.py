@@ -61,3 +61,20 @@ def test_extract_missing_path_is_exit_2(cli, tmp_path):
 def test_confirm_unknown_incident_is_exit_2(cli):
     result = cli("incidents", "confirm", "nope")
     assert result.exit_code == 2 and "nope" in result.stderr
+
+
+def test_review_of_several_ids_is_all_or_nothing(cli, write, db):
+    cli("sites", "import", str(write("sites.csv", SITES)))
+    imported = json.loads(cli("extract", str(REPORTS / "en01.txt"), "--import", "--json").stdout)["imported"]
+    size = db.ledger.size
+    result = cli("incidents", "reject", imported[0], "nosuch")
+    assert result.exit_code == 2 and "nosuch" in result.stderr
+    assert db.incidents.get(imported[0]).status == "unverified" and db.ledger.size == size
+
+
+def test_confirming_twice_is_refused(cli, write, db):
+    cli("sites", "import", str(write("sites.csv", SITES)))
+    first = json.loads(cli("extract", str(REPORTS / "en01.txt"), "--import", "--json").stdout)["imported"][0]
+    assert cli("incidents", "confirm", first).exit_code == 0
+    again = cli("incidents", "confirm", first)
+    assert again.exit_code == 2 and "already confirmed" in again.stderr

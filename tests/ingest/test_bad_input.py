@@ -181,3 +181,12 @@ def test_bad_geojson_is_refused_naming_the_feature(cli, db_path, write, content,
     for fragment in expected:
         assert fragment in result.stderr
     assert snapshot(db_path) == before
+
+
+@pytest.mark.parametrize("radius", ["-5", "-1", "0", "-0.5"])
+def test_a_non_positive_radius_is_refused_not_replaced_by_the_default(cli, db_path, write, radius):
+    before = snapshot(db_path)
+    path = write("sites.csv", f"id,name,kind,owner,lat,lon,radius_m\na,A,embassy,AZE,50,30.5,{radius}\n")
+    result = cli("sites", "import", str(path))
+    assert result.exit_code == 2 and "row 1, field 'radius_m'" in result.stderr
+    assert snapshot(db_path) == before

@@ -147,3 +147,15 @@ def test_evidence_verify_needs_no_database(logged, cli, tmp_path, db_path, runne
 def test_evidence_export_of_unknown_site_is_exit_2(logged, tmp_path):
     result = logged("evidence", "export", "nope", "--out", str(tmp_path / "x.zip"))
     assert result.exit_code == 2 and "nope" in result.stderr
+
+
+def test_add_cosignature_refuses_a_checkpoint_without_cosignatures(logged, tmp_path):
+    plain = tmp_path / "cp.txt"
+    assert logged("log", "checkpoint", "--out", str(plain)).exit_code == 0
+    result = logged("log", "add-cosignature", str(plain))
+    assert result.exit_code == 2 and "no witness cosignature" in result.stderr
+
+
+def test_a_bad_time_names_the_option(logged):
+    result = logged("notify", "aze-emb", "--to", "RUS", "--at", "2025-13-01")
+    assert result.exit_code == 2 and result.stderr.startswith("error: --at:")

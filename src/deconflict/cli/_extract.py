@@ -91,9 +91,9 @@ def incidents_confirm(
 ) -> None:
     """Confirm incidents after review: they count in statistics from now on (a log entry each)."""
     with opened() as db:
-        for incident_id in incident_ids:
-            index = db.incidents.review(incident_id, "confirmed", note)
-            out.print(f"confirmed {incident_id} — log entry {index}")
+        indices = db.incidents.review_many(incident_ids, "confirmed", note)
+    for incident_id, index in zip(incident_ids, indices, strict=True):
+        out.print(f"confirmed {incident_id} — log entry {index}")
 
 
 @incidents_app.command("reject")
@@ -104,6 +104,6 @@ def incidents_reject(
 ) -> None:
     """Reject incidents after review (kept, never counted; a log entry each)."""
     with opened() as db:
-        for incident_id in incident_ids:
-            index = db.incidents.review(incident_id, "rejected", note)
-            out.print(f"rejected {incident_id} — log entry {index}")
+        indices = db.incidents.review_many(incident_ids, "rejected", note)
+    for incident_id, index in zip(incident_ids, indices, strict=True):
+        out.print(f"rejected {incident_id} — log entry {index}")

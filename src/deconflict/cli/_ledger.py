@@ -6,6 +6,7 @@ import base64
 import secrets
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -17,7 +18,7 @@ from deconflict.ledger.entries import decode_entry
 from deconflict.ledger.log import proof_text
 from deconflict.model import Notification
 from deconflict.store.base import Acknowledgement
-from deconflict.times import parse_time
+from deconflict.times import TimeSpan, parse_time
 
 log_app = typer.Typer(help="The transparency log: checkpoints, proofs, verification.", no_args_is_help=True)
 witness_app = typer.Typer(help="Witness a log you do not operate: verify growth, cosign.", no_args_is_help=True)
@@ -34,6 +35,14 @@ def _read_text(path: Path, what: str) -> str:
         raise NotFound(f"{what} file does not exist", where=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read {what}: {exc}", where=str(path)) from None
+
+
+def _option_time(text: str, option: str, local: ZoneInfo) -> TimeSpan:
+    """Parse a time given on the command line, naming the option in the error."""
+    try:
+        return parse_time(text, None, local)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, where=option) from None
 
 
 @app.command()
@@ -54,7 +63,7 @@ def notify(
 ) -> None:
     """Record that sites were notified to a party: one signed-log entry."""
     with opened() as db:
-        span = parse_time(at, None, db.timezone)
+        span = _option_time(at, "--at", db.timezone)
         owners = {db.sites.get(site_id).owner for site_id in site_ids}
         if sender is None and len(owners) == 1:
             sender = owners.pop()
@@ -89,7 +98,7 @@ def acknowledge(
     with opened() as db:
         acknowledgement = Acknowledgement(
             id or f"ack-{secrets.token_hex(4)}", notification_id, check_owner(by, "--by"),
-            parse_time(at, None, db.timezone), ref, text,
+            _option_time(at, "--at", db.timezone), ref, text,
         )  # fmt: skip
         index = db.notifications.acknowledge(acknowledgement)
     out.print(

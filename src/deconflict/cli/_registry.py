@@ -270,6 +270,15 @@ def incidents_import(
         err.print(f"warning: ignored unknown column(s) {', '.join(result.ignored_columns)}", markup=False)
 
 
+def _incident_json(incident: Any) -> dict[str, Any]:
+    """An incident as typed JSON (numbers as numbers, missing values as null)."""
+    row: dict[str, Any] = {k: (v if v != "" else None) for k, v in incident_row(incident).items()}
+    row.update(lat=incident.lat, lon=incident.lon, uncertainty_m=incident.uncertainty_m,
+               time_start=incident.time.start.isoformat().replace("+00:00", "Z"),
+               time_end=incident.time.end.isoformat().replace("+00:00", "Z"), counted=incident.counted)  # fmt: skip
+    return row
+
+
 @incidents_app.command("list")
 @handle_errors
 def incidents_list(
@@ -285,11 +294,14 @@ def incidents_list(
     as_json: JsonOption = False,
 ) -> None:
     """List incidents in time order."""
+    from deconflict.model import INCIDENT_STATUSES
     from deconflict.times import format_utc, parse_instant
 
     point = parse_point(near) if near else None
     if (point is None) != (within is None):
         raise InvalidInput("--near and --within go together")
+    if status is not None and status not in INCIDENT_STATUSES:
+        raise InvalidInput(f"--status must be one of {', '.join(INCIDENT_STATUSES)}, got {status!r}")
     start_text = format_utc(parse_instant(start)) if start else None
     end_text = format_utc(parse_instant(end)) if end else None
     with opened() as db:
@@ -297,7 +309,7 @@ def incidents_list(
             near=point, within_m=within, start=start_text, end=end_text, status=status, limit=limit
         )
     if as_json:
-        print_json([incident_row(i) for i in incidents])
+        print_json([_incident_json(i) for i in incidents])
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in (
@@ -334,9 +346,10 @@ def incidents_list(
 def incidents_show(incident_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
     """Show one incident."""
     with opened() as db:
-        row = incident_row(db.incidents.get(incident_id))
+        incident = db.incidents.get(incident_id)
+    row = incident_row(incident)
     if as_json:
-        print_json(row)
+        print_json(_incident_json(incident))
         return
     for key, value in row.items():
         if value:

@@ -31,7 +31,7 @@ from deconflict.ingest.common import (
 __all__ = ["ACLED_GEO_PRECISION_RADIUS_M", "ACLED_TIME_PRECISION", "read_incidents_acled"]
 
 #: ACLED ``geo_precision`` code → uncertainty radius in metres (uniform disk).
-ACLED_GEO_PRECISION_RADIUS_M: dict[int, float] = {1: 2_000.0, 2: 10_000.0, 3: 50_000.0}
+ACLED_GEO_PRECISION_RADIUS_M: dict[int, float] = {1: 2_000.0, 2: 15_000.0, 3: 50_000.0}
 #: ACLED ``time_precision`` code → deconflict time precision.
 ACLED_TIME_PRECISION: dict[int, str] = {1: "day", 2: "week", 3: "month"}
 

@@ -225,6 +225,8 @@ def build_site(row: Mapping[str, Any]) -> Site:
         )
     )
     radius = _number(row, "radius_m")
+    if radius is not None and not 0 < radius <= 50_000:
+        raise InvalidInput(f"radius_m must be in (0, 50000] metres, got {radius:g}", where="field 'radius_m'")
     site_id = _get(row, "id") or content_id("site", owner, kind, name, lat, lon)
     assert name is not None and owner is not None and kind is not None
     return Site(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deconflict.errors import InvalidInput, NotFound, VerificationError
+from deconflict.errors import ConflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import incident_row, site_row
 from deconflict.ledger import merkle, tree
 from deconflict.ledger.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
@@ -251,6 +251,8 @@ class Ledger:
         if status not in ("confirmed", "rejected"):
             raise InvalidInput(f"review status must be confirmed or rejected, got {status!r}")
         incident = self.store.get_incident(incident_id)
+        if incident.status == status:
+            raise ConflictError(f"incident {incident_id!r} is already {status}")
         body = {"incident_id": incident_id, "status": status, "previous_status": incident.status, "note": note}
         with self.store.transaction():
             (row,) = self.append([("review", body)])
@@ -294,6 +296,9 @@ class Ledger:
     def add_cosigned_checkpoint(self, note_text: str) -> StoredCheckpoint:
         """Store a checkpoint that witnesses cosigned (it must be one of ours, same bytes)."""
         checkpoint = verify_checkpoint(note_text, self.verifier_key)
+        signers = [line.split(" ")[1] for line in note_text.split("\n\n", 1)[-1].splitlines() if line.startswith("— ")]
+        if all(name == self.origin for name in signers):
+            raise InvalidInput("this checkpoint carries no witness cosignature (only the log's own signature)")
         if checkpoint.origin != self.origin or checkpoint.size > self.size:
             raise VerificationError("the cosigned checkpoint is not a checkpoint of this log")
         if checkpoint.root_hash != self.root(checkpoint.size):

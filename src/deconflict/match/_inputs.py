@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 
 from deconflict.errors import InvalidInput
 from deconflict.geo import validate_lonlat
+from deconflict.ingest.acled import ACLED_GEO_PRECISION_RADIUS_M as _ACLED_RADII
 
 UncertaintyModel = Literal["disk", "normal"]
 
@@ -28,7 +29,7 @@ _TINY_M = 1e-9  # uncertainties below a nanometre are treated as exact
 #: 2 = "near" a town or a part of a region: the town and its surroundings, 15 km.
 #: 3 = only a larger region (oblast / province): 50 km. Such reports cannot place a strike
 #: on a building; they add almost nothing to any site's observed count, and that is the point.
-ACLED_GEO_PRECISION_RADIUS_M: dict[int, float] = {1: 2_000.0, 2: 15_000.0, 3: 50_000.0}
+ACLED_GEO_PRECISION_RADIUS_M = _ACLED_RADII  # one table, defined where ACLED files are read
 
 #: Confidence grades; ``"discounted"`` incidents are kept in the record but never counted.
 CONFIDENCE_LEVELS: tuple[str, ...] = ("confirmed", "fair", "weak", "contested", "discounted")

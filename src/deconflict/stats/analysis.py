@@ -56,7 +56,7 @@ ANALYSIS_ASSUMPTIONS: tuple[str, ...] = (
     "of all other strikes in the study area (kernel estimate, site's surroundings left out).",
     "Space and time are separable: where strikes fall does not change between periods; "
     "a period's exposure is its share of all strikes.",
-    "Counted incidents: confidence other than 'discounted' and status None or 'confirmed'; "
+    "Counted incidents: confidence other than 'discounted' and status confirmed (or not given); "
     "each report is one strike (duplicates must be merged beforehand).",
     "A hit is a true impact inside the site's hit region (radius_m around the point or the "
     "footprint); location errors follow the incident's uncertainty model.",
