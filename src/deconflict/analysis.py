@@ -168,6 +168,7 @@ def analyze_database(
     bandwidth_m: float | Literal["scott", "silverman", "cv"] | None = None,
     study_area: BaseGeometry | None = None,
     sensitivity_sites: Sequence[str] = (),
+    require_sites: Sequence[str] = (),
 ) -> AnalysisRun:
     """Run the intentionality statistics over every site of ``db``.
 
@@ -182,6 +183,8 @@ def analyze_database(
         WGS84 polygon of the study area (default: buffered hull of the incidents).
     sensitivity_sites
         Sites for which to compute the bandwidth × hit-radius sensitivity grid.
+    require_sites
+        Sites the caller asks about: refused (not silently dropped) when outside the study area.
 
     Raises
     ------
@@ -195,6 +198,20 @@ def analyze_database(
         raise InvalidInput("no sites to analyse (import sites first)")
     if len(counted) < 10:
         raise InvalidInput(f"only {len(counted)} counted incidents: too few to estimate a background")
+    labels = data_labels(incidents, sites)
+    if study_area is not None:
+        from shapely import contains_xy
+
+        inside = contains_xy(study_area, [s.lon for s in sites], [s.lat for s in sites])
+        outside = [s.id for s, ok in zip(sites, inside, strict=True) if not ok]
+        wanted_outside = sorted(set(outside) & set(sensitivity_sites) | set(outside) & set(require_sites))
+        if wanted_outside:
+            raise InvalidInput(f"site(s) outside the study area cannot be tested: {', '.join(wanted_outside)}")
+        if outside:
+            labels.append(f"{len(outside)} site(s) outside the study area were not analysed")
+        sites = [s for s, ok in zip(sites, inside, strict=True) if ok]
+        if not sites:
+            raise InvalidInput("no site lies inside the study area")
     first = first_notifications(db)
     rng = np.random.default_rng(seed)
     kwargs: dict[str, Any] = {"study_area": study_area}
@@ -207,7 +224,7 @@ def analyze_database(
                                         **kwargs)
             if c.site_id in set(sensitivity_sites)
         ]  # fmt: skip
-    return AnalysisRun(results, {s.id: s for s in sites}, first, data_labels(incidents, sites), seed, cells)
+    return AnalysisRun(results, {s.id: s for s in sites}, first, labels, seed, cells)
 
 
 def _cosignatures(note: str, own_name: str) -> list[dict[str, Any]]:

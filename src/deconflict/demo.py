@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -45,6 +45,8 @@ __all__ = [
 DEMO_SEED = 20251114
 #: (min_lat, max_lat, min_lon, max_lon) of the study area: Kyiv city, a box.
 KYIV_BOUNDS = (50.36, 50.56, 30.30, 30.76)
+#: Reports of one night whose premises lie this close are taken as one strike (a shared building).
+SAME_BUILDING_M = 150.0
 SYNTHETIC_NOTE = "SYNTHETIC: simulated background strike, not a real event"
 _GEOD = Geod(ellps="WGS84")
 
@@ -114,7 +116,8 @@ def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport]
     """Kyiv rows of the reported-damage table as incidents at the premises they name."""
     reader = csv.DictReader(io.StringIO(package_data("reported_damage_to_diplomatic_premises.csv")))
     by_owner_kind = {(s.owner, s.kind): s for s in sites if not s.approximate or s.kind != "embassy"}
-    incidents, placed = [], []
+    incidents: list[Incident] = []
+    placed: list[PlacedReport] = []
     kyiv = zone("Europe/Kyiv")
     for row in reader:
         if row["city"] != "Kyiv":
@@ -127,16 +130,25 @@ def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport]
             continue
         distance = row["reported_distance_m"].strip()
         precision = "night-of" if row["night_of"] == "true" else "day"
+        # One strike damaging neighbouring premises (a shared building) is one incident, not one per
+        # embassy: counting it once per premises would break the statistics' independence assumption.
+        same_event = next(
+            (i for i in incidents if i.time.start.date() == parse_time(row["date"], precision, kyiv).start.date()
+             and _GEOD.inv(i.lon, i.lat, site.lon, site.lat)[2] <= SAME_BUILDING_M),
+            None,
+        )  # fmt: skip
+        if same_event is not None:
+            merged = (same_event.notes or "") + f"; also {row['premises']}"
+            incidents[incidents.index(same_event)] = replace(same_event, notes=merged)
+            continue
+        described = f"reported distance {distance} m" if distance else "distance not reported"
         incidents.append(Incident(
             id=f"rep-{row['date']}-{row['owner'].lower()}-{kind}",
             time=parse_time(row["date"], precision, kyiv),
             lat=site.lat, lon=site.lon, uncertainty_m=float(distance) if distance else 100.0,
             kind=row["mechanism"], confidence="confirmed",
             source=Source(title=row["source"]),
-            notes=(
-                f"reported: {row['damage']} (placed at the premises; "
-                f"reported distance {distance or 'not given'} m)"
-            ),
+            notes=f"reported: {row['damage']} (placed at the premises of {row['premises']}; {described})",
             provenance="reported",
         ))  # fmt: skip
     return incidents, placed
@@ -152,6 +164,7 @@ class DemoSummary:
     reported: int
     synthetic: int
     unplaced: list[str]
+    reports: int = 0
     verifier_key: str = ""
     witness_key: str = ""
     bundle: Path | None = None
@@ -217,6 +230,7 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
         database=db_path, sites=len(sites), approximate_sites=sum(s.approximate for s in sites),
         reported=len(reported), synthetic=len(synthetic),
         unplaced=[f"{p.row['date']} {p.row['premises']}" for p in placed if p.site is None],
+        reports=sum(1 for p in placed if p.site is not None),
         verifier_key=verifier_key, witness_key=witness_key, bundle=bundle, checkpoint_size=size,
     )  # fmt: skip
     return db, summary
@@ -277,7 +291,8 @@ def run_demo(out_dir: Path, console: Console | None = None) -> DemoSummary:
             f"{summary.approximate_sites} placed by hand, marked approximate location"
         )
         console.print(
-            f"  reported hits   {summary.reported} publicly reported hits placed at the premises (labelled reported)"
+            f"  reported hits   {summary.reported} publicly reported strikes placed at the premises (labelled "
+            f"reported; {summary.reports} reports, one strike on neighbouring premises counted once)"
         )
         console.print(
             f"  [bold yellow]synthetic[/bold yellow]       {summary.synthetic} SYNTHETIC background strikes "

@@ -121,3 +121,13 @@ def test_not_a_zip_is_a_verification_error(bundle):
     _, key, _ = bundle
     with pytest.raises(VerificationError, match="zip"):
         verify_bundle(b"not a zip at all", key)
+
+
+def test_bundle_prefers_the_newest_cosigned_checkpoint_over_a_newer_plain_one(bundle, db):
+    _, key, witness = bundle
+    cosigned_size = db.ledger.latest_checkpoint().size
+    db.notifications.acknowledge(Acknowledgement("a2", "n1", "RUS", parse_time("2024-03-01"), "No. 8"))
+    plain = db.ledger.sign_checkpoint()
+    assert plain.size == cosigned_size + 1
+    report = verify_bundle(build_bundle(db.ledger, "fra-emb"), key, [witness])
+    assert report.checkpoint_size == cosigned_size and report.cosigners

@@ -88,7 +88,7 @@ def test_report_makes_no_request_outside_its_own_file(loaded: Loaded) -> None:
 
 def test_map_has_one_marker_per_site_and_per_incident(loaded: Loaded, rendered) -> None:
     assert loaded.stats["siteMarkers"] == len(rendered.data.sites) == 79
-    assert loaded.stats["incidentMarkers"] == len(rendered.data.incidents) == 1230
+    assert loaded.stats["incidentMarkers"] == len(rendered.data.incidents) == 1226
     assert loaded.stats["hitLines"] == len(rendered.data.matches)
 
 

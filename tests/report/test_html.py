@@ -73,7 +73,7 @@ def test_synthetic_incidents_are_marked_in_the_data_block_and_the_tables(rendere
     assert n_synthetic_hits > 0
     assert len(synthetic_rows) == n_synthetic_hits
     assert all("SYNTHETIC" in row for row in synthetic_rows)
-    assert "1,221 of 1,230 incidents are simulated" in rendered.html
+    assert "1,221 of 1,226 incidents are simulated" in rendered.html
 
 
 def test_approximate_sites_are_marked_in_the_sites_table(rendered) -> None:

@@ -102,8 +102,9 @@ def analyze(
             for site_id in site:
                 db.sites.get(site_id)
         area = load_study_area(study_area)
+        grid_sites = (site or sorted({s for n, _ in db.notifications.list() for s in n.site_ids})) if sensitivity else []
         run = analyze_database(db, seed=seed, bandwidth_m=_bandwidth(bandwidth), study_area=area,  # type: ignore[arg-type]
-                               sensitivity_sites=site or [])  # fmt: skip
+                               sensitivity_sites=grid_sites, require_sites=site or [])  # fmt: skip
     results = [r for r in run.results if not site or r.site_id in set(site)]
     if as_json:
         rows = [run.to_json(r, alpha) for r in results]
@@ -144,6 +145,15 @@ def analyze(
         )  # fmt: skip
     out.print(table)
     out.print(f"{len(shown)} of {len(results)} sites shown (notified, flagged or hit); --json lists all")
+    if sensitivity and run.sensitivity:
+        grid = Table(title="sensitivity: p after notification (p whole period if never notified)", show_edge=False)
+        for column in ("site", "bandwidth m", "hit radius m", "expected", "p"):
+            grid.add_column(column)
+        for c in run.sensitivity:
+            p = c.p_value_after if c.p_value_after is not None else c.p_value
+            expected = c.expected_after if c.expected_after is not None else c.expected
+            grid.add_row(c.site_id, f"{c.bandwidth_m:,.0f}", f"{c.radius_m:g}", _fmt(expected), _fmt_p(p))
+        out.print(grid)
     talk = [r for r in shown if r.flagged(alpha) or r.notified_at is not None]
     for r in talk:
         tag = "FLAGGED" if r.flagged(alpha) else "notified"

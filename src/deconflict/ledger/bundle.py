@@ -102,6 +102,11 @@ def _json(data: Any) -> bytes:
     return (json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
+def _signers(note: str) -> set[str]:
+    """Names on the signature lines of a signed note."""
+    return {line.split(" ")[1] for line in note.split("\n\n", 1)[-1].splitlines() if line.startswith("— ")}
+
+
 def _incidents_near(ledger: Ledger, lat: float, lon: float, radius_m: float) -> list[Incident]:
     """Incidents whose uncertainty disk reaches the site's hit disk."""
     candidates = ledger.store.list_incidents(IncidentQuery(near=(lat, lon), within_m=_SEARCH_REACH_M))
@@ -146,10 +151,10 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
         {c.entry_index for c in commitments} | {i for _, i in notifications} | {i for _, i in acknowledgements}
         | {entry for _, entry, _ in placed} | review_indices
     )  # fmt: skip
-    stored = ledger.checkpoints()
-    if not stored or stored[-1].size <= indices[-1]:
-        stored = [*stored, ledger.sign_checkpoint()]
-    checkpoint = stored[-1]
+    covering = [c for c in ledger.checkpoints() if c.size > indices[-1]]
+    # Prefer the newest checkpoint a witness cosigned: it proves more (who vouched, and when).
+    cosigned = [c for c in covering if _signers(c.note) - {ledger.origin}]
+    checkpoint = (cosigned or covering or [ledger.sign_checkpoint()])[-1]
     size = checkpoint.size
     entries = [
         {"index": index, "data_b64": _b64(ledger.entry(index).data),
@@ -372,7 +377,14 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
 
     cosigners = []
     if witness_keys:
-        for cosignature in verify_cosignatures(note_text, list(witness_keys)):
+        try:
+            verified_cosignatures = verify_cosignatures(note_text, list(witness_keys))
+        except VerificationError as exc:
+            raise VerificationError(
+                f"the bundle's checkpoint (size {checkpoint.size}) is not validly cosigned by the given witness "
+                f"key(s): {exc.message}"
+            ) from None
+        for cosignature in verified_cosignatures:
             moment = datetime.fromtimestamp(cosignature.timestamp, UTC).isoformat(timespec="seconds")
             cosigners.append((cosignature.name, moment))
     own = parse_verifier_key(log_key).name
