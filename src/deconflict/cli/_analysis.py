@@ -102,7 +102,8 @@ def analyze(
             for site_id in site:
                 db.sites.get(site_id)
         area = load_study_area(study_area)
-        grid_sites = (site or sorted({s for n, _ in db.notifications.list() for s in n.site_ids})) if sensitivity else []
+        notified = sorted({s for n, _ in db.notifications.list() for s in n.site_ids})
+        grid_sites = (site or notified) if sensitivity else []
         run = analyze_database(db, seed=seed, bandwidth_m=_bandwidth(bandwidth), study_area=area,  # type: ignore[arg-type]
                                sensitivity_sites=grid_sites, require_sites=site or [])  # fmt: skip
     results = [r for r in run.results if not site or r.site_id in set(site)]
