@@ -102,3 +102,19 @@ def test_report_writes_an_offline_html_file(demo_db, tmp_path):
     assert "default-src &#39;none&#39;" in html and "SYNTHETIC" in html
     assert "wd-Q5369559" in html and "after notification" in html
     assert "http://" not in html.split("<script", 1)[0].replace("http://www.w3.org", "")
+
+
+def test_a_site_outside_the_study_area_is_refused_when_asked_for_and_dropped_otherwise(demo_db, tmp_path):
+    south = tmp_path / "south.wkt"
+    south.write_text("POLYGON ((30.3 50.35, 30.76 50.35, 30.76 50.45, 30.3 50.45, 30.3 50.35))")
+    asked = run(demo_db, "analyze", "--study-area", str(south), "--site", "wd-Q5369559")
+    assert asked.exit_code == 2 and "outside the study area" in asked.stderr
+    rows = json.loads(run(demo_db, "analyze", "--study-area", str(south), "--json").stdout)
+    assert "wd-Q5369559" not in {r["site_id"] for r in rows}
+    assert any("outside the study area were not analysed" in label for label in rows[0]["data_labels"])
+
+
+def test_sensitivity_grid_is_printed_in_the_table(demo_db):
+    result = run(demo_db, "analyze", "--site", "wd-Q5369559", "--sensitivity")
+    assert result.exit_code == 0, result.output
+    assert "sensitivity" in result.stdout and result.stdout.count("wd-Q5369559") >= 10
