@@ -89,13 +89,14 @@ def match_rows(db: Database) -> list[dict[str, Any]]:
         sites, incidents = _records(db)
         if not sites or not incidents:
             return []
+        provenance = {i.id: i.provenance for i in incidents}
         try:
             found = match(_site_inputs(db, sites), _incident_inputs(incidents))
         except NotImplementedError as exc:  # pragma: no cover - depends on the installation
             raise AnalysisUnavailable(f"matching is not implemented yet: {exc}") from None
         return [
             {"site_id": m.site_id, "incident_id": m.incident_id, "hit_probability": float(m.probability),
-             "distance_m": float(m.distance_m)}
+             "distance_m": float(m.distance_m), "provenance": provenance.get(m.incident_id)}
             for m in found
         ]  # fmt: skip
 
@@ -129,7 +130,11 @@ def analysis_rows(db: Database, seed: int) -> list[dict[str, Any]]:
             )
         except NotImplementedError as exc:  # pragma: no cover - depends on the installation
             raise AnalysisUnavailable(f"the statistics are not implemented yet: {exc}") from None
-        return [{**r.to_json(), "sentence": r.sentence(), "flagged": r.flagged()} for r in results]
+        from deconflict.analysis import AnalysisRun, data_labels, first_notifications
+
+        run = AnalysisRun(results, {s.id: s for s in sites}, first_notifications(db), data_labels(incidents, sites),
+                          seed, [])  # fmt: skip
+        return [run.to_json(r) for r in results]
 
     return _cached(("analysis", seed, *_state(db)), compute)
 

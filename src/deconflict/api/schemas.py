@@ -345,6 +345,7 @@ class MatchOut(BaseModel):
     incident_id: str
     hit_probability: float
     distance_m: float
+    provenance: str | None = None
 
 
 class AnalysisOut(BaseModel):
@@ -353,3 +354,4 @@ class AnalysisOut(BaseModel):
     items: list[dict[str, Any]]
     seed: int
     assumptions: list[str]
+    data_labels: list[str] = []

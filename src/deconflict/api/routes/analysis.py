@@ -100,7 +100,8 @@ def analysis(
     """Observed vs expected hits, exact tests and adjusted p-values (as ``deconflict analyze --json``)."""
     used = settings.analysis_seed if seed is None else seed
     rows = visible_analysis(db, principal, used, site_id)
-    return AnalysisOut(items=rows, seed=used, assumptions=adapter.assumptions())
+    labels = rows[0]["data_labels"] if rows else []
+    return AnalysisOut(items=rows, seed=used, assumptions=adapter.assumptions(), data_labels=labels)
 
 
 def _ledger_state(db: Database, settings: Settings) -> dict[str, Any] | None:
