@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from pyproj import Geod
 
 from deconflict.model import Incident, Site
-from deconflict.report.data import ReportData, notified_sites, provenance_of
+from deconflict.report.data import ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
 from deconflict.times import TimeSpan
 
 __all__ = [
@@ -401,7 +401,10 @@ def sensitivity_svg(data: ReportData, site_id: str) -> str:
     ax.set_yticks(range(len(radii)), [f"{r:g}" for r in radii])
     ax.set_xlabel("background bandwidth (m)")
     ax.set_ylabel("hit radius (m)")
-    ax.set_title(f"p-value, {site_id}", fontsize=8.5)
+    site = next((x for x in data.sites if x.id == site_id), None)
+    tags = [tag for tag, present in (("APPROXIMATE location", site is not None and is_approximate(site)),
+                                     ("SYNTHETIC data", any(is_synthetic(i) for i in data.incidents))) if present]  # fmt: skip
+    ax.set_title(f"p-value, {site_id}" + (f"\n({'; '.join(tags)})" if tags else ""), fontsize=8.5)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.9)
     colorbar.set_label("−log10 p (darker: less likely by chance)", fontsize=7)
     return _to_svg(fig, f"sensitivity-{site_id}")
