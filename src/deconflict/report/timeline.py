@@ -402,8 +402,11 @@ def sensitivity_svg(data: ReportData, site_id: str) -> str:
     ax.set_xlabel("background bandwidth (m)")
     ax.set_ylabel("hit radius (m)")
     site = next((x for x in data.sites if x.id == site_id), None)
-    tags = [tag for tag, present in (("APPROXIMATE location", site is not None and is_approximate(site)),
-                                     ("SYNTHETIC data", any(is_synthetic(i) for i in data.incidents))) if present]  # fmt: skip
+    tags = []
+    if site is not None and is_approximate(site):
+        tags.append("APPROXIMATE location")
+    if any(is_synthetic(i) for i in data.incidents):
+        tags.append("SYNTHETIC data")
     ax.set_title(f"p-value, {site_id}" + (f"\n({'; '.join(tags)})" if tags else ""), fontsize=8.5)
     colorbar = fig.colorbar(image, ax=ax, shrink=0.9)
     colorbar.set_label("−log10 p (darker: less likely by chance)", fontsize=7)
