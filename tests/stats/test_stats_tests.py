@@ -114,3 +114,10 @@ def test_invalid_probabilities_are_refused() -> None:
         poisson_tail_test([1.2], 1.0)
     with pytest.raises(InvalidInput):
         poisson_tail_test([0.5], -1.0)
+
+
+def test_control_rank_conservative_p_counts_every_tie_against_the_site() -> None:
+    rng = np.random.default_rng(1)
+    results = [control_rank_test(1.0, [1, 1, 1, 0], rng=rng) for _ in range(50)]
+    assert {r.pvalue_conservative for r in results} == {pytest.approx(4 / 5)}
+    assert all(r.pvalue <= r.pvalue_conservative for r in results)

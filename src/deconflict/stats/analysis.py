@@ -133,6 +133,7 @@ class SiteResult:
     rate_ratio_ci: tuple[float | None, float | None] | None
     p_value_change: float | None
     p_value_control: float | None
+    p_value_control_randomized: float | None
     n_controls: int
     p_primary: float
     p_adjusted: float
@@ -168,6 +169,7 @@ class SiteResult:
             "rate_ratio_ci": None if ci is None else [_num(ci[0]), _num(ci[1])],
             "p_value_change": _num(self.p_value_change),
             "p_value_control": _num(self.p_value_control),
+            "p_value_control_randomized": _num(self.p_value_control_randomized),
             "n_controls": self.n_controls,
             "p_adjusted": _num(self.p_adjusted),
             "p_adjusted_bh": _num(self.p_adjusted_bh),
@@ -393,7 +395,8 @@ def _finish(
             rate_ratio=None if change is None else change.rate_ratio,
             rate_ratio_ci=None if change is None else (change.rate_ratio_low, change.rate_ratio_high),
             p_value_change=None if change is None else change.pvalue,
-            p_value_control=None if ctrl.n_controls == 0 else ctrl.pvalue, n_controls=ctrl.n_controls,
+            p_value_control=None if ctrl.n_controls == 0 else ctrl.pvalue_conservative,
+            p_value_control_randomized=None if ctrl.n_controls == 0 else ctrl.pvalue, n_controls=ctrl.n_controls,
             p_primary=float(primary[k]), p_adjusted=float(p_holm[k]), p_adjusted_bh=float(p_bh[k]),
             matched_incidents=tuple((str(i_arr.ids[i]), float(p)) for i, p in zip(r["inc"], probs, strict=True)),
             certain_counts=bool(np.all((probs < 1e-6) | (probs > 1 - 1e-6))),

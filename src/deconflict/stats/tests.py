@@ -340,10 +340,12 @@ class ControlRankResult:
     statistic: float
     n_controls: int
     pvalue: float
+    pvalue_conservative: float = float("nan")
     assumptions: tuple[str, ...] = (
         "Comparable sites (same kind and city) are exchangeable under 'no targeting'.",
         "Statistic: standardised excess (observed - expected) / sqrt(expected).",
         "p = (1 + controls above + random share of ties) / (1 + controls); ties broken by rng.",
+        "pvalue_conservative counts every tie against the site: deterministic, never smaller.",
     )
 
 
@@ -362,7 +364,9 @@ def control_rank_test(
     above = int(np.sum(ctrl > statistic))
     ties = int(np.sum(ctrl == statistic))
     extra = int(rng.integers(0, ties + 1))
-    return ControlRankResult(float(statistic), int(ctrl.size), (1 + above + extra) / (1 + ctrl.size))
+    return ControlRankResult(
+        float(statistic), int(ctrl.size), (1 + above + extra) / (1 + ctrl.size), (1 + above + ties) / (1 + ctrl.size)
+    )
 
 
 def _clean(pvalues: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
