@@ -149,7 +149,10 @@ def _analysis_rows(data: ReportData) -> list[dict[str, Any]]:
         rate = _fmt(a.get("rate_ratio"))
         if ci and rate != "—":
             low, high = _fmt(ci[0], 2), _fmt(ci[1], 2)
-            rate += f" ({low}–{high})" if high != "—" else f" (from {low})"
+            if low != "—" and high != "—":
+                rate += f" ({low}–{high})"
+            elif low != "—":
+                rate += f" (from {low})"
         rows.append(
             {
                 "name": site.name if site else a["site_id"],
