@@ -274,3 +274,10 @@ def test_chunked_in_place_projection_equals_one_proj_call(workers: int, monkeypa
     assert proj.project(np.zeros((2, 0)), np.zeros((2, 0)), workers=workers)[0].shape == (2, 0)
     with pytest.raises(InvalidInput):
         proj.unproject([0.0, 1.0], [0.0])
+
+
+def test_a_subnormal_distance_gives_the_zero_distance_probability() -> None:
+    """Regression: chndtr mis-evaluates subnormal noncentralities (found by hypothesis)."""
+    at_zero = hit_probability([0.0], 882.0, 1526.0, "normal")[0]
+    tiny = hit_probability([1.9318448483258904e-158], 882.0, 1526.0, "normal")[0]
+    assert tiny == at_zero

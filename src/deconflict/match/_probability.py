@@ -98,7 +98,11 @@ def _hit_probability_1d(
     nrm = normal & (u > 0) & (u * 1e6 > np.maximum(r, d))
     if np.any(nrm):
         sigma = u[nrm] / NORMAL_95_SCALE
-        p = chndtr((r[nrm] / sigma) ** 2, 2.0, (d[nrm] / sigma) ** 2)
+        noncentrality = (d[nrm] / sigma) ** 2
+        # chndtr is wrong for subnormal noncentralities (e.g. 1e-320 gives 0.629 for 0.632); below 1e-20
+        # the central chi-square is exact to double precision anyway.
+        noncentrality[noncentrality < 1e-20] = 0.0
+        p = chndtr((r[nrm] / sigma) ** 2, 2.0, noncentrality)
         bad = np.isnan(p)  # chndtr gives up for noncentralities beyond ~5e10 (d > 2e5 sigma)
         if np.any(bad):  # there the Rice law is normal to within sigma / d < 5e-6
             p[bad] = ndtr((r[nrm][bad] - d[nrm][bad]) / sigma[bad])
