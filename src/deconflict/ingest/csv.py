@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import gc
+import io
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -14,12 +17,14 @@ from deconflict.ingest.common import (
     Batch,
     build_incident,
     build_site,
+    content_id,
     csv_rows,
     read_bytes,
     read_text,
     with_row,
 )
-from deconflict.model import Incident, Site
+from deconflict.model import Incident, Site, Source
+from deconflict.times import parse_time
 
 __all__ = ["read_incidents_csv", "read_sites_csv"]
 
@@ -45,7 +50,14 @@ def read_incidents_csv(
     """Read incidents from a CSV file; raise :class:`InvalidInput` naming file, row and field."""
     where = str(path)
     data, digest = read_bytes(path)
-    header, rows = csv_rows(read_text(data, where), where, ("time", "lat", "lon"))
+    text = read_text(data, where)
+    header, rows = csv_rows(text, where, _INCIDENT_REQUIRED)
+    fast = _fast_incidents(text, header, local)
+    if fast is not None:
+        if progress is not None:
+            for number in range(10_000, len(fast) + 1, 10_000):
+                progress(number)
+        return Batch(where, digest, "csv", fast, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
     incidents: list[Incident] = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(build_incident, row, local)))
@@ -54,3 +66,79 @@ def read_incidents_csv(
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
     return Batch(where, digest, "csv", incidents, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
+
+
+_INCIDENT_REQUIRED = ("time", "lat", "lon")
+
+
+def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) -> list[Incident] | None:
+    """The incidents of a CSV document whose every data row is complete and valid, or None.
+
+    Same result as :func:`build_incident` on each row of :func:`csv_rows`, read column by column
+    (one parse per distinct time). It never raises: on any irregularity (a malformed or blank row,
+    a short or long row, a missing or invalid value, no rows) it returns None and the caller reads
+    the file row by row, which reports the error exactly as before.
+    """
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of new objects, none cyclic: skip the collector's passes
+    try:
+        return _fast_incidents_unguarded(text, header, local)
+    except Exception:  # any failure: the row-by-row path reports it
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _fast_incidents_unguarded(text: str, header: Sequence[str], local: ZoneInfo | None) -> list[Incident] | None:
+    records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    width = len(header)
+    data = records[1:]
+    if not data or any(len(values) != width for values in data):
+        return None
+    columns = dict(zip(header, zip(*data, strict=True), strict=True))
+    none: tuple[None, ...] = (None,) * len(data)
+
+    def column(name: str) -> Sequence[str | None]:
+        raw = columns.get(name)
+        return none if raw is None else [value.strip() or None for value in raw]
+
+    spans = {}
+    times = column("time")
+    precisions = column("time_precision")
+    for key in set(zip(times, precisions, strict=True)):
+        if key[0] is None:
+            return None
+        spans[key] = parse_time(key[0], key[1], local)
+    lat_texts, lon_texts = column("lat"), column("lon")
+    if None in lat_texts or None in lon_texts:
+        return None
+    lats = [float(v) for v in lat_texts if v is not None]
+    lons = [float(v) for v in lon_texts if v is not None]
+    uncertainties = [0.0 if v is None else float(v) for v in column("uncertainty_m")]
+    incidents: list[Incident] = []
+    append_incident = incidents.append
+    for (
+        incident_id, time_text, precision, lat, lon, uncertainty, model, kind, weapon,
+        url, sha256, title, confidence, notes, provenance, status,
+    ) in zip(
+        column("id"), times, precisions, lats, lons, uncertainties, column("uncertainty_model"),
+        column("kind"), column("weapon"), column("source_url"), column("source_sha256"),
+        column("source_title"), column("confidence"), column("notes"), column("provenance"),
+        column("status"), strict=True,
+    ):  # fmt: skip
+        span = spans[time_text, precision]
+        source = _EMPTY_SOURCE if url is None and sha256 is None and title is None else Source(url, sha256, title)
+        append_incident(
+            Incident(
+                id=incident_id or content_id("inc", span.to_text(), lat, lon, source.url, kind, notes),
+                time=span, lat=lat, lon=lon, uncertainty_m=uncertainty,
+                uncertainty_model=model or "disk", kind=kind, weapon=weapon,
+                confidence=confidence or "confirmed", source=source, notes=notes,
+                provenance=provenance, status=status or "confirmed",
+            )
+        )  # fmt: skip
+    return incidents
+
+
+_EMPTY_SOURCE = Source()
