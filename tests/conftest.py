@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 import deconflict
 from deconflict.cli import app
 from pg import PostgresServer, ServerUnavailable, start_server
 from samples import INCIDENTS_CSV, SITES_CSV, file_digest  # noqa: F401
+
+# In CI (CI=true) property tests draw the same examples every run, so a submission's result does not
+# depend on the random search; locally they explore freshly each run (and keep failures in .hypothesis/).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 BACKENDS = ["sqlite", "postgis"]
 
