@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT / "tests"))
 
-from api.api_helpers import Fixture, LiveServer, build_database, free_port  # noqa: E402
+from api.api_helpers import Fixture, LiveServer, build_database  # noqa: E402
+from pg import free_port  # noqa: E402
 
 READ_PATHS = (
     "/api/v1/sites/aze-embassy",

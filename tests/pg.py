@@ -71,7 +71,8 @@ def find_bin_dir() -> Path:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -159,7 +160,7 @@ def start_server() -> PostgresServer:
                     "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")  # fmt: skip
         options = " ".join(f"-c {key}={value}" for key, value in SERVER_SETTINGS.items())
         for _attempt in range(3):  # the free port can be taken between probing and binding
-            server.port = _free_port()
+            server.port = free_port()
             started = server._run(str(bin_dir / "pg_ctl"), "-D", str(server.data_dir), "-l", str(root / "server.log"),
                                   "-w", "-t", "60", "-o", f"-p {server.port} -k {root} {options}", "start",
                                   check=False)  # fmt: skip

@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from deconflict.db import Database
 from deconflict.errors import InvalidInput, NotFound
+from deconflict.ledger.note import note_signatures
 from deconflict.match import IncidentInput, Match, SiteInput, match
 from deconflict.model import Incident, Notification, Site
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
@@ -228,17 +229,13 @@ def analyze_database(
 
 
 def _cosignatures(note: str, own_name: str) -> list[dict[str, Any]]:
-    found = []
-    for line in note.split("\n\n", 1)[-1].splitlines():
-        if not line.startswith("— "):
-            continue
-        _, name, payload = line.split(" ", 2)
-        if name == own_name:
-            continue
-        raw = base64.b64decode(payload)
-        timestamp = int.from_bytes(raw[4:12], "big") if len(raw) >= 12 else None
-        found.append({"name": name, "key_id": raw[:4].hex(), "timestamp": timestamp})
-    return found
+    """Witness signature lines of a checkpoint (shown, not verified: the bundle verifier checks them)."""
+    return [
+        {"name": s.name, "key_id": f"{s.key_id:08x}",
+         "timestamp": int.from_bytes(s.signature[:8], "big") if len(s.signature) >= 8 else None}
+        for s in note_signatures(note)
+        if s.name != own_name
+    ]  # fmt: skip
 
 
 def report_data(

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.api_helpers import Fixture, LiveServer, build_database, free_port
+from api.api_helpers import Fixture, LiveServer, build_database
 from deconflict.api import create_app
+from pg import free_port
 
 
 @pytest.fixture(scope="session")

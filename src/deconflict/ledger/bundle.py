@@ -30,7 +30,7 @@ from deconflict.ledger import merkle
 from deconflict.ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
 from deconflict.ledger.entries import canonical_record, commitment, decode_entry
 from deconflict.ledger.log import Ledger
-from deconflict.ledger.note import parse_verifier_key, sign_note, verify_note
+from deconflict.ledger.note import note_signatures, parse_verifier_key, sign_note, verify_note
 from deconflict.model import Incident
 from deconflict.store.base import IncidentQuery
 
@@ -104,7 +104,7 @@ def _json(data: Any) -> bytes:
 
 def _signers(note: str) -> set[str]:
     """Names on the signature lines of a signed note."""
-    return {line.split(" ")[1] for line in note.split("\n\n", 1)[-1].splitlines() if line.startswith("— ")}
+    return {signature.name for signature in note_signatures(note)}
 
 
 def _incidents_near(ledger: Ledger, lat: float, lon: float, radius_m: float) -> list[Incident]:
@@ -389,10 +389,7 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
             cosigners.append((cosignature.name, moment))
     own = parse_verifier_key(log_key).name
     known = {name for name, _ in cosigners}
-    unverified = sorted({
-        line.split(" ")[1] for line in note_text.split("\n\n", 1)[1].splitlines()
-        if line.startswith("— ") and line.split(" ")[1] not in known | {own}
-    })  # fmt: skip
+    unverified = sorted(_signers(note_text) - known - {own})
     statements.append(
         f"all of it is in the log of origin {checkpoint.origin} by its checkpoint of size "
         f"{checkpoint.size}, signed by the log's key"

@@ -28,7 +28,7 @@ from deconflict.ledger.entries import (
     encode_entry,
     span_json,
 )
-from deconflict.ledger.note import Signer, load_signer_key, parse_verifier_key
+from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
 from deconflict.model import Incident, Notification, Site
 from deconflict.store.base import Acknowledgement, ImportRecord, LogEntryRow, SiteCommitment, Store
 from deconflict.times import format_utc
@@ -296,8 +296,7 @@ class Ledger:
     def add_cosigned_checkpoint(self, note_text: str) -> StoredCheckpoint:
         """Store a checkpoint that witnesses cosigned (it must be one of ours, same bytes)."""
         checkpoint = verify_checkpoint(note_text, self.verifier_key)
-        signers = [line.split(" ")[1] for line in note_text.split("\n\n", 1)[-1].splitlines() if line.startswith("— ")]
-        if all(name == self.origin for name in signers):
+        if all(signature.name == self.origin for signature in note_signatures(note_text)):
             raise InvalidInput("this checkpoint carries no witness cosignature (only the log's own signature)")
         if checkpoint.origin != self.origin or checkpoint.size > self.size:
             raise VerificationError("the cosigned checkpoint is not a checkpoint of this log")

@@ -52,6 +52,7 @@ __all__ = [
     "format_verifier_key",
     "generate_signer",
     "load_signer_key",
+    "note_signatures",
     "parse_signer_key",
     "parse_verifier_key",
     "sign_note",
@@ -375,6 +376,17 @@ def _split_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
             raise VerificationError(f"malformed note: signature line {number} is malformed")
         signatures.append(NoteSignature(name, int.from_bytes(raw[:4], "big"), raw[4:]))
     return text, signatures
+
+
+def note_signatures(note: str | bytes) -> list[NoteSignature]:
+    """The signature lines of a signed note, parsed but NOT verified (for display and bookkeeping).
+
+    Raises
+    ------
+    VerificationError
+        If the note is malformed.
+    """
+    return _split_note(note)[1]
 
 
 def _verifiers(keys: str | Verifier | Sequence[str | Verifier]) -> dict[tuple[str, int], Verifier]:
