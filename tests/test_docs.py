@@ -1,4 +1,4 @@
-"""Every CLI command appears in README (as sqlite-utils does)."""
+"""Every CLI command appears in the manual (as sqlite-utils does); README starts with the two commands."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import typer.main
 
 from deconflict.cli import app
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+COMMANDS = ROOT / "docs" / "commands.md"
 
 
 def _commands(group: object, prefix: str = "deconflict") -> list[str]:
@@ -22,12 +24,12 @@ def _commands(group: object, prefix: str = "deconflict") -> list[str]:
     return found
 
 
-def test_every_cli_command_is_documented_in_readme():
-    text = README.read_text(encoding="utf-8")
+def test_every_cli_command_is_documented_in_the_command_overview():
+    text = COMMANDS.read_text(encoding="utf-8")
     commands = _commands(typer.main.get_command(app))
     assert len(commands) >= 10
     missing = [c for c in commands if c not in text]
-    assert not missing, f"commands missing from README: {missing}"
+    assert not missing, f"commands missing from docs/commands.md: {missing}"
 
 
 def test_readme_starts_with_the_two_setup_commands():
@@ -35,3 +37,10 @@ def test_readme_starts_with_the_two_setup_commands():
     first_block = text.split("```", 2)[1]
     commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
     assert commands == ["make demo", "make test"]
+
+
+def test_every_manual_page_is_linked_from_readme():
+    text = README.read_text(encoding="utf-8")
+    pages = sorted(p.name for p in (ROOT / "docs").glob("*.md") if p.name != "index.md")
+    missing = [p for p in pages if f"docs/{p}" not in text]
+    assert not missing, f"manual pages not linked from README: {missing}"

@@ -1,6 +1,6 @@
 """Precision and recall per field over the labelled reports, against documented floors.
 
-The floors are the figures in the README's table for ``deconflict extract``, rounded down
+The floors are the figures in docs/extraction.md's table for ``deconflict extract``, rounded down
 by a margin: a change that lowers quality below them fails here. ``reports`` is the set the
 extractor was developed on; ``heldout`` was written afterwards and never used for tuning,
 so its floors are lower and closer to what to expect on new text.

@@ -1,7 +1,7 @@
 """Calibration and power on a simulated city (1,000 sites, 20,000 strikes, seeded).
 
 Strikes come from a known inhomogeneous intensity with no targeting; the true expected hit
-counts are known in closed form. Documented figures (README, "What the p-values mean"):
+counts are known in closed form. Documented figures (docs/statistics.md, "What the p-values mean"):
 
 * valid: share of p <= alpha at most alpha + 3 Monte-Carlo standard errors, alpha = 0.01,
   0.05, 0.1, for the Poisson-tail p-values (p_value, p_value_after and their mid-p), the

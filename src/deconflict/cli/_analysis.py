@@ -165,7 +165,7 @@ def analyze(
             "they are not findings.[/bold yellow]"
         )
     out.print(
-        "A low p-value is evidence against chance, not proof of intent; see README 'What the p-values mean'.",
+        "A low p-value is evidence against chance, not proof of intent; see docs/statistics.md, 'What the p-values mean'.",
         markup=False,
     )
 

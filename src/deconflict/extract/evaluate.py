@@ -173,7 +173,7 @@ def evaluate(
 
 
 def format_table(scores: Iterable[FieldScore]) -> str:
-    """A markdown table of the scores (as in the README)."""
+    """A markdown table of the scores (as in docs/extraction.md)."""
     lines = ["| field | precision | recall | TP | FP | FN |", "|---|---:|---:|---:|---:|---:|"]
     for s in scores:
         lines.append(
