@@ -28,9 +28,10 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
-from pyproj import Geod
 
+from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
+from deconflict.relevance import could_hit
 from deconflict.report.data import ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
 from deconflict.times import TimeSpan
 
@@ -49,7 +50,6 @@ NEAR_SITE_M = 2_000.0
 PROVENANCE_COLOURS = {"reported": "#c0392b", "synthetic": "#8a8a8a", "acled": "#2c7fb8", "extracted": "#8e44ad"}
 NOTIFIED_COLOUR = "#1a7f37"
 ACK_COLOUR = "#b35900"
-_GEOD = Geod(ellps="WGS84")
 # Typed Any: matplotlib's stubs want literal rc keys, which a shared dict cannot carry.
 _RC: Any = {
     "svg.fonttype": "none",  # text stays text: searchable, selectable and small
@@ -201,18 +201,21 @@ def overall_timeline_svg(data: ReportData) -> str:
     return _to_svg(fig, "timeline-overall")
 
 
-def _near(site: Site, lat: NDArray[np.float64], lon: NDArray[np.float64], within_m: float) -> tuple[Any, Any]:
-    """Indices and geodesic distances (m) of the points within ``within_m`` of ``site``."""
-    box_lat = within_m / 110_000.0 + 1e-3
-    box_lon = box_lat / max(math.cos(math.radians(site.lat)), 0.05)
-    candidates = np.flatnonzero((np.abs(lat - site.lat) <= box_lat) & (np.abs(lon - site.lon) <= box_lon))
-    if candidates.size == 0:
-        return candidates, np.zeros(0)
-    _, _, dist = _GEOD.inv(
-        np.full(candidates.size, site.lon), np.full(candidates.size, site.lat), lon[candidates], lat[candidates]
-    )
-    keep = dist <= within_m
-    return candidates[keep], np.asarray(dist)[keep]
+def _near(
+    site: Site, incidents: Sequence[Incident], lat: NDArray[np.float64], lon: NDArray[np.float64], within_m: float
+) -> tuple[Any, Any]:
+    """Indices and geodesic distances (m) of the incidents to draw on ``site``'s timeline.
+
+    Those within ``within_m`` (the surroundings), and always every incident that concerns the
+    site (:func:`deconflict.relevance.could_hit`: a large footprint, or a report whose uncertainty
+    reaches the site from farther away).
+    """
+    if not incidents:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    dist = geodesic_distance_m(site.lon, site.lat, lon, lat)
+    keep = (dist <= within_m) | could_hit(site, incidents)
+    index = np.flatnonzero(keep)
+    return index, dist[index]
 
 
 def site_timeline_svg(
@@ -237,7 +240,7 @@ def site_timeline_svg(
         An ``<svg>`` element.
     """
     cols = arrays or incident_arrays(data.incidents)
-    index, dist = _near(site, cols["lat"], cols["lon"], within_m)
+    index, dist = _near(site, data.incidents, cols["lat"], cols["lon"], within_m)
     periods = [p for p in data.periods if p["site_id"] == site.id]
     fig, axes = _new_figure(9.0, 4.6 if periods else 3.1, rows=2 if periods else 1, ratios=(3, 2) if periods else None)
     ax = axes[0] if periods else axes
