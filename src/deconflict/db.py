@@ -309,6 +309,7 @@ class Incidents:
                 import_id = store.record_import(import_record) if import_record else None
                 entry = self._db.ledger.record_incidents(incidents, import_record)
                 store.insert_incidents(incidents, import_id, entry.index)
+                self._db._incidents_written(incidents, "import")
         except ConflictError:
             # The unique index refused a duplicate and the transaction was rolled back; name them.
             existing = store.existing_incident_ids(ids)
@@ -384,8 +385,13 @@ class Incidents:
         """Confirm or reject an incident (e.g. one extracted from a report); a log entry. Returns its index.
 
         Only ``confirmed`` incidents count in statistics; ``unverified`` ones wait for review.
+        A confirmed incident is checked for breaches like a new one, in the same transaction.
         """
-        return self._db.ledger.review(incident_id, status, note).index
+        with self._db.store.transaction():
+            index = self._db.ledger.review(incident_id, status, note).index
+            if status == "confirmed":
+                self._db._incidents_written([self.get(incident_id)], "review")
+        return index
 
     def list(
         self,
@@ -460,14 +466,17 @@ class Notifications:
         reference: str | None = None,
         text: str | None = None,
         id: str | None = None,
+        movement_ids: Sequence[str] = (),
         principal: Principal | None = None,
     ) -> Logged[Notification]:
-        """Record that sites were notified to a party: one log entry.
+        """Record that sites (and movements) were notified to a party: one log entry.
 
         Parameters
         ----------
         site_ids
             The sites notified (each must be registered).
+        movement_ids
+            The movements notified (:attr:`Database.movements`; each must be registered).
         to
             The recipient party, ISO 3166-1 alpha-3 (e.g. ``"RUS"``).
         at
@@ -504,6 +513,10 @@ class Notifications:
             site, _ = visible_site(self._db, caller, site_id)
             caller.require_write(site.owner)
             owners.add(site.owner)
+        for movement_id in movement_ids:
+            movement = self._db.movements.get(movement_id, principal=caller)
+            caller.require_write(movement.owner)
+            owners.add(movement.owner)
         if sender is not None:
             sender = check_owner(sender, "sender")
             if not caller.is_admin and sender not in caller.owners:
@@ -523,6 +536,7 @@ class Notifications:
             reference=reference,
             text=text,
             sender=sender,
+            movement_ids=tuple(sorted(movement_ids)),
         )
         return Logged(notification, self.record(notification))
 
@@ -600,6 +614,17 @@ class Database:
         self.sites = Sites(self)
         self.incidents = Incidents(self)
         self.notifications = Notifications(self)
+        # Guarantees (movements, commitments, alerts, channels) build on the layers above and are
+        # imported here, when a database is opened, not when this module is.
+        from deconflict.guarantees.alerts import Alerts
+        from deconflict.guarantees.channels import Channels
+        from deconflict.guarantees.commitments import Commitments
+        from deconflict.guarantees.movements import Movements
+
+        self.movements = Movements(self)
+        self.commitments = Commitments(self)
+        self.alerts = Alerts(self)
+        self.channels = Channels(self)
         self._key_file = str(key_file) if key_file else None
         self._ledger: Ledger | None = None
 
@@ -656,6 +681,47 @@ class Database:
     def _after_sites_added(self, sites: Sequence[Site]) -> None:
         """Inside the write transaction: commit each site record to the log."""
         self.ledger.commit_sites(sites)
+
+    def _incidents_written(self, incidents: Sequence[Incident], trigger: str) -> None:
+        """Inside the write transaction of every incident write: the breach check (alerts and their outbox).
+
+        The one hook of the incident write path (:meth:`Incidents.add_many`, which every import
+        and API batch goes through, and :meth:`Incidents.review`), so no door can bypass it.
+        """
+        from deconflict.guarantees.breach import check_incidents
+
+        check_incidents(self, incidents, trigger)
+
+    def acknowledge(
+        self,
+        record_id: str,
+        *,
+        by: str,
+        at: str | TimeSpan,
+        reference: str | None = None,
+        text: str | None = None,
+        id: str | None = None,
+        principal: Principal | None = None,
+    ) -> Logged[Any]:
+        """Record ``by``'s acknowledgement of a notification or a commitment (whichever ``record_id`` is).
+
+        Raises
+        ------
+        NotFound
+            When ``record_id`` is neither a notification nor a commitment the caller may read.
+        """
+        known = {n.id for n, _ in self.notifications.list()}
+        if record_id in known:
+            return self.notifications.acknowledge(
+                record_id, by=by, at=at, reference=reference, text=text, id=id, principal=principal
+            )
+        try:
+            self.commitments.get(record_id, principal=principal)
+        except NotFound:
+            raise NotFound(f"no notification or commitment with id {record_id!r}") from None
+        return self.commitments.acknowledge(
+            record_id, by=by, at=at, reference=reference, text=text, id=id, principal=principal
+        )
 
     def close(self) -> None:
         """Close the database."""

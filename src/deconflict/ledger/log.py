@@ -212,7 +212,20 @@ class Ledger:
                 raise NotFound(f"site {site_id!r} has no commitment in the log")
             latest = commitments[-1]
             sites.append({"site_id": site_id, "commitment": latest.commitment, "committed_index": latest.entry_index})
-        body = {
+        movements = []
+        for movement_id in sorted(notification.movement_ids):
+            found = self.store.select_rows("movements", {"id": movement_id})
+            if not found:
+                raise NotFound(f"no movement with id {movement_id!r}")
+            movement = found[0]
+            movements.append(
+                {
+                    "movement_id": movement_id,
+                    "commitment": movement["commitment"],
+                    "committed_index": movement["entry_idx"],
+                }
+            )
+        body: dict[str, Any] = {
             "notification_id": notification.id,
             "sender": notification.sender,
             "recipient": notification.recipient,
@@ -222,9 +235,15 @@ class Ledger:
             "text": notification.text,
             "sites": sites,
         }
+        if movements:  # only then: entries of notifications without movements keep their bytes
+            body["movements"] = movements
         with self.store.transaction():
             (row,) = self.append([("notification", body)])
             self.store.insert_notification(notification, row.index)
+            self.store.insert_rows(
+                "notification_movements",
+                [{"notification_id": notification.id, "movement_id": m["movement_id"]} for m in movements],
+            )
         return row
 
     def acknowledge(self, acknowledgement: Acknowledgement) -> LogEntryRow:
@@ -406,6 +425,7 @@ class Ledger:
                 or logged.get("recipient") != notification.recipient
                 or logged.get("notified_at") != span_json(notification.notified_at)
                 or [s["site_id"] for s in logged.get("sites", [])] != list(notification.site_ids)
+                or [m["movement_id"] for m in logged.get("movements", [])] != sorted(notification.movement_ids)
             ):
                 raise VerificationError(f"log entry {index}: notification {notification.id!r} differs from the log")
         reviews: dict[str, list[tuple[int, dict[str, Any]]]] = {}

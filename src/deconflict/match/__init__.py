@@ -34,6 +34,7 @@ ACLED geo-precision codes map to uncertainty radii by :data:`ACLED_GEO_PRECISION
 
 from __future__ import annotations
 
+from deconflict.match._corridor import CorridorHit, corridor_hit_probabilities
 from deconflict.match._inputs import (
     ACLED_GEO_PRECISION_RADIUS_M,
     CONFIDENCE_LEVELS,
@@ -54,12 +55,14 @@ __all__ = [
     "DEFAULT_MIN_PROBABILITY",
     "NORMAL_95_SCALE",
     "NORMAL_REACH_SIGMAS",
+    "CorridorHit",
     "IncidentArray",
     "IncidentInput",
     "Match",
     "MatchTable",
     "SiteArray",
     "SiteInput",
+    "corridor_hit_probabilities",
     "hit_probability",
     "match",
     "match_arrays",

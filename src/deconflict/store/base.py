@@ -7,9 +7,10 @@ chosen by :func:`deconflict.store.open_store` from a path or URL.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 
@@ -278,6 +279,35 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
         """Acknowledgements (of one notification, or all) with their log index."""
+
+    # -- guarantees (movements, commitments, alerts, the alert outbox) ---------------------------
+    # The tables of :data:`deconflict.store._rows.GUARANTEE_TABLES` are read and written through
+    # these few generic methods: most of them only index log entries (the records are the entries).
+    @abc.abstractmethod
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows into a guarantees table; raises :class:`~deconflict.errors.ConflictError` on a duplicate key."""
+
+    @abc.abstractmethod
+    def select_rows(
+        self, table: str, where: Mapping[str, Any] | None = None, order: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Rows of a guarantees table whose columns equal ``where`` (a list or tuple value means one of)."""
+
+    @abc.abstractmethod
+    def update_rows(self, table: str, where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+        """Set ``values`` on the rows matching ``where`` (inside a transaction); return how many."""
+
+    @abc.abstractmethod
+    def claim_deliveries(self, now: float, lease_until: float, claimant: str, limit: int) -> list[dict[str, Any]]:
+        """Claim up to ``limit`` due outbox rows (pending, due by ``now``, not leased) until ``lease_until``.
+
+        Runs in its own transaction: a row is claimed by one claimant only, and its ``attempts``
+        count is raised in the same write. Returns the claimed rows (after the update).
+        """
+
+    @abc.abstractmethod
+    def log_entries_at(self, indices: Sequence[int]) -> dict[int, LogEntryRow]:
+        """The entries at ``indices`` (missing ones are left out)."""
 
     # -- API tokens -------------------------------------------------------------------------
     @abc.abstractmethod
