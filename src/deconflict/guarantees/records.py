@@ -370,3 +370,43 @@ def decode_body(data: bytes) -> dict[str, Any]:
     """The body of stored entry bytes (already verified canonical when written)."""
     value: dict[str, Any] = json.loads(data)["body"]
     return value
+
+
+#: Table -> (entry kind, the body field naming the row's id, the row column holding it).
+_INDEXED = {
+    "movements": ("movement_committed", "movement_id", "id"),
+    "commitments": ("commitment", "commitment_id", "id"),
+    "commitment_acknowledgements": ("commitment_acknowledged", "acknowledgement_id", "id"),
+    "deadlines_missed": ("deadline_missed", "commitment_id", "commitment_id"),
+    "alerts": ("alert", "alert_id", "id"),
+    "alert_acknowledgements": ("alert_acknowledged", "alert_id", "alert_id"),
+}
+
+
+def verify_guarantees(store: Store, bodies: Mapping[int, Mapping[str, Any]]) -> int:
+    """Check that every guarantee row indexes the entry it says, and each such entry has its row.
+
+    Returns how many guarantee entries were checked. Raises
+    :class:`~deconflict.errors.VerificationError` naming the first entry that disagrees.
+    """
+    from deconflict.errors import VerificationError
+    from deconflict.ledger.entries import canonical_record, commitment
+
+    indexed: set[int] = set()
+    for table, (kind, field_name, column) in _INDEXED.items():
+        for row in store.select_rows(table):
+            index = int(row["entry_idx"])
+            entry = bodies.get(index, {})
+            if entry.get("kind") != kind or entry["body"].get(field_name) != row[column]:
+                raise VerificationError(f"log entry {index}: the {table} record {row[column]!r} differs from the log")
+            if table == "movements":
+                if commitment(row["salt"], row["record"]) != entry["body"]["commitment"]:
+                    raise VerificationError(f"log entry {index}: stored movement record no longer matches")
+                stored = json.loads(row["record"])
+                if canonical_record(stored) != bytes(row["record"]):
+                    raise VerificationError(f"log entry {index}: stored movement record is not canonical")
+            indexed.add(index)
+    for index, entry in bodies.items():
+        if entry["kind"] in {kind for kind, _, _ in _INDEXED.values()} and index not in indexed:
+            raise VerificationError(f"log entry {index}: the {entry['kind']} it records is missing from the database")
+    return len(indexed)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import site_row
@@ -31,11 +32,13 @@ from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import note_signatures, parse_verifier_key, sign_note, verify_note
 from deconflict.relevance import incidents_concerning
 
-__all__ = ["BUNDLE_FORMAT", "BundleReport", "build_bundle", "verify_bundle"]
+__all__ = ["BUNDLE_FORMAT", "BundleReport", "build_bundle", "build_movement_bundle", "verify_bundle"]
 
 BUNDLE_FORMAT = "deconflict-evidence-bundle/1"
 _MEMBERS = ("README.txt", "manifest.json", "manifest.sig", "checkpoint.txt", "site.json", "entries.json",
             "incidents.json")  # fmt: skip
+#: A movement's bundle holds movement.json where a site's holds site.json.
+_MOVEMENT_MEMBERS = tuple("movement.json" if name == "site.json" else name for name in _MEMBERS)
 
 README = """\
 deconflict evidence bundle — how to check it by hand
@@ -106,24 +109,70 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     """The evidence bundle (zip bytes) for ``site_id``, signed with the log's key.
 
     A checkpoint covering every entry in the bundle is signed first when the latest one is
-    older than those entries.
+    older than those entries. The commitments covering the site and the alerts naming it
+    (:mod:`deconflict.guarantees.evidence`) are in it too.
 
     Raises
     ------
     NotFound
         For an unknown site, or one never committed to the log.
     """
+    from deconflict.guarantees.evidence import guarantee_indices
+    from deconflict.guarantees.model import ObjectRef
+
     site = ledger.store.get_site(site_id)
     commitments = ledger.store.site_commitments(site_id)
     if not commitments:
         raise NotFound(f"site {site_id!r} has no commitment in the log")
     latest = commitments[-1]
     notifications = ledger.store.list_notifications(site_id)
+    subject = {"record": site_row(site), "salt": latest.salt.hex(), "commitment": latest.commitment,
+               "entry_index": latest.entry_index}  # fmt: skip
+    extra = {c.entry_index for c in commitments} | guarantee_indices(ledger.store, ObjectRef("site", site_id))
+    return _build(ledger, "site", site_id, subject, notifications, incidents_concerning(ledger.store, site), extra)
+
+
+def build_movement_bundle(ledger: Ledger, movement_id: str) -> bytes:
+    """The evidence bundle of a movement: its revealed record and salt, the notifications naming it,
+    the commitments covering it, its alerts and the incidents that concern it (see :func:`build_bundle`).
+
+    Raises
+    ------
+    NotFound
+        For an unknown movement.
+    """
+    from deconflict.guarantees.evidence import guarantee_indices
+    from deconflict.guarantees.model import ObjectRef
+    from deconflict.guarantees.records import movement_from_row
+    from deconflict.relevance import incidents_concerning_movement
+
+    rows = ledger.store.select_rows("movements", {"id": movement_id})
+    if not rows:
+        raise NotFound(f"no movement with id {movement_id!r}")
+    row = rows[0]
+    record = json.loads(row["record"])
+    movement = movement_from_row(record, ZoneInfo("UTC"))
+    notifications = [(n, i) for n, i in ledger.store.list_notifications() if movement_id in n.movement_ids]
+    subject = {"record": record, "salt": bytes(row["salt"]).hex(), "commitment": row["commitment"],
+               "entry_index": int(row["entry_idx"])}  # fmt: skip
+    extra = {int(row["entry_idx"])} | guarantee_indices(ledger.store, ObjectRef("movement", movement_id))
+    incidents = incidents_concerning_movement(ledger.store, movement)
+    return _build(ledger, "movement", movement_id, subject, notifications, incidents, extra)
+
+
+def _build(
+    ledger: Ledger,
+    subject_kind: str,
+    subject_id: str,
+    subject: dict[str, Any],
+    notifications: Sequence[tuple[Any, int]],
+    incidents: Sequence[Any],
+    extra: set[int],
+) -> bytes:
     notification_ids = {n.id for n, _ in notifications}
     acknowledgements = [
         (a, i) for a, i in ledger.store.list_acknowledgements() if a.notification_id in notification_ids
     ]
-    incidents = incidents_concerning(ledger.store, site)
     placed = []
     for incident in incidents:
         where = ledger.store.incident_entry(incident.id)
@@ -132,7 +181,7 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     reviews = ledger.reviews()
     review_indices = {index for incident, _, _ in placed for index, _ in reviews.get(incident.id, [])}
     indices = sorted(
-        {c.entry_index for c in commitments} | {i for _, i in notifications} | {i for _, i in acknowledgements}
+        extra | {i for _, i in notifications} | {i for _, i in acknowledgements}
         | {entry for _, entry, _ in placed} | review_indices
     )  # fmt: skip
     covering = [c for c in ledger.checkpoints() if c.size > indices[-1]]
@@ -155,16 +204,19 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
             "record": json.loads(leaves[position]), "entry_index": entry, "position": position,
             "batch_size": len(leaves), "batch_proof": [_b64(h) for h in merkle.inclusion_proof(leaves, position)],
         })  # fmt: skip
+    readme = README.format(origin=ledger.origin, site_id=subject_id, vkey=ledger.verifier_key)
+    if subject_kind == "movement":
+        readme = readme.replace(f"site {subject_id}", f"movement {subject_id}").replace("site.json ", "movement.json")
     files: dict[str, bytes] = {
-        "README.txt": README.format(origin=ledger.origin, site_id=site_id, vkey=ledger.verifier_key).encode(),
+        "README.txt": readme.encode(),
         "checkpoint.txt": checkpoint.note.encode("utf-8"),
-        "site.json": _json({"record": site_row(site), "salt": latest.salt.hex(), "commitment": latest.commitment,
-                            "entry_index": latest.entry_index}),
+        f"{subject_kind}.json": _json(subject),
         "entries.json": _json(entries),
         "incidents.json": _json(incident_items),
     }  # fmt: skip
     manifest = _json({
-        "format": BUNDLE_FORMAT, "origin": ledger.origin, "log_key": ledger.verifier_key, "site_id": site_id,
+        "format": BUNDLE_FORMAT, "origin": ledger.origin, "log_key": ledger.verifier_key,
+        f"{subject_kind}_id": subject_id,
         "checkpoint_size": size, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     })  # fmt: skip
@@ -173,7 +225,7 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     files["manifest.sig"] = sign_note(signed, ledger.signer()).encode("utf-8")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in _MEMBERS:
+        for name in _MEMBERS if subject_kind == "site" else _MOVEMENT_MEMBERS:
             info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, files[name])
@@ -190,14 +242,16 @@ class BundleReport:
     statements: list[str] = field(default_factory=list)
     cosigners: list[tuple[str, str]] = field(default_factory=list)
     unverified_signers: list[str] = field(default_factory=list)
+    subject_kind: str = "site"
 
 
 def _read_members(data: bytes) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
-            if sorted(names) != sorted(_MEMBERS):
-                raise VerificationError(f"bundle must hold exactly {', '.join(_MEMBERS)}; it holds {', '.join(names)}")
+            if sorted(names) not in (sorted(_MEMBERS), sorted(_MOVEMENT_MEMBERS)):
+                raise VerificationError(f"bundle must hold exactly {', '.join(_MEMBERS)} (movement.json for a "
+                                        f"movement's); it holds {', '.join(names)}")  # fmt: skip
             return {name: archive.read(name) for name in names}
     except VerificationError:
         raise
@@ -265,7 +319,9 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
     for name, digest in manifest["files"].items():
         if name not in files or hashlib.sha256(files[name]).hexdigest() != digest:
             raise VerificationError(f"{name} was altered (its SHA-256 differs from the signed manifest)")
-    if set(manifest["files"]) != set(_MEMBERS) - {"manifest.json", "manifest.sig"}:
+    subject_kind = "movement" if "movement.json" in files else "site"
+    members = _MOVEMENT_MEMBERS if subject_kind == "movement" else _MEMBERS
+    if set(manifest["files"]) != set(members) - {"manifest.json", "manifest.sig"}:
         raise VerificationError("the manifest does not cover every file of the bundle")
 
     note_text = files["checkpoint.txt"].decode("utf-8")
@@ -289,32 +345,42 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
             raise VerificationError(f"log entry {index} says it is entry {decoded['index']}")
         entries[index] = decoded
 
-    site = _load(files["site.json"], "site.json")
-    site_id = manifest["site_id"]
+    site = _load(files[f"{subject_kind}.json"], f"{subject_kind}.json")
+    site_id = manifest[f"{subject_kind}_id"]
     record = site["record"]
     salt = bytes.fromhex(site["salt"])
     if record.get("id") != site_id:
-        raise VerificationError("site.json is about another site")
+        raise VerificationError(f"{subject_kind}.json is about another {subject_kind}")
     digest = commitment(salt, canonical_record(record))
     committed = entries.get(int(site["entry_index"]))
     if (
         committed is None
-        or committed["kind"] != "site_committed"
-        or committed["body"] != {"site_id": site_id, "commitment": digest}
+        or committed["kind"] != f"{subject_kind}_committed"
+        or committed["body"] != {f"{subject_kind}_id": site_id, "commitment": digest}
     ):
-        raise VerificationError("the site record and salt do not match the commitment in the log")
-    statements = [
-        f"site {site_id} ({record.get('name')}, {record.get('kind')}, owner {record.get('owner')}) "
-        f"at {record.get('lat')}, {record.get('lon')} (radius {record.get('radius_m')} m) was committed to the "
-        f"log at entry {site['entry_index']} on {committed['logged_at']}"
-    ]
+        raise VerificationError(f"the {subject_kind} record and salt do not match the commitment in the log")
+    if subject_kind == "site":
+        statements = [
+            f"site {site_id} ({record.get('name')}, {record.get('kind')}, owner {record.get('owner')}) "
+            f"at {record.get('lat')}, {record.get('lon')} (radius {record.get('radius_m')} m) was committed to the "
+            f"log at entry {site['entry_index']} on {committed['logged_at']}"
+        ]
+    else:
+        statements = [
+            f"movement {site_id} ({record.get('name') or record.get('kind')}, owner {record.get('owner')}, "
+            f"{record.get('organisation') or 'organisation not named'}) on the route {record.get('route')} with a "
+            f"corridor {record.get('width_m')} m wide from {record.get('from')} to {record.get('until')}"
+            + (" [SYNTHETIC]" if (record.get("provenance") or "").lower() == "synthetic" else "")
+            + f" was committed to the log at entry {site['entry_index']} on {committed['logged_at']}"
+        ]
     notified = {}
+    subject_list = "sites" if subject_kind == "site" else "movements"
     for index, entry in sorted(entries.items()):
         body = entry["body"]
         if entry["kind"] == "notification":
-            mine = [s for s in body["sites"] if s["site_id"] == site_id]
+            mine = [s for s in body.get(subject_list, []) if s[f"{subject_kind}_id"] == site_id]
             if not mine or mine[0]["commitment"] != digest:
-                raise VerificationError(f"notification entry {index} does not name this site's commitment")
+                raise VerificationError(f"notification entry {index} does not name this {subject_kind}'s commitment")
             notified[body["notification_id"]] = index
             when = body["notified_at"]
             window = when["start"] if when["start"] == when["end"] else f"between {when['start']} and {when['end']}"
@@ -332,6 +398,10 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
                 f"acknowledged by {body['recipient']} (notification {body['notification_id']}, reference "
                 f"{body.get('reference') or 'none'}): log entry {index}, logged {entry['logged_at']}"
             )
+    from deconflict.guarantees.evidence import guarantee_statements
+    from deconflict.guarantees.model import ObjectRef
+
+    statements += guarantee_statements(entries, ObjectRef(subject_kind, site_id), digest)
     for entry in entries.values():
         if entry["kind"] == "acknowledgement" and entry["body"]["notification_id"] not in notified:
             raise VerificationError("an acknowledgement refers to a notification not in the bundle")
@@ -355,7 +425,7 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
         hits += 1
     if hits:
         statements.append(
-            f"{hits} incident record(s) near the site are in the log (entries "
+            f"{hits} incident record(s) near the {subject_kind} are in the log (entries "
             f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] == 'incident')})"
         )
 
@@ -380,4 +450,4 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
     )
     for name, moment in cosigners:
         statements.append(f"cosigned by witness {name} at {moment}")
-    return BundleReport(site_id, checkpoint.origin, checkpoint.size, statements, cosigners, unverified)
+    return BundleReport(site_id, checkpoint.origin, checkpoint.size, statements, cosigners, unverified, subject_kind)

@@ -378,6 +378,11 @@ class Ledger:
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
         counts = self._verify_records(bodies)
+        # Guarantees (movements, commitments, alerts) live in a package above the ledger; imported
+        # here, when the log is verified, so the layers do not import each other at load time.
+        from deconflict.guarantees.records import verify_guarantees
+
+        verify_guarantees(self.store, bodies)
         return VerifyReport(size, root, len(checkpoints), *counts)
 
     def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int) -> None:
