@@ -36,12 +36,12 @@ _STATUS = {
         "de": "verspätet bestätigt",
         "uk": "підтверджено із запізненням",
         "ru": "подтверждено с опозданием",
-    },  # fmt: skip
+    },
     "unacknowledged": {
         "de": "NICHT bestätigt (Frist verstrichen)",
         "uk": "НЕ підтверджено (строк минув)",
         "ru": "НЕ подтверждено (срок истёк)",
-    },  # fmt: skip
+    },
     "awaiting": {"de": "ausstehend", "uk": "очікується", "ru": "ожидается"},
     "not requested": {"de": "nicht erbeten", "uk": "не запитувалося", "ru": "не запрашивалось"},
 }
@@ -186,7 +186,7 @@ def _context(db: Database, record: Any, principal: Principal | None) -> dict[str
             "spatial": f"{alert.spatial_probability:.3f}",
             "time": f"{alert.time_fraction:.3f}",
             "distance": f"{alert.distance_m:,.0f}",
-        },  # fmt: skip
+        },
         "object": objects,
         "notifications": notifications,
         "commitment": commitment,
