@@ -45,7 +45,6 @@ def _read_text(path: Path, what: str) -> str:
 @app.command()
 @handle_errors
 def notify(
-    site_ids: Annotated[list[str], typer.Argument(help="The sites notified.", show_default=False)],
     to: Annotated[str, typer.Option("--to", help="Recipient party, ISO 3166-1 alpha-3 (e.g. RUS).")],
     at: Annotated[
         str,
@@ -56,19 +55,26 @@ def notify(
     ref: Annotated[str | None, typer.Option("--ref", help="Reference number of the note.")] = None,
     text: Annotated[str | None, typer.Option(help="Free text (kept in the public log entry).")] = None,
     id: Annotated[str | None, typer.Option("--id", help="Notification id (default generated).")] = None,
+    site_ids: Annotated[list[str] | None, typer.Argument(help="The sites notified.", show_default=False)] = None,
+    movement: Annotated[
+        list[str] | None, typer.Option("--movement", help="A movement notified (repeatable; deconflict movements).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record that sites were notified to a party: one signed-log entry."""
+    """Record that sites (and movements) were notified to a party: one signed-log entry."""
+    site_ids = site_ids or []
     with opened() as db, option_names(at="--at", to="--to", sender="--sender"):
         notification, index = db.notifications.notify(
-            site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id
-        )
+            site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id,
+            movement_ids=movement or (),
+        )  # fmt: skip
     span = notification.notified_at
     if as_json:
         print_json({"id": notification.id, "log_index": index, "notified_at": span.to_text()})
     else:
+        movements = f" and {len(notification.movement_ids)} movement(s)" if notification.movement_ids else ""
         out.print(
-            f"notification {notification.id}: {len(site_ids)} site(s) to {notification.recipient} "
+            f"notification {notification.id}: {len(site_ids)} site(s){movements} to {notification.recipient} "
             f"at {span.to_text()} — log entry {index}"
         )
         out.print("sign a checkpoint to fix it in time: deconflict log checkpoint")
@@ -77,21 +83,18 @@ def notify(
 @app.command()
 @handle_errors
 def acknowledge(
-    notification_id: Annotated[str, typer.Argument(help="The notification acknowledged.")],
+    notification_id: Annotated[str, typer.Argument(help="The notification or commitment acknowledged.")],
     by: Annotated[str, typer.Option("--by", help="Who acknowledged (ISO3), usually the recipient.")],
     at: Annotated[str, typer.Option(help="When (ISO 8601).")],
     ref: Annotated[str | None, typer.Option("--ref", help="Reference of the acknowledgement.")] = None,
     text: Annotated[str | None, typer.Option()] = None,
     id: Annotated[str | None, typer.Option("--id")] = None,
 ) -> None:
-    """Record an acknowledgement of a notification: one log entry."""
+    """Record an acknowledgement of a notification or a commitment: one log entry."""
     with opened() as db, option_names(at="--at", by="--by"):
-        acknowledgement, index = db.notifications.acknowledge(
-            notification_id, by=by, at=at, reference=ref, text=text, id=id
-        )
-    out.print(
-        f"acknowledgement {acknowledgement.id} of {notification_id} by {acknowledgement.recipient} — log entry {index}"
-    )
+        acknowledgement, index = db.acknowledge(notification_id, by=by, at=at, reference=ref, text=text, id=id)
+    party = getattr(acknowledgement, "recipient", None) or getattr(acknowledgement, "party", "")
+    out.print(f"acknowledgement {acknowledgement.id} of {notification_id} by {party} — log entry {index}")
 
 
 @log_app.command("checkpoint")
@@ -274,14 +277,14 @@ def witness_cosign(
 @evidence_app.command("export")
 @handle_errors
 def evidence_export(
-    site_id: Annotated[str, typer.Argument(help="The site.")],
+    site_id: Annotated[str, typer.Argument(help="The site (or movement).")],
     out_file: Annotated[Path, typer.Option("--out", help="The bundle to write (zip).")],
 ) -> None:
-    """Write a site's evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures."""
-    from deconflict.ledger.bundle import build_bundle
+    """Write a site's (or a movement's) evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures."""
+    from deconflict.guarantees.evidence import bundle_for
 
     with opened() as db:
-        data = build_bundle(db.ledger, site_id)
+        data = bundle_for(db, site_id)
         vkey = db.ledger.verifier_key
     atomic_write_bytes(out_file, data)
     out.print(f"wrote {out_file} ({len(data):,} bytes)")
@@ -312,7 +315,7 @@ def evidence_verify(
                     "cosigners": [{"name": n, "time": t} for n, t in report.cosigners],
                     "unverified_signers": report.unverified_signers})  # fmt: skip
         return
-    out.print(f"VERIFIED evidence bundle for site {report.site_id}")
+    out.print(f"VERIFIED evidence bundle for {report.subject_kind} {report.site_id}")
     for statement in report.statements:
         out.print(f"  - {statement}", markup=False)
     if report.unverified_signers:

@@ -10,13 +10,42 @@ commitment digest or an entry in the bundle) and says what they prove.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deconflict.errors import VerificationError
 from deconflict.guarantees.model import ObjectRef
 from deconflict.store.base import Store
 
-__all__ = ["GUARANTEE_KINDS", "guarantee_indices", "guarantee_statements"]
+if TYPE_CHECKING:
+    from deconflict.access import Principal
+    from deconflict.db import Database
+
+__all__ = ["GUARANTEE_KINDS", "bundle_for", "guarantee_indices", "guarantee_statements"]
+
+
+def bundle_for(db: Database, object_id: str, *, principal: Principal | None = None) -> bytes:
+    """The evidence bundle of a site or, when no site has this id, of a movement the caller may see.
+
+    Raises
+    ------
+    NotFound
+        When ``object_id`` is neither.
+    """
+    from deconflict.access import Principal, visible_site
+    from deconflict.errors import NotFound
+    from deconflict.ledger.bundle import build_bundle, build_movement_bundle
+
+    caller = principal or Principal.local()
+    try:
+        visible_site(db, caller, object_id)
+    except NotFound:
+        try:
+            db.movements.get(object_id, principal=caller)
+        except NotFound:
+            raise NotFound(f"no site or movement with id {object_id!r}") from None
+        return build_movement_bundle(db.ledger, object_id)
+    return build_bundle(db.ledger, object_id)
+
 
 GUARANTEE_KINDS = frozenset({"commitment", "commitment_acknowledged", "deadline_missed", "alert", "alert_acknowledged"})
 

@@ -127,7 +127,7 @@ def watch(
     stop: threading.Event | None = None,
     on_cycle: Callable[[CycleReport], None] | None = None,
     max_cycles: int | None = None,
-    **delivery: Any,
+    **delivery: float,
 ) -> int:
     """Run cycles every ``interval_s`` until ``stop`` is set (or ``max_cycles``); return the cycles run.
 
@@ -144,7 +144,7 @@ def watch(
     while not stopping.is_set() and (max_cycles is None or cycles < max_cycles):
         report = CycleReport()
         import_dropped(db, folder, report)
-        run_once(db, report=report, **delivery)
+        run_once(db, report=report, **delivery)  # type: ignore[arg-type]
         cycles += 1
         if on_cycle is not None:
             on_cycle(report)
