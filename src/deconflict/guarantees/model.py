@@ -147,7 +147,10 @@ class Movement:
 
     def __post_init__(self) -> None:
         check_id(self.id)
-        object.__setattr__(self, "owner", check_owner(self.owner))
+        try:
+            object.__setattr__(self, "owner", check_owner(self.owner))
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, where="owner") from None
         kind = (self.kind or "convoy").strip().lower()
         if kind not in MOVEMENT_KINDS:
             raise InvalidInput(f"kind {self.kind!r} is not one of {', '.join(MOVEMENT_KINDS)}", where="kind")
