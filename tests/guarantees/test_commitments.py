@@ -74,7 +74,7 @@ def test_a_missed_deadline_is_logged_once_and_a_late_acknowledgement_says_so(pro
     entry = db.ledger.entry(first[0][1])
     assert entry.kind == "deadline_missed" and b'"deadline":"2025-02-15T22:00:00Z"' in entry.data
     assert run_once(db, deliver=False).deadlines_missed == []
-    ack, index = db.acknowledge(commitment.id, by="RUS", at="2025-03-01")
+    _, index = db.acknowledge(commitment.id, by="RUS", at="2025-03-01")
     record = db.commitments.get(commitment.id)
     assert record.status == "acknowledged late" and record.acknowledgements[0][1] == index
     assert record.deadline_missed_index == first[0][1]

@@ -80,7 +80,6 @@ def test_corridor_probability_of_a_normal_error_is_the_gaussian_strip_mass(offse
 
 def test_a_long_route_far_from_its_middle_gives_the_same_probability_as_a_short_one() -> None:
     short = _meridian_route(lat0=60.0, length_km=20.0)
-    (lat_a, lon_a), _ = _meridian_route(lat0=55.0, length_km=1.0)
     long_route = ((55.0, 30.0), (60.0 + (short[1][0] - 60.0) / 2, 30.0), (64.0, 30.0))
     incident = _incident_east_of(short, 150.0, 300.0)
     near = movement_exposures(Movement(id="a", owner="XUN", route=short, width_m=200.0, window=WINDOW), [incident])
