@@ -681,4 +681,21 @@ def report_data(
         + list(notes),
         study_area_wkt=None if options.study_area is None else options.study_area.wkt,
         study_area_label=options.study_area_label,
+        guarantees=_guarantees(db, options, caller),
     )
+
+
+def _guarantees(db: Database, options: AnalysisOptions, caller: Principal) -> dict[str, Any] | None:
+    """Commitments with their compliance status, movements and alerts, as the caller may see them."""
+    from deconflict.guarantees.compliance import compliance
+    from deconflict.guarantees.movements import movement_json
+
+    commitments = [
+        {**entry.record.to_json(), "status": entry.status, "hits": len(entry.hits)}
+        for entry in compliance(db, principal=caller, options=options)
+    ]
+    movements = [movement_json(m, db.movements.log_index(m.id)) for m in db.movements.list(principal=caller)]
+    alerts = [a.to_json() for a in db.alerts.list(principal=caller)] if caller.owners or caller.is_admin else []
+    if not (commitments or movements or alerts):
+        return None
+    return {"commitments": commitments, "movements": movements, "alerts": alerts}

@@ -11,6 +11,11 @@ What it builds (all printed, all labelled):
 - **Synthetic background**: no openly licensed point-level strike data for Kyiv exists,
   so the background is simulated (seed 20251114): clustered night-time strikes over the
   city, labelled ``synthetic`` in the data and every output.
+- **Guarantees**: Russia's public answer that diplomatic locations "are taken into account",
+  recorded as the public statement it is, as a commitment covering the three Azerbaijani sites
+  from their notification on, with an acknowledgement deadline (missed: the monitor logs it); a
+  SYNTHETIC humanitarian convoy through Kyiv, notified with its route, corridor and window; and
+  the alerts the reported hits raise.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -173,6 +179,13 @@ class DemoSummary:
     findings: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
     report: Path | None = None
+    commitments: tuple[str, ...] = ()
+    movements: tuple[str, ...] = ()
+    alerts: int = 0
+    alerts_on_reported: int = 0
+    deadlines_missed: int = 0
+    movement_bundle: Path | None = None
+    dossier: Path | None = None
 
 
 AZE_SITES = ("wd-Q5369559", "aze-consular-section", "aze-cultural-centre")
@@ -184,6 +197,52 @@ AZE_NOTIFICATION_TEXT = (
     "Coordinates of the embassy, the consular section and the cultural centre, transmitted after the "
     "first hit (President Aliyev, Munich Security Conference, 2026-02-14); the exact date is not public."
 )
+
+
+#: Russia's answer, as a public statement (the exact date and wording are not recorded here: the
+#: statement followed President Aliyev's at the Munich Security Conference on 2026-02-14).
+RUS_STATEMENT = "diplomatic locations are taken into account"
+RUS_STATEMENT_MADE = "2026-02-14/2026-02-28"
+RUS_STATEMENT_REFERENCE = (
+    "public statement answering Azerbaijan (after the Munich Security Conference, 2026-02-14); "
+    "date and wording to be checked against the published source"
+)
+#: DEMO reading of the statement: the locations "are taken into account", i.e. since they were received,
+#: so it is recorded as holding from the notification on; its acknowledgement was asked for by this date.
+RUS_ACK_DEADLINE = "2026-03-31"
+#: A SYNTHETIC humanitarian convoy through Kyiv on the night of 14 November 2025, passing 30 m south
+#: of the Azerbaijani embassy (lat, lon waypoints; corridor 100 m wide).
+CONVOY_ROUTE = (
+    (50.4560, 30.3650), (50.4610, 30.4300), (50.46055, 30.49056), (50.4620, 30.5150), (50.4510, 30.5240),
+    (50.4280, 30.5650),
+)  # fmt: skip
+CONVOY_WINDOW = ("2025-11-13T20:00", "2025-11-14T08:00")
+
+
+def record_guarantees(db: Database) -> tuple[list[str], list[str], int]:
+    """Log the RUS commitment, the SYNTHETIC convoy and its notification, then run the monitor once.
+
+    Returns the commitment ids, the movement ids and how many deadline_missed entries were logged.
+    """
+    from deconflict.guarantees.monitor import run_once
+
+    commitment, _ = db.commitments.add(
+        party="RUS", owners=["AZE"], made_at=RUS_STATEMENT_MADE, start=AZE_NOTIFIED_AT.split("/")[1],
+        deadline=RUS_ACK_DEADLINE, form="public-statement", text=RUS_STATEMENT, reference=RUS_STATEMENT_REFERENCE,
+        id="rus-statement-diplomatic-locations",
+    )  # fmt: skip
+    convoy, _ = db.movements.create(
+        owner="XUN", route=CONVOY_ROUTE, width_m=100, start=CONVOY_WINDOW[0], until=CONVOY_WINDOW[1],
+        kind="convoy", name="SYNTHETIC convoy K-1", organisation="SYNTHETIC humanitarian organisation",
+        vehicles="SYNTHETIC: 6 trucks, white, emblem on roof", provenance="synthetic", id="synthetic-convoy-k1",
+        notes="SYNTHETIC: a simulated movement to show corridor matching; not a real convoy",
+    )  # fmt: skip
+    db.notifications.notify(
+        [], movement_ids=[convoy.id], to="RUS", at="2025-11-12T10:00", sender="XUN",
+        channel="humanitarian notification system (SYNTHETIC)", id="synthetic-convoy-k1-notification",
+    )  # fmt: skip
+    cycle = run_once(db, deliver=False)
+    return [commitment.id], [convoy.id], len(cycle.deadlines_missed)
 
 
 def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
@@ -201,6 +260,7 @@ def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
         text=AZE_NOTIFICATION_TEXT,
         id="aze-2024-coordinates",
     )
+    record_guarantees(db)
     checkpoint = db.ledger.sign_checkpoint()
     witness_dir = out_dir / "witness"
     witness_dir.mkdir(parents=True, exist_ok=True)
@@ -232,14 +292,38 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     synthetic = synthetic_kyiv_strikes(np.random.default_rng(DEMO_SEED))
     db.incidents.add_many(reported + synthetic)
     verifier_key, witness_key, bundle, size = record_ledger(db, out_dir)
+    guarantees = guarantee_outputs(db, out_dir)
     summary = DemoSummary(
         database=db_path, sites=len(sites), approximate_sites=sum(s.approximate for s in sites),
         reported=len(reported), synthetic=len(synthetic),
         unplaced=[f"{p.row['date']} {p.row['premises']}" for p in placed if p.site is None],
         reports=sum(1 for p in placed if p.site is not None),
-        verifier_key=verifier_key, witness_key=witness_key, bundle=bundle, checkpoint_size=size,
+        verifier_key=verifier_key, witness_key=witness_key, bundle=bundle, checkpoint_size=size, **guarantees,
     )  # fmt: skip
     return db, summary
+
+
+def guarantee_outputs(db: Database, out_dir: Path) -> dict[str, Any]:
+    """The convoy's evidence bundle and the dossier of the first alert on the embassy; what the summary says."""
+    from deconflict.guarantees.dossier import build_dossier
+    from deconflict.ledger.bundle import build_movement_bundle
+
+    alerts = db.alerts.list()
+    reported = [a for a in alerts if a.incident is not None and a.incident.provenance == "reported"]
+    movement_bundle = out_dir / "evidence-synthetic-convoy.zip"
+    atomic_write_bytes(movement_bundle, build_movement_bundle(db.ledger, "synthetic-convoy-k1"))
+    dossier = None
+    on_embassy = [a for a in reported if a.alert.object.id == AZE_SITES[0] and a.alert.commitment_id]
+    if on_embassy:
+        dossier = out_dir / "dossier-aze-embassy.zip"
+        atomic_write_bytes(dossier, build_dossier(db, on_embassy[-1].alert.id))
+    missed = sum(1 for r in db.commitments.records() if r.deadline_missed_index is not None)
+    return {
+        "commitments": tuple(r.commitment.id for r in db.commitments.records()),
+        "movements": tuple(m.id for m in db.movements.list()),
+        "alerts": len(alerts), "alerts_on_reported": len(reported), "deadlines_missed": missed,
+        "movement_bundle": movement_bundle, "dossier": dossier,
+    }  # fmt: skip
 
 
 DEMO_NOTES = (

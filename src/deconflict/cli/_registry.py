@@ -362,7 +362,7 @@ def demo(
     ),
 ) -> None:
     """Build the Kyiv example end to end and print where its outputs are."""
-    from deconflict.demo import DEMO_NOTES, DEMO_SEED, run_demo
+    from deconflict.demo import DEMO_NOTES, DEMO_SEED, RUS_ACK_DEADLINE, RUS_STATEMENT, run_demo
 
     with Status("building the Kyiv example (about a minute)", console=err):
         summary = run_demo(out_dir)
@@ -391,6 +391,24 @@ def demo(
         "Logged today: the log proves when a record was made, not the date it claims"
     )
     out.print(f"  evidence        {summary.bundle}")
+    out.print(
+        f'  commitment      RUS: "{RUS_STATEMENT}" — recorded as the PUBLIC STATEMENT it is, covering the 3 '
+        f"Azerbaijani sites from their notification on (DEMO reading); acknowledgement deadline {RUS_ACK_DEADLINE}: "
+        + ("UNACKNOWLEDGED, deadline_missed logged by the monitor" if summary.deadlines_missed else "awaiting"),
+        markup=False,
+    )
+    out.print(
+        f"  movement        [bold yellow]SYNTHETIC[/bold yellow] convoy through Kyiv on the night of 14 November 2025 "
+        f"(corridor 100 m), notified to RUS; its bundle: {summary.movement_bundle}"
+    )
+    out.print(
+        f"  alerts          {summary.alerts} raised: {summary.alerts_on_reported} by reported hits, "
+        f"{summary.alerts - summary.alerts_on_reported} by SYNTHETIC strikes (see 'deconflict alerts list', "
+        "'deconflict compliance')",
+        markup=False,
+    )
+    if summary.dossier:
+        out.print(f"  dossier         {summary.dossier} (evidence + DRAFT account in en, de, uk, ru)", markup=False)
     out.print(
         f"  analysis        (against the SYNTHETIC background; seed {DEMO_SEED}; study area: a box around Kyiv;"
         " stored with the database, so 'deconflict report' reproduces these numbers)"

@@ -61,6 +61,10 @@ class ReportData:
         Optional WGS84 (Multi)Polygon drawn as the study area outline (offline basemap).
     study_area_label
         What that outline is, e.g. "Study area: a box around Kyiv (not the city boundary)".
+    guarantees
+        Commitments (with their compliance ``status`` and acknowledgement deadline), movements
+        (routes drawn on the map) and alerts, as their ``to_json`` (:mod:`deconflict.guarantees`):
+        ``{"commitments": [...], "movements": [...], "alerts": [...]}``; None when there are none.
     """
 
     title: str
@@ -77,6 +81,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     study_area_wkt: str | None = None
     study_area_label: str | None = None
+    guarantees: dict[str, Any] | None = None
 
 
 def is_synthetic(incident: Incident) -> bool:
@@ -195,6 +200,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "ledger": data.ledger,
         "study_area": _study_area_geojson(data.study_area_wkt),
         "study_area_label": data.study_area_label,
+        "guarantees": data.guarantees or {"commitments": [], "movements": [], "alerts": []},
     }
 
 

@@ -350,6 +350,7 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         "site_figures": site_figures,
         "heatmaps": heatmaps,
         "ledger": _ledger(data),
+        "guarantees": data.guarantees,
         "leaflet_css": Markup(_leaflet_css()),
         "report_css": Markup(_static("report.css")),
         "leaflet_js": Markup(_script_safe(_static("leaflet.js"), "leaflet.js")),
