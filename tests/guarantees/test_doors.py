@@ -312,3 +312,25 @@ def test_an_api_incident_batch_raises_the_alert_an_owner_then_acknowledges(tmp_p
         assert (
             client.get("/api/v1/alerts?unacknowledged=true", headers={"Authorization": f"Bearer {owner}"}).json() == []
         )
+
+
+def test_the_ui_inbox_shows_an_owner_its_own_alerts_and_acknowledges_them(
+    world: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    import re
+    import shutil
+
+    source, tokens = world
+    path = tmp_path / "copy.db"
+    shutil.copy(source, path)
+    with TestClient(create_app(path)) as client:
+        assert client.post("/ui/login", data={"token": tokens["aze"]}, follow_redirects=False).status_code == 303
+        page = client.get("/ui/alerts").text
+        assert "site Embassy" in page and "pol-hit" not in page and "convoy-hit" not in page
+        assert "UNACKNOWLEDGED" in page and "PUBLIC STATEMENT" in page
+        alert_id = re.search(r'id="alert-(alr-[0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+        assert client.post(f"/ui/alerts/{alert_id}/ack", data={"csrf": "forged"}).status_code == 403
+        response = client.post(f"/ui/alerts/{alert_id}/ack", data={"csrf": csrf}, follow_redirects=False)
+        assert response.status_code == 303
+        assert "acknowledged by" in client.get("/ui/alerts").text
