@@ -58,7 +58,7 @@ from deconflict.options import (
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
 
 if TYPE_CHECKING:
-    from deconflict.report import ReportData
+    from deconflict.report import LedgerState, Period, ReportData
 
 T = TypeVar("T")
 
@@ -514,67 +514,53 @@ def analyze_database(
 # -- report data --------------------------------------------------------------------------------
 
 
-def _cosignatures(note: str, own_name: str) -> list[dict[str, Any]]:
-    """Witness signature lines of a checkpoint (shown, not verified: the bundle verifier checks them)."""
-    return [
-        {
-            "name": s.name,
-            "key_id": f"{s.key_id:08x}",
-            "timestamp": int.from_bytes(s.signature[:8], "big") if len(s.signature) >= 8 else None,
-        }
-        for s in note_signatures(note)
-        if s.name != own_name
-    ]
-
-
-def _ledger_state(db: Database) -> tuple[dict[str, Any] | None, list[str]]:
+def _ledger_state(db: Database) -> tuple[LedgerState | None, list[str]]:
     """The latest signed checkpoint as the report shows it, and a note when the log outgrew it."""
+    from deconflict.report import Cosignature, LedgerState
+
     try:
         latest = db.ledger.latest_checkpoint()
     except NotFound:
         return None, ["No checkpoint has been signed yet: sign one with 'deconflict log checkpoint'."]
     checkpoint = latest.checkpoint
-    state = {
-        "origin": checkpoint.origin,
-        "size": checkpoint.size,
-        "root_hash_b64": base64.b64encode(checkpoint.root_hash).decode(),
-        "checkpoint_note": latest.note,
-        "verifier_key": db.ledger.verifier_key,
-        "cosignatures": _cosignatures(latest.note, checkpoint.origin),
-    }
+    # Shown, not verified: the evidence bundle's verifier checks cosignatures.
+    cosignatures = tuple(
+        Cosignature(
+            s.name,
+            f"{s.key_id:08x}",
+            int.from_bytes(s.signature[:8], "big") if len(s.signature) >= 8 else None,
+        )
+        for s in note_signatures(latest.note)
+        if s.name != checkpoint.origin
+    )
+    state = LedgerState(
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root_hash_b64=base64.b64encode(checkpoint.root_hash).decode(),
+        checkpoint_note=latest.note,
+        verifier_key=db.ledger.verifier_key,
+        cosignatures=cosignatures,
+    )
     newer = db.ledger.size - checkpoint.size
     notes = [f"{newer} log entries are newer than the latest signed checkpoint."] if newer > 0 else []
     return state, notes
 
 
-def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[dict[str, Any]]:
+def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[Period]:
     """Observed and expected hits before and after each notified site's first notification."""
+    from deconflict.report import Period
+
     start = min((i.time.start for i in incidents), default=None)
     end = max((i.time.end for i in incidents), default=None)
-    periods: list[dict[str, Any]] = []
+    periods: list[Period] = []
     for r in run.results:
         notification = run.notifications.get(r.site_id)
         if notification is None or start is None or end is None or r.expected_after is None:
             continue
         cut = notification.notified_at.end
-        periods.append(
-            {
-                "site_id": r.site_id,
-                "period_start": start,
-                "period_end": cut,
-                "observed": r.observed - (r.observed_after or 0.0),
-                "expected": r.expected - r.expected_after,
-            }
-        )
-        periods.append(
-            {
-                "site_id": r.site_id,
-                "period_start": cut,
-                "period_end": end,
-                "observed": r.observed_after,
-                "expected": r.expected_after,
-            }
-        )
+        before = r.observed - (r.observed_after or 0.0)
+        periods.append(Period(r.site_id, start, cut, before, r.expected - r.expected_after))
+        periods.append(Period(r.site_id, cut, end, r.observed_after or 0.0, r.expected_after))
     return periods
 
 
@@ -602,7 +588,7 @@ def report_data(
     When the statistics cannot be computed (too few incidents), the report says so in its
     notes instead of failing; a requested site outside the study area is refused.
     """
-    from deconflict.report import ReportData
+    from deconflict.report import ReportData, SensitivityPoint
 
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
@@ -647,29 +633,15 @@ def report_data(
         sites=sites,
         incidents=incidents,
         notifications=notifications,
-        acknowledgements=[
-            {"notification_id": a.notification_id, "recipient": a.recipient, "at": a.at, "reference": a.reference}
-            for a in acknowledgements
-        ],
-        matches=[
-            {
-                "incident_id": m.match.incident_id,
-                "site_id": m.match.site_id,
-                "hit_probability": m.match.probability,
-                "distance_m": m.match.distance_m,
-            }
-            for m in match_database(db, options, caller)
-        ],
+        acknowledgements=acknowledgements,
+        matches=[m.match for m in match_database(db, options, caller)],
         analysis=[] if run is None else run.rows(),
         sensitivity=[]
         if run is None
         else [
-            {
-                "site_id": c.site_id,
-                "bandwidth_m": c.bandwidth_m,
-                "hit_radius_m": c.radius_m,
-                "p_value": c.p_value_after if c.p_value_after is not None else c.p_value,
-            }
+            SensitivityPoint(
+                c.site_id, c.bandwidth_m, c.radius_m, c.p_value_after if c.p_value_after is not None else c.p_value
+            )
             for c in run.sensitivity
             if c.site_id in set(featured)
         ],
