@@ -58,7 +58,7 @@ from deconflict.options import (
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
 
 if TYPE_CHECKING:
-    from deconflict.report import LedgerState, Period, ReportData
+    from deconflict.report import LedgerState, Period, ReportData, SensitivityPoint
 
 T = TypeVar("T")
 
@@ -564,6 +564,50 @@ def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[Period]:
     return periods
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """The records a caller sees, coarsened where its view is coarse."""
+
+    sites: list[Site]
+    incidents: list[Incident]
+    notifications: list[Notification]
+    acknowledgements: list[Acknowledgement]
+    coarse: bool
+
+
+def _shown_records(db: Database, caller: Principal, all_incidents: list[Incident]) -> _Shown:
+    sites = []
+    coarse = False
+    for site in _all_sites(db):
+        view = caller.site_view(site)
+        if view == "exact":
+            sites.append(site)
+        elif view == "coarse":
+            sites.append(coarsened_site(site))
+            coarse = True
+    incidents = IncidentViews(db, caller).shown(all_incidents)
+    coarse = coarse or any(shown is not original for shown, original in zip(incidents, all_incidents, strict=True))
+    notifications = [n for n, _ in visible_notifications(db, caller)]
+    readable = {n.id for n in notifications}
+    acknowledgements = [a for a, _ in db.notifications.acknowledgements() if a.notification_id in readable]
+    return _Shown(sites, incidents, notifications, acknowledgements, coarse)
+
+
+def _sensitivity_points(run: AnalysisRun | None, featured: Sequence[str]) -> list[SensitivityPoint]:
+    """The sensitivity grid of the featured sites: p after notification (whole period if never notified)."""
+    from deconflict.report import SensitivityPoint
+
+    if run is None:
+        return []
+    return [
+        SensitivityPoint(
+            c.site_id, c.bandwidth_m, c.radius_m, c.p_value_after if c.p_value_after is not None else c.p_value
+        )
+        for c in run.sensitivity
+        if c.site_id in set(featured)
+    ]
+
+
 def report_data(
     db: Database,
     options: AnalysisOptions | None = None,
@@ -588,30 +632,15 @@ def report_data(
     When the statistics cannot be computed (too few incidents), the report says so in its
     notes instead of failing; a requested site outside the study area is refused.
     """
-    from deconflict.report import ReportData, SensitivityPoint
+    from deconflict.report import ReportData
 
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
-    sites = []
-    coarse = False
-    for site in _all_sites(db):
-        view = caller.site_view(site)
-        if view == "exact":
-            sites.append(site)
-        elif view == "coarse":
-            sites.append(coarsened_site(site))
-            coarse = True
     all_incidents = db.incidents.list()
-    incidents = IncidentViews(db, caller).shown(all_incidents)
-    coarse = coarse or any(shown is not original for shown, original in zip(incidents, all_incidents, strict=True))
-    notifications = [n for n, _ in visible_notifications(db, caller)]
-    readable = {n.id for n in notifications}
-    acknowledgements: list[Acknowledgement] = [
-        a for a, _ in db.notifications.acknowledgements() if a.notification_id in readable
-    ]
+    shown = _shown_records(db, caller, all_incidents)
     report_notes: list[str] = []
-    featured = list(site_ids) or sorted({s for n in notifications for s in n.site_ids if s in views})
+    featured = list(site_ids) or sorted({s for n in shown.notifications for s in n.site_ids if s in views})
     run = None
     if analysis:
         try:
@@ -621,30 +650,22 @@ def report_data(
                 raise
             report_notes.append(f"Statistics are not shown: {exc.message}")
     ledger, ledger_notes = _ledger_state(db)
-    if coarse:
+    if shown.coarse:
         report_notes.append(
             f"Locations outside this token's scope are shown at the centre of their {COARSE_GRID_DEG}° grid "
             "cell (about 1 km); distances to such sites are rounded to the kilometre."
         )
-    labels = data_labels(all_incidents, [hit.site for hit in db.sites.list()])
+    labels = data_labels(all_incidents, _all_sites(db))
     return ReportData(
         title=title,
         generated_at=datetime.now(UTC),
-        sites=sites,
-        incidents=incidents,
-        notifications=notifications,
-        acknowledgements=acknowledgements,
+        sites=shown.sites,
+        incidents=shown.incidents,
+        notifications=shown.notifications,
+        acknowledgements=shown.acknowledgements,
         matches=[m.match for m in match_database(db, options, caller)],
         analysis=[] if run is None else run.rows(),
-        sensitivity=[]
-        if run is None
-        else [
-            SensitivityPoint(
-                c.site_id, c.bandwidth_m, c.radius_m, c.p_value_after if c.p_value_after is not None else c.p_value
-            )
-            for c in run.sensitivity
-            if c.site_id in set(featured)
-        ],
+        sensitivity=_sensitivity_points(run, featured),
         periods=[] if run is None else _periods(run, all_incidents),
         ledger=ledger,
         notes=[label for label in labels if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]
