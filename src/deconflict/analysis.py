@@ -376,6 +376,16 @@ class AnalysisRun:
         )
         return data
 
+    def highlighted(self) -> list[SiteResult]:
+        """The sites worth a reader's attention, most significant first: notified, flagged, near-flagged or hit.
+
+        Every door shows these first (the CLI's table, the report's text); the rest are in the
+        full listing (``--json``, the API).
+        """
+        level = max(self.options.alpha, 0.2)
+        chosen = [r for r in self.results if r.notified_at is not None or r.p_adjusted <= level or r.observed >= 0.5]
+        return sorted(chosen, key=lambda r: (r.p_adjusted, r.site_id))
+
     def rows(self) -> list[dict[str, Any]]:
         """Every site's JSON (as ``deconflict analyze --json`` and ``/api/v1/analysis`` print it)."""
         rows = [self.to_json(r) for r in self.results]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,6 +22,10 @@ from deconflict.cli._common import (
     print_json,
 )
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
+
+if TYPE_CHECKING:
+    from deconflict.analysis import AnalysisRun
+    from deconflict.stats import SiteResult
 
 
 def _fmt_p(value: float | None) -> str:
@@ -75,6 +79,32 @@ def match_command(
     out.print(f"{len(matches)} possible hit(s) with probability ≥ {options.min_probability:g}")
 
 
+def _results_table(run: AnalysisRun, shown: list[SiteResult]) -> Table:
+    """The per-site results as a table: hits, expected counts, rate ratio and p-values."""
+    table = Table(show_edge=False, pad_edge=False)
+    columns = ("site", "owner", "notified at", "hits before/after", "expected before/after", "rate ratio (95% CI)",
+               "p Poisson", "p after", "p control-rank", "p adjusted")  # fmt: skip
+    for column in columns:
+        table.add_column(column)
+    for r in shown:
+        s = run.sites[r.site_id]
+        notification = run.notifications.get(r.site_id)
+        before = None if r.observed_after is None else r.observed - r.observed_after
+        expected_before = None if r.expected_after is None else r.expected - r.expected_after
+        ci = r.rate_ratio_ci
+        ratio = _fmt(r.rate_ratio)
+        if ci and ci[0] is not None and ci[1] is not None and not (math.isnan(ci[0]) or math.isnan(ci[1])):
+            ratio += f" ({_fmt(ci[0])}–{_fmt(ci[1])})"
+        table.add_row(
+            r.site_id + (" (approx.)" if s.approximate else ""), s.owner,
+            "—" if notification is None else notification.notified_at.end.date().isoformat(),
+            f"{_fmt(before)}/{_fmt(r.observed_after)}" if before is not None else f"{_fmt(r.observed)} (not notified)",
+            f"{_fmt(expected_before)}/{_fmt(r.expected_after)}" if expected_before is not None else _fmt(r.expected),
+            ratio, _fmt_p(r.p_value), _fmt_p(r.p_value_after), _fmt_p(r.p_value_control), _fmt_p(r.p_adjusted),
+        )  # fmt: skip
+    return table
+
+
 @app.command()
 @handle_errors
 def analyze(
@@ -104,30 +134,8 @@ def analyze(
         return
     for label in run.labels:
         out.print(f"[bold yellow]{label}[/bold yellow]")
-    table = Table(show_edge=False, pad_edge=False)
-    columns = ("site", "owner", "notified at", "hits before/after", "expected before/after", "rate ratio (95% CI)",
-               "p Poisson", "p after", "p control-rank", "p adjusted")  # fmt: skip
-    for column in columns:
-        table.add_column(column)
-    shown = sorted(results, key=lambda r: (r.p_adjusted, r.site_id))
-    if not site:
-        shown = [r for r in shown if r.notified_at is not None or r.p_adjusted <= max(alpha, 0.2) or r.observed >= 0.5]
-    for r in shown:
-        s = run.sites[r.site_id]
-        notification = run.notifications.get(r.site_id)
-        before = None if r.observed_after is None else r.observed - r.observed_after
-        expected_before = None if r.expected_after is None else r.expected - r.expected_after
-        ci = r.rate_ratio_ci
-        ratio = _fmt(r.rate_ratio)
-        if ci and ci[0] is not None and ci[1] is not None and not (math.isnan(ci[0]) or math.isnan(ci[1])):
-            ratio += f" ({_fmt(ci[0])}–{_fmt(ci[1])})"
-        table.add_row(
-            r.site_id + (" (approx.)" if s.approximate else ""), s.owner,
-            "—" if notification is None else notification.notified_at.end.date().isoformat(),
-            f"{_fmt(before)}/{_fmt(r.observed_after)}" if before is not None else f"{_fmt(r.observed)} (not notified)",
-            f"{_fmt(expected_before)}/{_fmt(r.expected_after)}" if expected_before is not None else _fmt(r.expected),
-            ratio, _fmt_p(r.p_value), _fmt_p(r.p_value_after), _fmt_p(r.p_value_control), _fmt_p(r.p_adjusted),
-        )  # fmt: skip
+    shown = sorted(results, key=lambda r: (r.p_adjusted, r.site_id)) if site else run.highlighted()
+    table = _results_table(run, shown)
     out.print(table)
     out.print(f"{len(shown)} of {len(results)} sites shown (notified, flagged or hit); --json lists all")
     if sensitivity and run.sensitivity:
