@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from deconflict.db import Database
-from deconflict.errors import DeconflictError
+from deconflict.errors import AnalysisUnavailable
 from deconflict.model import Incident, Site
 from deconflict.store.base import IncidentQuery, SiteQuery
 
@@ -27,13 +27,6 @@ T = TypeVar("T")
 _CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _CACHE_SIZE = 8
-
-
-class AnalysisUnavailable(DeconflictError):
-    """The matching or statistics library cannot run in this installation (HTTP 503)."""
-
-    http_status = 503
-    code = "analysis_unavailable"
 
 
 def _cached(key: tuple[Any, ...], compute: Callable[[], T]) -> T:

@@ -36,7 +36,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deconflict.api.deps import DbDep
 from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput, PermissionDenied
+from deconflict.errors import InvalidInput, PermissionDenied, Unauthenticated
 from deconflict.model import Site, check_owner
 from deconflict.store.base import TokenRecord
 from deconflict.times import format_utc
@@ -69,13 +69,6 @@ _TOKEN = re.compile(r"^dcf_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 _DUMMY_HASH = hashlib.sha256(b"no such token").hexdigest()
 
 LocationView = Literal["exact", "coarse"]
-
-
-class Unauthenticated(DeconflictError):
-    """No token, a malformed, unknown or revoked token (HTTP 401)."""
-
-    http_status = 401
-    code = "unauthenticated"
 
 
 def parse_scope(text: str) -> str:

@@ -9,7 +9,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from deconflict.cli._common import JsonOption, app, err, handle_errors, opened, out, print_json
+from deconflict.cli._common import (
+    JsonOption,
+    LimitOption,
+    SiteOption,
+    app,
+    err,
+    first,
+    handle_errors,
+    limit_rows,
+    opened,
+    out,
+    print_json,
+    say_shown,
+)
 from deconflict.errors import InvalidInput
 
 
@@ -38,11 +51,20 @@ def _bandwidth(text: str | None) -> float | str | None:
 @app.command("match")
 @handle_errors
 def match_command(
-    min_probability: Annotated[float, typer.Option(help="Smallest hit probability listed.", min=0, max=1)] = 1e-3,
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites (repeatable).")] = None,
+    min_probability: Annotated[
+        float, typer.Option(metavar="P", help="Smallest hit probability listed.", min=0, max=1)
+    ] = 1e-3,
+    site: SiteOption = None,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Which incidents could have hit which sites, with hit probabilities."""
+    """Which incidents could have hit which sites, with hit probabilities.
+
+    Example:
+
+        deconflict match --site wd-Q5369559
+        deconflict match --min-probability 0.5 --json
+    """
     from deconflict.analysis import data_labels, match_database
 
     with opened() as db:
@@ -55,6 +77,8 @@ def match_command(
             raise InvalidInput(f"unknown site(s): {', '.join(unknown)}")
         matches = [m for m in matches if m.site_id in set(site)]
     matches.sort(key=lambda m: (m.site_id, -m.probability, m.incident_id))
+    total = len(matches)
+    matches = first(matches, limit_rows(limit, as_json))
     labels = data_labels(list(incidents.values()), list(sites.values()))
     if as_json:
         print_json([
@@ -63,6 +87,7 @@ def match_command(
              "provenance": incidents[m.incident_id].provenance, "counted": incidents[m.incident_id].counted}
             for m in matches
         ])  # fmt: skip
+        say_shown(len(matches), total, "possible hits", as_json=True)
         return
     for label in labels:
         out.print(f"[bold yellow]{label}[/bold yellow]")
@@ -76,25 +101,41 @@ def match_command(
         table.add_row(m.site_id, m.incident_id, incident.time.to_text(), f"{m.distance_m:,.0f}", f"{m.probability:.3f}",
                       label)  # fmt: skip
     out.print(table)
-    out.print(f"{len(matches)} possible hit(s) with probability ≥ {min_probability:g}")
+    say_shown(len(matches), total, f"possible hit(s) with probability ≥ {min_probability:g}")
 
 
 @app.command()
 @handle_errors
 def analyze(
-    site: Annotated[list[str] | None, typer.Option("--site", help="Show only these sites (all are analysed).")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random generator (randomised p-values, ties).")] = 0,
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="SITE_ID", help="Show only this site (all are analysed); repeat for several."),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(metavar="N", help="Seed of the random generator (randomised p-values, ties).")
+    ] = 0,
     bandwidth: Annotated[
-        str | None, typer.Option(help="Kernel bandwidth in metres, or cv (default), scott, silverman.")
+        str | None,
+        typer.Option(metavar="METRES|cv|scott|silverman", help="Kernel bandwidth (default cv: cross-validated)."),
     ] = None,
     study_area: Annotated[
         Path | None, typer.Option(help="GeoJSON or WKT polygon of the study area (default: buffered hull).")
     ] = None,
-    alpha: Annotated[float, typer.Option(help="Level at which a site is flagged (adjusted p).", min=0, max=1)] = 0.05,
-    sensitivity: Annotated[bool, typer.Option(help="Also compute the bandwidth × hit-radius grid.")] = False,
+    alpha: Annotated[
+        float, typer.Option(metavar="P", help="Level at which a site is flagged (adjusted p).", min=0, max=1)
+    ] = 0.05,
+    sensitivity: Annotated[
+        bool, typer.Option("--sensitivity", help="Also compute the bandwidth × hit-radius grid.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Intentionality statistics: observed vs expected hits per site, before and after notification."""
+    """Intentionality statistics: observed vs expected hits per site, before and after notification.
+
+    Example:
+
+        deconflict analyze --site wd-Q5369559 --sensitivity
+        deconflict analyze --bandwidth 1500 --alpha 0.01 --json
+    """
     from deconflict.analysis import analyze_database, load_study_area
 
     with opened() as db:
@@ -165,7 +206,8 @@ def analyze(
             "they are not findings.[/bold yellow]"
         )
     out.print(
-        "A low p-value is evidence against chance, not proof of intent; see docs/statistics.md, 'What the p-values mean'.",
+        "A low p-value is evidence against chance, not proof of intent; "
+        "see docs/statistics.md, 'What the p-values mean'.",
         markup=False,
     )
 
@@ -174,15 +216,27 @@ def analyze(
 @handle_errors
 def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
-    site: Annotated[list[str] | None, typer.Option("--site", help="Sites to feature (timelines, sensitivity).")] = None,
-    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (headless Chromium).")] = None,
-    tiles: Annotated[str | None, typer.Option(help="Online tile layer URL template (the only host allowed).")] = None,
-    title: Annotated[str, typer.Option(help="Report title.")] = "deconflict report",
-    seed: Annotated[int, typer.Option(help="Seed of the statistics' random generator.")] = 0,
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="SITE_ID", help="A site to feature (timelines, sensitivity); repeatable."),
+    ] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (headless Chromium, the pdf extra).")] = None,
+    tiles: Annotated[
+        str | None, typer.Option(metavar="URL", help="Online tile layer URL template (the only host allowed).")
+    ] = None,
+    title: Annotated[str, typer.Option(metavar="TEXT", help="Report title.")] = "deconflict report",
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the statistics' random generator.")] = 0,
     study_area: Annotated[Path | None, typer.Option(help="GeoJSON or WKT study-area polygon.")] = None,
     no_analysis: Annotated[bool, typer.Option("--no-analysis", help="Map and timeline only.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF."""
+    """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF.
+
+    Example:
+
+        deconflict report --out report.html --site wd-Q5369559 --title "Kyiv, 2024-2025"
+        deconflict report --out map.html --no-analysis --pdf map.pdf
+    """
     from deconflict.analysis import analyze_database, load_study_area, match_database, report_data
     from deconflict.fileio import atomic_write_text
     from deconflict.report import render_html, render_pdf
@@ -198,9 +252,13 @@ def report(
         label = "Study area (given with --study-area)" if area is not None else None
         data = report_data(db, run, title=title, matches=match_database(db), study_area=area, study_area_label=label)
     atomic_write_text(out_file, render_html(data, tiles_url=tiles))
-    out.print(f"wrote {out_file}")
     if pdf is not None:
         render_pdf(out_file, pdf)
+    if as_json:
+        print_json({"html": str(out_file), "pdf": None if pdf is None else str(pdf), "notes": list(data.notes)})
+        return
+    out.print(f"wrote {out_file}")
+    if pdf is not None:
         out.print(f"wrote {pdf}")
     if data.notes:
         err.print("note: " + "; ".join(data.notes), markup=False)
