@@ -35,11 +35,11 @@ def _type_word(param: TyperOption | TyperArgument) -> str:
     descriptor = param.type_descriptor
     if descriptor.is_choice and descriptor.choices:
         return "|".join(str(c) for c in descriptor.choices)
-    if descriptor.is_path:
-        return "PATH"
     element = descriptor.annotation
     if descriptor.is_list:
         element = next(iter(getattr(element, "__args__", ())), str)
+    if descriptor.is_path or (isinstance(element, type) and issubclass(element, Path)):
+        return "PATH"
     return {int: "INTEGER", float: "NUMBER", bool: "BOOLEAN"}.get(element, "TEXT")
 
 
@@ -73,6 +73,14 @@ class _Argument(TyperArgument):
     def display_type_rich(self, ctx: Any) -> str | None:
         return _type_word(self)
 
+    @property
+    def display_name_raw(self) -> str:
+        name = self.metavar or (self.name or "").upper()
+        return f"{name}..." if self.nargs != 1 else name
+
+    def _usage_display_name(self) -> str:
+        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+
     def _get_number_range_help_str(self) -> str | None:
         return _range_words(self.min, self.max)
 
@@ -93,7 +101,7 @@ class State:
 state = State()
 
 DB_HELP = "Database: a SQLite file or a postgresql:// URL (default deconflict.db)."
-KEY_FILE_HELP = "The log's private key file (default: the one made by init, <db>.key)."
+KEY_FILE_HELP = "The log's private key file (default: the one init made, DATABASE.key)."
 
 
 def _set_after_command(name: str) -> Callable[[typer.Context, str | None], None]:
@@ -191,6 +199,11 @@ class Group(TyperGroup):
         super().__init__(*args, **kwargs)
         _in_words(self.params)
 
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _in_words(params)  # --help is made here
+        return params
+
 
 class OfflineCommand(Command):
     """A command that opens no database (``--db`` would mean nothing to it)."""
@@ -208,20 +221,28 @@ class _Typer(typer.Typer):
         return super().command(*args, cls=cls or Command, **kwargs)
 
 
-def group(help: str) -> _Typer:
-    """A group of subcommands (``deconflict sites ...``)."""
-    return _Typer(help=help, no_args_is_help=True)
+def group(help: str, *examples: str) -> _Typer:
+    """A group of subcommands (``deconflict sites ...``), its help ending with ``examples``."""
+    return _Typer(help=_with_examples(help, examples), no_args_is_help=True)
+
+
+def _with_examples(help: str, examples: Sequence[str]) -> str:
+    return help + "\n\nExample:\n\n" + "\n".join(examples) if examples else help
 
 
 app = _Typer(
     name="deconflict",
-    help="Tamper-evident notification records, strike matching and intentionality statistics.",
+    help=_with_examples(
+        "Tamper-evident notification records, strike matching and intentionality statistics.\n\n"
+        "--db and --key-file may also come after the command.",
+        ["deconflict --db kyiv.db init --timezone Europe/Kyiv", "deconflict sites list --db kyiv.db --owner AZE"],
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-sites_app = group("The registry of protected sites.")
-incidents_app = group("Strike reports (incidents).")
+sites_app = group("The registry of protected sites.", "deconflict sites list --owner AZE")
+incidents_app = group("Strike reports (incidents).", "deconflict incidents list --start 2025-01-01")
 app.add_typer(sites_app, name="sites")
 app.add_typer(incidents_app, name="incidents")
 

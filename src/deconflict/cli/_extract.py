@@ -20,7 +20,7 @@ def _short(text: str, width: int = 70) -> str:
 @app.command()
 @handle_errors
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="Report files (.txt, .md, .html) or folders.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Report files (.txt, .md, .html) or folders.")],
     import_: Annotated[
         bool, typer.Option("--import", help="Store the incident candidates as unverified incidents for review.")
     ] = False,
@@ -92,7 +92,7 @@ def extract(
 @incidents_app.command("confirm")
 @handle_errors
 def incidents_confirm(
-    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID...", help="Incidents to confirm.")],
+    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID", help="Incidents to confirm.")],
     note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept in the log entry).")] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -108,7 +108,7 @@ def incidents_confirm(
 @incidents_app.command("reject")
 @handle_errors
 def incidents_reject(
-    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID...", help="Incidents to reject.")],
+    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID", help="Incidents to reject.")],
     note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept in the log entry).")] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -35,9 +35,14 @@ from deconflict.model import Notification
 from deconflict.store.base import Acknowledgement
 from deconflict.times import TimeSpan, parse_time
 
-log_app = group("The transparency log: checkpoints, proofs, verification.")
-witness_app = group("Witness a log you do not operate: verify growth, cosign.")
-evidence_app = group("Evidence bundles: export for a site, verify offline.")
+log_app = group("The transparency log: checkpoints, proofs, verification.", "deconflict log verify")
+witness_app = group(
+    "Witness a log you do not operate: verify growth, cosign.",
+    "deconflict witness update --state witness.json --from-db deconflict.db",
+)
+evidence_app = group(
+    "Evidence bundles: export for a site, verify offline.", "deconflict evidence export wd-Q5369559 --out aze.zip"
+)
 app.add_typer(log_app, name="log")
 app.add_typer(witness_app, name="witness")
 app.add_typer(evidence_app, name="evidence")
@@ -63,9 +68,7 @@ def _option_time(text: str, option: str, local: ZoneInfo) -> TimeSpan:
 @app.command()
 @handle_errors
 def notify(
-    site_ids: Annotated[
-        list[str], typer.Argument(metavar="SITE_ID...", help="The sites notified.", show_default=False)
-    ],
+    site_ids: Annotated[list[str], typer.Argument(metavar="SITE_ID", help="The sites notified.", show_default=False)],
     to: Annotated[str, typer.Option("--to", metavar="ISO3", help="Recipient party, ISO 3166-1 alpha-3 (e.g. RUS).")],
     at: Annotated[
         str,

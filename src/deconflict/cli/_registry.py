@@ -43,7 +43,7 @@ def init(
     ] = "UTC",
     origin: Annotated[
         str | None,
-        typer.Option(metavar="NAME", help="The log's origin (checkpoint first line); default deconflict/log-<random>."),
+        typer.Option(metavar="NAME", help="The log's origin (checkpoint first line); default deconflict/log-RANDOM."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -26,7 +26,7 @@ from deconflict.cli._common import (
 )
 from deconflict.errors import MissingDependency
 
-token_app = group("API tokens for the server: create (printed once), list, revoke.")
+token_app = group("API tokens for the server: create (printed once), list, revoke.", "deconflict token list")
 app.add_typer(token_app, name="token")
 
 
