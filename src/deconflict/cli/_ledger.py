@@ -180,9 +180,9 @@ def log_checkpoint(
 
 
 def _checkpoint_json(note: str, created_at: str | None = None) -> dict[str, object]:
-    from deconflict.ledger.checkpoint import parse_checkpoint
+    from deconflict.ledger.log import StoredCheckpoint
 
-    checkpoint = parse_checkpoint(note)
+    checkpoint = StoredCheckpoint(0, note, created_at or "").checkpoint
     data: dict[str, object] = {
         "origin": checkpoint.origin,
         "size": checkpoint.size,
