@@ -22,7 +22,8 @@ from report.report_helpers import data_block, tiny_report_data
 def test_package_exports_exactly_the_public_api() -> None:
     assert set(deconflict.report.__all__) == {
         "BrowserError",
-        "Chromium",
+        "PageEvents",
+        "chromium",
         "ReportData",
         "content_security_policy",
         "find_chromium",
