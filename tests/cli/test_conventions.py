@@ -345,3 +345,29 @@ def test_the_library_reports_every_phase_from_zero_to_its_total(base: Path, big_
         db.ledger.verify(progress=report)
         assert list(dict.fromkeys(phase for phase, _, _ in calls)) == ["entries", "tree", "records"]
         assert [c for c in calls if c[0] == "entries"][-1][1] == db.ledger.size
+
+
+def test_analyze_match_and_report_show_their_phases_on_a_terminal(base: Path, big_csv: Path, tmp_path: Path) -> None:
+    assert run(base, "incidents", "import", str(big_csv)).exit_code == 0
+    status, stdout, terminal = _on_a_terminal(["--db", str(base), "analyze"])
+    assert status == 0, stdout
+    for phase in ("reading", "statistics"):
+        assert phase in terminal, terminal
+    status, _, terminal = _on_a_terminal(["--db", str(base), "match"])
+    assert status == 0 and "matching" in terminal, terminal
+    status, _, terminal = _on_a_terminal(["--db", str(base), "report", "--out", str(tmp_path / "r.html")])
+    assert status == 0 and "statistics" in terminal and "matching" in terminal, terminal
+
+
+def test_the_analysis_reports_its_phases_to_a_library_caller(base: Path, big_csv: Path) -> None:
+    from deconflict.analysis import AnalysisOptions, analyze_database
+
+    calls: list[tuple[str, int, int | None]] = []
+    with deconflict.open(base) as db:
+        db.incidents.import_file(big_csv)
+        # A seed no other test uses, so the result is computed here and not taken from the cache.
+        analyze_database(db, AnalysisOptions(seed=987_654), progress=lambda *call: calls.append(call))
+        sites = db.sites.count()
+    assert list(dict.fromkeys(phase for phase, _, _ in calls)) == ["reading", "statistics"]
+    assert calls[-1] == ("statistics", sites, sites)
+    assert next((done, total) for phase, done, total in calls if phase == "statistics") == (0, sites)
