@@ -12,25 +12,35 @@ from rich.table import Table
 
 from deconflict.cli._common import (
     JsonOption,
+    LimitOption,
     app,
     err,
+    first,
+    group,
     handle_errors,
+    limit_rows,
     opened,
     option_names,
     out,
     print_json,
+    say_shown,
     write_output,
 )
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.fileio import atomic_write_bytes
 from deconflict.guarantees.model import COMMITMENT_FORMS, MOVEMENT_KINDS
 
-movements_app = typer.Typer(help="Humanitarian movements: routes, corridors, time windows.", no_args_is_help=True)
-commitments_app = typer.Typer(
-    help="What a party undertook, for which objects, by which deadline.", no_args_is_help=True
+#: Records of the Kyiv demo that the examples name (``deconflict demo`` makes them).
+CONVOY = "synthetic-convoy-k1"
+RUS_COMMITMENT = "rus-statement-diplomatic-locations"
+EMBASSY_ALERT = "alr-61fefa292dcd"  # the strike of 2025-11-14 on the embassy, under the RUS commitment
+
+movements_app = group("Humanitarian movements: routes, corridors, time windows.", f"deconflict movements hits {CONVOY}")
+commitments_app = group(
+    "What a party undertook, for which objects, by which deadline.", "deconflict commitments list --party RUS"
 )
-alerts_app = typer.Typer(help="Possible breaches raised by incident writes; the owner's inbox.", no_args_is_help=True)
-channels_app = typer.Typer(help="Where an owner's alerts are delivered (webhook, e-mail).", no_args_is_help=True)
+alerts_app = group("Possible breaches raised by incident writes; the owner's inbox.", "deconflict alerts list")
+channels_app = group("Where an owner's alerts are delivered (webhook, e-mail).", "deconflict channels list")
 app.add_typer(movements_app, name="movements")
 app.add_typer(commitments_app, name="commitments")
 app.add_typer(alerts_app, name="alerts")
@@ -77,7 +87,13 @@ def movements_add(
     id: Annotated[str | None, typer.Option("--id", help="Movement id (default generated).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Register a movement: one log entry committing to its route and window (notify it with --movement)."""
+    """Register a movement: one log entry committing to its route and window (notify it with --movement).
+
+    Example:
+
+        deconflict movements add --owner XUN --organisation WFP --width 100 --from 2025-12-01T06:00 \\
+            --until 2025-12-01T18:00 --route '50.4560,30.3650; 50.4610,30.4300; 50.4620,30.5150'
+    """
     from deconflict.guarantees.movements import movement_json
 
     if (route is None) == (route_file is None):
@@ -116,7 +132,12 @@ def movements_import(
     file: Annotated[Path, typer.Argument(help="CSV (route as 'lat,lon; ...') or GeoJSON LineString features.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Import movements from a file: every row or none."""
+    """Import movements from a file: every row or none.
+
+    Example:
+
+        deconflict movements import movements.csv
+    """
     with opened() as db:
         done = db.movements.import_file(file)
     if as_json:
@@ -147,25 +168,38 @@ def _movement_table(movements: list[Any]) -> Table:
 @movements_app.command("list")
 @handle_errors
 def movements_list(
-    owner: Annotated[str | None, typer.Option(help="Only this owner (ISO3).")] = None, as_json: JsonOption = False
+    owner: Annotated[str | None, typer.Option(metavar="ISO3", help="Only this owner.")] = None,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """List movements in log order."""
+    """List movements in log order.
+
+    Example:
+
+        deconflict movements list --owner XUN
+    """
     from deconflict.guarantees.movements import movement_json
 
     with opened() as db:
-        movements = db.movements.list(owner=owner)
+        found = db.movements.list(owner=owner)
+        movements = first(found, limit_rows(limit, as_json))
         indices = {m.id: db.movements.log_index(m.id) for m in movements}
     if as_json:
         print_json([movement_json(m, indices[m.id]) for m in movements])
-        return
-    out.print(_movement_table(movements))
-    out.print(f"{len(movements)} movement(s)")
+    else:
+        out.print(_movement_table(movements))
+    say_shown(len(movements), len(found), "movement(s)", as_json=as_json)
 
 
 @movements_app.command("show")
 @handle_errors
 def movements_show(movement_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
-    """Show one movement with its route."""
+    """Show one movement with its route.
+
+    Example:
+
+        deconflict movements show synthetic-convoy-k1 --json
+    """
     from deconflict.guarantees.movements import movement_json
 
     with opened() as db:
@@ -186,7 +220,12 @@ def movements_export(
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
     format: Annotated[str, typer.Option(help="csv or geojson.")] = "csv",
 ) -> None:
-    """Export movements as CSV or GeoJSON (re-imports unchanged)."""
+    """Export movements as CSV or GeoJSON (re-imports unchanged).
+
+    Example:
+
+        deconflict movements export --format geojson --out movements.geojson
+    """
     with opened() as db:
         text = db.movements.export(format)
     write_output(text, out_file)
@@ -195,7 +234,12 @@ def movements_export(
 @movements_app.command("hits")
 @handle_errors
 def movements_hits(movement_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
-    """Incidents that may have hit a movement's corridor in its window, with their hit probabilities."""
+    """Incidents that may have hit a movement's corridor in its window, with their hit probabilities.
+
+    Example:
+
+        deconflict movements hits synthetic-convoy-k1
+    """
     with opened() as db:
         hits = db.movements.hits(movement_id)
     if as_json:
@@ -222,7 +266,12 @@ def movements_hits(movement_id: Annotated[str, typer.Argument()], as_json: JsonO
 @movements_app.command("summary")
 @handle_errors
 def movements_summary(as_json: JsonOption = False) -> None:
-    """Per organisation: movements, possible hits, the largest hit probability, alerts."""
+    """Per organisation: movements, possible hits, the largest hit probability, alerts.
+
+    Example:
+
+        deconflict movements summary
+    """
     with opened() as db:
         rows = db.movements.summary()
     if as_json:
@@ -297,7 +346,13 @@ def commitments_add(
     id: Annotated[str | None, typer.Option("--id", help="Commitment id (default generated).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record what a party undertook: one log entry (alerts for incidents already in its window follow)."""
+    """Record what a party undertook: one log entry (alerts for incidents already in its window follow).
+
+    Example:
+
+        deconflict commitments add --party RUS --owner AZE --form note-verbale --ref AZE-2026-041 \\
+            --made-at 2026-04-01 --deadline 2026-04-15 --text 'the listed premises will not be targeted'
+    """
     names = {
         "party": "--party",
         "sites": "--site",
@@ -342,13 +397,21 @@ def commitments_add(
 def commitments_list(
     party: Annotated[str | None, typer.Option(help="Only this party (ISO3).")] = None,
     owner: Annotated[str | None, typer.Option(help="Only those covering this owner's objects.")] = None,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List commitments with their acknowledgement status and deadline."""
+    """List commitments with their acknowledgement status and deadline.
+
+    Example:
+
+        deconflict commitments list --party RUS
+    """
     with opened() as db:
-        found = [r.to_json() for r in db.commitments.records(party=party, owner=owner)]
+        every = [r.to_json() for r in db.commitments.records(party=party, owner=owner)]
+    found = first(every, limit_rows(limit, as_json))
     if as_json:
         print_json(found)
+        say_shown(len(found), len(every), "commitment(s)", as_json=True)
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in ("id", "party", "form", "objects", "window", "deadline", "acknowledgement"):
@@ -364,13 +427,18 @@ def commitments_list(
             c["acknowledgement_status"],
         )
     out.print(table)
-    out.print(f"{len(found)} commitment(s)")
+    say_shown(len(found), len(every), "commitment(s)")
 
 
 @commitments_app.command("show")
 @handle_errors
 def commitments_show(commitment_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
-    """Show one commitment."""
+    """Show one commitment.
+
+    Example:
+
+        deconflict commitments show rus-statement-diplomatic-locations
+    """
     with opened() as db:
         data = db.commitments.get(commitment_id).to_json()
     if as_json:
@@ -386,13 +454,21 @@ def commitments_show(commitment_id: Annotated[str, typer.Argument()], as_json: J
 def alerts_list(
     owner: Annotated[str | None, typer.Option(help="Only this owner's (ISO3).")] = None,
     unacknowledged: Annotated[bool, typer.Option(help="Only those not acknowledged yet.")] = False,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List alerts, newest first, with their delivery state."""
+    """List alerts, newest first, with their delivery state.
+
+    Example:
+
+        deconflict alerts list --unacknowledged
+    """
     with opened() as db:
-        found = [a.to_json() for a in db.alerts.list(owner=owner, unacknowledged=unacknowledged)]
+        every = db.alerts.list(owner=owner, unacknowledged=unacknowledged)
+        found = [a.to_json() for a in first(every, limit_rows(limit, as_json))]
     if as_json:
         print_json(found)
+        say_shown(len(found), len(every), "alert(s)", as_json=True)
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in ("id", "object", "incident", "P(hit)", "basis", "raised", "delivered", "ack", "labels"):
@@ -411,13 +487,18 @@ def alerts_list(
             "SYNTHETIC" if any("SYNTHETIC" in x for x in a["labels"]) else "",
         )
     out.print(table)
-    out.print(f"{len(found)} alert(s)")
+    say_shown(len(found), len(every), "alert(s)")
 
 
 @alerts_app.command("show")
 @handle_errors
 def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
-    """Show one alert, its deliveries and every delivery attempt."""
+    """Show one alert, its deliveries and every delivery attempt.
+
+    Example:
+
+        deconflict alerts show alr-61fefa292dcd
+    """
     from deconflict.guarantees.delivery import attempts
 
     with opened() as db:
@@ -465,7 +546,12 @@ def alerts_ack(
     alert_id: Annotated[str, typer.Argument()],
     note: Annotated[str | None, typer.Option(help="What was done (kept in the log entry).")] = None,
 ) -> None:
-    """Acknowledge an alert (the owner has seen it): one log entry."""
+    """Acknowledge an alert (the owner has seen it): one log entry.
+
+    Example:
+
+        deconflict alerts ack alr-61fefa292dcd --note 'note verbale sent'
+    """
     with opened() as db:
         _, index = db.alerts.acknowledge(alert_id, note=note)
     out.print(f"alert {alert_id} acknowledged — log entry {index}")
@@ -476,7 +562,13 @@ def alerts_ack(
 def alerts_threshold(
     value: Annotated[float | None, typer.Argument(help="New threshold in (0, 1]; omit to print it.")] = None,
 ) -> None:
-    """Print or set the hit probability at or above which alerts are raised (default 0.05)."""
+    """Print or set the hit probability at or above which alerts are raised (default 0.05).
+
+    Example:
+
+        deconflict alerts threshold
+        deconflict alerts threshold 0.1
+    """
     with opened() as db, option_names(threshold="THRESHOLD"):
         threshold = db.alerts.threshold() if value is None else db.alerts.set_threshold(value)
     out.print(f"alert threshold {threshold:g}")
@@ -494,9 +586,16 @@ def channels_add(
     starttls: Annotated[bool, typer.Option(help="Use STARTTLS (with --email).")] = False,
     username: Annotated[str | None, typer.Option(help="SMTP user (with --email).")] = None,
     password_env: Annotated[str | None, typer.Option(help="Variable holding the SMTP password.")] = None,
+    id: Annotated[str | None, typer.Option("--id", metavar="ID", help="Channel id (default generated).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a delivery channel for an owner's alerts."""
+    """Add a delivery channel for an owner's alerts.
+
+    Example:
+
+        deconflict channels add --owner AZE --webhook https://soc.example.org/deconflict
+        deconflict channels add --owner AZE --email security@embassy.example --smtp mail.example.org:587 --starttls
+    """
     if (webhook is None) == (email is None):
         raise InvalidInput("give one of --webhook URL or --email ADDRESS", where="--webhook")
     with (
@@ -512,7 +611,7 @@ def channels_add(
         ),
     ):
         if webhook is not None:
-            channel = db.channels.add_webhook(owner, webhook)
+            channel = db.channels.add_webhook(owner, webhook, id=id)
         else:
             if not smtp:
                 raise InvalidInput("--email needs --smtp HOST:PORT", where="--smtp")
@@ -528,6 +627,7 @@ def channels_add(
                 starttls=starttls,
                 username=username,
                 password_env=password_env,
+                id=id,
             )
     if as_json:
         print_json(channel.to_json())
@@ -538,23 +638,36 @@ def channels_add(
 @channels_app.command("list")
 @handle_errors
 def channels_list(
-    owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None, as_json: JsonOption = False
+    owner: Annotated[str | None, typer.Option(metavar="ISO3", help="Only this owner's.")] = None,
+    limit: LimitOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """List delivery channels."""
+    """List delivery channels.
+
+    Example:
+
+        deconflict channels list --owner AZE
+    """
     with opened() as db:
-        found = [c.to_json() for c in db.channels.list(owner=owner)]
+        every = [c.to_json() for c in db.channels.list(owner=owner)]
+    found = first(every, limit_rows(limit, as_json))
     if as_json:
         print_json(found)
-        return
-    for c in found:
-        out.print(f"{c['id']}  {c['owner']}  {c['kind']}  {c['target']}", markup=False)
-    out.print(f"{len(found)} channel(s)")
+    else:
+        for c in found:
+            out.print(f"{c['id']}  {c['owner']}  {c['kind']}  {c['target']}", markup=False)
+    say_shown(len(found), len(every), "channel(s)", as_json=as_json)
 
 
 @channels_app.command("remove")
 @handle_errors
 def channels_remove(channel_id: Annotated[str, typer.Argument()]) -> None:
-    """Stop delivering to a channel (pending deliveries to it are still made)."""
+    """Stop delivering to a channel (pending deliveries to it are still made).
+
+    Example:
+
+        deconflict channels remove aze-soc
+    """
     with opened() as db:
         db.channels.remove(channel_id)
     out.print(f"channel {channel_id} removed")
@@ -583,7 +696,8 @@ def _print_cycle(report: Any, as_json: bool) -> None:
 @handle_errors
 def monitor(
     watch: Annotated[
-        Path | None, typer.Option(help="Keep running: import incident files dropped into this folder.")
+        Path | None,
+        typer.Option(metavar="DIR", help="Keep running: import incident files dropped into this folder."),
     ] = None,
     interval: Annotated[float, typer.Option(help="Seconds between cycles with --watch.", min=0.05)] = 5.0,
     timeout: Annotated[float, typer.Option(help="Seconds a delivery may take.", min=0.1)] = 10.0,
@@ -593,7 +707,13 @@ def monitor(
     retry_cap: Annotated[float, typer.Option(help="Longest wait between retries, seconds.", min=0.0)] = 3600.0,
     as_json: JsonOption = False,
 ) -> None:
-    """Log missed deadlines, raise alerts, deliver them: once (for cron), or keep watching a folder."""
+    """Log missed deadlines, raise alerts, deliver them: once (for cron), or keep watching a folder.
+
+    Example:
+
+        deconflict monitor
+        deconflict monitor --timeout 2 --json
+    """
     from deconflict.guarantees.monitor import run_once
     from deconflict.guarantees.monitor import watch as watch_folder
 
@@ -625,7 +745,12 @@ def compliance(
     owner: Annotated[str | None, typer.Option(help="Only commitments covering this owner's objects.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Per commitment: held, possibly breached, or breached with confirmed incidents."""
+    """Per commitment: held, possibly breached, or breached with confirmed incidents.
+
+    Example:
+
+        deconflict compliance --party RUS --owner AZE
+    """
     from deconflict.guarantees.compliance import compliance as compute
 
     with opened() as db:
@@ -660,7 +785,12 @@ def dossier(
     alert_id: Annotated[str, typer.Argument(help="The alert.")],
     out_file: Annotated[Path, typer.Option("--out", help="The dossier to write (zip).")],
 ) -> None:
-    """Write a breach dossier: the evidence bundle and a DRAFT account in en, de, uk and ru."""
+    """Write a breach dossier: the evidence bundle and a DRAFT account in en, de, uk and ru.
+
+    Example:
+
+        deconflict dossier alr-61fefa292dcd --out dossier.zip
+    """
     from deconflict.guarantees.dossier import build_dossier
 
     with opened() as db:

@@ -15,8 +15,8 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from deconflict.errors import InvalidInput, NotFound
-from deconflict.ids import new_id
+from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.ids import check_id, new_id
 from deconflict.model import check_owner
 from deconflict.times import format_utc
 
@@ -49,7 +49,7 @@ def check_email(address: str, where: str = "to") -> str:
     """``address`` when it looks like ``name@domain``; else :class:`InvalidInput`."""
     _, parsed = parseaddr(address or "")
     local, at, domain = parsed.rpartition("@")
-    if not at or not local or "." not in domain or " " in parsed:
+    if not at or not local or not domain or " " in parsed:
         raise InvalidInput(f"not an e-mail address: {address!r}", where=where)
     return parsed
 
@@ -84,7 +84,13 @@ class Channels:
         self._db = db
 
     def _insert(
-        self, owner: str, kind: str, target: str, options: dict[str, Any], principal: Principal | None
+        self,
+        owner: str,
+        kind: str,
+        target: str,
+        options: dict[str, Any],
+        principal: Principal | None,
+        id: str | None = None,
     ) -> Channel:
         caller = principal or _local()
         try:
@@ -92,7 +98,11 @@ class Channels:
         except InvalidInput as exc:
             raise InvalidInput(exc.message, where="owner") from None
         caller.require_write(code)
-        channel = Channel(new_id("chn"), code, kind, target, options, format_utc(datetime.now(UTC)))
+        if id is not None:
+            check_id(id)
+            if self._db.store.select_rows("alert_channels", {"id": id}):
+                raise ConflictError(f"channel id {id!r} already exists", where="id")
+        channel = Channel(id or new_id("chn"), code, kind, target, options, format_utc(datetime.now(UTC)))
         with self._db.store.transaction():
             self._db.store.insert_rows("alert_channels", [{
                 "id": channel.id, "owner": code, "kind": kind, "target": target,
@@ -100,9 +110,11 @@ class Channels:
             }])  # fmt: skip
         return channel
 
-    def add_webhook(self, owner: str, url: str, *, principal: Principal | None = None) -> Channel:
-        """Deliver ``owner``'s alerts as signed JSON POSTs to ``url`` (http or https)."""
-        return self._insert(owner, "webhook", check_webhook_url(url), {}, principal)
+    def add_webhook(
+        self, owner: str, url: str, *, id: str | None = None, principal: Principal | None = None
+    ) -> Channel:
+        """Deliver ``owner``'s alerts as signed JSON POSTs to ``url`` (http or https); ``id`` default: new."""
+        return self._insert(owner, "webhook", check_webhook_url(url), {}, principal, id)
 
     def add_email(
         self,
@@ -115,6 +127,7 @@ class Channels:
         starttls: bool = False,
         username: str | None = None,
         password_env: str | None = None,
+        id: str | None = None,
         principal: Principal | None = None,
     ) -> Channel:
         """Deliver ``owner``'s alerts by e-mail to ``to`` through an SMTP server.
@@ -130,7 +143,7 @@ class Channels:
             raise InvalidInput("a username needs password_env, the variable holding its password", where="password_env")
         options = {"smtp_host": smtp_host.strip(), "smtp_port": int(smtp_port), "sender": check_email(sender, "sender"),
                    "starttls": bool(starttls), "username": username, "password_env": password_env}  # fmt: skip
-        return self._insert(owner, "email", check_email(to), options, principal)
+        return self._insert(owner, "email", check_email(to), options, principal, id)
 
     def list(
         self, *, owner: str | None = None, include_removed: bool = False, principal: Principal | None = None
