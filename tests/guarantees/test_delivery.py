@@ -187,3 +187,21 @@ def test_two_dispatchers_never_send_one_delivery_twice(
     finally:
         first.close()
         second.close()
+
+
+def test_the_server_relays_the_outbox_when_asked_to(protected: deconflict.Database, webhook: WebhookReceiver) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from deconflict.api import create_app
+
+    db = protected
+    db.channels.add_webhook("AZE", webhook.url)
+    db.incidents.add_rows([on_embassy("hit-1")])
+    with TestClient(create_app(db.location, deliver_alerts_every_s=0.2)):
+        deadline = time.monotonic() + 30
+        while not webhook.processed and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert len(webhook.processed) == 1
+    assert db.alerts.list()[0].deliveries[0]["status"] == "delivered"
