@@ -6,29 +6,29 @@ mistake::
 
     DeconflictError                 exit 2, HTTP 500 (root; never raised bare for user input)
     ├── InvalidInput                exit 2, HTTP 400  bad file, row, field or argument
-    ├── Unauthenticated             exit 2, HTTP 401  no token, or a malformed, unknown or revoked one
-    ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
     ├── NotFound                    exit 2, HTTP 404  unknown site, incident, entry, file
     ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
+    ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
+    ├── Unauthenticated             exit 2, HTTP 401  no token, or a malformed, unknown or revoked one
     ├── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
     ├── BrowserError                exit 2, HTTP 500  headless Chromium failed to load or print a page
-    ├── MissingDependency           exit 2, HTTP 503  an optional extra or system package is not installed
-    └── AnalysisUnavailable         exit 2, HTTP 503  matching or statistics cannot run in this installation
+    └── MissingDependency           exit 2, HTTP 503  an optional extra or system package is not installed
 
 Each error carries ``exit_code`` (the CLI's exit status) and ``http_status``
 (the API's status). ``where`` names the input that is wrong (a file, row and
 field), so the CLI prints one line that tells the user what to fix.
 
 Every error class of the package is defined here (a test checks it), so this tree is the
-whole list; modules that used to define one re-export it.
+whole list.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
-    "AnalysisUnavailable",
     "BrowserError",
     "ConflictError",
     "DeconflictError",
@@ -38,6 +38,7 @@ __all__ = [
     "PermissionDenied",
     "Unauthenticated",
     "VerificationError",
+    "where_named",
 ]
 
 
@@ -104,19 +105,19 @@ class PermissionDenied(DeconflictError):
     code = "permission_denied"
 
 
+class Unauthenticated(DeconflictError):
+    """No token, or a malformed, unknown or revoked token (HTTP 401)."""
+
+    http_status = 401
+    code = "unauthenticated"
+
+
 class VerificationError(DeconflictError):
     """A proof, signature, checkpoint, evidence bundle or stored log failed to verify."""
 
     exit_code = 1
     http_status = 422
     code = "verification_failed"
-
-
-class Unauthenticated(DeconflictError):
-    """No token, or a malformed, unknown or revoked one (HTTP 401)."""
-
-    http_status = 401
-    code = "unauthenticated"
 
 
 class BrowserError(DeconflictError):
@@ -135,8 +136,17 @@ class MissingDependency(DeconflictError):
     code = "missing_dependency"
 
 
-class AnalysisUnavailable(DeconflictError):
-    """The matching or statistics library cannot run in this installation (HTTP 503)."""
+@contextmanager
+def where_named(**names: str) -> Iterator[None]:
+    """Rename the ``where`` of an error the library raised about one of its parameters.
 
-    http_status = 503
-    code = "analysis_unavailable"
+    A door speaks of its own inputs: the library says ``where="at"``; the CLI, inside
+    ``with where_named(at="--at")``, reports ``--at``; the API, with ``at="body.notified_at"``,
+    reports the request field.
+    """
+    try:
+        yield
+    except DeconflictError as exc:
+        if exc.where in names:
+            exc.where = names[exc.where]
+        raise

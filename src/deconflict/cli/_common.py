@@ -20,7 +20,8 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 import deconflict
 from deconflict._version import __version__
 from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.errors import DeconflictError, InvalidInput, where_named
+from deconflict.options import DEFAULT_SEED
 from deconflict.progress import ProgressCallback
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -279,6 +280,9 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+option_names = where_named  # the CLI's name for it: it names options
+
+
 @contextmanager
 def opened() -> Iterator[Database]:
     """The database named by ``--db`` (closed afterwards)."""
@@ -292,6 +296,20 @@ def opened() -> Iterator[Database]:
 def print_json(value: Any) -> None:
     """Machine-readable output on stdout."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        min=0,
+        help=f"Seed of the statistics' random generator (default: the database's, else {DEFAULT_SEED}).",
+    ),
+]
+StudyAreaOption = Annotated[
+    Path | None,
+    typer.Option(help="GeoJSON or WKT polygon of the study area (default: the database's, else the buffered hull)."),
+]
 
 
 def write_output(text: str, path: Path | None) -> None:

@@ -12,6 +12,8 @@ from rich.table import Table
 from deconflict.cli._common import (
     JsonOption,
     LimitOption,
+    SeedOption,
+    StudyAreaOption,
     app,
     err,
     first,
@@ -19,6 +21,7 @@ from deconflict.cli._common import (
     handle_errors,
     limit_rows,
     opened,
+    option_names,
     out,
     print_json,
     say_shown,
@@ -54,6 +57,8 @@ def serve(
     private_log: Annotated[
         bool, typer.Option("--private-log", help="Require a token to read the log (default: the log is public).")
     ] = False,
+    seed: SeedOption = None,
+    study_area: StudyAreaOption = None,
 ) -> None:
     """Serve the REST API (/api/v1, schema at /api/v1/openapi.json) and the web UI (/ui).
 
@@ -67,11 +72,18 @@ def serve(
         import uvicorn
 
         from deconflict.api import create_app
+    from deconflict.analysis import load_study_area
     from deconflict.db import resolve_db_path
 
     location = resolve_db_path(state.db_path)
+    with option_names(seed="--seed"):
+        overrides = {"seed": seed, "study_area": load_study_area(study_area)}
     application = create_app(
-        location, key_file=state.key_file, max_body_bytes=int(max_body_mb * 1024 * 1024), anonymous_log=not private_log
+        location,
+        key_file=state.key_file,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        anonymous_log=not private_log,
+        analysis_overrides=overrides,
     )
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"warning: listening on {host}; put TLS in front of it, tokens travel in headers", markup=False)
@@ -96,8 +108,7 @@ def token_create(
         deconflict token create --scope owner:AZE --name "AZE foreign ministry"
         deconflict token create --scope analyst --scope public --json
     """
-    with server_extra():
-        from deconflict.api.auth import create_token
+    from deconflict.access import create_token
 
     with opened() as db:
         token = create_token(db, scope, name)
@@ -117,8 +128,7 @@ def token_list(limit: LimitOption = None, as_json: JsonOption = False) -> None:
 
         deconflict token list
     """
-    with server_extra():
-        from deconflict.api.auth import list_tokens
+    from deconflict.access import list_tokens
 
     with opened() as db:
         tokens = list_tokens(db)
@@ -148,8 +158,7 @@ def token_revoke(
 
         deconflict token revoke "$TOKEN_ID"
     """
-    with server_extra():
-        from deconflict.api.auth import revoke_token
+    from deconflict.access import revoke_token
 
     with opened() as db:
         revoke_token(db, token_id)

@@ -15,14 +15,27 @@ are labelled on the map, in the timelines and in every table.
 
 from deconflict.errors import BrowserError
 from deconflict.report.browser import PageEvents, chromium, find_chromium
-from deconflict.report.data import ReportData, is_approximate, is_synthetic, report_json
+from deconflict.report.data import (
+    Cosignature,
+    LedgerState,
+    Period,
+    ReportData,
+    SensitivityPoint,
+    is_approximate,
+    is_synthetic,
+    report_json,
+)
 from deconflict.report.html import content_security_policy, render_html
 from deconflict.report.pdf import render_pdf
 
 __all__ = [
     "BrowserError",
+    "Cosignature",
+    "LedgerState",
     "PageEvents",
+    "Period",
     "ReportData",
+    "SensitivityPoint",
     "chromium",
     "content_security_policy",
     "find_chromium",
