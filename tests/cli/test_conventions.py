@@ -267,7 +267,9 @@ def test_serve_without_the_server_extra_is_one_line_naming_the_extra(base: Path,
     assert done.stderr.count("\n") == 1 and "pip install 'deconflict[server]'" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
     # Tokens live in the library: managing them needs no server.
-    tokens = subprocess.run([*CLI, "--db", str(base), "token", "list"], capture_output=True, text=True, env=env, timeout=60)
+    tokens = subprocess.run(
+        [*CLI, "--db", str(base), "token", "list"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert tokens.returncode == 0 and "0 token(s)" in tokens.stdout
 
 

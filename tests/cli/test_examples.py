@@ -39,7 +39,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     root = tmp_path_factory.mktemp("examples")
     db, summary = build_demo_database(root)
     try:
-        from deconflict.api.auth import create_token
+        from deconflict.access import create_token
         from deconflict.ledger.note import load_signer_key
         from deconflict.ledger.witness import cosign
 
