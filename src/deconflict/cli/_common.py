@@ -165,7 +165,12 @@ def _global_params() -> list[Any]:
 
 
 def _in_words(params: list[Any]) -> None:
-    """Give typer's parameters the help of :class:`_Option` and :class:`_Argument` (same state)."""
+    """Give typer's parameters the help of :class:`_Option` and :class:`_Argument` (same state).
+
+    Typer builds its parameter objects itself and offers no way to choose their class, and its
+    rich help shows ``<bool>`` for flags and ``<list[str]>`` for repeated options; the subclasses
+    only change how a parameter is described, so switching the class of the built objects is safe.
+    """
     for param in params:
         if type(param) is TyperOption:
             param.__class__ = _Option
