@@ -196,8 +196,8 @@ def sites_import(
 
         deconflict sites import sites.csv
     """
-    with opened() as db:
-        result = db.sites.import_file(file, format, city=city)
+    with opened() as db, progress_bars(quiet=as_json) as progress:
+        result = db.sites.import_file(file, format, city=city, progress=progress)
     if as_json:
         print_json(result.to_json())
         return
