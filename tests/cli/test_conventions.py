@@ -309,6 +309,7 @@ def big_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_import_and_verify_show_progress_phases_on_a_terminal(base: Path, big_csv: Path) -> None:
     status, stdout, terminal = _on_a_terminal(["--db", str(base), "incidents", "import", str(big_csv)])
     assert status == 0 and "imported 30000 incidents" in stdout
