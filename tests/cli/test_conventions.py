@@ -266,11 +266,11 @@ def test_serve_without_the_server_extra_is_one_line_naming_the_extra(base: Path,
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "pip install 'deconflict[server]'" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
-    # Tokens live in the library: managing them needs no server.
-    tokens = subprocess.run(
+    # Tokens are library records (deconflict.access): managing them needs no server.
+    listed = subprocess.run(
         [*CLI, "--db", str(base), "token", "list"], capture_output=True, text=True, env=env, timeout=60
     )
-    assert tokens.returncode == 0 and "0 token(s)" in tokens.stdout
+    assert listed.returncode == 0 and "token(s)" in listed.stdout, listed.stderr
 
 
 # -- progress -------------------------------------------------------------------------------
@@ -369,3 +369,29 @@ def test_sites_import_reports_its_phases(tmp_path: Path) -> None:
     ]
     assert [c for c in calls if c[0] == "committing"][-1] == ("committing", 1500, 1500)
     assert ("placing", 1000, 1500) in calls
+
+
+def test_analyze_match_and_report_show_their_phases_on_a_terminal(base: Path, big_csv: Path, tmp_path: Path) -> None:
+    assert run(base, "incidents", "import", str(big_csv)).exit_code == 0
+    status, stdout, terminal = _on_a_terminal(["--db", str(base), "analyze"])
+    assert status == 0, stdout
+    for phase in ("reading", "statistics"):
+        assert phase in terminal, terminal
+    status, _, terminal = _on_a_terminal(["--db", str(base), "match"])
+    assert status == 0 and "matching" in terminal, terminal
+    status, _, terminal = _on_a_terminal(["--db", str(base), "report", "--out", str(tmp_path / "r.html")])
+    assert status == 0 and "statistics" in terminal and "matching" in terminal, terminal
+
+
+def test_the_analysis_reports_its_phases_to_a_library_caller(base: Path, big_csv: Path) -> None:
+    from deconflict.analysis import AnalysisOptions, analyze_database
+
+    calls: list[tuple[str, int, int | None]] = []
+    with deconflict.open(base) as db:
+        db.incidents.import_file(big_csv)
+        # A seed no other test uses, so the result is computed here and not taken from the cache.
+        analyze_database(db, AnalysisOptions(seed=987_654), progress=lambda *call: calls.append(call))
+        sites = db.sites.count()
+    assert list(dict.fromkeys(phase for phase, _, _ in calls)) == ["reading", "statistics"]
+    assert calls[-1] == ("statistics", sites, sites)
+    assert next((done, total) for phase, done, total in calls if phase == "statistics") == (0, sites)

@@ -24,6 +24,7 @@ from deconflict.cli._common import (
     option_names,
     out,
     print_json,
+    progress_bars,
     say_shown,
 )
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
@@ -68,9 +69,9 @@ def match_command(
     """
     from deconflict.analysis import data_labels, match_database, resolve_options
 
-    with opened() as db, option_names(min_probability="--min-probability"):
+    with opened() as db, option_names(min_probability="--min-probability"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, min_probability=min_probability)
-        matches = match_database(db, options, site_ids=site or [])
+        matches = match_database(db, options, site_ids=site or [], progress=progress)
         labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
     total = len(matches)
     matches = first(matches, limit_rows(limit, as_json))
@@ -155,11 +156,12 @@ def analyze(
     """
     from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
 
-    with opened() as db, option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed"):
+    names = option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed")
+    with opened() as db, names, progress_bars(quiet=as_json) as progress:
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
-        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity)
+        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
     results = run.results
     if as_json:
         print_json(run.rows())
@@ -224,9 +226,9 @@ def report(
     from deconflict.fileio import atomic_write_text
     from deconflict.report import render_html, render_pdf
 
-    with opened() as db, option_names(seed="--seed"):
+    with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
-        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis)
+        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis, progress=progress)
     atomic_write_text(out_file, render_html(data, tiles_url=tiles))
     if pdf is not None:
         render_pdf(out_file, pdf)

@@ -303,20 +303,6 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-SeedOption = Annotated[
-    int | None,
-    typer.Option(
-        metavar="N",
-        min=0,
-        help=f"Seed of the statistics' random generator (default: the database's, else {DEFAULT_SEED}).",
-    ),
-]
-StudyAreaOption = Annotated[
-    Path | None,
-    typer.Option(help="GeoJSON or WKT polygon of the study area (default: the database's, else the buffered hull)."),
-]
-
-
 def write_output(text: str, path: Path | None) -> None:
     """Write ``text`` to ``path`` atomically, or to stdout."""
     if path is None:
@@ -418,6 +404,18 @@ def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback | None]:
 
 # -- shared options ---------------------------------------------------------------------------
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        metavar="N",
+        min=0,
+        help=f"Seed of the statistics' random generator (default: the database's, else {DEFAULT_SEED}).",
+    ),
+]
+StudyAreaOption = Annotated[
+    Path | None,
+    typer.Option(help="GeoJSON or WKT polygon of the study area (default: the database's, else the buffered hull)."),
+]
 SiteOption = Annotated[
     list[str] | None, typer.Option("--site", metavar="SITE_ID", help="Only this site; repeat for several.")
 ]
