@@ -395,3 +395,19 @@ def test_the_analysis_reports_its_phases_to_a_library_caller(base: Path, big_csv
     assert list(dict.fromkeys(phase for phase, _, _ in calls)) == ["reading", "statistics"]
     assert calls[-1] == ("statistics", sites, sites)
     assert next((done, total) for phase, done, total in calls if phase == "statistics") == (0, sites)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["sites", "list", "--within", "abc"], "--within"),
+        (["log", "prove", "-1"], "No such option: -1"),
+        (["no-such-command"], "No such command"),
+        (["notify", "aze-emb", "--to", "RUS"], "--at"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_option_with_exit_2(base: Path, args: list[str], says: str) -> None:
+    result = run(base, *args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and says in result.stderr
+    assert "╭" not in result.stderr and "Traceback" not in result.stderr and result.stdout == ""

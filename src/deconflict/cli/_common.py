@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer._click.exceptions as click_errors  # typer vendors its own click
 import typer.main
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -197,11 +198,42 @@ class Command(TyperCommand):
 
 
 class Group(TyperGroup):
-    """A group of commands, its own options in words."""
+    """A group of commands, its own options in words; a usage error is one line on stderr."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _in_words(self.params)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the command line; a mistake in the arguments prints one line and exits 2.
+
+        Typer would draw a boxed, multi-line panel; the project's rule is one line naming the
+        input (the option and what is wrong with it) and where to read more.
+        """
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
+        except click_errors.NoArgsIsHelpError as exc:
+            out.print(exc.ctx.get_help() if exc.ctx else "", markup=False)
+            sys.exit(0 if exc.ctx is None else 2)
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "deconflict"
+            message = " ".join(exc.format_message().split())
+            err.print(f"error: {message} (see '{command} --help')", markup=False)
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            err.print(f"error: {' '.join(exc.format_message().split())}", markup=False)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
