@@ -9,7 +9,8 @@ mistake::
     ├── NotFound                    exit 2, HTTP 404  unknown site, incident, entry, file
     ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
     ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
-    └── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
+    ├── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
+    └── ServiceUnavailable          exit 1, HTTP 502  a timestamp authority or witness did not answer
 
 Each error carries ``exit_code`` (the CLI's exit status) and ``http_status``
 (the API's status). ``where`` names the input that is wrong (a file, row and
@@ -26,6 +27,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PermissionDenied",
+    "ServiceUnavailable",
     "VerificationError",
 ]
 
@@ -99,3 +101,11 @@ class VerificationError(DeconflictError):
     exit_code = 1
     http_status = 422
     code = "verification_failed"
+
+
+class ServiceUnavailable(DeconflictError):
+    """An outside service (a timestamp authority, a witness) could not be reached or failed."""
+
+    exit_code = 1
+    http_status = 502
+    code = "service_unavailable"

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import incident_row, site_row
@@ -30,8 +30,20 @@ from deconflict.ledger.entries import (
 )
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
 from deconflict.model import Incident, Notification, Site
-from deconflict.store.base import Acknowledgement, ImportRecord, LogEntryRow, SiteCommitment, Store
+from deconflict.store.base import (
+    Acknowledgement,
+    ImportRecord,
+    LogEntryRow,
+    SiteCommitment,
+    Store,
+    TimestampRecord,
+)
 from deconflict.times import format_utc
+
+if TYPE_CHECKING:
+    from deconflict.ledger.outside import EntryTime, TimestampRun, WitnessRun
+    from deconflict.ledger.policy import WitnessPolicy
+    from deconflict.ledger.timestamp import TsaTrust
 
 __all__ = ["Ledger", "StoredCheckpoint", "VerifyReport"]
 
@@ -306,6 +318,45 @@ class Ledger:
         with self.store.transaction():
             self.store.save_checkpoint(checkpoint.size, note_text, created)
         return StoredCheckpoint(checkpoint.size, note_text, created)
+
+    # -- outside time (RFC 3161 timestamps, tlog-witness cosignatures) ---------------------
+    def timestamp(
+        self, tsa_urls: Sequence[str], trust: TsaTrust | None = None, *, timeout: float = 30.0
+    ) -> TimestampRun:
+        """Timestamp the latest checkpoint at each TSA; see :func:`deconflict.ledger.outside.timestamp_checkpoint`."""
+        from deconflict.ledger.outside import timestamp_checkpoint
+
+        return timestamp_checkpoint(self, tsa_urls, trust, timeout=timeout)
+
+    def witness(
+        self, policy: WitnessPolicy | None = None, urls: Sequence[str] = (), *, timeout: float = 30.0
+    ) -> WitnessRun:
+        """Have witnesses cosign the latest checkpoint; see :func:`deconflict.ledger.outside.witness_checkpoint`.
+
+        ``policy`` defaults to the one stored by an earlier call; given, it is stored.
+        """
+        from deconflict.ledger.outside import witness_checkpoint, witness_policy
+
+        chosen = policy or witness_policy(self)
+        if chosen is None:
+            raise NotFound("no witness policy: pass --policy FILE, or --witness-key (and --quorum)")
+        return witness_checkpoint(self, chosen, urls, timeout=timeout, store_policy=policy is not None)
+
+    def witness_policy(self) -> WitnessPolicy | None:
+        """The witness policy stored with the log, or None."""
+        from deconflict.ledger.outside import witness_policy
+
+        return witness_policy(self)
+
+    def timestamps(self) -> list[TimestampRecord]:
+        """Every stored RFC 3161 token (verified when stored), by checkpoint size."""
+        return self.store.list_timestamps()
+
+    def entry_times(self, policy: WitnessPolicy | None = None) -> list[EntryTime]:
+        """Per notification and acknowledgement: claimed time, log time, first outside time."""
+        from deconflict.ledger.outside import entry_times
+
+        return entry_times(self, policy)
 
     # -- verification -------------------------------------------------------------------
     def verify(self, progress: Callable[[int], None] | None = None) -> VerifyReport:
