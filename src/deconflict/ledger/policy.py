@@ -150,14 +150,14 @@ class WitnessPolicy:
         needed = count if quorum is None else quorum
         if not 1 <= needed <= count:
             raise InvalidInput(f"quorum must be between 1 and {count} (the number of witness keys), got {needed}")
-        lines = []
+        lines, names = [], []
         for position, vkey in enumerate(witness_keys, start=1):
             url = urls[position - 1] if position <= len(urls) else None
-            lines.append(f"witness w{position} {vkey.strip()}" + (f" {url}" if url else ""))
-        lines += [
-            f"group quorum-group {needed} " + " ".join(f"w{i}" for i in range(1, count + 1)),
-            "quorum quorum-group",
-        ]
+            key_name = vkey.strip().split("+", 1)[0]
+            name = key_name if key_name and key_name not in names and key_name != "none" else f"w{position}"
+            names.append(name)
+            lines.append(f"witness {name} {vkey.strip()}" + (f" {url}" if url else ""))
+        lines += [f"group quorum-group {needed} {' '.join(names)}", "quorum quorum-group"]
         return cls.parse("\n".join(lines) + "\n")
 
     # -- reading ------------------------------------------------------------------------
