@@ -6,39 +6,18 @@ Every server listens on 127.0.0.1 on a free port and is stopped when the test en
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from rfc3161_client import _rust as tsp_rust
 
 from deconflict.ledger.local_tsa import LocalTSA, make_tsa_certificates
 from deconflict.ledger.note import Signer
 from deconflict.ledger.witness import Witness, generate_witness_key
 from deconflict.ledger.witness_http import RunningWitness, start_witness
 from deconflict.model import Site
-
-
-class ReplayingTSA(LocalTSA):
-    """Answers with a genuine token over the same digest but for a query with another nonce."""
-
-    def reply(self, query: bytes) -> bytes:
-        digest = tsp_rust.parse_timestamp_request(query).message_imprint.message.hex()
-        with tempfile.TemporaryDirectory(dir=self.directory) as work:
-            other = Path(work) / "other.tsq"
-            subprocess.run(["openssl", "ts", "-query", "-digest", digest, "-sha256", "-cert", "-out", str(other)],
-                           check=True, capture_output=True)  # fmt: skip
-            return self.openssl_reply(other.read_bytes())
-
-
-class OtherNoteTSA(LocalTSA):
-    """Answers with a genuine token over another message."""
-
-    def reply(self, query: bytes) -> bytes:
-        return self.openssl_reply(self.query_for(b"another note\n"))
+from outside_servers import expired_options
 
 
 @dataclass
@@ -69,11 +48,6 @@ def tsas(tmp_path: Path) -> Iterator[TSAs]:
     yield TSAs(first, second, make)
     for tsa in started:
         tsa.close()
-
-
-def expired_options() -> dict[str, dt.datetime]:
-    now = dt.datetime.now(dt.UTC)
-    return {"not_before": now - dt.timedelta(days=10), "not_after": now - dt.timedelta(days=1)}
 
 
 @dataclass

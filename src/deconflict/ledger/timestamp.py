@@ -28,6 +28,7 @@ from the trust anchors given with ``--tsa-cert``).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import urllib.error
 import urllib.request
@@ -64,6 +65,8 @@ __all__ = [
 REQUEST_CONTENT_TYPE = "application/timestamp-query"
 RESPONSE_CONTENT_TYPE = "application/timestamp-reply"
 MAX_RESPONSE_BYTES = 1 << 20
+_IMPRINT_HASHES = {"2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
+                   "2.16.840.1.101.3.4.2.3": "sha512"}  # fmt: skip
 _OPENSSL_REASON = re.compile(r'data: "(?:Verify error: )?([^"]+)"')
 
 
@@ -234,6 +237,12 @@ def verify_timestamp(
             "no trusted TSA root certificate: pass the TSA's certificate chain with --tsa-cert", where=where
         )
     info = parsed.tst_info
+    imprint = info.message_imprint
+    algorithm = _IMPRINT_HASHES.get(imprint.hash_algorithm.dotted_string)
+    if algorithm is None:
+        raise VerificationError(f"unsupported imprint hash {imprint.hash_algorithm.dotted_string}", where=where)
+    if hashlib.new(algorithm, message).digest() != imprint.message:
+        raise VerificationError(_explain("Mismatch between messages", None, info.gen_time), where=where)
     if nonce is not None and info.nonce != nonce:
         raise VerificationError(
             f"the token's nonce {info.nonce} is not the nonce {nonce} sent: a replayed or substituted answer",
