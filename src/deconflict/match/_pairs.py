@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -13,14 +14,14 @@ from shapely.geometry.base import BaseGeometry
 
 from deconflict.geo import LocalProjection, _thread_map
 from deconflict.match._inputs import (
-    NORMAL_95_SCALE,
-    NORMAL_REACH_SIGMAS,
+    DEFAULT_MIN_PROBABILITY,
     IncidentArray,
     IncidentInput,
     SiteArray,
     SiteInput,
 )
 from deconflict.match._probability import _hit_probability_1d, polygon_hit_probability
+from deconflict.relevance import incident_reach_m
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,15 @@ class Match:
     incident_id: str
     distance_m: float
     probability: float
+
+    def to_json(self) -> dict[str, Any]:
+        """``site_id``, ``incident_id``, ``hit_probability``, ``distance_m`` (the one wire form)."""
+        return {
+            "site_id": self.site_id,
+            "incident_id": self.incident_id,
+            "hit_probability": self.probability,
+            "distance_m": self.distance_m,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,12 +54,6 @@ class MatchTable:
 
     def __len__(self) -> int:
         return int(self.site_index.size)
-
-
-def _incident_reach(incidents: IncidentArray) -> NDArray[np.float64]:
-    reach = incidents.uncertainty_m.copy()
-    reach[incidents.normal] *= NORMAL_REACH_SIGMAS / NORMAL_95_SCALE
-    return reach
 
 
 def _bins(values: NDArray[np.float64], max_bins: int = 12, tolerance: float = 0.1) -> NDArray[np.int64]:
@@ -135,7 +139,7 @@ def match_arrays(
     incidents: IncidentArray,
     *,
     projection: LocalProjection | None = None,
-    min_probability: float = 1e-6,
+    min_probability: float = DEFAULT_MIN_PROBABILITY,
     counted_only: bool = False,
     workers: int | None = None,
 ) -> MatchTable:
@@ -179,7 +183,7 @@ def match_arrays(
     regions, site_reach = _site_hit_regions(sites, projection, sx, sy)
     has_region = np.array([r is not None for r in regions], dtype=bool)
     any_region = bool(has_region.any())
-    inc_reach = _incident_reach(incidents)
+    inc_reach = incident_reach_m(incidents.uncertainty_m, incidents.normal)
     use = incidents.counted if counted_only else np.ones(len(incidents), bool)
     s_groups = _group_by_bin(_bins(site_reach), np.ones(len(sites), bool))
     i_groups = _group_by_bin(_bins(inc_reach), use)
@@ -264,7 +268,7 @@ def match(
     sites: Sequence[SiteInput] | SiteArray,
     incidents: Sequence[IncidentInput] | IncidentArray,
     *,
-    min_probability: float = 1e-6,
+    min_probability: float = DEFAULT_MIN_PROBABILITY,
     projection: LocalProjection | None = None,
 ) -> list[Match]:
     """Candidate hits as :class:`Match` records (see :func:`match_arrays`).

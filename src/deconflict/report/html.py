@@ -12,6 +12,7 @@ online tile layer and allows exactly that host for images.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
 import re
@@ -187,8 +188,8 @@ def _hit_rows(data: ReportData) -> list[dict[str, Any]]:
     sites = {s.id: s for s in data.sites}
     incidents = {i.id: i for i in data.incidents}
     rows = []
-    for m in sorted(data.matches, key=lambda m: -m["hit_probability"])[:MAX_HIT_ROWS]:
-        incident, site = incidents.get(m["incident_id"]), sites.get(m["site_id"])
+    for m in sorted(data.matches, key=lambda m: -m.probability)[:MAX_HIT_ROWS]:
+        incident, site = incidents.get(m.incident_id), sites.get(m.site_id)
         if incident is None or site is None:
             continue
         rows.append(
@@ -197,8 +198,8 @@ def _hit_rows(data: ReportData) -> list[dict[str, Any]]:
                 "when": _when(incident.time),
                 "site": site.name,
                 "approximate": site.approximate,
-                "probability": f"{m['hit_probability']:.2f}",
-                "distance": f"{m['distance_m']:,.0f}",
+                "probability": f"{m.probability:.2f}",
+                "distance": f"{m.distance_m:,.0f}",
                 "uncertainty": f"{incident.uncertainty_m:,.0f}",
                 "kind": incident.kind or "—",
                 "synthetic": is_synthetic(incident),
@@ -225,13 +226,16 @@ def _provenance_rows(data: ReportData) -> list[dict[str, Any]]:
 def _ledger(data: ReportData) -> dict[str, Any] | None:
     if data.ledger is None:
         return None
-    ledger = dict(data.ledger)
-    cosignatures = []
-    for c in ledger.get("cosignatures") or []:
-        stamp = c.get("timestamp")
-        when = format_utc(datetime.fromtimestamp(stamp, tz=UTC)) if isinstance(stamp, (int, float)) else stamp
-        cosignatures.append({**c, "when": when})
-    ledger["cosignatures"] = cosignatures
+    ledger = dataclasses.asdict(data.ledger)
+    ledger["cosignatures"] = [
+        {
+            "name": c.name,
+            "key_id": c.key_id,
+            "timestamp": c.timestamp,
+            "when": None if c.timestamp is None else format_utc(datetime.fromtimestamp(c.timestamp, tz=UTC)),
+        }
+        for c in data.ledger.cosignatures
+    ]
     return ledger
 
 
@@ -275,7 +279,7 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
     csp = content_security_policy(tiles_url)
     by_site = notified_sites(data)
     arrays = incident_arrays(data.incidents)
-    periods_sites = {p["site_id"] for p in data.periods}
+    periods_sites = {p.site_id for p in data.periods}
     analysis_by_site = {a["site_id"]: a for a in data.analysis}
     site_figures = [
         {
@@ -285,7 +289,7 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         }
         for site in sites_for_timelines(data)
     ]
-    sensitivity_sites = list(dict.fromkeys(c["site_id"] for c in data.sensitivity))
+    sensitivity_sites = list(dict.fromkeys(c.site_id for c in data.sensitivity))
     sensitivity_sites.sort(key=lambda s: (not analysis_by_site.get(s, {}).get("flagged"), s not in by_site, s))
     site_names = {s.id: s.name for s in data.sites}
     heatmaps = [{"name": site_names.get(s, s), "svg": Markup(sensitivity_svg(data, s))} for s in sensitivity_sites[:12]]
@@ -322,7 +326,15 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
             }
             for n in sorted(data.notifications, key=lambda n: n.notified_at.start)
         ],
-        "acknowledgements": [{**a, "when": _when(a["at"])} for a in data.acknowledgements],
+        "acknowledgements": [
+            {
+                "recipient": a.recipient,
+                "notification_id": a.notification_id,
+                "reference": a.reference,
+                "when": _when(a.at),
+            }
+            for a in data.acknowledgements
+        ],
         "hit_rows": _hit_rows(data),
         "hit_total": len(data.matches),
         "provenance_rows": _provenance_rows(data),
