@@ -60,7 +60,7 @@ def test_a_checkpoint_timestamped_by_two_tsas_and_cosigned_by_two_witnesses_veri
     earliest = min([*(v.at for v in report.timestamps), *(datetime.fromisoformat(t) for _, t in report.cosigners)])
     assert notification.first is not None and notification.first.at == earliest
     assert notification.gap == earliest - datetime.fromisoformat("2024-01-04T10:00:00+00:00")
-    assert "gap:" in notification.sentence() and "after the claimed time" in notification.sentence()
+    assert "gap:" in notification.sentence() and "from the end of the claimed time" in notification.sentence()
     policy = policy_of(witnesses)
     assert verify_bundle(data, db.ledger.verifier_key, witness_policy=policy).witnessed is True
 

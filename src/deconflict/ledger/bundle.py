@@ -41,6 +41,7 @@ from deconflict.ledger.outside import EntryTime, Voucher, entry_time
 from deconflict.ledger.policy import WitnessPolicy
 from deconflict.ledger.timestamp import TsaTrust
 from deconflict.relevance import incidents_concerning
+from deconflict.times import format_utc
 
 __all__ = ["BUNDLE_FORMAT", "BundleReport", "build_bundle", "verify_bundle"]
 
@@ -469,9 +470,13 @@ def _verify(
     )
     for name, moment in cosigners:
         statements.append(f"cosigned by witness {name} at {moment}")
+    stamps = sorted((v for v in check.vouchers if v.kind == "timestamp"), key=lambda v: v.at)
+    for stamp in stamps:
+        statements.append(
+            f"checkpoint of size {stamp.checkpoint_size} timestamped by TSA {stamp.by} at {format_utc(stamp.at)}"
+        )
     for item in times:
         statements.append(f"time of {item.kind} {item.record_id} (log entry {item.index}): {item.sentence()}")
-    stamps = sorted((v for v in check.vouchers if v.kind == "timestamp"), key=lambda v: v.at)
     return BundleReport(
         site_id, checkpoint.origin, checkpoint.size, statements, cosigners, unverified, times, stamps,
         check.unchecked_timestamps, witnessed,

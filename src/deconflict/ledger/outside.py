@@ -356,8 +356,11 @@ def describe_gap(gap: timedelta | None) -> str:
     minutes = rest // 60
     amount = f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
     if gap.total_seconds() >= 0:
-        return f"gap: {amount} after the claimed time (outside proof covers recording, not the claimed time)"
-    return f"gap: recorded {amount} before the end of the claimed time"
+        return (
+            f"gap: {amount} from the end of the claimed time to the first outside proof (it dates the record, "
+            "not the event)"
+        )
+    return f"gap: none; the record was vouched for {amount} before the end of the time it claims"
 
 
 def checkpoint_vouchers(
