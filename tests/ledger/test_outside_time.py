@@ -204,3 +204,14 @@ def test_cli_witness_time_and_verify(db_path, notified, tsas, witnesses, tmp_pat
     refused = runner.invoke(app, [*base, "log", "witness", "--witness-key", one_only.witnesses[0].vkey, "--url",
                                   witnesses.urls[1]])  # fmt: skip
     assert refused.exit_code == 1 and "not in the witness policy" in refused.output
+
+
+def test_the_report_ledger_section_shows_claimed_time_first_outside_time_and_gap(notified, tsas):
+    from deconflict.analysis import report_data
+    from deconflict.report import render_html
+
+    notified.ledger.timestamp([tsas.first.url], load_tsa_trust(tsas.roots))
+    html = render_html(report_data(notified))
+    table = html[html.index('id="outside-time-table"') :].split("</table>")[0]
+    assert "notification n1" in table and "2024-01-03T10:00:00Z/2024-01-04T10:00:00Z" in table
+    assert "TSA CN=test TSA one" in table and "gap:" in table

@@ -25,6 +25,7 @@ def test_package_exports_exactly_the_public_api() -> None:
         "Chromium",
         "Cosignature",
         "LedgerState",
+        "OutsideTime",
         "Period",
         "ReportData",
         "SensitivityPoint",

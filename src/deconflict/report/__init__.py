@@ -19,6 +19,7 @@ from deconflict.report.chromium import BrowserError, Chromium, find_chromium
 from deconflict.report.data import (
     Cosignature,
     LedgerState,
+    OutsideTime,
     Period,
     ReportData,
     SensitivityPoint,
@@ -34,6 +35,7 @@ __all__ = [
     "Chromium",
     "Cosignature",
     "LedgerState",
+    "OutsideTime",
     "Period",
     "ReportData",
     "SensitivityPoint",
