@@ -317,7 +317,6 @@ def evidence_verify(
     given with --tsa-cert, a witness given with --witness-key/--witness-policy) vouches that
     it was recorded, and the gap.
     """
-    from deconflict.cli._outside import entry_time_json
     from deconflict.ledger.bundle import verify_bundle
     from deconflict.ledger.policy import load_policy
     from deconflict.ledger.timestamp import load_tsa_trust
@@ -337,7 +336,7 @@ def evidence_verify(
                     "timestamps": [{"tsa": v.by, "time": v.at.isoformat().replace("+00:00", "Z"),
                                     "checkpoint_size": v.checkpoint_size} for v in report.timestamps],
                     "unchecked_timestamps": report.unchecked_timestamps,
-                    "times": [entry_time_json(t) for t in report.entry_times]})  # fmt: skip
+                    "times": [t.to_json() for t in report.entry_times]})  # fmt: skip
         return
     out.print(f"VERIFIED evidence bundle for site {report.site_id}")
     for statement in report.statements:

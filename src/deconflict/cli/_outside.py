@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -11,6 +11,7 @@ from rich.table import Table
 from deconflict.cli._common import JsonOption, err, handle_errors, opened, out, print_json
 from deconflict.cli._ledger import log_app, witness_app
 from deconflict.errors import InvalidInput
+from deconflict.ledger.outside import timestamp_json, witness_run_json
 from deconflict.ledger.policy import WitnessPolicy
 
 __all__: list[str] = []
@@ -58,7 +59,7 @@ def log_timestamp(
     for url, message in run.unreachable:
         err.print(f"warning: {url}: {message}", markup=False)
     if as_json:
-        print_json({"checkpoint_size": run.checkpoint_size, "timestamps": [_token_json(t) for t in run.stored],
+        print_json({"checkpoint_size": run.checkpoint_size, "timestamps": [timestamp_json(t) for t in run.stored],
                     "unreachable": [{"url": u, "error": m} for u, m in run.unreachable]})  # fmt: skip
         return
     for token in run.stored:
@@ -67,11 +68,6 @@ def log_timestamp(
             f"serial {token.serial}",
             markup=False,
         )
-
-
-def _token_json(token: Any) -> dict[str, Any]:
-    return {"checkpoint_size": token.checkpoint_size, "tsa_url": token.tsa_url, "tsa": token.tsa,
-            "gen_time": token.gen_time, "serial": token.serial, "stored_at": token.created_at}  # fmt: skip
 
 
 @log_app.command("timestamps")
@@ -84,7 +80,7 @@ def log_timestamps(as_json: JsonOption = False) -> None:
     with opened() as db:
         tokens = db.ledger.timestamps()
     if as_json:
-        print_json([_token_json(t) for t in tokens])
+        print_json([timestamp_json(t) for t in tokens])
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in ("checkpoint", "time (TSA)", "TSA", "URL", "serial"):
@@ -124,10 +120,7 @@ def log_witness(
     for failed, message in run.unreachable:
         err.print(f"warning: {failed}: {message}", markup=False)
     if as_json:
-        print_json({"checkpoint_size": run.checkpoint_size, "witnessed": run.witnessed, "policy": run.policy,
-                    "cosignatures": [{"url": r.url, "witness": r.witness, "key_name": r.key_name,
-                                      "old_size": r.old_size, "timestamp": r.timestamp} for r in run.replies],
-                    "unreachable": [{"url": u, "error": m} for u, m in run.unreachable]})  # fmt: skip
+        print_json(witness_run_json(run))
     else:
         from datetime import UTC, datetime
 
@@ -161,26 +154,12 @@ def log_time(
     with opened() as db:
         times = db.ledger.entry_times(load_policy(policy_file) if policy_file else None)
     if as_json:
-        print_json([entry_time_json(t) for t in times])
+        print_json([t.to_json() for t in times])
         return
     if not times:
         out.print("no notification or acknowledgement in the log")
     for t in times:
         out.print(f"{t.kind} {t.record_id} (log entry {t.index}): {t.sentence()}", markup=False)
-
-
-def entry_time_json(item: Any) -> dict[str, Any]:
-    """An :class:`~deconflict.ledger.outside.EntryTime` as JSON (shared with the API)."""
-    first = item.first
-    return {
-        "index": item.index, "kind": item.kind, "id": item.record_id, "claimed": item.claimed,
-        "logged_at": item.logged_at,
-        "first_outside": None if first is None else {"kind": first.kind, "by": first.by,
-                                                       "at": first.at.isoformat().replace("+00:00", "Z"),
-                                                       "checkpoint_size": first.checkpoint_size},
-        "gap_seconds": None if item.gap is None else int(item.gap.total_seconds()),
-        "statement": item.sentence(),
-    }  # fmt: skip
 
 
 @witness_app.command("serve")

@@ -341,6 +341,10 @@ class Ledger:
 
         return witness_policy(self)
 
+    def tsa_urls(self) -> list[str]:
+        """The TSAs this log has been timestamped by (the server's configured TSAs)."""
+        return list(dict.fromkeys(t.tsa_url for t in self.store.list_timestamps()))
+
     def timestamps(self) -> list[TimestampRecord]:
         """Every stored RFC 3161 token (verified when stored), by checkpoint size."""
         return self.store.list_timestamps()

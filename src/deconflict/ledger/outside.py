@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from deconflict.errors import NotFound, ServiceUnavailable, VerificationError
 from deconflict.ledger.entries import decode_entry
@@ -47,7 +47,9 @@ __all__ = [
     "log_signed_note",
     "merge_signatures",
     "timestamp_checkpoint",
+    "timestamp_json",
     "witness_checkpoint",
+    "witness_run_json",
 ]
 
 FUTURE_SKEW_S = 300
@@ -76,6 +78,22 @@ def merge_signatures(note: str, lines: Sequence[str]) -> str:
                 seen.add((signature.name, signature.key_id))
                 merged.append(signature)
     return text + "\n" + "".join(s.line for s in merged)
+
+
+def timestamp_json(record: TimestampRecord) -> dict[str, Any]:
+    """A stored token as JSON (``log timestamps --json`` and ``GET /api/v1/log/timestamps``)."""
+    return {"checkpoint_size": record.checkpoint_size, "tsa_url": record.tsa_url, "tsa": record.tsa,
+            "gen_time": record.gen_time, "serial": record.serial, "stored_at": record.created_at}  # fmt: skip
+
+
+def witness_run_json(run: WitnessRun) -> dict[str, Any]:
+    """The outcome of :func:`witness_checkpoint` as JSON (CLI and API)."""
+    return {
+        "checkpoint_size": run.checkpoint_size, "witnessed": run.witnessed, "policy": run.policy,
+        "cosignatures": [{"url": r.url, "witness": r.witness, "key_name": r.key_name, "old_size": r.old_size,
+                          "timestamp": r.timestamp} for r in run.replies],
+        "unreachable": [{"url": u, "error": m} for u, m in run.unreachable],
+    }  # fmt: skip
 
 
 # -- RFC 3161 -----------------------------------------------------------------------------
@@ -334,6 +352,20 @@ class EntryTime:
         if self.first is None or self.claimed_end is None:
             return None
         return self.first.at - self.claimed_end
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON shape ``log time --json`` and ``GET /api/v1/log/time`` share."""
+        first = self.first
+        return {
+            "index": self.index, "kind": self.kind, "id": self.record_id, "claimed": self.claimed,
+            "logged_at": self.logged_at,
+            "first_outside": None if first is None else {
+                "kind": first.kind, "by": first.by, "at": format_utc(first.at),
+                "checkpoint_size": first.checkpoint_size,
+            },
+            "gap_seconds": None if self.gap is None else int(self.gap.total_seconds()),
+            "statement": self.sentence(),
+        }  # fmt: skip
 
     def sentence(self) -> str:
         """The plain statement printed in bundles, ``evidence verify`` and reports."""
