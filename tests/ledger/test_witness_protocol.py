@@ -201,3 +201,33 @@ def test_concurrent_submissions_never_roll_the_state_back(db, tmp_path, grow):
         proof = db.ledger.consistency_proof(size, last.size)
         assert again.add_checkpoint(add_checkpoint_body(size, proof, last.note)).status == 200
     assert again.latest(db.ledger.origin)[0] == last.size
+
+
+def test_witness_serve_runs_the_protocol_as_a_real_process(db_path, db, tmp_path, grow):
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from deconflict.cli import app
+    from deconflict.ledger.note import write_signer_key
+    from pg import free_port
+
+    key = generate_witness_key("served.example")
+    write_signer_key(tmp_path / "w.key", key)
+    port = free_port()
+    command = [str(Path(sys.executable).with_name("deconflict")), "witness", "serve", "--key-file", str(tmp_path / "w.key"),
+               "--state", str(tmp_path / "w.json"), "--log", db.ledger.verifier_key, "--port", str(port)]  # fmt: skip
+    server = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "listening on" in (server.stderr.readline() if server.stderr else "")
+        grow("a", 2)
+        runner = CliRunner()
+        url = f"http://127.0.0.1:{port}"
+        done = runner.invoke(app, ["--db", str(db_path), "log", "witness", "--url", url, "--witness-key", key.vkey])
+        assert done.exit_code == 0, done.output
+        assert "cosigned by served.example" in done.output and "is witnessed" in done.output
+        assert json.loads((tmp_path / "w.json").read_text())["logs"][db.ledger.origin]["size"] == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
