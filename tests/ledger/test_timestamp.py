@@ -105,3 +105,16 @@ def test_cli_timestamp_prints_tokens_and_refuses_with_exit_1(db_path, db, grow, 
     assert refused.exit_code == 1
     assert "another message" in refused.output and "Traceback" not in refused.output
     assert len(db.ledger.timestamps()) == 1
+
+
+def test_log_verify_rechecks_stored_tokens_and_names_an_altered_one(db, grow, tsas):
+    grow("a", 2)
+    db.ledger.timestamp([tsas.first.url], load_tsa_trust(tsas.roots))
+    assert db.ledger.verify().timestamps == 1
+    grow("b", 1)
+    later = db.ledger.sign_checkpoint().note
+    mark = db.store._MARK
+    with db.store.transaction():
+        db.store.connection.execute(f"UPDATE checkpoint_timestamps SET note = {mark}", (later,))
+    with pytest.raises(VerificationError, match="timestamp of checkpoint 2"):
+        db.ledger.verify()

@@ -69,6 +69,7 @@ class VerifyReport:
     notifications: int
     incident_batches: int
     incidents: int
+    timestamps: int = 0
 
 
 def _now() -> str:
@@ -407,7 +408,31 @@ class Ledger:
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
         counts = self._verify_records(bodies)
-        return VerifyReport(size, root, len(checkpoints), *counts)
+        timestamps = self._verify_timestamps(memory, size)
+        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps)
+
+    def _verify_timestamps(self, memory: tree.InMemoryNodeStore, size: int) -> int:
+        """Each stored RFC 3161 token: over a note of this log whose root matches, and valid for the stored roots."""
+        from deconflict.ledger.outside import stored_tsa_trust
+        from deconflict.ledger.timestamp import verify_timestamp
+
+        trust = stored_tsa_trust(self)
+        records = self.store.list_timestamps()
+        for record in records:
+            where = f"timestamp of checkpoint {record.checkpoint_size} by {record.tsa_url}"
+            try:
+                checkpoint = verify_checkpoint(record.note, self.verifier_key)
+            except VerificationError as exc:
+                raise VerificationError(exc.message, where=where) from None
+            if (
+                checkpoint.size != record.checkpoint_size
+                or checkpoint.size > size
+                or checkpoint.root_hash != tree.root_at(checkpoint.size, memory)
+            ):
+                raise VerificationError("the timestamped note does not match the log at its size", where=where)
+            if trust:
+                verify_timestamp(record.response, record.note.encode("utf-8"), trust, where=where)
+        return len(records)
 
     def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int) -> None:
         expected = memory.nodes
