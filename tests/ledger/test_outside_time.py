@@ -215,3 +215,34 @@ def test_the_report_ledger_section_shows_claimed_time_first_outside_time_and_gap
     table = html[html.index('id="outside-time-table"') :].split("</table>")[0]
     assert "notification n1" in table and "2024-01-03T10:00:00Z/2024-01-04T10:00:00Z" in table
     assert "TSA CN=test TSA one" in table and "gap:" in table
+
+
+def test_altered_time_files_are_caught(notified, tsas, witnesses):
+    db = notified
+    db.ledger.timestamp([tsas.first.url], load_tsa_trust(tsas.roots))
+    db.ledger.witness(policy_of(witnesses))
+    data = build_bundle(db.ledger, "aze-emb")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    timed = [name for name in members if name.startswith("time")]
+    assert len(timed) == 4
+    for name in timed:
+        for position in range(0, len(members[name]), max(1, len(members[name]) // 25)):
+            altered = bytearray(members[name])
+            altered[position] ^= 0x01
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                for member, content in {**members, name: bytes(altered)}.items():
+                    archive.writestr(member, content)
+            with pytest.raises(VerificationError):
+                verify_bundle(buffer.getvalue(), db.ledger.verifier_key, witnesses.vkeys)
+    with pytest.raises(VerificationError, match="exactly"):
+        verify_bundle(_zip({k: v for k, v in members.items() if k != "time.json"}), db.ledger.verifier_key)
+
+
+def _zip(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+    return buffer.getvalue()

@@ -49,6 +49,12 @@ def _cosigned(note: str, origin: str) -> bool:
     return any(signature.name != origin for signature in note_signatures(note))
 
 
+def _cosignature_time(signature: bytes) -> datetime:
+    """The (unverified) timestamp of a cosignature/v1 signature, for choosing; verify_time_section checks it."""
+    seconds = int.from_bytes(signature[:8], "big") if len(signature) >= 8 else 0
+    return datetime.fromtimestamp(min(seconds, 253_402_300_799), UTC)
+
+
 def choose_checkpoint(
     ledger: Ledger, covering: list[StoredCheckpoint], policy: WitnessPolicy | None
 ) -> StoredCheckpoint | None:
@@ -73,18 +79,29 @@ def build_time_section(
 
     A checkpoint is a voucher when a stored TSA token covers it or a witness cosigned it
     (by the policy's keys when there is a policy; any cosigner otherwise: the verifier
-    decides whom it trusts). Every voucher no larger than ``main`` is included.
+    decides whom it trusts). For each entry the voucher with the earliest outside time is
+    included, and ``main`` when it is one, so a bundle stays small however often the log was
+    timestamped.
     """
-    stored = [c for c in ledger.checkpoints() if c.size <= main.size]
+    stored = [c for c in ledger.checkpoints() if 0 < c.size <= main.size]
     known = checkpoint_vouchers(ledger, policy, stored)
-    sizes = sorted({c.size for c in stored if c.size in known or (policy is None and _cosigned(c.note, ledger.origin))})
+    earliest = {size: min(v.at for v in found) for size, found in known.items()}
+    if policy is None:  # any cosigner may be one the verifier trusts: keep the cosigned checkpoints too
+        for c in stored:
+            times = [_cosignature_time(s.signature) for s in note_signatures(c.note) if s.name != ledger.origin]
+            if times:
+                earliest[c.size] = min([*times, earliest.get(c.size, times[0])])
+    # Per entry, the checkpoint that vouches for it first; and the bundle's own checkpoint.
+    sizes = {main.size} if main.size in earliest else set()
+    for index in indices:
+        covering = [size for size in earliest if size > index]
+        if covering:
+            sizes.add(min(covering, key=lambda size: (earliest[size], size)))
     by_size = {c.size: c for c in stored}
     tokens = [t for t in ledger.store.list_timestamps() if t.checkpoint_size in set(sizes)]
     files: dict[str, bytes] = {}
     vouchers = []
-    for size in sizes:
-        if size == 0:
-            continue
+    for size in sorted(sizes):
         entries = {str(i): [_b64(h) for h in ledger.inclusion_proof(i, size)] for i in indices if i < size}
         if not entries:
             continue
