@@ -246,3 +246,15 @@ def _zip(members):
         for member, content in members.items():
             archive.writestr(member, content)
     return buffer.getvalue()
+
+
+def test_a_policy_that_lists_other_logs_refuses_this_log(notified, witnesses):
+    from deconflict.ledger.note import generate_signer
+
+    db = notified
+    db.ledger.witness(policy_of(witnesses))
+    other_log = WitnessPolicy.parse(f"log {generate_signer('other/log').vkey}\n" + policy_of(witnesses).text)
+    with pytest.raises(VerificationError, match="not one of the logs the witness policy lists"):
+        verify_bundle(build_bundle(db.ledger, "aze-emb"), db.ledger.verifier_key, witness_policy=other_log)
+    mine = WitnessPolicy.parse(f"log {db.ledger.verifier_key}\n" + policy_of(witnesses).text)
+    assert verify_bundle(build_bundle(db.ledger, "aze-emb"), db.ledger.verifier_key, witness_policy=mine).witnessed

@@ -433,6 +433,8 @@ def _verify(
         for cosignature in verified_cosignatures:
             moment = datetime.fromtimestamp(cosignature.timestamp, UTC).isoformat(timespec="seconds")
             cosigners.append((cosignature.name, moment))
+    if policy is not None and policy.logs and all(v.vkey != parse_verifier_key(log_key).vkey for v in policy.logs):
+        raise VerificationError("the log key given is not one of the logs the witness policy lists")
     trusted = policy if policy is not None else WitnessPolicy.threshold(list(witness_keys), 1) if witness_keys else None
     witnessed = None
     main_vouchers: list[Voucher] = []
