@@ -167,6 +167,7 @@ class DemoSummary:
     unplaced: list[str]
     reports: int = 0
     verifier_key: str = ""
+    witness_key: str = ""
     bundle: Path | None = None
     witness_policy: Path | None = None
     tsa_roots: tuple[Path, ...] = ()
@@ -193,6 +194,7 @@ class LedgerDemo:
     """What the demo's ledger step made: keys, the bundle, and the DEMO outside-time servers' results."""
 
     verifier_key: str
+    witness_key: str
     bundle: Path
     checkpoint_size: int
     witness_policy: Path
@@ -268,7 +270,9 @@ def record_ledger(db: Database, out_dir: Path) -> LedgerDemo:
     for item in db.ledger.entry_times():
         if item.record_id == "aze-2024-coordinates":
             lines.append(f"{item.kind} {item.record_id}: {item.sentence()}")
-    return LedgerDemo(db.ledger.verifier_key, bundle, witnessed.checkpoint_size, policy_file, roots, tuple(lines))
+    return LedgerDemo(
+        db.ledger.verifier_key, keys[0].vkey, bundle, witnessed.checkpoint_size, policy_file, roots, tuple(lines)
+    )
 
 
 def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
@@ -295,7 +299,8 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
         reported=len(reported), synthetic=len(synthetic),
         unplaced=[f"{p.row['date']} {p.row['premises']}" for p in placed if p.site is None],
         reports=sum(1 for p in placed if p.site is not None),
-        verifier_key=ledger.verifier_key, bundle=ledger.bundle, checkpoint_size=ledger.checkpoint_size,
+        verifier_key=ledger.verifier_key, witness_key=ledger.witness_key, bundle=ledger.bundle,
+        checkpoint_size=ledger.checkpoint_size,
         witness_policy=ledger.witness_policy, tsa_roots=ledger.tsa_roots, outside=ledger.outside,
     )  # fmt: skip
     return db, summary

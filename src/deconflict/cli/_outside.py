@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from deconflict.cli._common import JsonOption, err, handle_errors, opened, out, print_json
+from deconflict.cli._common import JsonOption, OfflineCommand, err, handle_errors, opened, out, print_json
 from deconflict.cli._ledger import log_app, witness_app
 from deconflict.errors import InvalidInput
 from deconflict.ledger.outside import timestamp_json, witness_run_json
@@ -49,7 +49,12 @@ def log_timestamp(
 ) -> None:
     """Have RFC 3161 timestamp authorities timestamp the latest checkpoint; exit 1 if an answer fails.
 
-    Example: deconflict log timestamp --tsa http://tsa.example/tsr --tsa-cert tsa-root.pem
+    Each token is verified (imprint, nonce, signature chain to a --tsa-cert root, validity at
+    its time) before anything is stored; the roots are remembered for later runs.
+
+    Example:
+
+        deconflict log timestamp --tsa "$TSA_URL" --tsa-cert outside/tsa-1/ca.pem
     """
     from deconflict.ledger.timestamp import load_tsa_trust
 
@@ -75,7 +80,10 @@ def log_timestamp(
 def log_timestamps(as_json: JsonOption = False) -> None:
     """List the RFC 3161 timestamps stored with the log's checkpoints.
 
-    Example: deconflict log timestamps --json
+    Example:
+
+        deconflict log timestamps
+        deconflict log timestamps --json
     """
     with opened() as db:
         tokens = db.ledger.timestamps()
@@ -111,8 +119,11 @@ def log_witness(
     """Send the latest checkpoint to witnesses (C2SP tlog-witness) and store their cosignatures.
 
     Exit 1 when a witness answer fails verification (nothing is stored) or the checkpoint is
-    not witnessed by the policy. Example:
-    deconflict log witness --url http://127.0.0.1:8101 --witness-key 'w1.example+...'
+    not witnessed by the policy.
+
+    Example:
+
+        deconflict log witness --url "$WITNESS_URL" --witness-key "$WITNESS_KEY"
     """
     policy = policy_from_options(policy_file, witness_key, quorum)
     with opened() as db:
@@ -147,7 +158,9 @@ def log_time(
 ) -> None:
     """Per notification and acknowledgement: the time it claims, the first outside time, the gap.
 
-    Example: deconflict log time --json
+    Example:
+
+        deconflict log time
     """
     from deconflict.ledger.policy import load_policy
 
@@ -162,7 +175,7 @@ def log_time(
         out.print(f"{t.kind} {t.record_id} (log entry {t.index}): {t.sentence()}", markup=False)
 
 
-@witness_app.command("serve")
+@witness_app.command("serve", cls=OfflineCommand)
 @handle_errors
 def witness_serve(
     key_file: Annotated[Path, typer.Option("--key-file", help="The witness's private cosigning key (witness init).")],
@@ -174,7 +187,10 @@ def witness_serve(
 ) -> None:
     """Run a C2SP tlog-witness over HTTP: POST <prefix>/add-checkpoint, GET <prefix>/<origin hash>/checkpoint.
 
-    Example: deconflict witness serve --key-file w.key --state w.json --log 'deconflict/log-...+...'
+    Example:
+
+        deconflict witness serve --key-file witness.key --state served-witness.json \\
+            --log "$LOG_KEY" --port 8101
     """
     from deconflict.ledger.note import load_signer_key
     from deconflict.ledger.witness import Witness

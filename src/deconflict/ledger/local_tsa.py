@@ -169,6 +169,7 @@ class LocalTSA:
         if not openssl_available():
             raise NotFound("the 'openssl' command is needed for a local TSA and is not installed")
         self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
         self.files = files or make_tsa_certificates(directory, name)[0]
         self.config = directory / "tsa.cnf"
         (directory / "serial").write_text("01\n", encoding="ascii")
