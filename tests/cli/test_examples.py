@@ -35,7 +35,7 @@ from deconflict.model import Incident
 from deconflict.times import TimeSpan
 from pg import free_port
 
-SLOW = {("demo",), ("analyze",), ("report",)}
+SLOW = {("demo",), ("analyze",), ("report",), ("serve",), ("extract",)}
 
 
 @pytest.fixture(scope="module")

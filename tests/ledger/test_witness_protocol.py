@@ -203,6 +203,7 @@ def test_concurrent_submissions_never_roll_the_state_back(db, tmp_path, grow):
     assert again.latest(db.ledger.origin)[0] == last.size
 
 
+@pytest.mark.slow
 def test_witness_serve_runs_the_protocol_as_a_real_process(db_path, db, tmp_path, grow):
     import subprocess
     import sys

@@ -128,46 +128,49 @@ def _given_on_command_line(ctx: Any, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
+def _db_option(**settings: Any) -> Any:
+    return typer.Option("--db", metavar="PATH|URL", envvar="DECONFLICT_DB", show_envvar=True, **settings)
+
+
+def _key_file_option(**settings: Any) -> Any:
+    return typer.Option("--key-file", metavar="PATH", envvar="DECONFLICT_KEY", show_envvar=True, **settings)
+
+
+_AFTER_COMMAND: dict[str, Any] = {"expose_value": False, "rich_help_panel": "Global options"}
+_DbAfterCommand = Annotated[
+    str | None,
+    _db_option(
+        help=f"{DB_HELP} Also accepted before the command.", callback=_set_after_command("db"), **_AFTER_COMMAND
+    ),
+]
+_KeyFileAfterCommand = Annotated[
+    str | None,
+    _key_file_option(
+        help=f"{KEY_FILE_HELP} Also accepted before the command.",
+        callback=_set_after_command("key_file"),
+        **_AFTER_COMMAND,
+    ),
+]
+
+
 def _global_params() -> list[Any]:
     """``--db`` and ``--key-file`` as parameters of a command (they set :data:`state`)."""
     holder = typer.Typer(add_completion=False)
 
     @holder.command()
-    def command(
-        db: Annotated[
-            str | None,
-            typer.Option(
-                "--db",
-                metavar="PATH|URL",
-                help=DB_HELP + " Also accepted before the command.",
-                envvar="DECONFLICT_DB",
-                show_envvar=True,
-                expose_value=False,
-                callback=_set_after_command("db"),
-                rich_help_panel="Global options",
-            ),
-        ] = None,
-        key_file: Annotated[
-            str | None,
-            typer.Option(
-                "--key-file",
-                metavar="PATH",
-                help=KEY_FILE_HELP + " Also accepted before the command.",
-                envvar="DECONFLICT_KEY",
-                show_envvar=True,
-                expose_value=False,
-                callback=_set_after_command("key_file"),
-                rich_help_panel="Global options",
-            ),
-        ] = None,
-    ) -> None:
+    def command(db: _DbAfterCommand = None, key_file: _KeyFileAfterCommand = None) -> None:
         """Holds the global options."""
 
     return list(typer.main.get_command(holder).params)
 
 
 def _in_words(params: list[Any]) -> None:
-    """Give typer's parameters the help of :class:`_Option` and :class:`_Argument` (same state)."""
+    """Give typer's parameters the help of :class:`_Option` and :class:`_Argument` (same state).
+
+    Typer builds its parameter objects itself and offers no way to choose their class, and its
+    rich help shows ``<bool>`` for flags and ``<list[str]>`` for repeated options; the subclasses
+    only change how a parameter is described, so switching the class of the built objects is safe.
+    """
     for param in params:
         if type(param) is TyperOption:
             param.__class__ = _Option
@@ -404,12 +407,14 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable
 SeedOption = Annotated[
     int | None,
     typer.Option(
-        help=f"Seed of the statistics' random generator [default: the database's, else {DEFAULT_SEED}].", min=0
+        metavar="N",
+        min=0,
+        help=f"Seed of the statistics' random generator (default: the database's, else {DEFAULT_SEED}).",
     ),
 ]
 StudyAreaOption = Annotated[
     Path | None,
-    typer.Option(help="GeoJSON or WKT polygon of the study area [default: the database's, else the buffered hull]."),
+    typer.Option(help="GeoJSON or WKT polygon of the study area (default: the database's, else the buffered hull)."),
 ]
 SiteOption = Annotated[
     list[str] | None, typer.Option("--site", metavar="SITE_ID", help="Only this site; repeat for several.")
@@ -424,23 +429,14 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    db: Annotated[
-        str | None,
-        typer.Option("--db", metavar="PATH|URL", envvar="DECONFLICT_DB", show_envvar=True, help=DB_HELP),
-    ] = None,
-    key_file: Annotated[
-        str | None,
-        typer.Option("--key-file", metavar="PATH", envvar="DECONFLICT_KEY", show_envvar=True, help=KEY_FILE_HELP),
-    ] = None,
+    db: Annotated[str | None, _db_option(help=DB_HELP)] = None,
+    key_file: Annotated[str | None, _key_file_option(help=KEY_FILE_HELP)] = None,
     version: Annotated[
         bool,
         typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    """deconflict: records what was notified, matches strikes to sites, tests for chance.
-
-    --db and --key-file may come before the command or after it.
-    """
+    """deconflict: records what was notified, matches strikes to sites, tests for chance."""
     state.db = db
     state.key_file = key_file
 

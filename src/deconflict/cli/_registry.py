@@ -196,8 +196,8 @@ def sites_import(
 
         deconflict sites import sites.csv
     """
-    with opened() as db:
-        result = db.sites.import_file(file, format, city=city)
+    with opened() as db, progress_bars(quiet=as_json) as progress:
+        result = db.sites.import_file(file, format, city=city, progress=progress)
     if as_json:
         print_json(result.to_json())
         return
@@ -448,11 +448,13 @@ def demo(
 
         deconflict demo --out demo-output
     """
+    import contextlib
     import dataclasses
 
     from deconflict.demo import DEMO_NOTES, DEMO_SEED, run_demo
 
-    with Status("building the Kyiv example (about a minute)", console=err):
+    building = Status("building the Kyiv example (about a minute)", console=err)
+    with contextlib.nullcontext() if as_json else building:
         summary = run_demo(out_dir)
     if as_json:
         print_json({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(summary).items()})

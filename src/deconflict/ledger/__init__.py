@@ -34,6 +34,4 @@ bundle
 Nothing is re-exported here: import from the submodule that owns a name.
 """
 
-from __future__ import annotations
-
 __all__: list[str] = []

@@ -154,13 +154,18 @@ class Ledger:
             self.store.log_append(rows, nodes)
         return rows
 
-    def commit_sites(self, sites: Sequence[Site]) -> list[SiteCommitment]:
-        """Log a salted commitment to each site record (in the current transaction)."""
+    def commit_sites(self, sites: Sequence[Site], *, progress: ProgressCallback | None = None) -> list[SiteCommitment]:
+        """Log a salted commitment to each site record (in the current transaction).
+
+        Reports the phase ``"committing"`` (records committed) to ``progress``.
+        """
+        tick = report_steps(progress, "committing", len(sites), step=1000)
         prepared = []
         for site in sites:
             salt = secrets.token_bytes(32)
             record = canonical_record(site_row(site))
             prepared.append((site.id, salt, record, commitment(salt, record)))
+            tick(len(prepared))
         with self.store.transaction():
             rows = self.append([("site_committed", {"site_id": s, "commitment": c}) for s, _, _, c in prepared])
             saved = []
@@ -168,6 +173,7 @@ class Ledger:
                 item = SiteCommitment(site_id, row.index, salt, digest, record)
                 self.store.save_site_commitment(item)
                 saved.append(item)
+        tick(len(saved), final=True)
         return saved
 
     def reviews(self) -> dict[str, list[tuple[int, dict[str, Any]]]]:

@@ -13,8 +13,6 @@ vendored into ``static/`` and inlined. Synthetic incidents and approximate site 
 are labelled on the map, in the timelines and in every table.
 """
 
-from __future__ import annotations
-
 from deconflict.errors import BrowserError
 from deconflict.report.browser import PageEvents, chromium, find_chromium
 from deconflict.report.data import (

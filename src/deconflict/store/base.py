@@ -1,4 +1,4 @@
-"""The storage interface every backend implements (SQLite by default, PostGIS later).
+"""The storage interface every backend implements: SQLite (the default) and PostgreSQL + PostGIS.
 
 Callers (the library API, CLI and server) only ever use :class:`Store`; a backend is
 chosen by :func:`deconflict.store.open_store` from a path or URL.
