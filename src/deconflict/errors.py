@@ -10,6 +10,7 @@ mistake::
     ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
     ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
     ├── Unauthenticated             exit 2, HTTP 401  no token, or a malformed, unknown or revoked one
+    ├── ServiceUnavailable          exit 1, HTTP 502  a timestamp authority or witness did not answer
     ├── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
     ├── BrowserError                exit 2, HTTP 500  headless Chromium failed to load or print a page
     └── MissingDependency           exit 2, HTTP 503  an optional extra or system package is not installed
@@ -36,6 +37,7 @@ __all__ = [
     "MissingDependency",
     "NotFound",
     "PermissionDenied",
+    "ServiceUnavailable",
     "Unauthenticated",
     "VerificationError",
     "where_named",
@@ -134,6 +136,14 @@ class MissingDependency(DeconflictError):
 
     http_status = 503
     code = "missing_dependency"
+
+
+class ServiceUnavailable(DeconflictError):
+    """An outside service (a timestamp authority, a witness) could not be reached or failed."""
+
+    exit_code = 1
+    http_status = 502
+    code = "service_unavailable"
 
 
 @contextmanager

@@ -26,6 +26,7 @@ def test_package_exports_exactly_the_public_api() -> None:
         "chromium",
         "Cosignature",
         "LedgerState",
+        "OutsideTime",
         "Period",
         "ReportData",
         "SensitivityPoint",

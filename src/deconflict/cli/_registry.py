@@ -480,9 +480,11 @@ def demo(
         )
     out.print(
         f"  ledger          notification of the 3 Azerbaijani sites to RUS between 2024-01-02 and 2025-08-27 "
-        f"(exact date not public); checkpoint of size {summary.checkpoint_size}, cosigned by a demo witness. "
+        f"(exact date not public); checkpoint of size {summary.checkpoint_size}. "
         "Logged today: the log proves when a record was made, not the date it claims"
     )
+    for line in summary.outside:
+        out.print(f"    {line}", markup=False)
     out.print(f"  evidence        {summary.bundle}")
     out.print(
         f"  analysis        (against the SYNTHETIC background; seed {DEMO_SEED}; study area: a box around Kyiv;"
@@ -497,6 +499,6 @@ def demo(
     out.print("  verify it offline:", markup=False)
     out.print(
         f"    deconflict evidence verify {summary.bundle} --key '{summary.verifier_key}' "
-        f"--witness-key '{summary.witness_key}'",
+        f"--witness-policy {summary.witness_policy}" + "".join(f" --tsa-cert {root}" for root in summary.tsa_roots),
         markup=False,
     )

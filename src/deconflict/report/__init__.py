@@ -18,6 +18,7 @@ from deconflict.report.browser import PageEvents, chromium, find_chromium
 from deconflict.report.data import (
     Cosignature,
     LedgerState,
+    OutsideTime,
     Period,
     ReportData,
     SensitivityPoint,
@@ -32,6 +33,7 @@ __all__ = [
     "BrowserError",
     "Cosignature",
     "LedgerState",
+    "OutsideTime",
     "PageEvents",
     "Period",
     "ReportData",
