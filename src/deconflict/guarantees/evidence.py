@@ -19,11 +19,14 @@ from deconflict.store.base import Store
 if TYPE_CHECKING:
     from deconflict.access import Principal
     from deconflict.db import Database
+    from deconflict.ledger.policy import WitnessPolicy
 
 __all__ = ["GUARANTEE_KINDS", "bundle_for", "guarantee_indices", "guarantee_statements"]
 
 
-def bundle_for(db: Database, object_id: str, *, principal: Principal | None = None) -> bytes:
+def bundle_for(
+    db: Database, object_id: str, *, principal: Principal | None = None, policy: WitnessPolicy | None = None
+) -> bytes:
     """The evidence bundle of a site or, when no site has this id, of a movement the caller may see.
 
     Raises
@@ -43,8 +46,8 @@ def bundle_for(db: Database, object_id: str, *, principal: Principal | None = No
             db.movements.get(object_id, principal=caller)
         except NotFound:
             raise NotFound(f"no site or movement with id {object_id!r}") from None
-        return build_movement_bundle(db.ledger, object_id)
-    return build_bundle(db.ledger, object_id)
+        return build_movement_bundle(db.ledger, object_id, policy)
+    return build_bundle(db.ledger, object_id, policy)
 
 
 GUARANTEE_KINDS = frozenset({"commitment", "commitment_acknowledged", "deadline_missed", "alert", "alert_acknowledged"})
