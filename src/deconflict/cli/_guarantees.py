@@ -545,6 +545,7 @@ def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: JsonOption 
 def alerts_ack(
     alert_id: Annotated[str, typer.Argument()],
     note: Annotated[str | None, typer.Option(help="What was done (kept in the log entry).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Acknowledge an alert (the owner has seen it): one log entry.
 
@@ -554,6 +555,9 @@ def alerts_ack(
     """
     with opened() as db:
         _, index = db.alerts.acknowledge(alert_id, note=note)
+    if as_json:
+        print_json({"id": alert_id, "log_index": index})
+        return
     out.print(f"alert {alert_id} acknowledged — log entry {index}")
 
 
@@ -561,6 +565,7 @@ def alerts_ack(
 @handle_errors
 def alerts_threshold(
     value: Annotated[float | None, typer.Argument(help="New threshold in (0, 1]; omit to print it.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Print or set the hit probability at or above which alerts are raised (default 0.05).
 
@@ -571,6 +576,9 @@ def alerts_threshold(
     """
     with opened() as db, option_names(threshold="THRESHOLD"):
         threshold = db.alerts.threshold() if value is None else db.alerts.set_threshold(value)
+    if as_json:
+        print_json({"threshold": threshold})
+        return
     out.print(f"alert threshold {threshold:g}")
 
 
@@ -661,7 +669,10 @@ def channels_list(
 
 @channels_app.command("remove")
 @handle_errors
-def channels_remove(channel_id: Annotated[str, typer.Argument()]) -> None:
+def channels_remove(
+    channel_id: Annotated[str, typer.Argument()],
+    as_json: JsonOption = False,
+) -> None:
     """Stop delivering to a channel (pending deliveries to it are still made).
 
     Example:
@@ -669,7 +680,10 @@ def channels_remove(channel_id: Annotated[str, typer.Argument()]) -> None:
         deconflict channels remove aze-soc
     """
     with opened() as db:
-        db.channels.remove(channel_id)
+        channel = db.channels.remove(channel_id)
+    if as_json:
+        print_json(channel.to_json())
+        return
     out.print(f"channel {channel_id} removed")
 
 
@@ -784,6 +798,7 @@ def compliance(
 def dossier(
     alert_id: Annotated[str, typer.Argument(help="The alert.")],
     out_file: Annotated[Path, typer.Option("--out", help="The dossier to write (zip).")],
+    as_json: JsonOption = False,
 ) -> None:
     """Write a breach dossier: the evidence bundle and a DRAFT account in en, de, uk and ru.
 
@@ -796,4 +811,10 @@ def dossier(
     with opened() as db:
         data = build_dossier(db, alert_id)
     atomic_write_bytes(out_file, data)
+    if as_json:
+        import hashlib
+
+        print_json({"alert_id": alert_id, "path": str(out_file), "bytes": len(data),
+                    "sha256": hashlib.sha256(data).hexdigest()})  # fmt: skip
+        return
     out.print(f"wrote {out_file} ({len(data):,} bytes): evidence bundle, alert, DRAFT accounts (en, de, uk, ru)")
