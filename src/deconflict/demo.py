@@ -13,7 +13,8 @@ What it builds (all printed, all labelled):
   city, labelled ``synthetic`` in the data and every output.
 - **Guarantees**: Russia's public answer that diplomatic locations "are taken into account",
   recorded as the public statement it is, as a commitment covering the three Azerbaijani sites
-  from their notification on, with an acknowledgement deadline (missed: the monitor logs it); a
+  from when it was made (the hits of 2025 came before it and do not breach it), with an
+  acknowledgement deadline (missed: the monitor logs it); a
   SYNTHETIC humanitarian convoy through Kyiv, notified with its route, corridor and window; and
   the alerts the reported hits raise.
 """
@@ -210,8 +211,8 @@ RUS_STATEMENT_REFERENCE = (
     "public statement answering Azerbaijan (after the Munich Security Conference, 2026-02-14); "
     "date and wording to be checked against the published source"
 )
-#: DEMO reading of the statement: the locations "are taken into account", i.e. since they were received,
-#: so it is recorded as holding from the notification on; its acknowledgement was asked for by this date.
+#: The statement is recorded as holding from when it was made: events before an undertaking are not
+#: evidence that it was broken (the library's default window). Its acknowledgement was asked for by this date.
 RUS_ACK_DEADLINE = "2026-03-31"
 #: A SYNTHETIC humanitarian convoy through Kyiv on the night of 14 November 2025, passing 30 m south
 #: of the Azerbaijani embassy (lat, lon waypoints; corridor 100 m wide).
@@ -230,7 +231,7 @@ def record_guarantees(db: Database) -> tuple[list[str], list[str], int]:
     from deconflict.guarantees.monitor import run_once
 
     commitment, _ = db.commitments.add(
-        party="RUS", owners=["AZE"], made_at=RUS_STATEMENT_MADE, start=AZE_NOTIFIED_AT.split("/")[1],
+        party="RUS", owners=["AZE"], made_at=RUS_STATEMENT_MADE,
         deadline=RUS_ACK_DEADLINE, form="public-statement", text=RUS_STATEMENT, reference=RUS_STATEMENT_REFERENCE,
         id="rus-statement-diplomatic-locations",
     )  # fmt: skip

@@ -488,7 +488,8 @@ def demo(
     out.print(f"  evidence        {summary.bundle}")
     out.print(
         f'  commitment      RUS: "{RUS_STATEMENT}" — recorded as the PUBLIC STATEMENT it is, covering the 3 '
-        f"Azerbaijani sites from their notification on (DEMO reading); acknowledgement deadline {RUS_ACK_DEADLINE}: "
+        "Azerbaijani sites from when it was made (the 2025 hits came before it); "
+        f"acknowledgement deadline {RUS_ACK_DEADLINE}: "
         + ("UNACKNOWLEDGED, deadline_missed logged by the monitor" if summary.deadlines_missed else "awaiting"),
         markup=False,
     )

@@ -186,6 +186,12 @@ def compliance(
         notes = [f"{hidden} covered object(s) outside this caller's scope are left out"] if hidden else []
         if commitment.form == "public-statement":
             notes.append("this commitment is a public statement, recorded as such (not a note or an agreement)")
+        if commitment.window.start < commitment.made_at.start:
+            notes.append(
+                f"the window begins {format_utc(commitment.window.start)}, before the commitment was made "
+                f"({format_utc(commitment.made_at.start)}): a retroactive undertaking, as recorded; strikes before "
+                "it was made are not evidence that it was broken"
+            )
         if record.status == "unacknowledged" and commitment.deadline is not None:
             notes.append(f"not acknowledged by the deadline {format_utc(commitment.deadline)}")
         analysis, analysis_notes = _analysis_rows(
