@@ -25,7 +25,7 @@ from deconflict.errors import InvalidInput, NotFound
 from deconflict.ledger.note import note_signatures
 from deconflict.match import IncidentInput, Match, SiteInput, match
 from deconflict.model import Incident, Notification, Site
-from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
+from deconflict.stats import SensitivityCell, SiteResult, analyze_sites
 
 __all__ = [
     "AnalysisRun",
@@ -63,6 +63,7 @@ def site_inputs(sites: Sequence[Site], first: dict[str, Notification]) -> list[S
                 id=site.id, lat=site.lat, lon=site.lon, radius_m=site.radius_m, kind=site.kind, city=site.city or "",
                 notified_at=None if notified is None else (notified.notified_at.start, notified.notified_at.end),
                 footprint=wkt.loads(site.footprint_wkt) if site.footprint_wkt else None,
+                owner=site.owner or "", family="" if notified is None else notified.id,
             )
         )  # fmt: skip
     return inputs
@@ -217,14 +218,9 @@ def analyze_database(
     rng = np.random.default_rng(seed)
     kwargs: dict[str, Any] = {"study_area": study_area}
     site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)
-    results = analyze_sites(site_in, incident_in, rng=rng, bandwidth_m=bandwidth_m, **kwargs)
-    cells: list[SensitivityCell] = []
-    if sensitivity_sites:
-        cells = [
-            c for c in sensitivity_grid(site_in, incident_in, rng=np.random.default_rng(seed), bandwidth_m=bandwidth_m,
-                                        **kwargs)
-            if c.site_id in set(sensitivity_sites)
-        ]  # fmt: skip
+    results = analyze_sites(site_in, incident_in, rng=rng, bandwidth_m=bandwidth_m,
+                            sensitivity_sites=sensitivity_sites, **kwargs)  # fmt: skip
+    cells: list[SensitivityCell] = [c for r in results for c in r.sensitivity]
     return AnalysisRun(results, {s.id: s for s in sites}, first, labels, seed, cells)
 
 

@@ -41,7 +41,7 @@ The background is a kernel estimate of the intensity of *reported* strike locati
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import shapely
@@ -127,6 +127,46 @@ class BackgroundIntensity:
     pilot: NDArray[np.float64] | None = None  # fixed-bandwidth intensity grid (adaptive only)
     pilot_geomean: float = 1.0
     edge_corrected: bool = True
+    class_mass: dict[float, NDArray[np.float32]] | None = None  # kernel mass per bandwidth class
+
+    def _mass_at(self, h: float, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        if self.class_mass is None or h not in self.class_mass:
+            return np.ones(np.shape(x)) if self.adaptive else self.inside_mass(x, y)
+        return np.clip(self._grid(self.class_mass[h], x, y), _MIN_KERNEL_MASS, 1.0)
+
+    def contributions(
+        self, points: NDArray[np.int64], scale: NDArray[np.float64], x: ArrayLike, y: ArrayLike
+    ) -> NDArray[np.float64]:
+        """Sum of the given points' kernels (times ``scale``) at ``(x, y)``, as in :meth:`intensity`.
+
+        Each kernel is normalised by its class's kernel mass inside the study area at the
+        evaluation point, exactly as the gridded estimate is.
+        """
+        xa, ya = np.asarray(x, float), np.asarray(y, float)
+        out = np.zeros(xa.shape)
+        hs = self.point_bandwidth_m[points]
+        for h in np.unique(hs):
+            sel = hs == h
+            pts = self.points[points[sel]]
+            w = self.weights[points[sel]] * np.asarray(scale, float)[sel]
+            d2 = (xa[..., None] - pts[:, 0]) ** 2 + (ya[..., None] - pts[:, 1]) ** 2
+            out += (_gauss(d2, float(h)) @ w) / self._mass_at(float(h), xa, ya)
+        return out
+
+    def kernel_weights_at(self, x: float, y: float) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Indices of the points whose kernels reach ``(x, y)`` and their kernel values there."""
+        reach = 4.5 * float(self.point_bandwidth_m.max())
+        idx = np.asarray(self.tree.query_ball_point([x, y], reach), dtype=np.int64)
+        if idx.size == 0:
+            return idx, np.zeros(0)
+        hs = self.point_bandwidth_m[idx]
+        d2 = (self.points[idx, 0] - x) ** 2 + (self.points[idx, 1] - y) ** 2
+        values = self.weights[idx] * _gauss(d2, hs)
+        masses = np.ones(idx.size)
+        for h in np.unique(hs):
+            sel = hs == h
+            masses[sel] = self._mass_at(float(h), np.array([x]), np.array([y]))[0]
+        return idx, values / masses
 
     @property
     def adaptive(self) -> bool:
@@ -140,7 +180,7 @@ class BackgroundIntensity:
         lam = float(self._grid(self.pilot, np.array([x]), np.array([y]))[0])
         return self.bandwidth_m * _adapt_factor(np.array([lam]), self.pilot_geomean)[0]
 
-    def _grid(self, field: NDArray[np.float64], x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
+    def _grid(self, field: NDArray[np.floating[Any]], x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
         xa, ya = np.asarray(x, float), np.asarray(y, float)
         coords = np.stack([np.ravel((ya - self.y0) / self.cell_m), np.ravel((xa - self.x0) / self.cell_m)])
         return map_coordinates(field, coords, order=1, mode="constant", cval=0.0).reshape(xa.shape)
@@ -306,10 +346,13 @@ def _build(
     geomean = float(np.exp(np.average(np.log(pilot_pts), weights=w)))
     factor = _adapt_factor(pilot_pts, geomean)
     total = np.zeros(shape)
+    masses: dict[float, NDArray[np.float32]] = {}
     for f in np.unique(factor):
         sel = factor == f
         k = _grid_kernel(h * f, cell)
         class_mass = _smooth(cover, k) if cover is not None else np.ones(shape)
+        if cover is not None:
+            masses[float(h * f)] = class_mass.astype(np.float32)
         total += _smooth(_bin_linear(x[sel], y[sel], w[sel], x0, y0, cell, shape), k) / np.maximum(
             class_mass, _MIN_KERNEL_MASS
         )
@@ -317,7 +360,7 @@ def _build(
         bandwidth_m=float(h), bandwidth_method=f"{method}, adaptive", cell_m=float(cell), x0=x0, y0=y0,
         smoothed=total / cell**2, kernel_mass=np.ones(shape), n_points=float(w.sum()), study_area=area,
         points=pts, weights=w, point_bandwidth_m=h * factor, tree=fixed.tree,
-        pilot=pilot_grid, pilot_geomean=geomean, edge_corrected=edge_correction,
+        pilot=pilot_grid, pilot_geomean=geomean, edge_corrected=edge_correction, class_mass=masses or None,
     )  # fmt: skip
 
 
