@@ -94,7 +94,15 @@ def _gauss(d2: NDArray[np.float64], h: float | NDArray[np.float64]) -> NDArray[n
     return np.asarray(np.exp(-0.5 * d2 / h**2) / (2 * np.pi * h**2))
 
 
-_ADAPT_MIN, _ADAPT_MAX, _ADAPT_STEPS = 0.5, 3.0, 4  # factor range; classes per factor of 3
+_ADAPT_MIN, _ADAPT_MAX, _ADAPT_STEPS = 0.1, 3.0, 4  # factor range; classes per factor of 3
+_DIRECT_CELLS = 2.0  # kernels narrower than this many grid cells are summed exactly, not gridded
+_KNN = 8  # neighbours of the nearest-neighbour pilot that sharpens compact hot spots
+
+
+def _class_of(raw: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Round bandwidth factors to the geometric class lattice (clipped to its range)."""
+    cls = np.rint(np.log(np.clip(raw, _ADAPT_MIN, _ADAPT_MAX)) / np.log(3.0) * _ADAPT_STEPS)
+    return np.asarray(3.0 ** (cls / _ADAPT_STEPS))
 
 
 def _adapt_factor(pilot: NDArray[np.float64], geomean: float) -> NDArray[np.float64]:
@@ -128,8 +136,34 @@ class BackgroundIntensity:
     pilot_geomean: float = 1.0
     edge_corrected: bool = True
     class_mass: dict[float, NDArray[np.float32]] | None = None  # kernel mass per bandwidth class
+    direct: NDArray[np.int64] | None = None  # points whose narrow kernels are summed exactly
+    direct_tree: cKDTree | None = None
+
+    def _direct_sum(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Exact sum of the narrow (ungridded) kernels at points, edge-corrected like the grid."""
+        out = np.zeros(x.size)
+        if self.direct is None or self.direct_tree is None or x.size == 0:
+            return out
+        hs = self.point_bandwidth_m[self.direct]
+        reach = 4.5 * float(hs.max())
+        pairs = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
+            self.direct_tree, reach, output_type="coo_matrix"
+        )
+        if pairs.nnz == 0:
+            return out
+        i, j, d = pairs.row, pairs.col, pairs.data
+        h = hs[j]
+        values = self.weights[self.direct[j]] * _gauss(d**2, h)
+        np.add.at(out, i, values)
+        if self.class_mass is not None and self.edge_corrected:
+            cover = self.class_mass.get(-1.0)
+            if cover is not None:
+                out /= np.clip(self._grid(cover, x, y), _MIN_KERNEL_MASS, 1.0)
+        return out
 
     def _mass_at(self, h: float, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+        if self.class_mass is not None and h not in self.class_mass and -1.0 in self.class_mass:
+            return np.clip(self._grid(self.class_mass[-1.0], x, y), _MIN_KERNEL_MASS, 1.0)  # narrow kernels
         if self.class_mass is None or h not in self.class_mass:
             return np.ones(np.shape(x)) if self.adaptive else self.inside_mass(x, y)
         return np.clip(self._grid(self.class_mass[h], x, y), _MIN_KERNEL_MASS, 1.0)
@@ -153,6 +187,15 @@ class BackgroundIntensity:
             out += (_gauss(d2, float(h)) @ w) / self._mass_at(float(h), xa, ya)
         return out
 
+    def bandwidth_mix(self, x: float, y: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The bandwidths whose kernels make the estimate at ``(x, y)``, with their shares of it."""
+        idx, values = self.kernel_weights_at(x, y)
+        if idx.size == 0 or float(values.sum()) <= 0:
+            return np.array([self.bandwidth_m]), np.ones(1)
+        hs, inverse = np.unique(self.point_bandwidth_m[idx], return_inverse=True)
+        share = np.bincount(inverse, weights=values, minlength=hs.size)
+        return hs, share / share.sum()
+
     def kernel_weights_at(self, x: float, y: float) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Indices of the points whose kernels reach ``(x, y)`` and their kernel values there."""
         reach = 4.5 * float(self.point_bandwidth_m.max())
@@ -174,11 +217,11 @@ class BackgroundIntensity:
         return self.pilot is not None
 
     def local_bandwidth(self, x: float, y: float) -> float:
-        """The bandwidth the estimator uses at a point (the global one unless adaptive)."""
-        if self.pilot is None:
+        """The bandwidth the estimator uses at a point: that of the nearest incident if adaptive."""
+        if self.pilot is None or self.points.shape[0] == 0:
             return self.bandwidth_m
-        lam = float(self._grid(self.pilot, np.array([x]), np.array([y]))[0])
-        return self.bandwidth_m * _adapt_factor(np.array([lam]), self.pilot_geomean)[0]
+        _, k = self.tree.query([x, y])
+        return float(self.point_bandwidth_m[int(k)])
 
     def _grid(self, field: NDArray[np.floating[Any]], x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
         xa, ya = np.asarray(x, float), np.asarray(y, float)
@@ -187,7 +230,11 @@ class BackgroundIntensity:
 
     def kernel_sum(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
         """Sum of the incidents' kernels at points (no edge correction), per m²."""
-        return np.maximum(self._grid(self.smoothed, x, y), 0.0)
+        xa, ya = np.asarray(x, float), np.asarray(y, float)
+        gridded = np.maximum(self._grid(self.smoothed, xa, ya), 0.0)
+        if self.direct is None:
+            return gridded
+        return gridded + self._direct_sum(np.ravel(xa), np.ravel(ya)).reshape(xa.shape)
 
     def inside_mass(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
         """Share of a kernel centred at each point that lies inside the study area."""
@@ -322,7 +369,7 @@ def _coverage(area: BaseGeometry, x0: float, y0: float, cell: float, shape: tupl
 def _build(
     x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64],
     area: BaseGeometry, h: float, method: str, cell_m: float | None, edge_correction: bool,
-    adaptive: bool = False,
+    adaptive: bool = False, events: NDArray[np.int64] | None = None,
 ) -> BackgroundIntensity:  # fmt: skip
     x0, y0, cell, shape = _layout(area, h, cell_m)
     kernel = _grid_kernel(h, cell)
@@ -344,11 +391,18 @@ def _build(
     pilot_grid = smoothed / np.maximum(mass, _MIN_KERNEL_MASS)
     pilot_pts = np.maximum(fixed.intensity(x, y), 1e-300)
     geomean = float(np.exp(np.average(np.log(pilot_pts), weights=w)))
+    # A compact hot spot (a military target hit a hundred times within 50 m) is smeared by the
+    # pilot's own bandwidth; the nearest-neighbour density sees it, so the pilot is the larger
+    # of the two (Breiman, Meisel & Purcell 1977; Abramson 1982).
     factor = _adapt_factor(pilot_pts, geomean)
+    factor = np.minimum(factor, _class_of(_knn_distance(x, y, events) / h))
     total = np.zeros(shape)
     masses: dict[float, NDArray[np.float32]] = {}
-    for f in np.unique(factor):
-        sel = factor == f
+    narrow = h * factor < _DIRECT_CELLS * cell
+    if cover is not None and np.any(narrow):
+        masses[-1.0] = cover.astype(np.float32)
+    for f in np.unique(factor[~narrow]):
+        sel = (factor == f) & ~narrow
         k = _grid_kernel(h * f, cell)
         class_mass = _smooth(cover, k) if cover is not None else np.ones(shape)
         if cover is not None:
@@ -361,7 +415,29 @@ def _build(
         smoothed=total / cell**2, kernel_mass=np.ones(shape), n_points=float(w.sum()), study_area=area,
         points=pts, weights=w, point_bandwidth_m=h * factor, tree=fixed.tree,
         pilot=pilot_grid, pilot_geomean=geomean, edge_corrected=edge_correction, class_mass=masses or None,
+        direct=np.flatnonzero(narrow) if np.any(narrow) else None,
+        direct_tree=cKDTree(pts[narrow]) if np.any(narrow) else None,
     )  # fmt: skip
+
+
+def _knn_distance(x: NDArray[np.float64], y: NDArray[np.float64], events: NDArray[np.int64] | None) -> NDArray:
+    """Per point, the distance from its attack event to the ``_KNN``-th nearest other event.
+
+    No adaptive kernel is wider than this: a compact hot spot (a target hit a hundred times
+    within 50 m) gets kernels of its own scale (Breiman, Meisel & Purcell 1977), while the
+    reports of one salvo, one event, do not shrink each other's kernels.
+    """
+    if events is None:
+        events = np.arange(x.size)
+    _, ev = np.unique(events, return_inverse=True)
+    n = int(ev.max()) + 1 if ev.size else 0
+    if n <= _KNN:
+        return np.full(x.size, np.inf)
+    size = np.bincount(ev, minlength=n)
+    cx = np.bincount(ev, weights=x, minlength=n) / size
+    cy = np.bincount(ev, weights=y, minlength=n) / size
+    dist, _ = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([cx, cy]), k=_KNN + 1)
+    return np.asarray(dist[:, -1][ev])
 
 
 def _cv_bandwidth(
@@ -396,6 +472,7 @@ def fit_background(
     edge_correction: bool = True,
     adaptive: bool = True,
     rng: np.random.Generator | None = None,
+    events: ArrayLike | None = None,
 ) -> BackgroundIntensity:
     """Fit the background intensity of strikes from projected incident locations (metres).
 
@@ -421,6 +498,9 @@ def fit_background(
         [0.5, 3] times it, with ``g`` the geometric mean of the pilot at the points.
     rng
         Only used to subsample points for ``"cv"`` when there are more than 20,000.
+    events
+        Attack event of each point (:mod:`deconflict.stats.events`): the nearest-neighbour
+        limit on adaptive kernels counts events, so a salvo does not shrink its own kernels.
 
     Returns
     -------
@@ -441,6 +521,7 @@ def fit_background(
         study_area = shapely.convex_hull(shapely.multipoints(np.column_stack([xa, ya]))).buffer(h0)
     inside = shapely.contains_xy(study_area, xa, ya)
     xa, ya, wa = xa[inside], ya[inside], wa[inside]
+    labels = None if events is None else np.ravel(np.asarray(events, np.int64))[inside]
     if xa.size < 2:
         raise InvalidInput("fewer than two incidents inside the study area")
     label: str
@@ -454,7 +535,7 @@ def fit_background(
         h, label = float(method), "fixed"
     if not h > 0:
         raise InvalidInput("bandwidth_m must be > 0", where="bandwidth_m")
-    return _build(xa, ya, wa, study_area, h, label, cell_m, edge_correction, adaptive)
+    return _build(xa, ya, wa, study_area, h, label, cell_m, edge_correction, adaptive, labels)
 
 
 def after_fraction(start_s: ArrayLike, end_s: ArrayLike, after_s: float) -> NDArray[np.float64]:

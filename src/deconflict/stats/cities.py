@@ -80,7 +80,19 @@ class City:
     start_s: NDArray[np.float64]
     end_s: NDArray[np.float64]
     warnings: tuple[str, ...]
+    group_of: NDArray[np.int64]  # per background point, its uncertainty group
     _share_cache: dict[tuple[float, float | None], float] = field(default_factory=dict)
+
+    def group_for(self, incidents: NDArray[np.int64], uncertainty_m: NDArray, normal: NDArray) -> NDArray[np.int64]:
+        """Uncertainty group of each incident (the nearest group of its model when not in the background)."""
+        own = self.background_index[incidents]
+        out = np.where(own >= 0, self.group_of[np.maximum(own, 0)], -1)
+        for k in np.flatnonzero(out < 0):
+            same = [g for g, (u, m) in enumerate(self.groups) if (m == "normal") == bool(normal[k])] or list(
+                range(len(self.groups))
+            )
+            out[k] = min(same, key=lambda g: abs(self.groups[g][0] - float(uncertainty_m[k])))
+        return np.asarray(out, np.int64)
 
     @property
     def testable(self) -> bool:
@@ -148,13 +160,13 @@ class City:
         """Exposure of a footprint or family region, own hits left out softly."""
         bg = self.background
         r_eq = math.sqrt(max(region.area, 1.0) / math.pi)
-        h = bg.local_bandwidth(x, y)
+        hs, mix = bg.bandwidth_mix(x, y)
 
         def lam(px: NDArray[np.float64], py: NDArray[np.float64]) -> NDArray[np.float64]:
             value = bg.intensity(px, py)
             if points.size:
                 value = value - bg.contributions(points, weights, px, py)
-            hole = hole_fraction(np.hypot(px - x, py - y), r_eq, h, self.groups, self.shares)
+            hole = hole_fraction(np.hypot(px - x, py - y), r_eq, hs, self.groups, self.shares, mix)
             return np.maximum(value, 0.0) / np.maximum(1.0 - hole, 0.1)
 
         return _region_exposure(lam, region, self.groups, SCORE_LEVELS)
@@ -232,17 +244,19 @@ def _fit_city(
     bandwidth: float | str | None, rng: np.random.Generator, adaptive: bool = True,
 ) -> City:  # fmt: skip
     x, y = study.x[members], study.y[members]
-    bg = fit_background(x, y, study_area=area, bandwidth_m="cv" if bandwidth is None else bandwidth,  # type: ignore[arg-type]
-                        rng=rng, adaptive=adaptive)  # fmt: skip
-    inside = shapely.contains_xy(bg.study_area, x, y)
-    members = members[inside]
-    index = np.full(len(study.incidents), -1, np.int64)
-    index[members] = np.arange(members.size)
     inc = study.incidents
+    if area is not None:
+        inside = shapely.contains_xy(area, x, y)
+        members, x, y = members[inside], x[inside], y[inside]
+    events = group_attacks(x, y, inc.start_s[members], inc.end_s[members], study.reach[members], study.scale)
+    bg = fit_background(x, y, study_area=area, bandwidth_m="cv" if bandwidth is None else bandwidth,  # type: ignore[arg-type]
+                        rng=rng, adaptive=adaptive, events=events.event_of)  # fmt: skip
+    if bg.points.shape[0] != members.size:  # the default area is the buffered hull: all inside
+        raise AssertionError("background points must be the city's incidents")
+    index = np.full(len(inc), -1, np.int64)
+    index[members] = np.arange(members.size)
     groups, group_of = uncertainty_groups(inc.uncertainty_m[members], inc.normal[members])
     shares = np.bincount(group_of, minlength=len(groups)) / max(members.size, 1)
-    events = group_attacks(study.x[members], study.y[members], inc.start_s[members], inc.end_s[members],
-                           study.reach[members], study.scale)  # fmt: skip
     warnings = []
     if events.n_events < MIN_BACKGROUND_EVENTS:
         warnings.append(f"background of {events.n_events} attack events in this city is below the minimum of "
@@ -251,7 +265,7 @@ def _fit_city(
         warnings.append(f"small background: {events.n_events} attack events (fewer than {SMALL_BACKGROUND_EVENTS});"
                         " expected counts are uncertain and the p-values wide")  # fmt: skip
     return City(name, bg, members, index, groups, np.asarray(shares, float), events, inc.start_s[members],
-                inc.end_s[members], tuple(warnings))  # fmt: skip
+                inc.end_s[members], tuple(warnings), group_of)  # fmt: skip
 
 
 def prepare_study(

@@ -186,8 +186,9 @@ def radial_table(
 
 
 def hole_fraction(
-    distance_m: NDArray[np.float64], radius_m: float, bandwidth_m: float, groups: list[tuple[float, str]],
-    shares: NDArray[np.float64],
+    distance_m: NDArray[np.float64], radius_m: float, bandwidth_m: float | NDArray[np.float64],
+    groups: list[tuple[float, str]], shares: NDArray[np.float64],
+    bandwidth_shares: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:  # fmt: skip
     """Expected share of the kernel sum at a point that comes from reports scoring on the site.
 
@@ -197,10 +198,13 @@ def hole_fraction(
     """
     out = np.zeros(np.shape(distance_m))
     d2 = np.asarray(distance_m, float) ** 2
+    hs = np.atleast_1d(np.asarray(bandwidth_m, float))
+    mix = np.ones(hs.size) / hs.size if bandwidth_shares is None else np.asarray(bandwidth_shares, float)
     for (u, model), share in zip(groups, shares, strict=True):
         sigma2 = (u / NORMAL_95_SCALE) ** 2 if model == "normal" else u**2 / 4.0
-        tau2 = bandwidth_m**2 + sigma2
-        out = out + share * chndtr(radius_m**2 / tau2, 2.0, d2 / tau2)
+        for h, weight in zip(hs, mix, strict=True):
+            tau2 = h**2 + sigma2
+            out = out + share * weight * chndtr(radius_m**2 / tau2, 2.0, d2 / tau2)
     return out
 
 
@@ -233,8 +237,8 @@ def soft_exposure(
     lam = background.intensity(px, py)
     if own_points.size:
         lam = lam - background.contributions(own_points, own_probabilities, px, py)
-    h_site = background.local_bandwidth(cx, cy)
-    hole = hole_fraction(table.coarse, radius_m, h_site, groups, shares)
+    hs, mix = background.bandwidth_mix(cx, cy)
+    hole = hole_fraction(table.coarse, radius_m, hs, groups, shares, mix)
     ring = np.maximum(lam, 0.0).mean(axis=1) / np.maximum(1.0 - hole, _MIN_REMAINING)
     mass = table.weights * np.interp(table.rho, table.coarse, ring)
     n = len(groups)
