@@ -219,7 +219,7 @@ def small_towns(seed: int, n_towns: int = 5, sites_per_town: int = 100) -> Study
     rng = np.random.default_rng(seed)
     proj = LocalProjection(*CENTRE)
     rec = Records()
-    xs, ys, pers, times = [], [], [], []
+    xs, ys, times = [], [], []
     n_total = 0
     parts = []
     for k in range(n_towns):

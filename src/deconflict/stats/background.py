@@ -27,11 +27,13 @@ The background is a kernel estimate of the intensity of *reported* strike locati
   study-area polygon at that point (Diggle's correction), so intensity is not biased low
   near the boundary. The study area is given, or the convex hull of the incidents buffered
   by one bandwidth. Incidents outside the study area are not used.
-* **Leave-site-out.** For a tested site, the incidents within ``exclusion_radius_m`` of it
-  are removed from its background, and the removed disk is treated like the outside of the
-  study area (its kernel mass is removed from the edge correction). Under "no targeting"
-  the estimate stays unbiased; a targeted site's own hits do not raise its own expectation.
-  The exclusion radius is capped at 1.5 bandwidths, where 1/3 of the kernel mass remains.
+* **Leave-site-out** (:func:`deconflict.stats.exposure.soft_exposure`). A tested site's own
+  possible hits are removed from its background with their hit probability as weight, and the
+  kernel mass such reports would carry under the null is removed from the normalisation: no
+  exclusion radius, no cap, and a hot spot next to the site stays in its background.
+* **Compact hot spots.** Kernels are bounded by the distance to the 8th nearest attack event
+  where the events are three times denser than the pilot says; narrow kernels (below two grid
+  cells) are summed exactly instead of gridded.
 * **Timing.** Space and time are assumed separable: the spatial pattern of strikes is the
   same in every period, and a period's share of the exposure is the share of all strikes
   that fell in it (:func:`after_fraction`, :func:`strikes_per_period`). A strike known
@@ -49,7 +51,6 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.ndimage import map_coordinates
 from scipy.signal import fftconvolve
 from scipy.spatial import cKDTree
-from scipy.special import chndtr
 from shapely.geometry.base import BaseGeometry
 
 from deconflict.errors import InvalidInput
@@ -65,7 +66,6 @@ __all__ = [
 
 BandwidthMethod = Literal["scott", "silverman", "cv"]
 _MAX_CELLS = 4_000_000
-_MAX_EXCLUSION_BANDWIDTHS = 1.5
 _MIN_KERNEL_MASS = 0.1
 
 
@@ -96,7 +96,8 @@ def _gauss(d2: NDArray[np.float64], h: float | NDArray[np.float64]) -> NDArray[n
 
 _ADAPT_MIN, _ADAPT_MAX, _ADAPT_STEPS = 0.1, 3.0, 4  # factor range; classes per factor of 3
 _DIRECT_CELLS = 2.0  # kernels narrower than this many grid cells are summed exactly, not gridded
-_KNN = 8  # neighbours of the nearest-neighbour pilot that sharpens compact hot spots
+_KNN = 8  # neighbouring events that bound a kernel inside a compact hot spot
+_COMPACT = 3.0  # ... where their density exceeds the pilot's this many times
 
 
 def _class_of(raw: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -187,9 +188,18 @@ class BackgroundIntensity:
             out += (_gauss(d2, float(h)) @ w) / self._mass_at(float(h), xa, ya)
         return out
 
-    def bandwidth_mix(self, x: float, y: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """The bandwidths whose kernels make the estimate at ``(x, y)``, with their shares of it."""
-        idx, values = self.kernel_weights_at(x, y)
+    def bandwidth_mix(
+        self, x: float, y: float, left_out: NDArray[np.int64] | None = None, left_out_share: NDArray | None = None,
+        kernel: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+        """The bandwidths whose kernels make the estimate at ``(x, y)``, with their shares of it
+        (``left_out`` points down-weighted by ``1 - left_out_share``; ``kernel``: a precomputed
+        :meth:`kernel_weights_at`)."""
+        idx, values = self.kernel_weights_at(x, y) if kernel is None else kernel
+        if left_out is not None and left_out.size and idx.size:
+            keep = np.ones(self.points.shape[0])
+            np.minimum.at(keep, left_out, 1.0 - np.asarray(left_out_share, float))
+            values = values * keep[idx]
         if idx.size == 0 or float(values.sum()) <= 0:
             return np.array([self.bandwidth_m]), np.ones(1)
         hs, inverse = np.unique(self.point_bandwidth_m[idx], return_inverse=True)
@@ -247,60 +257,6 @@ class BackgroundIntensity:
     def density(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.float64]:
         """Intensity divided by the number of incidents: a probability density per m²."""
         return self.intensity(x, y) / self.n_points
-
-    def effective_exclusion_m(self, exclusion_radius_m: float, centre_x: float = 0.0, centre_y: float = 0.0) -> float:
-        """The exclusion radius actually used (capped at 1.5 local bandwidths)."""
-        h = self.local_bandwidth(centre_x, centre_y)
-        return float(min(max(exclusion_radius_m, 0.0), _MAX_EXCLUSION_BANDWIDTHS * h))
-
-    def intensity_leave_out(
-        self, x: ArrayLike, y: ArrayLike, centre_x: float, centre_y: float, exclusion_radius_m: float
-    ) -> NDArray[np.float64]:
-        """Intensity at points with the incidents within the exclusion disk left out.
-
-        The disk is treated as unobserved: its incidents' kernels are subtracted and its
-        kernel mass is removed from the edge correction, so the estimate inside and around
-        the disk comes from the surrounding strikes only.
-        """
-        xa, ya = np.asarray(x, float), np.asarray(y, float)
-        radius = self.effective_exclusion_m(exclusion_radius_m, centre_x, centre_y)
-        num = self.kernel_sum(xa, ya)
-        mass = self.inside_mass(xa, ya)  # all ones when adaptive (corrected per class)
-        if radius <= 0:
-            return num / np.maximum(mass, _MIN_KERNEL_MASS)
-        local = np.asarray(self.tree.query_ball_point([centre_x, centre_y], radius), dtype=np.int64)
-        if local.size:
-            num = num - self._local_sum(local, radius, centre_x, centre_y, xa, ya)
-        h = self.local_bandwidth(centre_x, centre_y)
-        hole = chndtr((radius / h) ** 2, 2.0, ((xa - centre_x) ** 2 + (ya - centre_y) ** 2) / h**2)
-        return np.maximum(num, 0.0) / np.maximum(mass - hole, _MIN_KERNEL_MASS)
-
-    def _local_sum(
-        self, idx: NDArray[np.int64], radius: float, cx: float, cy: float,
-        xa: NDArray[np.float64], ya: NDArray[np.float64],
-    ) -> NDArray[np.float64]:  # fmt: skip
-        """The given points' contribution, smoothed on a grid patch exactly as globally."""
-        cell = self.cell_m
-        hs = self.point_bandwidth_m[idx]
-        half = int(np.ceil((radius + 4.5 * float(hs.max())) / cell)) + 2
-        ci, cj = round((cy - self.y0) / cell), round((cx - self.x0) / cell)
-        px0, py0 = self.x0 + (cj - half) * cell, self.y0 + (ci - half) * cell
-        shape = (2 * half + 1, 2 * half + 1)
-        patch = np.zeros(shape)
-        for hb in np.unique(hs):
-            sel = idx[hs == hb]
-            k = _grid_kernel(float(hb), cell)
-            part = _smooth(_bin_linear(self.points[sel, 0], self.points[sel, 1], self.weights[sel],
-                                       px0, py0, cell, shape), k)  # fmt: skip
-            if self.adaptive and self.edge_corrected:
-                pad = k.shape[0] // 2
-                big = (shape[0] + 2 * pad, shape[1] + 2 * pad)
-                cover = _coverage(self.study_area, px0 - pad * cell, py0 - pad * cell, cell, big)
-                cmass = _smooth(cover, k)[pad : pad + shape[0], pad : pad + shape[1]]
-                part = part / np.maximum(cmass, _MIN_KERNEL_MASS)
-            patch += part
-        coords = np.stack([np.ravel((ya - py0) / cell), np.ravel((xa - px0) / cell)])
-        return map_coordinates(patch / cell**2, coords, order=1, mode="constant", cval=0.0).reshape(xa.shape)
 
 
 def _bin_linear(
@@ -395,7 +351,10 @@ def _build(
     # pilot's own bandwidth; the nearest-neighbour density sees it, so the pilot is the larger
     # of the two (Breiman, Meisel & Purcell 1977; Abramson 1982).
     factor = _adapt_factor(pilot_pts, geomean)
-    factor = np.minimum(factor, _class_of(_knn_distance(x, y, events) / h))
+    knn_d, knn_density = _knn_distance(x, y, events)
+    n_events = x.size if events is None else np.unique(events).size
+    compact = knn_density > _COMPACT * pilot_pts * n_events / max(x.size, 1)  # both as events per m²
+    factor = np.where(compact, np.minimum(factor, _class_of(knn_d / h)), factor)
     total = np.zeros(shape)
     masses: dict[float, NDArray[np.float32]] = {}
     narrow = h * factor < _DIRECT_CELLS * cell
@@ -420,24 +379,30 @@ def _build(
     )  # fmt: skip
 
 
-def _knn_distance(x: NDArray[np.float64], y: NDArray[np.float64], events: NDArray[np.int64] | None) -> NDArray:
-    """Per point, the distance from its attack event to the ``_KNN``-th nearest other event.
+def _knn_distance(
+    x: NDArray[np.float64], y: NDArray[np.float64], events: NDArray[np.int64] | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per point, the distance from its attack event to the ``_KNN``-th nearest other event,
+    and the event density that implies (events per m²; an array over events, for its size).
 
-    No adaptive kernel is wider than this: a compact hot spot (a target hit a hundred times
-    within 50 m) gets kernels of its own scale (Breiman, Meisel & Purcell 1977), while the
-    reports of one salvo, one event, do not shrink each other's kernels.
+    Where that density is several times the pilot's (a compact hot spot: a target hit a
+    hundred times within 50 m, which the pilot's bandwidth smears over 500 m), no adaptive
+    kernel is wider than that distance (Breiman, Meisel & Purcell 1977). Counting events,
+    the reports of one salvo do not shrink each other's kernels.
     """
     if events is None:
         events = np.arange(x.size)
     _, ev = np.unique(events, return_inverse=True)
     n = int(ev.max()) + 1 if ev.size else 0
     if n <= _KNN:
-        return np.full(x.size, np.inf)
+        return np.full(x.size, np.inf), np.zeros(n)
     size = np.bincount(ev, minlength=n)
     cx = np.bincount(ev, weights=x, minlength=n) / size
     cy = np.bincount(ev, weights=y, minlength=n) / size
     dist, _ = cKDTree(np.column_stack([cx, cy])).query(np.column_stack([cx, cy]), k=_KNN + 1)
-    return np.asarray(dist[:, -1][ev])
+    d = np.maximum(dist[:, -1], 1e-3)
+    density = _KNN / (np.pi * d**2)
+    return np.asarray(d[ev]), np.asarray(density[ev])
 
 
 def _cv_bandwidth(

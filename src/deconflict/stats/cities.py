@@ -14,6 +14,7 @@ and :data:`SMALL_BACKGROUND_EVENTS` the results carry a warning.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -99,10 +100,10 @@ class City:
         """Whether the background is large enough to test sites against."""
         return self.events.n_events >= MIN_BACKGROUND_EVENTS
 
-    @property
+    @functools.cached_property
     def event_weight(self) -> NDArray[np.float64]:
         """Per background point, 1 / size of its attack event (each event weighs 1)."""
-        return 1.0 / self.events.sizes[self.events.event_of]
+        return np.asarray(1.0 / self.events.sizes[self.events.event_of])
 
     @property
     def event_times(self) -> NDArray[np.float64]:
@@ -122,26 +123,33 @@ class City:
             self._share_cache[key] = float(np.sum(w * a) / max(float(np.sum(w)), 1e-12))
         return self._share_cache[key]
 
-    def ring_timing(self, x: float, y: float, t_s: float, until_s: float | None = None) -> RingTiming:
-        """Attack events 300–1,500 m from ``(x, y)`` before and after ``t_s`` (event-weighted)."""
+    def ring(self, x: float, y: float) -> NDArray[np.int64]:
+        """Background points 300–1,500 m from ``(x, y)``: the neighbourhood of the local design."""
         idx = np.asarray(self.background.tree.query_ball_point([x, y], RING_M[1]), dtype=np.int64)
         pts = self.background.points[idx]
         d = np.hypot(pts[:, 0] - x, pts[:, 1] - y) if idx.size else np.zeros(0)
-        idx = idx[d >= RING_M[0]]
+        return idx[d >= RING_M[0]]
+
+    def ring_timing(self, ring: NDArray[np.int64], t_s: float, until_s: float | None = None) -> RingTiming:
+        """Attack events of a ring (:meth:`ring`) before and after ``t_s`` (event-weighted)."""
+        idx = ring
         w = self.event_weight[idx]
         if until_s is not None:
             w = w * (self.end_s[idx] <= until_s)
         a = after_fraction(self.start_s[idx], self.end_s[idx], t_s)
         return RingTiming(float(np.sum(w * (1 - a))), float(np.sum(w * a)), self.city_share(t_s, until_s))
 
-    def effective_events(self, x: float, y: float, incidents: NDArray[np.int64], probs: NDArray[np.float64]) -> float:
+    def effective_events(
+        self, kernel: tuple[NDArray[np.int64], NDArray[np.float64]], incidents: NDArray[np.int64],
+        probs: NDArray[np.float64],
+    ) -> float:  # fmt: skip
         """Effective number of independent attack events behind the kernel estimate at a point.
 
         ``(sum_e K_e)**2 / sum_e K_e**2`` with ``K_e`` the kernel weight of event ``e``'s reports
         at the point (the site's own possible hits down-weighted by their hit probability): the
         inverse relative variance of the estimate under a Poisson process of events.
         """
-        idx, values = self.background.kernel_weights_at(x, y)
+        idx, values = kernel
         if idx.size == 0:
             return 1.0
         own = self.background_index[incidents]
@@ -160,7 +168,7 @@ class City:
         """Exposure of a footprint or family region, own hits left out softly."""
         bg = self.background
         r_eq = math.sqrt(max(region.area, 1.0) / math.pi)
-        hs, mix = bg.bandwidth_mix(x, y)
+        hs, mix = bg.bandwidth_mix(x, y, points, weights)
 
         def lam(px: NDArray[np.float64], py: NDArray[np.float64]) -> NDArray[np.float64]:
             value = bg.intensity(px, py)

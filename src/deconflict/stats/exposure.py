@@ -97,10 +97,9 @@ def site_exposure(
     radius_m: float,
     groups: list[tuple[float, str]],
     region: BaseGeometry | None = None,
-    exclusion_radius_m: float = 0.0,
     levels: int = SCORE_LEVELS,
 ) -> SiteExposure:
-    """Expected hits and score measure of one site for each uncertainty group.
+    """Expected hits and score measure of one site for each uncertainty group (nothing left out).
 
     Parameters
     ----------
@@ -114,15 +113,14 @@ def site_exposure(
         ``(uncertainty_m, model)`` pairs.
     region
         Projected hit region for footprint sites.
-    exclusion_radius_m
-        Leave-site-out radius (see :meth:`BackgroundIntensity.intensity_leave_out`).
+    For the analysis, where the site's own possible hits are left out, see :func:`soft_exposure`.
     levels
         Score lattice size.
     """
     cx, cy = float(site_x), float(site_y)
 
     def lam(px: NDArray[np.float64], py: NDArray[np.float64]) -> NDArray[np.float64]:
-        return background.intensity_leave_out(px, py, cx, cy, exclusion_radius_m)
+        return background.intensity(px, py)
 
     if region is not None:
         return _region_exposure(lam, region, groups, levels)
@@ -220,6 +218,7 @@ def soft_exposure(
     own_points: NDArray[np.int64],
     own_probabilities: NDArray[np.float64],
     levels: int = SCORE_LEVELS,
+    kernel: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None,
 ) -> SiteExposure:
     """Expected hits and score measure of a circular site with its own hits left out softly.
 
@@ -237,7 +236,7 @@ def soft_exposure(
     lam = background.intensity(px, py)
     if own_points.size:
         lam = lam - background.contributions(own_points, own_probabilities, px, py)
-    hs, mix = background.bandwidth_mix(cx, cy)
+    hs, mix = background.bandwidth_mix(cx, cy, own_points, own_probabilities, kernel)
     hole = hole_fraction(table.coarse, radius_m, hs, groups, shares, mix)
     ring = np.maximum(lam, 0.0).mean(axis=1) / np.maximum(1.0 - hole, _MIN_REMAINING)
     mass = table.weights * np.interp(table.rho, table.coarse, ring)
@@ -292,8 +291,6 @@ def hit_integrals(
     radius_m: float,
     groups: list[tuple[float, str]],
     region: BaseGeometry | None = None,
-    exclusion_radius_m: float = 0.0,
 ) -> NDArray[np.float64]:
     """Expected hits per uncertainty group (``site_exposure(...).expected``)."""
-    return site_exposure(background, site_x, site_y, radius_m=radius_m, groups=groups, region=region,
-                         exclusion_radius_m=exclusion_radius_m).expected  # fmt: skip
+    return site_exposure(background, site_x, site_y, radius_m=radius_m, groups=groups, region=region).expected

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, signal, stats
+from scipy import optimize, signal, special, stats
 
 from deconflict.errors import InvalidInput
 
@@ -153,8 +153,9 @@ def poisson_tail_test(
     p = _probs(hit_probabilities)
     pmf, dropped = _pb_trimmed(p)
     k = np.arange(pmf.size)
-    ge = stats.poisson.sf(k - 1, expected)  # P(X >= k)
-    eq = stats.poisson.pmf(k, expected)
+    ge = np.where(k > 0, special.pdtrc(np.maximum(k - 1, 0), expected), 1.0)  # P(X >= k)
+    with np.errstate(divide="ignore"):
+        eq = np.exp(special.xlogy(k, expected) - expected - special.gammaln(k + 1))
     pvalue = float(np.clip(pmf @ ge + dropped, 0.0, 1.0))
     mid = float(np.clip(pmf @ (ge - 0.5 * eq) + dropped, 0.0, 1.0))
     rand = float("nan")
@@ -199,6 +200,9 @@ def compound_tail(score_measure: ArrayLike, observed_level: int, *, size: float 
     if total <= 0:
         return 0.0, 0.0
     f = nu / total
+    fast = _compound_tail_fft(f, total, size, obs)
+    if fast is not None:
+        return fast
     if math.isinf(size):
         a, b, log_g0 = 0.0, total, -total
     else:
@@ -247,6 +251,31 @@ def compound_tail(score_measure: ArrayLike, observed_level: int, *, size: float 
     with np.errstate(under="ignore"):
         at = float(out[obs] * math.exp(log_scale))
     return float(np.clip(tail_terms, 0.0, 1.0)), at
+
+
+def _compound_tail_fft(f: NDArray[np.float64], total: float, size: float, obs: int) -> tuple[float, float] | None:
+    """The same tail by FFT of the probability generating function, when it is not small.
+
+    Exact up to rounding (~1e-13 absolute) once the lattice is long enough that no mass wraps
+    around; used only when the tail exceeds 1e-4 (and 1e-9 is added: rounding never favours the site), and Panjer's
+    recursion (exact at any size) takes over below.
+    """
+    levels = f.size - 1
+    j = np.arange(levels + 1)
+    mean = total * float(j @ f)
+    var = total * float((j**2) @ f) * (1.0 + (0.0 if math.isinf(size) else total / size))
+    n = 256
+    while n < max(obs + 1, mean + 14.0 * math.sqrt(var) + 2 * levels):
+        n *= 2
+    if n > 1 << 20:
+        return None
+    phi = np.fft.rfft(np.concatenate([f, np.zeros(n - f.size)]))
+    g = np.exp(total * (phi - 1.0)) if math.isinf(size) else (1.0 + (total / size) * (1.0 - phi)) ** (-size)
+    pmf = np.fft.irfft(g, n)
+    tail = 1.0 - float(pmf[:obs].sum())
+    if tail < 1e-4:
+        return None
+    return float(min(tail + 1e-9, 1.0)), float(max(pmf[obs], 0.0))  # + 1e-9: rounding never helps the site
 
 
 def compound_poisson_tail_test(
@@ -479,11 +508,12 @@ def _averaged_tail(
 
 
 def _binom_upper(share: float) -> Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray]:
-    return lambda kb, ka: stats.binom.sf(ka - 1, kb + ka, share)
+    # P(X >= ka) for X ~ Bin(kb + ka, share), by the incomplete beta function (scipy.special)
+    return lambda kb, ka: np.where(ka > 0, special.bdtrc(np.maximum(ka - 1, 0), kb + ka, share), 1.0)
 
 
 def _binom_lower(share: float) -> Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray]:
-    return lambda kb, ka: stats.binom.cdf(ka, kb + ka, share)
+    return lambda kb, ka: special.bdtr(ka, kb + ka, share)
 
 
 def _invert_share(joint: NDArray[np.float64], confidence: float) -> tuple[float, float]:
@@ -570,7 +600,20 @@ class LocalContrastResult:
 
 def _beta_binomial_upper(after: float, before: float) -> Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray]:
     a, b = after + 0.5, before + 0.5
-    return lambda kb, ka: stats.betabinom.sf(ka - 1, kb + ka, a, b)
+
+    def tail(kb: NDArray[np.int64], ka: NDArray[np.int64]) -> NDArray:
+        n_max = int((kb + ka).max()) if kb.size else 0
+        n = np.arange(n_max + 1)[:, None]
+        k = np.arange(n_max + 1)[None, :]
+        ok = k <= n
+        kk, nn = np.where(ok, k, 0), np.where(ok, n, 0)
+        log_pmf = (special.gammaln(nn + 1) - special.gammaln(kk + 1) - special.gammaln(nn - kk + 1)
+                   + special.betaln(kk + a, nn - kk + b) - special.betaln(a, b))  # fmt: skip
+        pmf = np.where(ok, np.exp(log_pmf), 0.0)
+        upper = np.cumsum(pmf[:, ::-1], axis=1)[:, ::-1]  # P(X >= k | n)
+        return np.asarray(np.clip(upper[kb + ka, ka], 0.0, 1.0))
+
+    return tail
 
 
 def local_contrast_test(

@@ -233,7 +233,7 @@ def _all_unit_numbers(
 
 def _unit_exposure(
     city: City, unit: Unit, region: BaseGeometry | None, inc: NDArray[np.int64], probs: NDArray[np.float64],
-    tables: dict,
+    tables: dict, kernel: tuple[NDArray[np.int64], NDArray[np.float64]],
 ) -> SiteExposure:  # fmt: skip
     own = city.background_index[inc]
     ok = own >= 0
@@ -247,17 +247,18 @@ def _unit_exposure(
         tables[key] = table
     return soft_exposure(city.background, unit.x, unit.y, radius_m=unit.radius_m, groups=city.groups,
                          shares=city.shares, table=table, own_points=points,
-                         own_probabilities=weights)  # fmt: skip
+                         own_probabilities=weights, kernel=kernel)  # fmt: skip
 
 
 def _unit_numbers(
     study: Study, city: City, unit: Unit, region: BaseGeometry | None, inc: NDArray[np.int64],
     probs: NDArray[np.float64], tables: dict, rng: np.random.Generator,
 ) -> _UnitNumbers:  # fmt: skip
-    exposure = _unit_exposure(city, unit, region, inc, probs, tables)
+    kernel = city.background.kernel_weights_at(unit.x, unit.y)
+    exposure = _unit_exposure(city, unit, region, inc, probs, tables, kernel)
     expected = float(exposure.expected @ city.shares)
     measure = city.shares @ exposure.score_measure
-    size = city.effective_events(unit.x, unit.y, inc, probs)
+    size = city.effective_events(kernel, inc, probs)
     i_arr = study.incidents
     labels = site_events(probs, study.x[inc], study.y[inc], i_arr.start_s[inc], i_arr.end_s[inc],
                          study.reach[inc], study.scale)  # fmt: skip
@@ -332,7 +333,8 @@ def _after_numbers(
     i_arr = study.incidents
     t_n = float(unit.notified_end_s)
     frac = after_fraction(i_arr.start_s[inc], i_arr.end_s[inc], t_n)
-    ring = city.ring_timing(unit.x, unit.y, t_n)
+    neighbourhood = city.ring(unit.x, unit.y)
+    ring = city.ring_timing(neighbourhood, t_n)
     share_local = (ring.after + PRIOR_EVENTS * ring.city_share) / (ring.before + ring.after + PRIOR_EVENTS)
     rel_var = (1.0 - share_local) / max(share_local * (ring.before + ring.after + PRIOR_EVENTS + 1.0), 1e-12)
     size_after = 1.0 / (1.0 / numbers.size + rel_var)
@@ -346,7 +348,7 @@ def _after_numbers(
     exp_after_city = numbers.expected * ring.city_share
     local = local_contrast_test(scores * (1 - ev_share), scores * ev_share, ring.before, ring.after)
     versus, n_peers = _versus_unnotified(study, unit, scores * (1 - ev_share), scores * ev_share)
-    local = dataclasses.replace(local, placebo_pvalues=_placebos(study, city, unit, probs, inc, labels, t_n),
+    local = dataclasses.replace(local, placebo_pvalues=_placebos(study, city, neighbourhood, probs, inc, labels, t_n),
                                 pvalue_vs_unnotified=versus, n_unnotified=n_peers)  # fmt: skip
     return dataclasses.replace(
         numbers,
@@ -360,7 +362,7 @@ def _after_numbers(
 
 
 def _placebos(
-    study: Study, city: City, unit: Unit, probs: NDArray, inc: NDArray, labels: NDArray, t_n: float
+    study: Study, city: City, neighbourhood: NDArray, probs: NDArray, inc: NDArray, labels: NDArray, t_n: float
 ) -> tuple[float, ...]:
     """The local contrast at dates without a notification, in the period before it."""
     i_arr = study.incidents
@@ -373,7 +375,7 @@ def _placebos(
         t_p = float(np.quantile(before, q))
         frac = after_fraction(i_arr.start_s[inc], i_arr.end_s[inc], t_p)
         scores, share = _event_after(probs * keep, labels, frac)
-        ring = city.ring_timing(unit.x, unit.y, t_p, until_s=t_n)
+        ring = city.ring_timing(neighbourhood, t_p, until_s=t_n)
         out.append(local_contrast_test(scores * (1 - share), scores * share, ring.before, ring.after).pvalue)
     return tuple(out)
 
