@@ -257,7 +257,7 @@ def _compound_tail_fft(f: NDArray[np.float64], total: float, size: float, obs: i
     """The same tail by FFT of the probability generating function, when it is not small.
 
     Exact up to rounding (~1e-13 absolute) once the lattice is long enough that no mass wraps
-    around; used only when the tail exceeds 1e-4 (and 1e-9 is added: rounding never favours the site), and Panjer's
+    around; used only when the tail exceeds 1e-4 (and a bound on the rounding is added: it never favours the site), and Panjer's
     recursion (exact at any size) takes over below.
     """
     levels = f.size - 1
@@ -275,7 +275,8 @@ def _compound_tail_fft(f: NDArray[np.float64], total: float, size: float, obs: i
     tail = 1.0 - float(pmf[:obs].sum())
     if tail < 1e-4:
         return None
-    return float(min(tail + 1e-9, 1.0)), float(max(pmf[obs], 0.0))  # + 1e-9: rounding never helps the site
+    margin = 4.0 * np.finfo(float).eps * n * max(obs, 1)  # a bound on the FFT's rounding, added: never helps the site
+    return float(min(tail + margin, 1.0)), float(max(pmf[obs], 0.0))
 
 
 def compound_poisson_tail_test(
