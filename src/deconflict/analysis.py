@@ -284,7 +284,7 @@ def report_data(
                             "observed": r.observed_after, "expected": r.expected_after})  # fmt: skip
         sensitivity = [
             {"site_id": c.site_id, "bandwidth_m": c.bandwidth_m, "hit_radius_m": c.radius_m,
-             "p_value": c.p_value_after if c.p_value_after is not None else c.p_value}
+             "p_value": c.headline_p_value}
             for c in run.sensitivity
         ]  # fmt: skip
     return ReportData(

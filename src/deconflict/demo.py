@@ -261,9 +261,9 @@ def analyse_and_report(db: Database, out_dir: Path, console: Console) -> Path:
             label = " (approximate location)" if run.sites[result.site_id].approximate else ""
             console.print(f"    {run.sites[result.site_id].name}{label}: {result.sentence()}", markup=False)
             console.print(
-                f"      p after notification {result.p_value_after:.2g}, control rank p "
-                f"{'—' if result.p_value_control is None else format(result.p_value_control, '.2g')}, "
-                f"Holm-adjusted p {result.p_adjusted:.2g}",
+                f"      headline p {result.p_primary:.2g}, Holm-adjusted {result.p_adjusted:.2g}; secondary: "
+                f"p after notification (reports) {result.p_value_after:.2g}, control rank p "
+                f"{'—' if result.p_value_control is None else format(result.p_value_control, '.2g')}",
                 markup=False,
             )
     console.print(

@@ -113,7 +113,7 @@ def analyze(
             for row in rows:
                 row["sensitivity"] = [
                     {"bandwidth_m": c.bandwidth_m, "hit_radius_m": c.radius_m, "p_value": c.p_value,
-                     "p_value_after": c.p_value_after}
+                     "p_value_after": c.p_value_after, "headline_p_value": c.headline_p_value}
                     for c in run.sensitivity if c.site_id == row["site_id"]
                 ]  # fmt: skip
         print_json(rows)
@@ -121,11 +121,12 @@ def analyze(
     for label in run.labels:
         out.print(f"[bold yellow]{label}[/bold yellow]")
     table = Table(show_edge=False, pad_edge=False)
-    columns = ("site", "owner", "notified at", "hits before/after", "expected before/after", "rate ratio (95% CI)",
-               "p Poisson", "p after", "p control-rank", "p adjusted")  # fmt: skip
+    columns = ("site", "owner", "notified at", "headline p (range)", "p adjusted", "hits before/after",
+               "expected before/after", "rate ratio (95% CI)", "p after (reports)", "p local",
+               "p control-rank")  # fmt: skip
     for column in columns:
         table.add_column(column)
-    shown = sorted(results, key=lambda r: (r.p_adjusted, r.site_id))
+    shown = sorted(results, key=lambda r: (math.isnan(r.p_adjusted), r.p_adjusted, r.site_id))
     if not site:
         shown = [r for r in shown if r.notified_at is not None or r.p_adjusted <= max(alpha, 0.2) or r.observed >= 0.5]
     for r in shown:
@@ -137,21 +138,26 @@ def analyze(
         ratio = _fmt(r.rate_ratio)
         if ci and ci[0] is not None and ci[1] is not None and not (math.isnan(ci[0]) or math.isnan(ci[1])):
             ratio += f" ({_fmt(ci[0])}–{_fmt(ci[1])})"
+        headline = _fmt_p(r.headline.p_value)
+        if r.headline.range is not None:
+            headline += f" ({_fmt_p(r.headline.range[0])}–{_fmt_p(r.headline.range[1])})"
         table.add_row(
             r.site_id + (" (approx.)" if s.approximate else ""), s.owner,
             "—" if notification is None else notification.notified_at.end.date().isoformat(),
+            headline, _fmt_p(r.p_adjusted),
             f"{_fmt(before)}/{_fmt(r.observed_after)}" if before is not None else f"{_fmt(r.observed)} (not notified)",
             f"{_fmt(expected_before)}/{_fmt(r.expected_after)}" if expected_before is not None else _fmt(r.expected),
-            ratio, _fmt_p(r.p_value), _fmt_p(r.p_value_after), _fmt_p(r.p_value_control), _fmt_p(r.p_adjusted),
+            ratio, _fmt_p(r.p_value_after), _fmt_p(None if r.local is None else r.local.pvalue),
+            _fmt_p(r.p_value_control),
         )  # fmt: skip
     out.print(table)
     out.print(f"{len(shown)} of {len(results)} sites shown (notified, flagged or hit); --json lists all")
     if sensitivity and run.sensitivity:
-        grid = Table(title="sensitivity: p after notification (p whole period if never notified)", show_edge=False)
+        grid = Table(title="sensitivity: headline p (after notification where notified)", show_edge=False)
         for column in ("site", "bandwidth m", "hit radius m", "expected", "p"):
             grid.add_column(column)
         for c in run.sensitivity:
-            p = c.p_value_after if c.p_value_after is not None else c.p_value
+            p = c.headline_p_value
             expected = c.expected_after if c.expected_after is not None else c.expected
             grid.add_row(c.site_id, f"{c.bandwidth_m:,.0f}", f"{c.radius_m:g}", _fmt(expected), _fmt_p(p))
         out.print(grid)
@@ -165,7 +171,8 @@ def analyze(
             "they are not findings.[/bold yellow]"
         )
     out.print(
-        "A low p-value is evidence against chance, not proof of intent; see docs/statistics.md, 'What the p-values mean'.",
+        "A low p-value is evidence against chance, not proof of intent; "
+        "see docs/statistics.md, 'What the p-values mean'.",
         markup=False,
     )
 

@@ -147,15 +147,16 @@ class BackgroundIntensity:
             return out
         hs = self.point_bandwidth_m[self.direct]
         reach = 4.5 * float(hs.max())
-        pairs = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
-            self.direct_tree, reach, output_type="coo_matrix"
-        )
-        if pairs.nnz == 0:
+        cx, cy = float(x.mean()), float(y.mean())
+        spread = float(np.sqrt(np.max((x - cx) ** 2 + (y - cy) ** 2)))
+        near = np.asarray(self.direct_tree.query_ball_point([cx, cy], spread + reach), dtype=np.int64)
+        if near.size == 0:
             return out
-        i, j, d = pairs.row, pairs.col, pairs.data
-        h = hs[j]
-        values = self.weights[self.direct[j]] * _gauss(d**2, h)
-        np.add.at(out, i, values)
+        pairs = cKDTree(np.column_stack([x, y])).sparse_distance_matrix(
+            cKDTree(self.direct_tree.data[near]), reach, output_type="coo_matrix"
+        )
+        i, j, d = pairs.row, near[pairs.col], pairs.data
+        np.add.at(out, i, self.weights[self.direct[j]] * _gauss(d**2, hs[j]))
         if self.class_mass is not None and self.edge_corrected:
             cover = self.class_mass.get(-1.0)
             if cover is not None:

@@ -219,16 +219,28 @@ class Study:
         same = (~s.notified) & (s.kind == kind) & (self.site_city == (unit.city if unit.city is not None else -2))  # type: ignore[attr-defined]
         near = same & (np.hypot(self.site_x - x, self.site_y - y) <= RING_M[1])
         chosen = np.flatnonzero(near) if np.any(near) else np.flatnonzero(same)
-        out = []
-        for k in chosen:
-            if int(k) not in self.peer_scores:
-                continue
-            probs, inc, labels = self.peer_scores[int(k)]
-            frac = after_fraction(self.incidents.start_s[inc], self.incidents.end_s[inc], t_n)
-            scores = event_scores(probs, labels)
-            after = event_scores(probs * frac, labels)
-            out.append((float(np.sum(scores - after)), float(np.sum(after))))
-        return out
+        keys = [int(k) for k in chosen if int(k) in self.peer_scores]
+        if not keys:
+            return []
+        # all peers at once: their events relabelled apart, one pass over their reports
+        parts = [self.peer_scores[k] for k in keys]
+        sizes = [int(lab.max()) + 1 if lab.size and lab.max() >= 0 else 0 for _, _, lab in parts]
+        offsets = np.cumsum([0, *sizes])
+        probs = np.concatenate([p for p, _, _ in parts])
+        inc = np.concatenate([i for _, i, _ in parts])
+        labels = np.concatenate(
+            [np.where(lab >= 0, lab + off, -1) for (_, _, lab), off in zip(parts, offsets[:-1], strict=True)]
+        )
+        owner = np.repeat(np.arange(len(parts)), [p.size for p, _, _ in parts])
+        frac = after_fraction(self.incidents.start_s[inc], self.incidents.end_s[inc], t_n)
+        scores = event_scores(probs, labels)
+        after = event_scores(probs * frac, labels)
+        event_owner = np.zeros(scores.size, np.int64)
+        ok = labels >= 0
+        event_owner[labels[ok]] = owner[ok]
+        total = np.bincount(event_owner, weights=scores, minlength=len(parts))
+        late = np.bincount(event_owner, weights=after, minlength=len(parts))
+        return [(float(t - a), float(a)) for t, a in zip(total, late, strict=True)]
 
 
 def _components(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.int64]:

@@ -80,7 +80,7 @@ def estimate_attack_scale(
     end_s: ArrayLike,
     *,
     rng: np.random.Generator | None = None,
-    max_reports: int = 10_000,
+    max_reports: int = 5_000,
 ) -> AttackScale:
     """Estimate the spatial spread and the time window of one attack from close pairs.
 

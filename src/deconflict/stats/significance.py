@@ -88,24 +88,34 @@ def _probs(probabilities: ArrayLike) -> NDArray[np.float64]:
 
 
 def _pb_trimmed(p: NDArray[np.float64]) -> tuple[NDArray[np.float64], float]:
-    """Poisson–binomial pmf by dynamic programming, dropping trailing mass below ``_TRIM``.
+    """Poisson–binomial pmf, dropping trailing mass below ``_TRIM``.
 
-    Returns ``(pmf, dropped)``: ``dropped`` is the total mass removed from the upper tail.
-    Cost O(n · support); the support of a sum of small probabilities is short.
+    Exact: the generating polynomials ``(1 - p_i) + p_i z`` are multiplied pairwise in a
+    balanced tree (each level vectorised over all pairs), and coefficients below 1e-30 at the
+    top end are dropped; ``dropped`` is the total mass removed (an upper bound). Cost
+    O(n · support); the support of a sum of small probabilities is short.
     """
-    pmf = np.ones(1)
+    p = p[p > 0]
+    if p.size == 0:
+        return np.ones(1), 0.0
+    polys = np.stack([1.0 - p, p], axis=1)
     dropped = 0.0
-    for pk in p[p > 0]:
-        new = np.empty(pmf.size + 1)
-        new[:-1] = pmf * (1.0 - pk)
-        new[-1] = 0.0
-        new[1:] += pmf * pk
-        pmf = new
-        if pmf.size > 8 and pmf[-1] < _TRIM:
-            keep = int(np.flatnonzero(pmf >= _TRIM)[-1]) + 1
-            dropped += float(pmf[keep:].sum())
-            pmf = pmf[:keep]
-    return pmf, dropped
+    while polys.shape[0] > 1:
+        if polys.shape[0] % 2:
+            one = np.zeros((1, polys.shape[1]))
+            one[0, 0] = 1.0
+            polys = np.vstack([polys, one])
+        left, right = polys[0::2], polys[1::2]
+        width = left.shape[1]
+        out = np.zeros((left.shape[0], 2 * width - 1))
+        for j in range(width):
+            out[:, j : j + width] += left[:, j : j + 1] * right
+        keep = int(np.flatnonzero(out.max(axis=0) >= _TRIM)[-1]) + 1
+        if keep < out.shape[1]:
+            dropped += float(out[:, keep:].sum())
+            out = out[:, :keep]
+        polys = out
+    return polys[0], dropped
 
 
 def poisson_binomial_pmf(probabilities: ArrayLike) -> NDArray[np.float64]:
@@ -257,8 +267,8 @@ def _compound_tail_fft(f: NDArray[np.float64], total: float, size: float, obs: i
     """The same tail by FFT of the probability generating function, when it is not small.
 
     Exact up to rounding (~1e-13 absolute) once the lattice is long enough that no mass wraps
-    around; used only when the tail exceeds 1e-4 (and a bound on the rounding is added: it never favours the site), and Panjer's
-    recursion (exact at any size) takes over below.
+    around; used only when the tail exceeds 1e-4, with a bound on the rounding added (it never
+    favours the site); Panjer's recursion (exact at any size) takes over below.
     """
     levels = f.size - 1
     j = np.arange(levels + 1)

@@ -62,6 +62,7 @@ RING_M = (300.0, 1_500.0)  # the neighbourhood of the local before/after design
 PRIOR_EVENTS = 5.0  # pseudo-events at the city-wide after-share that stabilise a quiet ring
 PLACEBO_QUANTILES = (0.2, 0.4, 0.6, 0.8)
 ALPHA_TIPPING = 0.05
+OWN_FLOOR = 1e-3  # own reports less likely than this to be hits are not worth leaving out
 _METHOD_WHOLE = "attack-score test against the city background (compound negative binomial)"
 _METHOD_AFTER = "attack-score test after notification, neighbourhood-timed background (compound negative binomial)"
 
@@ -236,7 +237,7 @@ def _unit_exposure(
     tables: dict, kernel: tuple[NDArray[np.int64], NDArray[np.float64]],
 ) -> SiteExposure:  # fmt: skip
     own = city.background_index[inc]
-    ok = own >= 0
+    ok = (own >= 0) & (probs >= OWN_FLOOR)
     points, weights = own[ok], probs[ok]
     if region is not None:
         return city.region_exposure(region, unit.x, unit.y, points, weights)
