@@ -112,6 +112,14 @@ class City:
         sums = np.bincount(self.events.event_of, weights=mid, minlength=self.events.n_events)
         return np.asarray(sums / np.maximum(self.events.sizes, 1))
 
+    def event_centres(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Centroid and mid-time of every attack event."""
+        size = np.maximum(self.events.sizes, 1)
+        pts = self.background.points
+        x = np.bincount(self.events.event_of, weights=pts[:, 0], minlength=self.events.n_events) / size
+        y = np.bincount(self.events.event_of, weights=pts[:, 1], minlength=self.events.n_events) / size
+        return np.asarray(x), np.asarray(y), self.event_times
+
     def city_share(self, t_s: float, until_s: float | None = None) -> float:
         """Share of the city's attack events after ``t_s`` (among those ending by ``until_s``)."""
         key = (t_s, until_s)

@@ -22,7 +22,7 @@ from deconflict.stats.significance import (
     PoissonTestResult,
 )
 
-__all__ = ["ANALYSIS_ASSUMPTIONS", "OTHER_EXPLANATIONS", "Headline", "SensitivityCell", "SiteResult"]
+__all__ = ["ANALYSIS_ASSUMPTIONS", "OTHER_EXPLANATIONS", "Headline", "SensitivityCell", "SiteResult", "SpaceTimeScan"]
 
 ANALYSIS_ASSUMPTIONS: tuple[str, ...] = (
     "No targeting (null hypothesis): attacks fall independently of the site, with the spatial "
@@ -90,6 +90,23 @@ class SensitivityCell:
     expected_after: float | None
     p_value_after: float | None
     headline_p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class SpaceTimeScan:
+    """The space–time permutation scan seen from one site (secondary).
+
+    ``pvalue``: the site's own cylinders (250–1,000 m) after its notification against resampled
+    cities (``None`` if never notified); ``pvalue_adjusted``: the same against the largest
+    cylinder anywhere in the city; ``city_pvalue``: the city's most likely cluster;
+    ``separability_pvalue``: the check that where attacks fall did not change in time.
+    """
+
+    pvalue: float | None
+    pvalue_adjusted: float | None
+    city_pvalue: float
+    separability_pvalue: float
+    resamples: int
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,7 @@ class SiteResult:
     matched_incidents: tuple[tuple[str, float], ...]
     certain_counts: bool
     sensitivity: tuple[SensitivityCell, ...] = ()
+    scan: SpaceTimeScan | None = None
     assumptions: tuple[str, ...] = field(default=ANALYSIS_ASSUMPTIONS)
 
     # Flat views kept for callers (read-only).
@@ -290,6 +308,9 @@ class SiteResult:
             "local_odds_ratio": None if local is None else _num(local.odds_ratio),
             "placebo_p_values": [] if local is None else [_num(p) for p in local.placebo_pvalues],
             "p_value_vs_unnotified": None if local is None else _num(local.pvalue_vs_unnotified),
+            "p_value_scan": None if self.scan is None else _num(self.scan.pvalue),
+            "p_value_scan_adjusted": None if self.scan is None else _num(self.scan.pvalue_adjusted),
+            "p_value_separability": None if self.scan is None else _num(self.scan.separability_pvalue),
             "p_value_control": _num(self.p_value_control),
             "p_value_control_randomized": _num(self.p_value_control),
             "n_controls": self.n_controls,

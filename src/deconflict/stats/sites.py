@@ -38,7 +38,8 @@ from deconflict.stats.cities import (
 from deconflict.stats.events import event_scores, site_events
 from deconflict.stats.exposure import SCORE_LEVELS, SiteExposure, radial_table, soft_exposure
 from deconflict.stats.families import Unit, family_units
-from deconflict.stats.results import Headline, SensitivityCell, SiteResult
+from deconflict.stats.results import Headline, SensitivityCell, SiteResult, SpaceTimeScan
+from deconflict.stats.scan import Engine, build_scan_data, scan
 from deconflict.stats.significance import (
     AttackScoreResult,
     ChangeTestResult,
@@ -62,6 +63,12 @@ RING_M = (300.0, 1_500.0)  # the neighbourhood of the local before/after design
 PRIOR_EVENTS = 5.0  # pseudo-events at the city-wide after-share that stabilise a quiet ring
 PLACEBO_QUANTILES = (0.2, 0.4, 0.6, 0.8)
 ALPHA_TIPPING = 0.05
+MAX_SCAN_CENTRES = 2_000  # per city: notified sites first
+_SEPARABILITY_WARNING = (
+    "space and time are not separable in this city (the pattern of attacks changed over time; "
+    "permutation p = {p:.2g} over {n} resampled cities): the city-wide before/after numbers are unreliable; "
+    "the headline takes each site's timing from its own neighbourhood"
+)
 OWN_FLOOR = 1e-3  # own reports less likely than this to be hits are not worth leaving out
 _METHOD_WHOLE = "attack-score test against the city background (compound negative binomial)"
 _METHOD_AFTER = "attack-score test after notification, neighbourhood-timed background (compound negative binomial)"
@@ -127,6 +134,9 @@ def analyze_sites(
     sensitivity_sites: Sequence[str] = (),
     bandwidth_factors: Sequence[float] = (0.5, 1.0, 2.0),
     radius_factors: Sequence[float] = (0.5, 1.0, 2.0),
+    resamples: int = 199,
+    engine: Engine = "local",
+    scheduler: str | None = None,
 ) -> list[SiteResult]:
     """Observed vs expected hits, the headline and every secondary test, for every site.
 
@@ -157,6 +167,12 @@ def analyze_sites(
         Sites whose headline is recomputed over ``bandwidth_factors`` × ``radius_factors``
         (the backgrounds are refitted once per bandwidth factor; only these sites' families
         are re-analysed); fills :attr:`SiteResult.sensitivity` and ``headline.range``.
+    resamples
+        Resampled cities for the space–time permutation scan and the separability check
+        (:mod:`deconflict.stats.scan`; 0: skip them). 999 for a filing.
+    engine, scheduler
+        Where the resamples run: ``"local"`` (in-process) or ``"dask"`` (a ``LocalCluster``,
+        or the dask scheduler at ``scheduler``); the results are identical for the same seed.
 
     Returns
     -------
@@ -177,7 +193,10 @@ def analyze_sites(
     study = prepare_study(s_arr, i_arr, rng=rng, study_area=study_area, bandwidth_m=bandwidth_m,
                           projection=projection, attack_distance_m=attack_distance_m,
                           attack_window_s=attack_window_s)  # fmt: skip
+    scan_seed = np.random.SeedSequence(int(rng.integers(2**63)))
     results = _analyze(study, radius_scale, min_probability, rng, None)
+    if resamples > 0:
+        results = _with_scans(study, results, resamples, scan_seed, engine, scheduler)
     if sensitivity_sites:
         cells = _sensitivity(study, set(sensitivity_sites), bandwidth_factors, radius_factors, min_probability, rng)
         results = [_with_range(r, cells.get(r.site_id, ())) for r in results]
@@ -510,6 +529,35 @@ def _site_result(
         matched_incidents=tuple((str(study.incidents.ids[i]), float(p)) for i, p in zip(inc, probs, strict=True)),
         certain_counts=bool(np.all((probs < 1e-6) | (probs > 1 - 1e-6))),
     )  # fmt: skip
+
+
+def _with_scans(
+    study: Study, results: list[SiteResult], resamples: int, seed: np.random.SeedSequence, engine: Engine,
+    scheduler: str | None,
+) -> list[SiteResult]:  # fmt: skip
+    """The space–time scan of every city; each site gets its cylinder's p-values and the city's check."""
+    by_id = {r.site_id: r for r in results}
+    out = dict(by_id)
+    for c, (city, child) in enumerate(zip(study.cities, seed.spawn(len(study.cities)), strict=True)):
+        members = [k for k in range(len(study.sites)) if study.site_city[k] == c]
+        if not city.testable or not members:
+            continue
+        members.sort(key=lambda k: (not math.isfinite(float(study.sites.notified_end_s[k])), k))
+        members = members[:MAX_SCAN_CENTRES]
+        ex, ey, et = city.event_centres()
+        data = build_scan_data(ex, ey, et, study.site_x[members], study.site_y[members],
+                               study.sites.notified_end_s[members])  # fmt: skip
+        result = scan(data, resamples=resamples, seed=child, engine=engine, scheduler=scheduler)
+        for j, k in enumerate(members):
+            site = by_id[str(study.sites.ids[k])]
+            view = SpaceTimeScan(result.unit_pvalue.get(j), result.unit_pvalue_adjusted.get(j), result.pvalue,
+                                 result.separability_pvalue, result.resamples)  # fmt: skip
+            headline = site.headline
+            if result.separability_pvalue <= 0.05:
+                headline = dataclasses.replace(headline, warnings=(*headline.warnings, _SEPARABILITY_WARNING.format(
+                    p=result.separability_pvalue, n=result.resamples)))  # fmt: skip
+            out[site.site_id] = dataclasses.replace(site, scan=view, headline=headline)
+    return [out[r.site_id] for r in results]
 
 
 def _with_range(result: SiteResult, cells: Sequence[SensitivityCell]) -> SiteResult:
