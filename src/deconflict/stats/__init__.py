@@ -35,7 +35,7 @@ from deconflict.stats.significance import (
     rate_ratio_ci,
 )
 from deconflict.stats.simulate import CityIntensity, SimulatedCity, plant_targeting, simulate_city
-from deconflict.stats.sites import analyze_sites, sensitivity_grid, tipping_point
+from deconflict.stats.sites import analyze_sites, attach_sensitivity, sensitivity_grid, tipping_point
 
 __all__ = [
     "ANALYSIS_ASSUMPTIONS",
@@ -59,6 +59,7 @@ __all__ = [
     "SiteResult",
     "after_fraction",
     "analyze_sites",
+    "attach_sensitivity",
     "attack_score_test",
     "bandwidth_rule",
     "benjamini_hochberg",

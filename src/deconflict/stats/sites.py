@@ -57,7 +57,7 @@ from deconflict.stats.significance import (
     poisson_tail_test,
 )
 
-__all__ = ["MIN_BACKGROUND_EVENTS", "analyze_sites", "sensitivity_grid"]
+__all__ = ["MIN_BACKGROUND_EVENTS", "analyze_sites", "attach_sensitivity", "sensitivity_grid", "tipping_point"]
 
 RING_M = (300.0, 1_500.0)  # the neighbourhood of the local before/after design
 PRIOR_EVENTS = 5.0  # pseudo-events at the city-wide after-share that stabilise a quiet ring
@@ -558,6 +558,14 @@ def _with_scans(
                     p=result.separability_pvalue, n=result.resamples)))  # fmt: skip
             out[site.site_id] = dataclasses.replace(site, scan=view, headline=headline)
     return [out[r.site_id] for r in results]
+
+
+def attach_sensitivity(results: Sequence[SiteResult], cells: Sequence[SensitivityCell]) -> list[SiteResult]:
+    """The results with their sensitivity cells and ``headline.range`` filled in (from :func:`sensitivity_grid`)."""
+    by_site: dict[str, list[SensitivityCell]] = {}
+    for cell in cells:
+        by_site.setdefault(cell.site_id, []).append(cell)
+    return [_with_range(r, by_site[r.site_id]) if r.site_id in by_site else r for r in results]
 
 
 def _with_range(result: SiteResult, cells: Sequence[SensitivityCell]) -> SiteResult:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyproj import Geod
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
@@ -28,7 +28,6 @@ from deconflict.store.base import ImportRecord, IncidentQuery, SiteQuery, Store
 
 __all__ = ["SQLiteStore", "migrations"]
 
-_GEOD = Geod(ellps="WGS84")
 _METRES_PER_DEG_LAT_MIN = 110_574.0
 _METRES_PER_DEG_LON_EQUATOR = 111_320.0
 
@@ -228,7 +227,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             lat, lon = query.near
             lats = np.fromiter((r[5] for r in rows), float, len(rows))
             lons = np.fromiter((r[6] for r in rows), float, len(rows))
-            _, _, dist = _GEOD.inv(np.full(len(rows), lon), np.full(len(rows), lat), lons, lats)
+            dist = geodesic_distance_m(lon, lat, lons, lats)
             order = np.argsort(dist, kind="stable")
             if query.within_m is not None:
                 order = order[dist[order] <= query.within_m]
@@ -240,13 +239,20 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
 
     # -- incidents ------------------------------------------------------------------------
     def insert_incidents(
-        self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
+        self,
+        incidents: Sequence[Incident],
+        import_id: int | None,
+        entry_index: int | None = None,
+        first_position: int = 0,
     ) -> None:
         if not incidents:
             return
         self._require_transaction()
         first_pk = int(self._conn.execute("SELECT coalesce(max(pk), 0) FROM incidents").fetchone()[0]) + 1
-        rows = [(first_pk + i, *row) for i, row in enumerate(_rows.incident_values(incidents, import_id, entry_index))]
+        rows = [
+            (first_pk + i, *row)
+            for i, row in enumerate(_rows.incident_values(incidents, import_id, entry_index, first_position))
+        ]
         # A large batch rewrites many index and R*Tree pages: a bigger page cache for its duration
         # (at most 64 MiB, restored after) keeps them from being spilled and re-read.
         cache_kib = -int(self._conn.execute("PRAGMA cache_size").fetchone()[0])
@@ -283,7 +289,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         for row in self._conn.execute(sql, params):
             incident = _rows.incident_from_row(row)
             if query.near is not None and query.within_m is not None:
-                _, _, dist = _GEOD.inv(query.near[1], query.near[0], incident.lon, incident.lat)
+                dist = float(geodesic_distance_m(query.near[1], query.near[0], incident.lon, incident.lat))
                 if dist > query.within_m:
                     continue
             if skipped < query.offset:
