@@ -22,7 +22,15 @@ from deconflict.stats.significance import (
     PoissonTestResult,
 )
 
-__all__ = ["ANALYSIS_ASSUMPTIONS", "OTHER_EXPLANATIONS", "Headline", "SensitivityCell", "SiteResult", "SpaceTimeScan"]
+__all__ = [
+    "ANALYSIS_ASSUMPTIONS",
+    "OTHER_EXPLANATIONS",
+    "Headline",
+    "SensitivityCell",
+    "SiteResult",
+    "SpaceTimeScan",
+    "StateTest",
+]
 
 ANALYSIS_ASSUMPTIONS: tuple[str, ...] = (
     "No targeting (null hypothesis): attacks fall independently of the site, with the spatial "
@@ -90,6 +98,27 @@ class SensitivityCell:
     expected_after: float | None
     p_value_after: float | None
     headline_p_value: float | None = None
+
+
+@dataclass(frozen=True)
+class StateTest:
+    """One test over all notified premises of an owner state, after their notifications.
+
+    Families count once; ``observed`` is the attack score summed over them, ``expected`` its
+    expectation, ``pvalue`` the compound negative-binomial tail of the sum (secondary: for a
+    state's overall claim; not adjusted across states).
+    """
+
+    owner: str
+    premises: int
+    observed: float
+    expected: float
+    pvalue: float
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {"owner": self.owner, "premises": self.premises, "observed": _num(self.observed),
+                "expected": _num(self.expected), "p_value": _num(self.pvalue)}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -191,6 +220,7 @@ class SiteResult:
     certain_counts: bool
     sensitivity: tuple[SensitivityCell, ...] = ()
     scan: SpaceTimeScan | None = None
+    state: StateTest | None = None
     assumptions: tuple[str, ...] = field(default=ANALYSIS_ASSUMPTIONS)
 
     # Flat views kept for callers (read-only).
@@ -311,6 +341,7 @@ class SiteResult:
             "p_value_scan": None if self.scan is None else _num(self.scan.pvalue),
             "p_value_scan_adjusted": None if self.scan is None else _num(self.scan.pvalue_adjusted),
             "p_value_separability": None if self.scan is None else _num(self.scan.separability_pvalue),
+            "state_test": None if self.state is None else self.state.to_json(),
             "p_value_control": _num(self.p_value_control),
             "p_value_control_randomized": _num(self.p_value_control),
             "n_controls": self.n_controls,

@@ -38,7 +38,7 @@ from deconflict.stats.cities import (
 from deconflict.stats.events import event_scores, site_events
 from deconflict.stats.exposure import SCORE_LEVELS, SiteExposure, radial_table, soft_exposure
 from deconflict.stats.families import Unit, family_units
-from deconflict.stats.results import Headline, SensitivityCell, SiteResult, SpaceTimeScan
+from deconflict.stats.results import Headline, SensitivityCell, SiteResult, SpaceTimeScan, StateTest
 from deconflict.stats.scan import Engine, build_scan_data, scan
 from deconflict.stats.significance import (
     AttackScoreResult,
@@ -502,7 +502,41 @@ def _finish(
         results.append(_site_result(study, s_arr, k, unit, num, headlines[family_key], bh.get(family_key, math.nan),
                                     control))  # fmt: skip
     order = {str(s): n for n, s in enumerate(s_arr.ids)}
+    states = _state_tests(s_arr, heads, numbers)
+    results = [dataclasses.replace(r, state=states.get(r.owner)) if r.notified_at is not None else r for r in results]
     return sorted(results, key=lambda r: order[r.site_id])
+
+
+def _state_tests(
+    s_arr: SiteArray, heads: dict[str, Unit], numbers: dict[str, _UnitNumbers | None]
+) -> dict[str, StateTest]:
+    """Per owner state, one test over all its notified premises (families counted once) after notification.
+
+    The attack scores add up; so do independent compound negative binomials' measures, and the
+    Gamma shape of the sum's mean is ``(sum mu)**2 / sum(mu**2 / size)``.
+    """
+    by_owner: dict[str, list[tuple[NDArray[np.float64], int, float, float, float]]] = {}
+    for key, unit in heads.items():
+        num = numbers[key]
+        owner = str(s_arr.owner[unit.members[0]])
+        if not owner or num is None or num.attacks_after is None or num.measure_after is None:
+            continue
+        level = _observed_level(num.attacks_after, num.site_scores_after)
+        row = (num.measure_after, level, num.attacks_after.expected, num.size_after, num.attacks_after.statistic)
+        by_owner.setdefault(owner, []).append(row)
+    out = {}
+    for owner, rows in by_owner.items():
+        measure = np.sum(np.stack([r[0] for r in rows]), axis=0)
+        total_level = int(np.sum([r[1] for r in rows]))
+        means = np.array([r[2] for r in rows])
+        sizes = np.array([r[3] for r in rows])
+        spread = float(np.sum(means**2 / sizes))
+        size = float(means.sum() ** 2 / spread) if spread > 0 else math.inf
+        tail, _ = compound_tail(measure, total_level, size=size)
+        observed = float(np.sum([r[4] for r in rows]))
+        nums = rows
+        out[owner] = StateTest(owner, len(nums), observed, float(means.sum()), tail)
+    return out
 
 
 def _site_result(
