@@ -22,6 +22,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from scipy.ndimage import label
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from deconflict.errors import InvalidInput
@@ -207,6 +208,11 @@ class Study:
     peer_scores: dict[int, tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]] = field(
         default_factory=dict
     )
+
+    @functools.cached_property
+    def incident_tree(self) -> cKDTree:
+        """k-d tree of every incident's projected point."""
+        return cKDTree(np.column_stack([self.x, self.y]))
 
     def with_bandwidth_factor(self, factor: float, rng: np.random.Generator) -> Study:
         """The same study with every city's pilot bandwidth multiplied by ``factor``."""

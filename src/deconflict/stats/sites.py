@@ -27,7 +27,15 @@ from shapely.geometry.base import BaseGeometry
 
 from deconflict.errors import InvalidInput
 from deconflict.geo import LocalProjection
-from deconflict.match import IncidentArray, IncidentInput, SiteArray, SiteInput, match_arrays, site_hit_regions
+from deconflict.match import (
+    IncidentArray,
+    IncidentInput,
+    MatchTable,
+    SiteArray,
+    SiteInput,
+    match_arrays,
+    site_hit_regions,
+)
 from deconflict.stats.background import BandwidthMethod, after_fraction
 from deconflict.stats.cities import (
     MIN_BACKGROUND_EVENTS,
@@ -225,8 +233,7 @@ def _all_unit_numbers(
         [u.lon for u in units], [u.lat for u in units], [u.radius_m for u in units],
         ids=[u.key for u in units], footprints=[u.footprint for u in units],
     )  # fmt: skip
-    table = match_arrays(unit_sites, study.incidents, projection=study.projection,
-                         min_probability=min_probability, counted_only=True)  # fmt: skip
+    table = _match_near(study, unit_sites, min_probability)
     bounds = np.searchsorted(table.site_index, np.arange(len(units) + 1))
     regions, _ = site_hit_regions(unit_sites, study.projection)
     tables: dict[tuple[int, float], object] = {}
@@ -249,6 +256,28 @@ def _all_unit_numbers(
         out[unit.key] = _unit_numbers(study, city, unit, regions[k], table.incident_index[sel],
                                       table.probability[sel], tables, rng)  # fmt: skip
     return out
+
+
+def _match_near(study: Study, unit_sites: SiteArray, min_probability: float) -> MatchTable:
+    """Matches of the units, among the incidents that can reach one of them (projected once)."""
+    i_arr = study.incidents
+    ux, uy = study.projection.project(unit_sites.lon, unit_sites.lat)
+    _, unit_reach = site_hit_regions(unit_sites, study.projection)
+    reach = float(unit_reach.max(initial=0.0)) + float(study.reach.max(initial=0.0)) + 1.0
+    near = study.incident_tree.query_ball_point(np.column_stack([ux, uy]), reach)
+    sub = np.unique(np.concatenate([np.asarray(n, np.int64) for n in near])) if len(near) else np.zeros(0, np.int64)
+    sub = sub[i_arr.counted[sub]]
+    if sub.size == len(i_arr):
+        return match_arrays(unit_sites, i_arr, projection=study.projection, min_probability=min_probability,
+                            counted_only=True, incident_xy=(study.x, study.y))  # fmt: skip
+    part = dataclasses.replace(
+        i_arr, ids=i_arr.ids[sub], lon=i_arr.lon[sub], lat=i_arr.lat[sub], uncertainty_m=i_arr.uncertainty_m[sub],
+        normal=i_arr.normal[sub], start_s=i_arr.start_s[sub], end_s=i_arr.end_s[sub],
+        confidence=i_arr.confidence[sub], status=i_arr.status[sub],
+    )  # fmt: skip
+    table = match_arrays(unit_sites, part, projection=study.projection, min_probability=min_probability,
+                         counted_only=True, incident_xy=(study.x[sub], study.y[sub]))  # fmt: skip
+    return MatchTable(table.site_index, sub[table.incident_index], table.distance_m, table.probability)
 
 
 def _unit_exposure(
