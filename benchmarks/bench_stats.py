@@ -86,7 +86,7 @@ def per_site(rng: np.random.Generator) -> tuple[str, str]:
 
 
 def hot_site(rng: np.random.Generator) -> str:
-    sites, incidents = city(200_000, 50, rng, hot=13_000)
+    sites, incidents = city(200_000, 50, rng, hot=30_000)
     study = prepare_study(sites, incidents, rng=np.random.default_rng(1))
     only = {str(sites.ids[0])}
     results, c, _ = cpu(lambda: _analyze(study, 1.0, 1e-6, np.random.default_rng(2), only))

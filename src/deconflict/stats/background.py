@@ -215,12 +215,14 @@ class BackgroundIntensity:
             return idx, np.zeros(0)
         hs = self.point_bandwidth_m[idx]
         d2 = (self.points[idx, 0] - x) ** 2 + (self.points[idx, 1] - y) ** 2
+        near = d2 <= (4.5 * hs) ** 2
+        idx, hs, d2 = idx[near], hs[near], d2[near]
         values = self.weights[idx] * _gauss(d2, hs)
-        masses = np.ones(idx.size)
-        for h in np.unique(hs):
-            sel = hs == h
-            masses[sel] = self._mass_at(float(h), np.array([x]), np.array([y]))[0]
-        return idx, values / masses
+        if self.class_mass is None:
+            return idx, values if self.adaptive else values / self.inside_mass(np.array([x]), np.array([y]))[0]
+        classes, inverse = np.unique(hs, return_inverse=True)
+        at = np.array([self._mass_at(float(h), np.array([x]), np.array([y]))[0] for h in classes])
+        return idx, values / at[inverse]
 
     @property
     def adaptive(self) -> bool:

@@ -106,7 +106,7 @@ class City:
         """Per background point, 1 / size of its attack event (each event weighs 1)."""
         return np.asarray(1.0 / self.events.sizes[self.events.event_of])
 
-    @property
+    @functools.cached_property
     def event_times(self) -> NDArray[np.float64]:
         """Mid-time of every attack event."""
         mid = 0.5 * (self.start_s + self.end_s)

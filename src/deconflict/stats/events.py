@@ -25,6 +25,7 @@ The statistics therefore count **attack events**:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +56,7 @@ class AttackScale:
     close_pairs: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class AttackEvents:
     """City-wide attack events: ``event_of[i]`` is report ``i``'s event (0..n_events-1)."""
 
@@ -63,7 +64,7 @@ class AttackEvents:
     n_events: int
     scale: AttackScale
 
-    @property
+    @functools.cached_property
     def sizes(self) -> NDArray[np.int64]:
         """Number of reports per event."""
         return np.bincount(self.event_of, minlength=self.n_events).astype(np.int64)
@@ -154,6 +155,17 @@ def _link(
     n = x.size
     if n == 0:
         return np.zeros(0, np.int64)
+    if n <= 64:  # one site's candidates: all pairs at once, labels spread to a fixed point
+        linked = (np.hypot(x[:, None] - x, y[:, None] - y) <= scale.distance_m + reach[:, None] + reach) & (
+            _gap(start[:, None], end[:, None], start, end) <= scale.window_s
+        )
+        labels = np.arange(n)
+        while True:
+            spread = np.where(linked, labels[None, :], n).min(axis=1)
+            if np.array_equal(spread, labels):
+                break
+            labels = spread
+        return np.unique(labels, return_inverse=True)[1].astype(np.int64)
     mid = 0.5 * (start + end)
     half = 0.5 * (end - start)
     span = scale.window_s + 2.0 * float(half.max()) if n else scale.window_s

@@ -53,6 +53,8 @@ from deconflict.stats.significance import (
     ChangeTestResult,
     LocalContrastResult,
     PoissonTestResult,
+    _averaged_tail,
+    _beta_binomial_upper,
     attack_score_test,
     benjamini_hochberg,
     compound_poisson_tail_test,
@@ -437,10 +439,7 @@ def _versus_unnotified(study: Study, unit: Unit, before: NDArray, after: NDArray
     peer_before = sum(b for b, _ in peers)
     peer_after = sum(a for _, a in peers)
     joint = joint_period_pmf(before, after)
-    kb, ka = np.meshgrid(np.arange(joint.shape[0]), np.arange(joint.shape[1]), indexing="ij")
-    tail = stats.betabinom.sf(ka - 1, kb + ka, peer_after + 0.5, peer_before + 0.5)
-    tail[(kb + ka) == 0] = 1.0
-    return float(np.clip(np.sum(joint * tail), 0.0, 1.0)), len(peers)
+    return _averaged_tail(joint, _beta_binomial_upper(peer_after, peer_before)), len(peers)
 
 
 def tipping_point(
