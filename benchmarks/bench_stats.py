@@ -112,7 +112,9 @@ def dask_rows(rng: np.random.Generator, resamples: int) -> list[str]:
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         run_resamples(data, 20, 7, engine="dask", scheduler=cluster.scheduler_address, batch=10)  # warm up
-        _, _, remote = cpu(lambda: run_resamples(data, resamples, 7, engine="dask", scheduler=cluster.scheduler_address))
+        _, _, remote = cpu(
+            lambda: run_resamples(data, resamples, 7, engine="dask", scheduler=cluster.scheduler_address)
+        )
     return [
         f"| {resamples} resampled cities (200,000 events, 6,000 cylinders), in-process | {local:.1f} s wall |",
         f"| the same on a 2-worker dask LocalCluster | {remote:.1f} s wall ({local / remote:.2f}x) |",
