@@ -46,7 +46,7 @@ RATIO_BOUNDS = {"hot spots": (0.8, 2.0)}
 def analysed(name: str) -> tuple[Study, list[SiteResult]]:
     study = BUILDERS[name]()
     results = analyze_sites(study.sites, study.incidents, rng=np.random.default_rng(2026),
-                            study_area=study.study_area, projection=study.projection)  # fmt: skip
+                            study_area=study.study_area, projection=study.projection, resamples=0)  # fmt: skip
     return study, results
 
 
@@ -83,7 +83,7 @@ def power(seed: int, hits: int, error_m: float) -> dict[str, float]:
     targets = np.random.default_rng(seed + 1).choice(len(base.sites), 100, replace=False)
     study = scenarios.with_targeting(base, targets, hits, error_m, seed + 2)
     results = analyze_sites(study.sites, study.incidents, rng=np.random.default_rng(seed + 3),
-                            study_area=study.study_area, projection=study.projection)  # fmt: skip
+                            study_area=study.study_area, projection=study.projection, resamples=0)  # fmt: skip
     hit = [results[k] for k in targets]
     null = [r for k, r in enumerate(results) if k not in set(targets.tolist())]
     return {
