@@ -33,7 +33,7 @@ def share(p: np.ndarray, alpha: float) -> str:
 def main() -> None:
     rows = [
         "| scenario | null sites | headline p ≤ 0.05 | headline p ≤ 0.01 | expected / true (median) | "
-        "after: expected / true | report-level p ≤ 0.05 (old primary) |",
+        "after: expected / true | report-level Poisson p ≤ 0.05 (same expected counts) |",
         "|---|---|---|---|---|---|---|",
     ]
     for name in BUILDERS:
