@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 import deconflict
@@ -10,6 +11,7 @@ from deconflict.cli import app
 from deconflict.demo import KYIV_BOUNDS, synthetic_kyiv_strikes
 
 
+@pytest.mark.slow
 def test_demo_builds_the_kyiv_example_and_labels_synthetic_data(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output

@@ -60,7 +60,7 @@ from deconflict.progress import ProgressCallback
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, attach_sensitivity, sensitivity_grid
 
 if TYPE_CHECKING:
-    from deconflict.report import LedgerState, Period, ReportData, SensitivityPoint
+    from deconflict.report import LedgerState, OutsideTime, Period, ReportData, SensitivityPoint
 
 T = TypeVar("T")
 
@@ -588,10 +588,34 @@ def _ledger_state(db: Database) -> tuple[LedgerState | None, list[str]]:
         checkpoint_note=latest.note,
         verifier_key=db.ledger.verifier_key,
         cosignatures=cosignatures,
+        outside_times=_outside_times(db),
     )
     newer = db.ledger.size - checkpoint.size
     notes = [f"{newer} log entries are newer than the latest signed checkpoint."] if newer > 0 else []
     return state, notes
+
+
+def _outside_times(db: Database) -> tuple[OutsideTime, ...]:
+    """Per notification and acknowledgement: claimed time, first TSA or witness time, the gap (ledger.outside)."""
+    from deconflict.ledger.outside import describe_gap
+    from deconflict.report import OutsideTime
+    from deconflict.times import format_utc
+
+    return tuple(
+        OutsideTime(
+            kind=t.kind,
+            record_id=t.record_id,
+            log_index=t.index,
+            claimed=t.claimed,
+            first_time=None if t.first is None else format_utc(t.first.at),
+            vouched_by=None
+            if t.first is None
+            else ("TSA " if t.first.kind == "timestamp" else "witness ") + t.first.by,
+            gap=describe_gap(t.gap) if t.first is not None else "no outside proof",
+            statement=t.sentence(),
+        )
+        for t in db.ledger.entry_times()
+    )
 
 
 def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[Period]:

@@ -127,8 +127,18 @@ class Sites:
         """Add one site; raises :class:`ConflictError` when its id exists."""
         return self.add_many([site])[0]
 
-    def add_many(self, sites: Sequence[Site], import_record: ImportRecord | None = None) -> list[Site]:
-        """Add sites in one transaction (all or nothing); return them with their city resolved."""
+    def add_many(
+        self,
+        sites: Sequence[Site],
+        import_record: ImportRecord | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> list[Site]:
+        """Add sites in one transaction (all or nothing); return them with their city resolved.
+
+        Reports the phases ``"placing"`` (cities found), ``"committing"`` (log entries) and
+        ``"writing"`` to ``progress``.
+        """
         store = self._db.store
         ids = [s.id for s in sites]
         _refuse_repeated_ids("site", ids)
@@ -137,6 +147,7 @@ class Sites:
             raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
         resolved, city_ids = [], []
         cities = {}
+        tick = report_steps(progress, "placing", len(sites), step=1000)
         for site in sites:
             city = find_city(site.city) if site.city else nearest_city(site.lat, site.lon)
             if city is not None:
@@ -144,12 +155,16 @@ class Sites:
                 site = site if site.city else site.with_changes(city=city.name)
             resolved.append(site)
             city_ids.append(city.geonameid if city else None)
+            tick(len(resolved))
+        tick(len(resolved), final=True)
         with store.transaction():
             import_id = store.record_import(import_record) if import_record else None
+            writing = report_steps(progress, "writing", len(resolved))
             store.insert_sites(resolved, city_ids, import_id)
             for geonameid, city in cities.items():
                 store.add_city_names(geonameid, city_aliases(city))
-            self._db._after_sites_added(resolved)
+            writing(len(resolved), final=True)
+            self._db.ledger.commit_sites(resolved, progress=progress)
         return resolved
 
     def create(
@@ -212,12 +227,23 @@ class Sites:
         (principal or _local()).require_write(site.owner)
         return self.add(site)
 
-    def import_file(self, path: str | Path, format: str | None = None, *, city: str | None = None) -> ImportResult:
-        """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none."""
-        batch = read_sites(path, format, city=city)
+    def import_file(
+        self,
+        path: str | Path,
+        format: str | None = None,
+        *,
+        city: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> ImportResult:
+        """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none.
+
+        Reports the phases ``"reading"``, ``"validating"``, ``"placing"``, ``"writing"`` and
+        ``"committing"`` to ``progress`` (see :mod:`deconflict.progress`).
+        """
+        batch = read_sites(path, format, city=city, progress=progress)
         record = ImportRecord("sites", Path(path).name, batch.sha256, batch.format, len(batch.records))
         try:
-            self.add_many(batch.records, record)
+            self.add_many(batch.records, record, progress=progress)
         except ConflictError as exc:
             raise ConflictError(exc.message, where=str(path)) from exc
         return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
@@ -681,10 +707,6 @@ class Database:
             key_file = self._key_file or self.store.get_meta("log_key_file")
             self._ledger = Ledger(self.store, origin, vkey, Path(key_file) if key_file else None)
         return self._ledger
-
-    def _after_sites_added(self, sites: Sequence[Site]) -> None:
-        """Inside the write transaction: commit each site record to the log."""
-        self.ledger.commit_sites(sites)
 
     def close(self) -> None:
         """Close the database."""

@@ -169,6 +169,9 @@ class DemoSummary:
     verifier_key: str = ""
     witness_key: str = ""
     bundle: Path | None = None
+    witness_policy: Path | None = None
+    tsa_roots: tuple[Path, ...] = ()
+    outside: tuple[str, ...] = ()
     checkpoint_size: int = 0
     findings: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
@@ -186,11 +189,33 @@ AZE_NOTIFICATION_TEXT = (
 )
 
 
-def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
-    """Log the Azerbaijani notification, sign a checkpoint, have a demo witness cosign it, export a bundle."""
+@dataclass(frozen=True, slots=True)
+class LedgerDemo:
+    """What the demo's ledger step made: keys, the bundle, and the DEMO outside-time servers' results."""
+
+    verifier_key: str
+    witness_key: str
+    bundle: Path
+    checkpoint_size: int
+    witness_policy: Path
+    tsa_roots: tuple[Path, ...]
+    outside: tuple[str, ...]
+
+
+def record_ledger(db: Database, out_dir: Path) -> LedgerDemo:
+    """Log the Azerbaijani notification, timestamp and witness a checkpoint, export a bundle.
+
+    The two RFC 3161 TSAs (OpenSSL's, when the ``openssl`` command exists) and the two
+    tlog-witnesses are local servers started here and stopped before returning: DEMO only,
+    they prove what this machine's clock said, not what an independent party saw.
+    """
     from deconflict.ledger.bundle import build_bundle
+    from deconflict.ledger.local_tsa import LocalTSA, openssl_available
     from deconflict.ledger.note import write_signer_key
-    from deconflict.ledger.witness import cosign, generate_witness_key, update
+    from deconflict.ledger.policy import WitnessPolicy
+    from deconflict.ledger.timestamp import load_tsa_trust
+    from deconflict.ledger.witness import Witness, generate_witness_key
+    from deconflict.ledger.witness_http import start_witness
 
     db.notifications.notify(
         AZE_SITES,
@@ -201,16 +226,53 @@ def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
         text=AZE_NOTIFICATION_TEXT,
         id="aze-2024-coordinates",
     )
-    checkpoint = db.ledger.sign_checkpoint()
-    witness_dir = out_dir / "witness"
-    witness_dir.mkdir(parents=True, exist_ok=True)
-    witness = generate_witness_key("demo-witness.example")
-    write_signer_key(witness_dir / "witness.key", witness)
-    update(witness_dir / "state.json", checkpoint.note, None, log_key=db.ledger.verifier_key)
-    db.ledger.add_cosigned_checkpoint(cosign(witness_dir / "state.json", witness))
+    db.ledger.sign_checkpoint()
+    outside = out_dir / "outside"
+    outside.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    roots: tuple[Path, ...] = ()
+    if openssl_available():
+        with (
+            LocalTSA(outside / "tsa-1", name="DEMO TSA one") as first,
+            LocalTSA(outside / "tsa-2", name="DEMO TSA two") as second,
+        ):
+            roots = (first.files.ca_cert, second.files.ca_cert)
+            stamped = db.ledger.timestamp([first.url, second.url], load_tsa_trust(roots))
+        times = ", ".join(t.gen_time for t in stamped.stored)
+        lines.append(f"DEMO: checkpoint {stamped.checkpoint_size} timestamped by 2 local OpenSSL TSAs at {times}")
+    else:
+        lines.append("DEMO: RFC 3161 timestamps skipped (the openssl command is not installed)")
+    keys = [generate_witness_key(f"demo-witness-{n}.local") for n in (1, 2)]
+    for number, key in enumerate(keys, start=1):
+        write_signer_key(outside / f"witness-{number}.key", key)
+    servers = [
+        start_witness(Witness(outside / f"witness-{n}.json", k, [db.ledger.verifier_key]))
+        for n, k in enumerate(keys, 1)
+    ]
+    try:
+        policy = WitnessPolicy.threshold([k.vkey for k in keys], 2, [s.url for s in servers])
+        witnessed = db.ledger.witness(policy)
+    finally:
+        for server in servers:
+            server.close()
+    lines.append(
+        f"DEMO: checkpoint {witnessed.checkpoint_size} cosigned by 2 local tlog-witnesses "
+        f"({'witnessed' if witnessed.witnessed else 'NOT witnessed'}: {witnessed.policy})"
+    )
+    policy_file = outside / "witness-policy.txt"
+    policy_file.write_text(
+        "# DEMO witness policy: both local demo witnesses must cosign (c2sp.org/tlog-policy)\n"
+        + WitnessPolicy.threshold([k.vkey for k in keys], 2).text,
+        encoding="utf-8",
+    )
     bundle = out_dir / "evidence-aze-embassy.zip"
     atomic_write_bytes(bundle, build_bundle(db.ledger, AZE_SITES[0]))
-    return db.ledger.verifier_key, witness.vkey, bundle, checkpoint.size
+    for item in db.ledger.entry_times():
+        if item.record_id == "aze-2024-coordinates":
+            lines.append(f"{item.kind} {item.record_id}: {item.sentence()}")
+    return LedgerDemo(
+        db.ledger.verifier_key, keys[0].vkey, bundle, witnessed.checkpoint_size, policy_file, roots, tuple(lines)
+    )
 
 
 def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
@@ -219,9 +281,9 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     db_path = out_dir / "demo.db"
     for suffix in ("", "-wal", "-shm", ".key"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    witness_dir = out_dir / "witness"
-    if witness_dir.exists():
-        shutil.rmtree(witness_dir)
+    for stale in (out_dir / "witness", out_dir / "outside"):
+        if stale.exists():
+            shutil.rmtree(stale)
     db = deconflict.init(db_path, timezone="Europe/Kyiv")
     db.set_analysis_options(demo_options())
     missions = out_dir / "kyiv_missions.csv"
@@ -231,13 +293,15 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     reported, placed = reported_hits(sites)
     synthetic = synthetic_kyiv_strikes(np.random.default_rng(DEMO_SEED))
     db.incidents.add_many(reported + synthetic)
-    verifier_key, witness_key, bundle, size = record_ledger(db, out_dir)
+    ledger = record_ledger(db, out_dir)
     summary = DemoSummary(
         database=db_path, sites=len(sites), approximate_sites=sum(s.approximate for s in sites),
         reported=len(reported), synthetic=len(synthetic),
         unplaced=[f"{p.row['date']} {p.row['premises']}" for p in placed if p.site is None],
         reports=sum(1 for p in placed if p.site is not None),
-        verifier_key=verifier_key, witness_key=witness_key, bundle=bundle, checkpoint_size=size,
+        verifier_key=ledger.verifier_key, witness_key=ledger.witness_key, bundle=ledger.bundle,
+        checkpoint_size=ledger.checkpoint_size,
+        witness_policy=ledger.witness_policy, tsa_roots=ledger.tsa_roots, outside=ledger.outside,
     )  # fmt: skip
     return db, summary
 

@@ -33,6 +33,7 @@ __all__ = [
     "default_workers",
     "geodesic_destination",
     "geodesic_distance_m",
+    "thread_map",
     "utm_crs_for",
     "validate_lonlat",
 ]
@@ -59,7 +60,7 @@ def default_workers() -> int:
     return max(1, min(n, 8))
 
 
-def _thread_map(fn: Callable[[_T], _R], items: Iterable[_T], workers: int | None = None) -> Iterator[_R]:
+def thread_map(fn: Callable[[_T], _R], items: Iterable[_T], workers: int | None = None) -> Iterator[_R]:
     """``map(fn, items)`` on a shared thread pool, results in the order of ``items``.
 
     Worth it for work that releases the GIL (PROJ, numpy, scipy k-d trees). The pool is kept
@@ -98,7 +99,7 @@ def _transform_chunked(
     def run(k: int) -> None:
         transformer.transform(xf[bounds[k] : bounds[k + 1]], yf[bounds[k] : bounds[k + 1]], inplace=True)
 
-    for _ in _thread_map(run, range(n_chunks), n_workers):
+    for _ in thread_map(run, range(n_chunks), n_workers):
         pass
     return x, y
 

@@ -197,7 +197,7 @@ def test_init_creates_the_versioned_schema_once(postgres_url, tmp_path):
     with pytest.raises(ConflictError, match="already exists"):
         deconflict.init(postgres_url, key_file=tmp_path / "k.key")
     store = open_store(postgres_url)
-    assert store.schema_version() == len(versions)
+    assert store.schema_version() == versions[-1][0]
     store.close()
 
 
@@ -215,7 +215,7 @@ def test_a_missing_migration_is_applied_on_open(pg_db):
         conn.execute("DROP TABLE api_tokens")
         conn.execute("DELETE FROM schema_migrations WHERE version = 3")
     with deconflict.open(pg_db.location) as db:
-        assert db.store.schema_version() == 3 and db.store.list_tokens() == []
+        assert db.store.schema_version() == pg_backend.migrations()[-1][0] and db.store.list_tokens() == []
 
 
 def test_near_queries_use_the_gist_index(pg_db):

@@ -414,9 +414,12 @@ def witness_cosign(
 def evidence_export(
     site_id: Annotated[str, typer.Argument(help="The site.")],
     out_file: Annotated[Path, typer.Option("--out", help="The bundle to write (zip).")],
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Witness policy (default: the one stored by 'log witness').")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a site's evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures.
+    """Write a site's evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures, timestamps.
 
     Example:
 
@@ -425,9 +428,11 @@ def evidence_export(
     import hashlib
 
     from deconflict.ledger.bundle import build_bundle
+    from deconflict.ledger.policy import load_policy
 
+    policy = load_policy(policy_file) if policy_file is not None else None
     with opened() as db:
-        data = build_bundle(db.ledger, site_id)
+        data = build_bundle(db.ledger, site_id, policy)
         vkey = db.ledger.verifier_key
     atomic_write_bytes(out_file, data)
     if as_json:
@@ -450,29 +455,61 @@ def evidence_verify(
     witness_key: Annotated[
         list[str] | None, typer.Option("--witness-key", metavar="VKEY", help="A trusted witness's verifier key.")
     ] = None,
+    witness_policy: Annotated[
+        Path | None,
+        typer.Option("--witness-policy", help="Witness policy (c2sp.org/tlog-policy) the checkpoint must satisfy."),
+    ] = None,
+    tsa_cert: Annotated[
+        list[Path] | None,
+        typer.Option("--tsa-cert", help="PEM file with a trusted TSA root certificate (repeatable)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Verify an evidence bundle offline (no database); exit 1 on any altered byte.
 
+    Prints, per notification, the time it claims, the first time an independent party (a TSA
+    given with --tsa-cert, a witness given with --witness-key/--witness-policy) vouches that
+    it was recorded, and the gap.
+
     Example:
 
-        deconflict evidence verify evidence-aze-embassy.zip --key "$LOG_KEY" --witness-key "$WITNESS_KEY"
+        deconflict evidence verify evidence-aze-embassy.zip --key "$LOG_KEY" \\
+            --witness-key "$WITNESS_KEY"
+        deconflict evidence verify evidence-aze-embassy.zip --key "$LOG_KEY" \\
+            --witness-policy outside/witness-policy.txt \\
+            --tsa-cert outside/tsa-1/ca.pem --tsa-cert outside/tsa-2/ca.pem
     """
     from deconflict.ledger.bundle import verify_bundle
+    from deconflict.ledger.policy import load_policy
+    from deconflict.ledger.timestamp import load_tsa_trust
 
     try:
         data = bundle.read_bytes()
     except FileNotFoundError:
         raise NotFound("bundle does not exist", where=str(bundle)) from None
-    report = verify_bundle(data, key, witness_key or [])
+    policy = load_policy(witness_policy) if witness_policy is not None else None
+    trust = load_tsa_trust(tsa_cert) if tsa_cert else None
+    report = verify_bundle(data, key, witness_key or [], witness_policy=policy, tsa_trust=trust)
     if as_json:
         print_json({"ok": True, "site_id": report.site_id, "origin": report.origin,
                     "checkpoint_size": report.checkpoint_size, "statements": report.statements,
                     "cosigners": [{"name": n, "time": t} for n, t in report.cosigners],
-                    "unverified_signers": report.unverified_signers})  # fmt: skip
+                    "unverified_signers": report.unverified_signers, "witnessed": report.witnessed,
+                    "timestamps": [{"tsa": v.by, "time": v.at.isoformat().replace("+00:00", "Z"),
+                                    "checkpoint_size": v.checkpoint_size} for v in report.timestamps],
+                    "unchecked_timestamps": report.unchecked_timestamps,
+                    "times": [t.to_json() for t in report.entry_times]})  # fmt: skip
         return
     out.print(f"VERIFIED evidence bundle for site {report.site_id}")
     for statement in report.statements:
         out.print(f"  - {statement}", markup=False)
     if report.unverified_signers:
-        out.print(f"  (signatures by {', '.join(report.unverified_signers)} not checked: pass --witness-key)")
+        out.print(
+            f"  (signatures by {', '.join(report.unverified_signers)} not checked: pass --witness-key)", markup=False
+        )
+    if report.unchecked_timestamps:
+        out.print(
+            f"  ({len(report.unchecked_timestamps)} RFC 3161 timestamp(s) not checked: pass the TSA root with "
+            "--tsa-cert)",
+            markup=False,
+        )

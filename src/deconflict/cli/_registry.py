@@ -196,8 +196,8 @@ def sites_import(
 
         deconflict sites import sites.csv
     """
-    with opened() as db:
-        result = db.sites.import_file(file, format, city=city)
+    with opened() as db, progress_bars(quiet=as_json) as progress:
+        result = db.sites.import_file(file, format, city=city, progress=progress)
     if as_json:
         print_json(result.to_json())
         return
@@ -448,11 +448,13 @@ def demo(
 
         deconflict demo --out demo-output
     """
+    import contextlib
     import dataclasses
 
     from deconflict.demo import DEMO_NOTES, DEMO_SEED, run_demo
 
-    with Status("building the Kyiv example (about a minute)", console=err):
+    building = Status("building the Kyiv example (about a minute)", console=err)
+    with contextlib.nullcontext() if as_json else building:
         summary = run_demo(out_dir)
     if as_json:
         print_json({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(summary).items()})
@@ -478,9 +480,11 @@ def demo(
         )
     out.print(
         f"  ledger          notification of the 3 Azerbaijani sites to RUS between 2024-01-02 and 2025-08-27 "
-        f"(exact date not public); checkpoint of size {summary.checkpoint_size}, cosigned by a demo witness. "
+        f"(exact date not public); checkpoint of size {summary.checkpoint_size}. "
         "Logged today: the log proves when a record was made, not the date it claims"
     )
+    for line in summary.outside:
+        out.print(f"    {line}", markup=False)
     out.print(f"  evidence        {summary.bundle}")
     out.print(
         f"  analysis        (against the SYNTHETIC background; seed {DEMO_SEED}; study area: a box around Kyiv;"
@@ -495,6 +499,6 @@ def demo(
     out.print("  verify it offline:", markup=False)
     out.print(
         f"    deconflict evidence verify {summary.bundle} --key '{summary.verifier_key}' "
-        f"--witness-key '{summary.witness_key}'",
+        f"--witness-policy {summary.witness_policy}" + "".join(f" --tsa-cert {root}" for root in summary.tsa_roots),
         markup=False,
     )

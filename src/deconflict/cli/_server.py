@@ -72,7 +72,6 @@ def serve(
         import uvicorn
 
         from deconflict.api import create_app
-
     from deconflict.analysis import load_study_area
     from deconflict.db import resolve_db_path
 

@@ -24,6 +24,7 @@ from deconflict.times import TimeSpan, format_utc
 __all__ = [
     "Cosignature",
     "LedgerState",
+    "OutsideTime",
     "Period",
     "ReportData",
     "SensitivityPoint",
@@ -65,6 +66,20 @@ class Cosignature:
 
 
 @dataclass(frozen=True)
+class OutsideTime:
+    """For one notification or acknowledgement: its claimed time and the first outside proof of recording."""
+
+    kind: str
+    record_id: str
+    log_index: int
+    claimed: str | None
+    first_time: str | None
+    vouched_by: str | None
+    gap: str
+    statement: str
+
+
+@dataclass(frozen=True)
 class LedgerState:
     """The log's latest signed checkpoint as the report shows it."""
 
@@ -74,6 +89,7 @@ class LedgerState:
     checkpoint_note: str
     verifier_key: str
     cosignatures: tuple[Cosignature, ...] = ()
+    outside_times: tuple[OutsideTime, ...] = ()
 
 
 @dataclass(frozen=True)

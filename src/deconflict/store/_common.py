@@ -25,7 +25,9 @@ from deconflict.store.base import (
     SiteCommitment,
     SiteQuery,
     Store,
+    TimestampRecord,
     TokenRecord,
+    WitnessPeer,
 )
 
 __all__ = ["NamedParams", "QmarkParams", "SQLBackend", "incident_filters", "site_filters", "where_sql"]
@@ -307,6 +309,43 @@ class SQLBackend(Store):
             "acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, "notification_id", notification_id, "entry_idx"
         )
         return [_rows.acknowledgement_from_row(row) for row in rows]
+
+    # -- outside time ---------------------------------------------------------------------------------
+    _TIMESTAMP_FIELDS = (
+        "size", "note", "tsa_url", "response", "certificates", "gen_time", "tsa", "serial", "created_at"
+    )  # fmt: skip
+    _PEER_FIELDS = ("url", "key_name", "vkey", "last_size", "updated_at")
+
+    def save_timestamp(self, record: TimestampRecord) -> None:
+        self._require_transaction()
+        r = record
+        self._conn.execute(
+            _rows.insert_sql("checkpoint_timestamps", self._TIMESTAMP_FIELDS, self._MARK),
+            (r.checkpoint_size, r.note, r.tsa_url, r.response, r.certificates, r.gen_time, r.tsa, r.serial,
+             r.created_at),
+        )  # fmt: skip
+
+    def list_timestamps(self) -> list[TimestampRecord]:
+        rows = self._conn.execute(
+            f"SELECT {', '.join(self._TIMESTAMP_FIELDS)} FROM checkpoint_timestamps ORDER BY size, gen_time, id"
+        ).fetchall()
+        return [
+            TimestampRecord(int(r[0]), str(r[1]), str(r[2]), self._to_bytes(r[3]), *(str(v) for v in r[4:]))
+            for r in rows
+        ]
+
+    def save_witness_peer(self, peer: WitnessPeer) -> None:
+        self._require_transaction()
+        self._conn.execute(
+            _rows.insert_sql("witness_peers", self._PEER_FIELDS, self._MARK)
+            + " ON CONFLICT (url) DO UPDATE SET key_name = excluded.key_name, vkey = excluded.vkey, "
+            "last_size = excluded.last_size, updated_at = excluded.updated_at",
+            (peer.url, peer.key_name, peer.vkey, peer.last_size, peer.updated_at),
+        )
+
+    def list_witness_peers(self) -> list[WitnessPeer]:
+        rows = self._conn.execute(f"SELECT {', '.join(self._PEER_FIELDS)} FROM witness_peers ORDER BY url").fetchall()
+        return [WitnessPeer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows]
 
     # -- API tokens ---------------------------------------------------------------------------------
     def insert_token(self, token: TokenRecord) -> None:

@@ -1,4 +1,4 @@
-"""The storage interface every backend implements (SQLite by default, PostGIS later).
+"""The storage interface every backend implements: SQLite (the default) and PostgreSQL + PostGIS.
 
 Callers (the library API, CLI and server) only ever use :class:`Store`; a backend is
 chosen by :func:`deconflict.store.open_store` from a path or URL.
@@ -23,7 +23,9 @@ __all__ = [
     "SiteCommitment",
     "SiteQuery",
     "Store",
+    "TimestampRecord",
     "TokenRecord",
+    "WitnessPeer",
 ]
 
 
@@ -104,6 +106,32 @@ class TokenRecord:
     name: str | None
     created_at: str
     revoked_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampRecord:
+    """An RFC 3161 token over a checkpoint note, verified when it was stored."""
+
+    checkpoint_size: int
+    note: str
+    tsa_url: str
+    response: bytes
+    certificates: str
+    gen_time: str
+    tsa: str
+    serial: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessPeer:
+    """A tlog-witness the log reports to: its cosigning key and the last size it cosigned."""
+
+    url: str
+    key_name: str
+    vkey: str
+    last_size: int
+    updated_at: str
 
 
 class Store(abc.ABC):
@@ -286,6 +314,23 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
         """Acknowledgements (of one notification, or all) with their log index."""
+
+    # -- outside time -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_timestamp(self, record: TimestampRecord) -> None:
+        """Store a verified timestamp token (inside a transaction)."""
+
+    @abc.abstractmethod
+    def list_timestamps(self) -> list[TimestampRecord]:
+        """Every stored timestamp token, by checkpoint size then time."""
+
+    @abc.abstractmethod
+    def save_witness_peer(self, peer: WitnessPeer) -> None:
+        """Store or replace what the log knows of a witness (inside a transaction)."""
+
+    @abc.abstractmethod
+    def list_witness_peers(self) -> list[WitnessPeer]:
+        """Every witness the log has reported to, by URL."""
 
     # -- API tokens -------------------------------------------------------------------------
     @abc.abstractmethod
