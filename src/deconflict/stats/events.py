@@ -13,10 +13,13 @@ The statistics therefore count **attack events**:
 * **Scale estimated from the data** (:func:`estimate_attack_scale`, overridable). Pairs of
   reports close in time (gap <= 12 h) are compared with pairs of the same area 3–60 days
   apart: the excess of close-in-time pairs at short distances is the salvo's spread;
-  ``distance_m`` is where 90 % of that excess is reached (clipped to 50–1,500 m, 300 m when
-  no excess shows). The window is where 90 % of the excess of short time gaps among pairs
-  within ``distance_m`` is reached, compared with the rate of gaps of 3–30 days (clipped to
-  30 min – 6 h, 3 h by default; reports of one night interval always overlap).
+  ``distance_m`` is where 90 % of that excess is reached (clipped to 50–1,500 m; 0 when no
+  excess shows: then only reports whose uncertainty circles touch are linked). The window is
+  where 90 % of the excess of short time gaps among pairs within ``distance_m`` is reached,
+  compared with the rate of gaps of 3–30 days (clipped to 30 min – 6 h, 3 h by default).
+  Intervals longer than the window (a night, a day) link only when they overlap, so
+  consecutive nights of daily reports do not chain into one event; a city-wide component
+  wider than any salvo goes back to one event per report.
 * **At a site** (:func:`site_events`) the candidate reports with a hit probability of at
   least 0.005 (the score lattice) are grouped the same way; the event's score is the largest
   hit probability of its reports, which bounds the event's chance of scoring by its reports'
@@ -40,6 +43,7 @@ _HOUR = 3600.0
 _DAY = 86_400.0
 DEFAULT_DISTANCE_M = 300.0
 DEFAULT_WINDOW_S = 3 * _HOUR
+NO_SALVO_DISTANCE_M = 0.0  # no excess of close pairs: link only reports whose uncertainty circles touch
 _DISTANCE_RANGE = (50.0, 1_500.0)
 _WINDOW_RANGE = (0.5 * _HOUR, 6 * _HOUR)
 #: Reports with a hit probability below this cannot move the score lattice (1/100).
@@ -72,6 +76,15 @@ class AttackEvents:
 
 def _gap(start_i: NDArray, end_i: NDArray, start_j: NDArray, end_j: NDArray) -> NDArray[np.float64]:
     return np.maximum(0.0, np.maximum(start_j - end_i, start_i - end_j))
+
+
+def _same_window(start_i: NDArray, end_i: NDArray, start_j: NDArray, end_j: NDArray, window_s: float) -> NDArray:
+    """Whether two reports can be one attack in time: intervals that overlap, or short ones (at
+    most a window long) at most a window apart. Long intervals that only touch (two consecutive
+    nights or days) do not link, so daily reports do not chain a month into one event."""
+    signed = np.maximum(start_j - end_i, start_i - end_j)
+    short = ((end_i - start_i) <= window_s) & ((end_j - start_j) <= window_s)
+    return (signed < 0) | (short & (signed <= window_s)) | ((signed == 0) & (start_i == end_i) & (start_j == end_j))
 
 
 def estimate_attack_scale(
@@ -109,7 +122,7 @@ def estimate_attack_scale(
     window = _window_scale(dist, gap, distance)
     estimated = distance is not None or window is not None
     return AttackScale(
-        DEFAULT_DISTANCE_M if distance is None else distance,
+        NO_SALVO_DISTANCE_M if distance is None else distance,
         DEFAULT_WINDOW_S if window is None else window,
         estimated,
         int(np.sum(same)),
@@ -157,7 +170,7 @@ def _link(
         return np.zeros(0, np.int64)
     if n <= 64:  # one site's candidates: all pairs at once, labels spread to a fixed point
         linked = (np.hypot(x[:, None] - x, y[:, None] - y) <= scale.distance_m + reach[:, None] + reach) & (
-            _gap(start[:, None], end[:, None], start, end) <= scale.window_s
+            _same_window(start[:, None], end[:, None], start, end, scale.window_s)
         )
         labels = np.arange(n)
         while True:
@@ -175,8 +188,8 @@ def _link(
     pairs = tree.query_pairs(radius, p=np.inf, output_type="ndarray")
     if pairs.shape[0]:
         i, j = pairs[:, 0], pairs[:, 1]
-        ok = (np.hypot(x[i] - x[j], y[i] - y[j]) <= scale.distance_m + reach[i] + reach[j]) & (
-            _gap(start[i], end[i], start[j], end[j]) <= scale.window_s
+        ok = (np.hypot(x[i] - x[j], y[i] - y[j]) <= scale.distance_m + reach[i] + reach[j]) & _same_window(
+            start[i], end[i], start[j], end[j], scale.window_s
         )
         i, j = i[ok], j[ok]
     else:
@@ -184,6 +197,31 @@ def _link(
     graph = coo_matrix((np.ones(i.size), (i, j)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
     return np.asarray(labels, np.int64)
+
+
+def _split_chains(labels: NDArray[np.int64], x: NDArray, y: NDArray, scale: AttackScale) -> NDArray[np.int64]:
+    """Undo single linkage's chaining: a component wider than any salvo (more than
+    ``max(3 * distance_m, 1 km)`` from its centroid) goes back to one event per report.
+
+    City-wide events only weigh the background's variance, the neighbourhood counts and the scan;
+    the site's own attacks are grouped at the site (:func:`site_events`), so splitting here never
+    lets a salvo count twice on a site.
+    """
+    if labels.size == 0:
+        return labels
+    n = int(labels.max()) + 1
+    size = np.bincount(labels, minlength=n)
+    cx = np.bincount(labels, weights=x, minlength=n) / size
+    cy = np.bincount(labels, weights=y, minlength=n) / size
+    spread = np.zeros(n)
+    np.maximum.at(spread, labels, np.hypot(x - cx[labels], y - cy[labels]))
+    wide = spread > max(3.0 * scale.distance_m, 1_000.0)
+    if not np.any(wide):
+        return labels
+    out = labels.copy()
+    split = wide[labels]
+    out[split] = n + np.arange(int(split.sum()))
+    return np.unique(out, return_inverse=True)[1].astype(np.int64)
 
 
 def group_attacks(
@@ -201,7 +239,8 @@ def group_attacks(
     n = xa.size
     event_of = np.full(n, -1, np.int64)
     short = (ea - sa) <= 2 * max(scale.window_s, 12 * _HOUR)
-    labels = _link(xa[short], ya[short], sa[short], ea[short], reach[short], scale)
+    labels = _split_chains(_link(xa[short], ya[short], sa[short], ea[short], reach[short], scale),
+                           xa[short], ya[short], scale)  # fmt: skip
     event_of[short] = labels
     count = int(labels.max()) + 1 if labels.size else 0
     rest = np.flatnonzero(~short)
