@@ -54,7 +54,8 @@ def test_analyze_json_has_the_documented_keys_and_consistent_p_values(demo_db):
     # With certain hits the after-notification p-value is the exact Poisson upper tail.
     assert row["p_value_after"] == pytest.approx(scipy_stats.poisson.sf(1, row["expected_after"]), rel=1e-6)
     assert any("SYNTHETIC" in label for label in row["data_labels"])
-    assert "2 hits after notification" in row["sentence"]
+    assert "At least 2 attacks hit" in row["sentence"] and "after notification" in row["sentence"]
+    assert row["headline"]["p_value"] is not None and row["headline"]["adjusted"] == row["p_adjusted"]
 
 
 def test_analyze_is_reproducible_with_a_seed(demo_db):

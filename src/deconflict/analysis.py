@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -56,7 +57,7 @@ from deconflict.options import (
     parse_bandwidth,
 )
 from deconflict.progress import ProgressCallback
-from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
+from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, attach_sensitivity, sensitivity_grid
 
 if TYPE_CHECKING:
     from deconflict.report import LedgerState, OutsideTime, Period, ReportData, SensitivityPoint
@@ -133,6 +134,8 @@ def site_inputs(sites: Sequence[Site], first: dict[str, Notification]) -> list[S
                 city=site.city or "",
                 notified_at=None if notified is None else (notified.notified_at.start, notified.notified_at.end),
                 footprint=wkt.loads(site.footprint_wkt) if site.footprint_wkt else None,
+                owner=site.owner or "",
+                family="" if notified is None else notified.id,
             )
         )
     return inputs
@@ -402,7 +405,7 @@ class AnalysisRun:
         """
         level = max(self.options.alpha, 0.2)
         chosen = [r for r in self.results if r.notified_at is not None or r.p_adjusted <= level or r.observed >= 0.5]
-        return sorted(chosen, key=lambda r: (r.p_adjusted, r.site_id))
+        return sorted(chosen, key=lambda r: (math.isnan(r.p_adjusted), r.p_adjusted, r.site_id))
 
     def rows(self) -> list[dict[str, Any]]:
         """Every site's JSON (as ``deconflict analyze --json`` and ``/api/v1/analysis`` print it)."""
@@ -415,6 +418,7 @@ class AnalysisRun:
                         "hit_radius_m": c.radius_m,
                         "p_value": c.p_value,
                         "p_value_after": c.p_value_after,
+                        "headline_p_value": c.headline_p_value,
                     }
                     for c in self.sensitivity
                     if c.site_id == row["site_id"]
@@ -489,11 +493,12 @@ def _sensitivity(
             rng=np.random.default_rng(options.seed),
             bandwidth_m=options.bandwidth_m,
             study_area=options.study_area,
+            site_ids=sorted(site_ids),
         )
         finish(len(site_ids))
         return cells
 
-    cells = _cached("sensitivity", db, options, compute)
+    cells = _cached("sensitivity:" + ",".join(sorted(site_ids)), db, options, compute)
     return [c for c in cells if c.site_id in site_ids]
 
 
@@ -543,6 +548,7 @@ def analyze_database(
     if sensitivity:
         wanted = set(site_ids) or {s for s, n in computed.first.items() if s in analysed and s in views}
         cells = _sensitivity(db, options, computed, wanted, progress)
+        results = attach_sensitivity(results, cells)
     return AnalysisRun(
         results=results,
         sites={s.id: s for s in computed.sites if s.id in views},
@@ -660,14 +666,14 @@ def _shown_records(db: Database, caller: Principal, all_incidents: list[Incident
 
 
 def _sensitivity_points(run: AnalysisRun | None, featured: Sequence[str]) -> list[SensitivityPoint]:
-    """The sensitivity grid of the featured sites: p after notification (whole period if never notified)."""
+    """The sensitivity grid of the featured sites: the headline p-value."""
     from deconflict.report import SensitivityPoint
 
     if run is None:
         return []
     return [
         SensitivityPoint(
-            c.site_id, c.bandwidth_m, c.radius_m, c.p_value_after if c.p_value_after is not None else c.p_value
+            c.site_id, c.bandwidth_m, c.radius_m, math.nan if c.headline_p_value is None else c.headline_p_value
         )
         for c in run.sensitivity
         if c.site_id in set(featured)

@@ -429,8 +429,8 @@ def analyse_and_report(db: Database, out_dir: Path) -> tuple[list[str], list[str
             control = "—" if result.p_value_control is None else format(result.p_value_control, ".2g")
             findings.append(f"{run.sites[result.site_id].name}{label}: {result.sentence()}")
             findings.append(
-                f"  p after notification {result.p_value_after:.2g}, control rank p {control}, "
-                f"Holm-adjusted p {result.p_adjusted:.2g}"
+                f"  headline p {result.p_primary:.2g}, Holm-adjusted {result.p_adjusted:.2g}; secondary: "
+                f"p after notification (reports) {result.p_value_after:.2g}, control rank p {control}"
             )
     data = report_data(db, options, title=DEMO_TITLE, site_ids=AZE_SITES, notes=DEMO_NOTES)
     path = out_dir / "report.html"

@@ -103,8 +103,9 @@ def match_command(
 def _results_table(run: AnalysisRun, shown: list[SiteResult]) -> Table:
     """The per-site results as a table: hits, expected counts, rate ratio and p-values."""
     table = Table(show_edge=False, pad_edge=False)
-    columns = ("site", "owner", "notified at", "hits before/after", "expected before/after", "rate ratio (95% CI)",
-               "p Poisson", "p after", "p control-rank", "p adjusted")  # fmt: skip
+    columns = ("site", "owner", "notified at", "headline p (range)", "p adjusted", "hits before/after",
+               "expected before/after", "rate ratio (95% CI)", "p after (reports)", "p local",
+               "p control-rank")  # fmt: skip
     for column in columns:
         table.add_column(column)
     for r in shown:
@@ -116,12 +117,17 @@ def _results_table(run: AnalysisRun, shown: list[SiteResult]) -> Table:
         ratio = _fmt(r.rate_ratio)
         if ci and ci[0] is not None and ci[1] is not None and not (math.isnan(ci[0]) or math.isnan(ci[1])):
             ratio += f" ({_fmt(ci[0])}–{_fmt(ci[1])})"
+        headline = _fmt_p(r.headline.p_value)
+        if r.headline.range is not None:
+            headline += f" ({_fmt_p(r.headline.range[0])}–{_fmt_p(r.headline.range[1])})"
         table.add_row(
             r.site_id + (" (approx.)" if s.approximate else ""), s.owner,
             "—" if notification is None else notification.notified_at.end.date().isoformat(),
+            headline, _fmt_p(r.p_adjusted),
             f"{_fmt(before)}/{_fmt(r.observed_after)}" if before is not None else f"{_fmt(r.observed)} (not notified)",
             f"{_fmt(expected_before)}/{_fmt(r.expected_after)}" if expected_before is not None else _fmt(r.expected),
-            ratio, _fmt_p(r.p_value), _fmt_p(r.p_value_after), _fmt_p(r.p_value_control), _fmt_p(r.p_adjusted),
+            ratio, _fmt_p(r.p_value_after), _fmt_p(None if r.local is None else r.local.pvalue),
+            _fmt_p(r.p_value_control),
         )  # fmt: skip
     return table
 
@@ -168,16 +174,20 @@ def analyze(
         return
     for label in run.labels:
         out.print(f"[bold yellow]{label}[/bold yellow]")
-    shown = sorted(results, key=lambda r: (r.p_adjusted, r.site_id)) if site else run.highlighted()
+    shown = (
+        sorted(results, key=lambda r: (math.isnan(r.p_adjusted), r.p_adjusted, r.site_id))
+        if site
+        else run.highlighted()
+    )
     table = _results_table(run, shown)
     out.print(table)
     out.print(f"{len(shown)} of {len(results)} sites shown (notified, flagged or hit); --json lists all")
     if sensitivity and run.sensitivity:
-        grid = Table(title="sensitivity: p after notification (p whole period if never notified)", show_edge=False)
+        grid = Table(title="sensitivity: headline p (after notification where notified)", show_edge=False)
         for column in ("site", "bandwidth m", "hit radius m", "expected", "p"):
             grid.add_column(column)
         for c in run.sensitivity:
-            p = c.p_value_after if c.p_value_after is not None else c.p_value
+            p = c.headline_p_value
             expected = c.expected_after if c.expected_after is not None else c.expected
             grid.add_row(c.site_id, f"{c.bandwidth_m:,.0f}", f"{c.radius_m:g}", _fmt(expected), _fmt_p(p))
         out.print(grid)

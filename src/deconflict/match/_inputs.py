@@ -52,6 +52,11 @@ class SiteInput:
         notification time may be uncertain: "after notification" always means after ``end``.
     footprint
         Optional WGS84 (lon, lat) shapely polygon of the building or compound.
+    owner
+        Owner state (ISO3); premises of one owner form families and a per-state test.
+    family
+        Optional family key (e.g. the notification that listed the site): premises of one
+        owner with the same key, or sharing a building, are tested once as a family.
     """
 
     id: str
@@ -62,6 +67,8 @@ class SiteInput:
     city: str = ""
     notified_at: tuple[datetime, datetime] | None = None
     footprint: BaseGeometry | None = None
+    owner: str = ""
+    family: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,14 @@ class SiteArray:
     notified_start_s: NDArray[np.float64]  # NaN when never notified
     notified_end_s: NDArray[np.float64]
     footprints: tuple[BaseGeometry | None, ...]
+    owner: NDArray[np.object_] = field(default_factory=lambda: np.zeros(0, object))
+    family: NDArray[np.object_] = field(default_factory=lambda: np.zeros(0, object))
+
+    def __post_init__(self) -> None:
+        n = self.lon.size
+        for name in ("owner", "family"):
+            if getattr(self, name).size != n:
+                object.__setattr__(self, name, np.full(n, "", dtype=object))
 
     def __len__(self) -> int:
         return int(self.lon.size)
@@ -138,6 +153,8 @@ class SiteArray:
         notified_start_s: ArrayLike = np.nan,
         notified_end_s: ArrayLike = np.nan,
         footprints: Sequence[BaseGeometry | None] | None = None,
+        owner: ArrayLike = "",
+        family: ArrayLike = "",
     ) -> SiteArray:
         """Build and validate site columns; scalars broadcast.
 
@@ -170,6 +187,8 @@ class SiteArray:
             kind=_as_1d(kind, n, "kind", object).astype(object),
             city=_as_1d(city, n, "city", object).astype(object),
             notified_start_s=start, notified_end_s=end, footprints=fps,
+            owner=_as_1d(np.asarray(owner, dtype=object), n, "owner", object).astype(object),
+            family=_as_1d(np.asarray(family, dtype=object), n, "family", object).astype(object),
         )  # fmt: skip
 
     @classmethod
@@ -191,6 +210,8 @@ class SiteArray:
             city=np.array([s.city for s in sites], object),
             notified_start_s=start, notified_end_s=end,
             footprints=[s.footprint for s in sites],
+            owner=np.array([s.owner for s in sites], object),
+            family=np.array([s.family for s in sites], object),
         )  # fmt: skip
 
 

@@ -259,6 +259,7 @@ def match_arrays(
     min_probability: float = DEFAULT_MIN_PROBABILITY,
     counted_only: bool = False,
     workers: int | None = None,
+    incident_xy: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> MatchTable:
     """Every (site, incident) pair whose hit probability is at least ``min_probability``.
 
@@ -278,6 +279,8 @@ def match_arrays(
         Pairs below this probability are dropped.
     counted_only
         Skip incidents that statistics do not count (discounted, unverified).
+    incident_xy
+        The incidents already projected with ``projection`` (skips projecting them again).
     workers
         Threads for projecting, the k-d tree searches and the probabilities (default
         :func:`deconflict.geo.default_workers`). The result does not depend on it.
@@ -296,7 +299,10 @@ def match_arrays(
     if len(sites) == 0 or len(incidents) == 0:
         return empty
     sx, sy = projection.project(sites.lon, sites.lat, workers=workers)
-    ix, iy = projection.project(incidents.lon, incidents.lat, workers=workers)
+    if incident_xy is None:
+        ix, iy = projection.project(incidents.lon, incidents.lat, workers=workers)
+    else:  # already projected with ``projection`` by the caller
+        ix, iy = incident_xy
     regions, site_reach = _site_hit_regions(sites, projection, sx, sy)
     has_region = np.array([r is not None for r in regions], dtype=bool)
     inc_reach = incident_reach_m(incidents.uncertainty_m, incidents.normal)

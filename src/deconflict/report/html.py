@@ -155,9 +155,15 @@ def _analysis_rows(data: ReportData) -> list[dict[str, Any]]:
                 rate += f" ({low}–{high})"
             elif low != "—":
                 rate += f" (from {low})"
+        head = a.get("headline") or {}
+        headline = _fmt(head.get("p_value"))
+        spread = head.get("range")
+        if spread and headline != "—" and spread[0] is not None and spread[1] is not None:
+            headline += f" ({_fmt(spread[0])}–{_fmt(spread[1])})"
         rows.append(
             {
                 "name": site.name if site else a["site_id"],
+                "headline": headline,
                 "approximate": bool(site and site.approximate),
                 "flagged": bool(a.get("flagged")),
                 "sentence": a.get("sentence", ""),

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from numpy.typing import NDArray
+from scipy.special import chndtr
 from shapely.geometry.base import BaseGeometry
 
 from deconflict.match import (
@@ -37,7 +38,17 @@ from deconflict.match import (
 )
 from deconflict.stats.background import BackgroundIntensity
 
-__all__ = ["SCORE_LEVELS", "SiteExposure", "hit_integrals", "site_exposure"]
+__all__ = [
+    "SCORE_LEVELS",
+    "SiteExposure",
+    "hit_integrals",
+    "hole_fraction",
+    "radial_table",
+    "site_exposure",
+    "soft_exposure",
+]
+
+_MIN_REMAINING = 0.1
 
 #: Lattice of hit scores: a score is rounded to a multiple of ``1 / SCORE_LEVELS``.
 SCORE_LEVELS = 100
@@ -86,10 +97,9 @@ def site_exposure(
     radius_m: float,
     groups: list[tuple[float, str]],
     region: BaseGeometry | None = None,
-    exclusion_radius_m: float = 0.0,
     levels: int = SCORE_LEVELS,
 ) -> SiteExposure:
-    """Expected hits and score measure of one site for each uncertainty group.
+    """Expected hits and score measure of one site for each uncertainty group (nothing left out).
 
     Parameters
     ----------
@@ -103,15 +113,14 @@ def site_exposure(
         ``(uncertainty_m, model)`` pairs.
     region
         Projected hit region for footprint sites.
-    exclusion_radius_m
-        Leave-site-out radius (see :meth:`BackgroundIntensity.intensity_leave_out`).
+    For the analysis, where the site's own possible hits are left out, see :func:`soft_exposure`.
     levels
         Score lattice size.
     """
     cx, cy = float(site_x), float(site_y)
 
     def lam(px: NDArray[np.float64], py: NDArray[np.float64]) -> NDArray[np.float64]:
-        return background.intensity_leave_out(px, py, cx, cy, exclusion_radius_m)
+        return background.intensity(px, py)
 
     if region is not None:
         return _region_exposure(lam, region, groups, levels)
@@ -141,6 +150,102 @@ def site_exposure(
         expected[k] = float(np.sum(mass * g))
         measure[k] = _histogram(g, mass, levels)
     return SiteExposure(expected, measure)
+
+
+@dataclass(frozen=True)
+class _RadialTable:
+    """Quadrature nodes and hit probabilities shared by every site of one hit radius."""
+
+    rho: NDArray[np.float64]  # fine nodes
+    weights: NDArray[np.float64]  # 2 pi rho w_rho (area weights)
+    coarse: NDArray[np.float64]  # radii at which the intensity is sampled
+    hit: NDArray[np.float64]  # (groups, nodes) hit probability
+    level: NDArray[np.int64]  # (groups, nodes) score lattice index
+
+
+def radial_table(
+    radius_m: float, groups: list[tuple[float, str]], cell_m: float, levels: int = SCORE_LEVELS
+) -> _RadialTable:
+    """Nodes and hit probabilities for a circular site of ``radius_m`` (cache per radius)."""
+    r = float(radius_m)
+    breaks = [0.0, r]
+    for u, model in groups:
+        if u > 0 and model == "normal":
+            s = u / NORMAL_95_SCALE
+            breaks += [r + k * s for k in (-3, -2, -1, 1, 2, 3, 5)]
+        elif u > 0:
+            breaks += [abs(r - u), r + u]
+    top = r + max(_reach(u, m) for u, m in groups)
+    rho, w_rho = _simpson_segments(np.unique(np.clip(np.asarray(breaks), 0.0, top)))
+    coarse = np.linspace(0.0, top, max(16, int(np.ceil(top / (2.0 * cell_m))) + 1))
+    hit = np.stack([hit_probability(rho, r, u, model) for u, model in groups])
+    level = np.clip(np.rint(hit * levels).astype(np.int64), 0, levels)
+    return _RadialTable(rho, 2 * np.pi * w_rho * rho, coarse, hit, level)
+
+
+def hole_fraction(
+    distance_m: NDArray[np.float64], radius_m: float, bandwidth_m: float | NDArray[np.float64],
+    groups: list[tuple[float, str]], shares: NDArray[np.float64],
+    bandwidth_shares: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:  # fmt: skip
+    """Expected share of the kernel sum at a point that comes from reports scoring on the site.
+
+    ``E[sum_i p_i K(x - y_i)] = lambda * int p(y) K(x - y) dy``; for a Gaussian kernel and a
+    normal location error this is a non-central chi-square CDF with variance
+    ``h**2 + sigma**2`` (a uniform disk error is matched by its variance, ``u**2 / 4`` per axis).
+    """
+    out = np.zeros(np.shape(distance_m))
+    d2 = np.asarray(distance_m, float) ** 2
+    hs = np.atleast_1d(np.asarray(bandwidth_m, float))
+    mix = np.ones(hs.size) / hs.size if bandwidth_shares is None else np.asarray(bandwidth_shares, float)
+    for (u, model), share in zip(groups, shares, strict=True):
+        sigma2 = (u / NORMAL_95_SCALE) ** 2 if model == "normal" else u**2 / 4.0
+        for h, weight in zip(hs, mix, strict=True):
+            tau2 = h**2 + sigma2
+            out = out + share * weight * chndtr(radius_m**2 / tau2, 2.0, d2 / tau2)
+    return out
+
+
+def soft_exposure(
+    background: BackgroundIntensity,
+    site_x: float,
+    site_y: float,
+    *,
+    radius_m: float,
+    groups: list[tuple[float, str]],
+    shares: NDArray[np.float64],
+    table: _RadialTable,
+    own_points: NDArray[np.int64],
+    own_probabilities: NDArray[np.float64],
+    levels: int = SCORE_LEVELS,
+    kernel: tuple[NDArray[np.int64], NDArray[np.float64]] | None = None,
+) -> SiteExposure:
+    """Expected hits and score measure of a circular site with its own hits left out softly.
+
+    Every background report that may have hit the site is removed with its hit probability as
+    weight (``own_points`` index the background's points), and the kernel mass those reports
+    would carry under the null is removed from the normalisation (:func:`hole_fraction`), so
+    the estimate is unbiased where the intensity is locally smooth, at any location
+    uncertainty (no exclusion radius, no cap) and a hot spot next to the site stays in its
+    background.
+    """
+    cx, cy = float(site_x), float(site_y)
+    theta = 2 * np.pi * (np.arange(32) + 0.5) / 32
+    px = cx + table.coarse[:, None] * np.cos(theta)
+    py = cy + table.coarse[:, None] * np.sin(theta)
+    lam = background.intensity(px, py)
+    if own_points.size:
+        lam = lam - background.contributions(own_points, own_probabilities, px, py)
+    hs, mix = background.bandwidth_mix(cx, cy, own_points, own_probabilities, kernel)
+    hole = hole_fraction(table.coarse, radius_m, hs, groups, shares, mix)
+    ring = np.maximum(lam, 0.0).mean(axis=1) / np.maximum(1.0 - hole, _MIN_REMAINING)
+    mass = table.weights * np.interp(table.rho, table.coarse, ring)
+    n = len(groups)
+    expected = table.hit @ mass
+    measure = np.zeros((n, levels + 1))
+    for k in range(n):
+        measure[k] = np.bincount(table.level[k], weights=mass, minlength=levels + 1)
+    return SiteExposure(np.asarray(expected, float), measure)
 
 
 def _region_exposure(
@@ -186,8 +291,6 @@ def hit_integrals(
     radius_m: float,
     groups: list[tuple[float, str]],
     region: BaseGeometry | None = None,
-    exclusion_radius_m: float = 0.0,
 ) -> NDArray[np.float64]:
     """Expected hits per uncertainty group (``site_exposure(...).expected``)."""
-    return site_exposure(background, site_x, site_y, radius_m=radius_m, groups=groups, region=region,
-                         exclusion_radius_m=exclusion_radius_m).expected  # fmt: skip
+    return site_exposure(background, site_x, site_y, radius_m=radius_m, groups=groups, region=region).expected

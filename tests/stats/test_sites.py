@@ -65,10 +65,21 @@ def test_json_has_the_contract_keys_and_is_strict_json(targeted: list[SiteResult
     assert targeted[1].to_json()["p_value_after"] is None
 
 
-def test_sentence_states_hits_expectation_and_odds(targeted: list[SiteResult]) -> None:
+def test_sentence_gives_the_adjusted_figure_first_then_at_least_n_hits_odds_and_other_causes(
+    targeted: list[SiteResult],
+) -> None:
     text = targeted[0].sentence()
-    assert text.startswith("2 hits after notification where ")
-    assert "about 1 in " in text and "elsewhere in Kyiv" in text
+    assert text.startswith("Adjusted for the 13 sites tested, p = ")
+    assert "At least 2 attacks hit after notification where " in text
+    assert "of the order of 1 in 10^" in text and "nearby in Kyiv" in text
+    assert "times higher to explain it" in text and "Other explanations than intent:" in text
+
+
+def test_headline_object_is_in_the_json_with_its_documented_keys(targeted: list[SiteResult]) -> None:
+    head = targeted[0].to_json()["headline"]
+    assert set(head) >= {"p_value", "adjusted", "method", "range", "tipping_point", "at_least", "expected"}
+    assert head["p_value"] < 1e-3 and head["adjusted"] >= head["p_value"]
+    assert head["tipping_point"] > 1 and head["period"] == "after notification"
 
 
 def test_every_result_lists_its_assumptions(targeted: list[SiteResult]) -> None:

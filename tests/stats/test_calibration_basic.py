@@ -60,7 +60,7 @@ def test_poisson_tail_p_values_are_valid_when_nothing_is_targeted(null_results: 
     _assert_valid(np.array([r.p_value for r in null_results]))
     _assert_valid(np.array([r.mid_p_value for r in null_results]))
     _assert_valid(np.array([r.p_value_after for r in notified]))
-    _assert_valid(np.array([r.mid_p_value_after for r in notified]))
+    _assert_valid(np.array([r.after.mid_pvalue for r in notified]))
     _assert_valid(np.array([r.p_value_change for r in notified]))
     _assert_valid(np.array([r.p_value_control for r in null_results]))
     assert np.mean([r.flagged(0.05) for r in null_results]) <= 0.01  # Holm across sites
@@ -70,9 +70,9 @@ def test_poisson_tail_p_values_are_valid_when_nothing_is_targeted(null_results: 
 def test_score_p_values_are_valid_when_nothing_is_targeted(null_results: list[SiteResult]) -> None:
     notified = [r for r in null_results if r.notified_at is not None]
     _assert_valid(np.array([r.p_value_score for r in null_results]))
-    _assert_valid(np.array([r.mid_p_value_score for r in null_results]))
+    _assert_valid(np.array([r.whole_score.mid_pvalue for r in null_results]))
     _assert_valid(np.array([r.p_value_after_score for r in notified]))
-    _assert_valid(np.array([r.mid_p_value_after_score for r in notified]))
+    _assert_valid(np.array([r.after_score.mid_pvalue for r in notified]))
 
 
 @pytest.mark.slow
@@ -86,9 +86,9 @@ def test_both_tests_agree_where_hits_are_certain(null_results: list[SiteResult])
 @pytest.mark.slow
 def test_randomised_p_values_are_uniform(city: SimulatedCity, null_results: list[SiteResult]) -> None:
     notified = [k for k, r in enumerate(null_results) if r.notified_at is not None]
-    assert stats.kstest([r.randomized_p_value for r in null_results], "uniform").pvalue > 0.01
-    assert stats.kstest([r.randomized_p_value_score for r in null_results], "uniform").pvalue > 0.01
-    after_score = [null_results[k].randomized_p_value_after_score for k in notified]
+    assert stats.kstest([r.whole.randomized_pvalue for r in null_results], "uniform").pvalue > 0.01
+    assert stats.kstest([r.whole_score.randomized_pvalue for r in null_results], "uniform").pvalue > 0.01
+    after_score = [null_results[k].after_score.randomized_pvalue for k in notified]
     assert stats.kstest(after_score, "uniform").pvalue > 0.01
     # The Poisson tail after notification, at the true expected counts: the test itself is exact.
     index = {str(i): n for n, i in enumerate(city.incidents.ids)}
@@ -148,7 +148,8 @@ def test_with_certain_hits_p_values_are_the_scipy_poisson_tail_and_binomial_test
         assert r.p_value == pytest.approx(stats.poisson.sf(k - 1, r.expected), rel=1e-9)
         assert r.p_value_after == pytest.approx(stats.poisson.sf(k_after - 1, r.expected_after), rel=1e-9)
         assert r.p_value_score == pytest.approx(r.p_value, rel=1e-6)
-        share = r.expected_after / r.expected
+        assert r.change is not None
+        share = r.change.expected_share  # the city-wide share of attacks after notification
         want = 1.0 if k == 0 else stats.binomtest(k_after, k, share, alternative="greater").pvalue
         assert r.p_value_change == pytest.approx(want, rel=1e-9)
         tested_change += k > 0

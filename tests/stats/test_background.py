@@ -13,6 +13,7 @@ from deconflict.stats import (
     site_exposure,
     strikes_per_period,
 )
+from deconflict.stats.exposure import radial_table, soft_exposure
 
 AREA = box(-10_000, -10_000, 10_000, 10_000)
 N = 40_000
@@ -43,27 +44,55 @@ def test_edge_correction_removes_the_boundary_deficit(uniform_points: tuple[np.n
     assert np.mean(corrected.intensity(edge_x, edge_y)) / LAM == pytest.approx(1.0, abs=0.08)
 
 
-def test_leave_site_out_is_unbiased_when_nothing_is_targeted(uniform_points: tuple[np.ndarray, np.ndarray]) -> None:
+def _soft(bg, cx: float, cy: float, own: np.ndarray, probs: np.ndarray, radius: float = 60.0) -> float:
+    groups = [(0.0, "disk")]
+    table = radial_table(radius, groups, bg.cell_m)
+    exp = soft_exposure(bg, cx, cy, radius_m=radius, groups=groups, shares=np.ones(1), table=table,
+                        own_points=own, own_probabilities=probs)  # fmt: skip
+    return float(exp.expected[0])
+
+
+def _own(bg, cx: float, cy: float, radius: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    d = np.hypot(bg.points[:, 0] - cx, bg.points[:, 1] - cy)
+    own = np.flatnonzero(d <= radius)
+    return own, np.ones(own.size)
+
+
+def test_soft_leave_site_out_is_unbiased_when_nothing_is_targeted(
+    uniform_points: tuple[np.ndarray, np.ndarray],
+) -> None:
     x, y = uniform_points
     bg = fit_background(x, y, study_area=AREA, bandwidth_m=500.0)
     rng = np.random.default_rng(0)
     centres = rng.uniform(-8000, 8000, (200, 2))
-    vals = [bg.intensity_leave_out(np.array([cx]), np.array([cy]), cx, cy, 600.0)[0] for cx, cy in centres]
-    assert np.mean(vals) / LAM == pytest.approx(1.0, abs=0.05)
+    vals = [_soft(bg, cx, cy, *_own(bg, cx, cy)) for cx, cy in centres]
+    assert np.mean(vals) / (LAM * np.pi * 60.0**2) == pytest.approx(1.0, abs=0.05)
 
 
-def test_leave_site_out_ignores_a_cluster_of_hits_on_the_site(uniform_points: tuple[np.ndarray, np.ndarray]) -> None:
+def test_soft_leave_site_out_ignores_a_cluster_of_hits_on_the_site(
+    uniform_points: tuple[np.ndarray, np.ndarray],
+) -> None:
     x, y = uniform_points
     xx, yy = np.concatenate([x, np.full(300, 1000.0)]), np.concatenate([y, np.full(300, 1000.0)])
-    at = (np.array([1000.0]), np.array([1000.0]))
+    truth = LAM * np.pi * 60.0**2
     fixed = fit_background(xx, yy, study_area=AREA, bandwidth_m=500.0, adaptive=False)
-    assert fixed.intensity(*at)[0] > 2.5 * LAM
-    assert fixed.intensity_leave_out(*at, 1000.0, 1000.0, 300.0)[0] / LAM == pytest.approx(1.0, abs=0.1)
-    # Adaptive: the cluster still shrinks its neighbours' kernels (pilot density), which
-    # leaves a conservative excess; it must stay far below the cluster's own intensity.
+    assert float(fixed.intensity(np.array([1000.0]), np.array([1000.0]))[0]) * np.pi * 60.0**2 > 2.5 * truth
+    assert _soft(fixed, 1000.0, 1000.0, *_own(fixed, 1000.0, 1000.0)) / truth == pytest.approx(1.0, abs=0.15)
+    # Adaptive: the cluster still shrinks its neighbours' kernels (pilot density), which leaves
+    # a conservative excess, far below the cluster's own weight.
     adaptive = fit_background(xx, yy, study_area=AREA, bandwidth_m=500.0)
-    left_out = adaptive.intensity_leave_out(*at, 1000.0, 1000.0, 300.0)[0]
-    assert LAM * 0.9 < left_out < 0.3 * adaptive.intensity(*at)[0]
+    assert 0.9 < _soft(adaptive, 1000.0, 1000.0, *_own(adaptive, 1000.0, 1000.0)) / truth < 1.5
+
+
+def test_a_compact_hot_spot_next_to_the_site_stays_in_its_background() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(-10_000, 10_000, (2, 20_000))
+    hx, hy = rng.normal(300.0, 50.0, 400), rng.normal(0.0, 50.0, 400)  # a target hit 400 times, 300 m away
+    bg = fit_background(np.concatenate([x, hx]), np.concatenate([y, hy]), study_area=AREA, bandwidth_m="cv")
+    site = _soft(bg, 150.0, 0.0, *_own(bg, 150.0, 0.0))  # half-way: 3 sd from the spot's centre
+    background_only = 20_000 / AREA.area * np.pi * 60.0**2
+    spot = 400 * np.exp(-0.5 * 9.0) / (2 * np.pi * 50.0**2) * np.pi * 60.0**2
+    assert site >= 0.8 * (background_only + spot)
 
 
 @pytest.mark.parametrize("group", [(0.0, "disk"), (150.0, "disk"), (300.0, "normal"), (40.0, "normal")])
