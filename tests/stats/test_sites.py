@@ -69,7 +69,7 @@ def test_sentence_gives_the_adjusted_figure_first_then_at_least_n_hits_odds_and_
     targeted: list[SiteResult],
 ) -> None:
     text = targeted[0].sentence()
-    assert text.startswith("Adjusted for the 13 sites tested, p = ")
+    assert text.startswith("Adjusted for the 13 sites (or families of premises) tested, p = ")
     assert "At least 2 attacks hit after notification where " in text
     assert "of the order of 1 in 10^" in text and "nearby in Kyiv" in text
     assert "times higher to explain it" in text and "Other explanations than intent:" in text

@@ -363,7 +363,11 @@ class SiteResult:
         counted = f"at least {h.at_least} {noun} hit{family}{when}"
         head = f"{counted[0].upper()}{counted[1:]} where {h.expected:.2g} were expected"
         adjusted = h.adjusted if h.adjusted is not None else h.p_value
-        adj = f"Adjusted for the {h.n_tested} sites tested, p = {adjusted:.2g}. " if h.n_tested > 1 else ""
+        adj = (
+            f"Adjusted for the {h.n_tested} sites (or families of premises) tested, p = {adjusted:.2g}. "
+            if h.n_tested > 1
+            else ""
+        )
         if h.p_value >= 0.05:
             body = (
                 f"{head}: a probability of {h.p_value:.2f} if strikes fell as they did {where}, consistent with chance"
@@ -374,7 +378,8 @@ class SiteResult:
                 spread = f" (from {one_in(h.range[0])} to {one_in(h.range[1])} across bandwidths and hit radii)"
             tip = ""
             if h.tipping_point is not None:
-                tip = f"; the background would have to be {h.tipping_point:.2g} times higher to explain it"
+                factor = f"{h.tipping_point:,.0f}" if h.tipping_point >= 10 else f"{h.tipping_point:.2g}"
+                tip = f"; the background would have to be {factor} times higher to explain it"
             body = (
                 f"{head}: a probability of the order of {order_of_magnitude(h.p_value)} "
                 f"(about {one_in(h.p_value)}){spread} if strikes fell as they did {where}{tip}"
