@@ -379,7 +379,7 @@ def guarantee_outputs(db: Database, out_dir: Path) -> dict[str, Any]:
     movement_bundle = out_dir / "evidence-synthetic-convoy.zip"
     atomic_write_bytes(movement_bundle, build_movement_bundle(db.ledger, "synthetic-convoy-k1"))
     dossier = None
-    on_embassy = [a for a in reported if a.alert.object.id == AZE_SITES[0] and a.alert.commitment_id]
+    on_embassy = [a for a in reported if a.alert.object.id == AZE_SITES[0]]
     if on_embassy:
         dossier = out_dir / "dossier-aze-embassy.zip"
         atomic_write_bytes(dossier, build_dossier(db, on_embassy[-1].alert.id))

@@ -33,7 +33,7 @@ from deconflict.guarantees.model import COMMITMENT_FORMS, MOVEMENT_KINDS
 #: Records of the Kyiv demo that the examples name (``deconflict demo`` makes them).
 CONVOY = "synthetic-convoy-k1"
 RUS_COMMITMENT = "rus-statement-diplomatic-locations"
-EMBASSY_ALERT = "alr-61fefa292dcd"  # the strike of 2025-11-14 on the embassy, under the RUS commitment
+EMBASSY_ALERT = "alr-da48b5c32642"  # the strike of 2025-11-14 on the embassy, after its notification
 
 movements_app = group("Humanitarian movements: routes, corridors, time windows.", f"deconflict movements hits {CONVOY}")
 commitments_app = group(
@@ -497,7 +497,7 @@ def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: JsonOption 
 
     Example:
 
-        deconflict alerts show alr-61fefa292dcd
+        deconflict alerts show alr-da48b5c32642
     """
     from deconflict.guarantees.delivery import attempts
 
@@ -551,7 +551,7 @@ def alerts_ack(
 
     Example:
 
-        deconflict alerts ack alr-61fefa292dcd --note 'note verbale sent'
+        deconflict alerts ack alr-da48b5c32642 --note 'note verbale sent'
     """
     with opened() as db:
         _, index = db.alerts.acknowledge(alert_id, note=note)
@@ -804,7 +804,7 @@ def dossier(
 
     Example:
 
-        deconflict dossier alr-61fefa292dcd --out dossier.zip
+        deconflict dossier alr-da48b5c32642 --out dossier.zip
     """
     from deconflict.guarantees.dossier import build_dossier
 

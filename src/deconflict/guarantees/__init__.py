@@ -13,8 +13,6 @@ Library entry points are on the database: ``db.movements``, ``db.commitments``, 
 :func:`~deconflict.guarantees.delivery.verify_webhook`.
 """
 
-from __future__ import annotations
-
 from deconflict.guarantees.delivery import verify_webhook
 from deconflict.guarantees.model import Alert, Commitment, CommitmentAcknowledgement, Movement, ObjectRef, Window
 
