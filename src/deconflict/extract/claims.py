@@ -16,8 +16,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from deconflict.extract._analysis import Sentence
 from deconflict.extract._text import Match
+from deconflict.extract.sentences import Sentence
 from deconflict.extract.vocab import ATTACK, BEFORE_AFTER, FOLLOWED, ORDINALS, RECIPIENT_MARK
 from deconflict.times import TimeSpan, format_utc
 

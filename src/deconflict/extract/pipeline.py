@@ -17,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from deconflict.errors import NotFound
-from deconflict.extract._analysis import Phrase, Sentence, analyse
 from deconflict.extract._text import clauses, tokens
 from deconflict.extract._text import sentences as split_sentences
 from deconflict.extract.claims import (
@@ -29,6 +28,7 @@ from deconflict.extract.claims import (
 from deconflict.extract.dates import DateMention, find_dates
 from deconflict.extract.places import PlaceMention, find_places
 from deconflict.extract.reader import Report, read_report
+from deconflict.extract.sentences import Phrase, Sentence, analyse
 from deconflict.extract.sites import SiteMention, SiteResolver
 from deconflict.extract.vocab import GENERIC_WEAPONS, WEAPON_KIND
 from deconflict.model import Incident, Site, Source

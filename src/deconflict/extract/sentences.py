@@ -1,4 +1,8 @@
-"""Per-sentence analysis shared by incident, notification and response extraction."""
+"""What one sentence of a report says: dates, places, weapons, attacks, damage, parties, sites.
+
+:func:`analyse` reads one sentence into a :class:`Sentence`; incident, notification and response
+extraction (:mod:`~deconflict.extract.pipeline`, :mod:`~deconflict.extract.claims`) work on those.
+"""
 
 from __future__ import annotations
 
