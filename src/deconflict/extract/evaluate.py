@@ -20,14 +20,15 @@ from zoneinfo import ZoneInfo
 from deconflict.extract.pipeline import ExtractionResult, extract_report
 from deconflict.extract.reader import read_report
 from deconflict.model import Site
+from deconflict.times import TimeSpan
 
-__all__ = ["FIELDS", "FieldScore", "evaluate", "format_table", "load_sites"]
+__all__ = ["FIELDS", "FieldScore", "evaluate", "format_table", "load_sites", "time_key"]
 
 Facts = set[tuple[Any, ...]]
 
 #: The fields scored, in the order of the table.
 FIELDS: tuple[str, ...] = (
-    "incident_time", "incident_city", "incident_district", "incident_weapon", "incident_site_hit",
+    "report_date", "incident_time", "incident_city", "incident_district", "incident_weapon", "incident_site_hit",
     "incident_damage", "incident_casualties", "site_mention", "notification_site",
     "notification_recipient", "notification_bounds", "response_kind", "response_party",
 )  # fmt: skip
@@ -73,15 +74,23 @@ def _local_day(moment: datetime | None, zone: ZoneInfo) -> str | None:
     return (moment.astimezone(zone) - timedelta(microseconds=1)).date().isoformat()
 
 
+def time_key(span: TimeSpan, zone: ZoneInfo) -> str:
+    """How a strike's time is written in ``labels.json``: the (last) local day, ``YYYY-MM`` for a month.
+
+    A night is keyed by the morning it ends on, a week by its last day.
+    """
+    day = (span.end.astimezone(zone) - timedelta(microseconds=1)).date().isoformat()
+    return day[:7] if span.precision == "month" else day
+
+
 def _predicted(result: ExtractionResult, zone: ZoneInfo) -> dict[str, Facts]:
     facts: dict[str, Facts] = {name: set() for name in FIELDS}
+    if result.report_date is not None:
+        facts["report_date"].add((result.report_date.isoformat(),))
     for c in result.incidents:
         if c.time is None:
             continue
-        day = c.time.end.astimezone(zone) - timedelta(microseconds=1)
-        key = day.date().isoformat()
-        if c.time.precision == "week":
-            key = "undated"
+        key = time_key(c.time, zone)
         facts["incident_time"].add((key, c.time.precision))
         if c.city:
             facts["incident_city"].add((key, c.city))
@@ -107,6 +116,8 @@ def _predicted(result: ExtractionResult, zone: ZoneInfo) -> dict[str, Facts]:
 
 def _expected(label: dict[str, Any]) -> dict[str, Facts]:
     facts: dict[str, Facts] = {name: set() for name in FIELDS}
+    if label.get("report_date"):
+        facts["report_date"].add((label["report_date"],))
     for i in label["incidents"]:
         key = i["date"]
         facts["incident_time"].add((key, i["precision"]))
