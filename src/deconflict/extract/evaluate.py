@@ -68,7 +68,7 @@ def load_sites(labels: dict[str, Any]) -> list[Site]:
 
 
 def _local_day(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    # The last instant inside the bound: an exclusive end at midnight belongs to the day before.
+    # The last instant inside an exclusive end: an end at midnight belongs to the day before.
     if moment is None:
         return None
     return (moment.astimezone(zone) - timedelta(microseconds=1)).date().isoformat()
@@ -107,7 +107,8 @@ def _predicted(result: ExtractionResult, zone: ZoneInfo) -> dict[str, Facts]:
         facts["notification_site"].update((s,) for s in n.site_ids)
         if n.recipient:
             facts["notification_recipient"].add((n.recipient,))
-        facts["notification_bounds"].add((_local_day(n.not_before, zone), _local_day(n.not_after, zone)))
+        first = n.not_before.astimezone(zone).date().isoformat() if n.not_before else None
+        facts["notification_bounds"].add((first, _local_day(n.not_after, zone)))
     for r in result.responses:
         facts["response_kind"].add((r.kind, r.date.isoformat() if r.date else None))
         facts["response_party"].update((r.kind, p) for p in r.parties)
