@@ -14,6 +14,7 @@ from deconflict.errors import InvalidInput
 from deconflict.geo import LocalProjection
 from deconflict.match import (
     ACLED_GEO_PRECISION_RADIUS_M,
+    DEFAULT_MIN_PROBABILITY,
     NORMAL_95_SCALE,
     NORMAL_REACH_SIGMAS,
     IncidentArray,
@@ -238,7 +239,7 @@ def test_fast_path_gives_exactly_the_brute_force_pairs_and_probabilities(
         # The default cut-off only drops pairs below it.
         cut = match_arrays(sites, inc, projection=proj, counted_only=counted_only, workers=workers)
         kept = set(zip(cut.site_index.tolist(), cut.incident_index.tolist(), strict=True))
-        assert kept == {key for key, (_, p) in want.items() if p >= 1e-6}
+        assert kept == {key for key, (_, p) in want.items() if p >= DEFAULT_MIN_PROBABILITY}
     assert sum(1 for (a, b) in want if b < 300) > 150  # the boundary cases are in play
     single = match_arrays(sites, inc, projection=proj, min_probability=0.0, workers=1)
     table = match_arrays(sites, inc, projection=proj, min_probability=0.0, workers=workers)

@@ -1,43 +1,107 @@
-"""From a database to matches, statistics and report data (the library behind match/analyze/report).
+"""The application layer: matches, statistics and report data of a database, for every door.
 
-:func:`match_database` and :func:`analyze_database` read the sites, the incidents that count
-(confirmed status, not discounted) and the notifications of a :class:`~deconflict.db.Database`,
-and call :mod:`deconflict.match` and :mod:`deconflict.stats`. A site's notification time is its
-earliest notification (by the end of its interval): "after notification" counts from the latest
-moment the first notification can have happened.
+The CLI, the REST API and the web UI call these functions and print what they return; none of
+them computes, defaults or filters anything of its own. One set of defaults lives here
+(:data:`DEFAULT_SEED`, :data:`DEFAULT_MIN_PROBABILITY`, :data:`MIN_COUNTED_INCIDENTS`, the
+study area and bandwidth of :class:`AnalysisOptions`), and every function takes the caller's
+:class:`~deconflict.access.Principal`: the computation always runs over the whole database (the
+background needs every strike, control sites come from the whole registry), and the result is
+then restricted to what the caller may see, coarsened where its view is coarse.
+
+- :func:`match_database`: incident-site pairs with hit probabilities (:class:`MatchRecord`);
+- :func:`analyze_database`: per-site statistics (:class:`AnalysisRun`);
+- :func:`report_data`: everything a report shows (:class:`~deconflict.report.ReportData`).
+
+A site's notification time is its earliest notification (by the end of its interval): "after
+notification" counts from the latest moment the first notification can have happened.
+Results are cached per database state (location, log size, counts) and options, so a report
+and an analysis computed from the same state agree and cost one computation.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from deconflict.access import (
+    COARSE_GRID_DEG,
+    IncidentViews,
+    LocationView,
+    Principal,
+    coarsened_site,
+    visible_notifications,
+    visible_site,
+)
 from deconflict.db import Database
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.ledger.note import note_signatures
 from deconflict.match import IncidentInput, Match, SiteInput, match
-from deconflict.model import Incident, Notification, Site
+from deconflict.model import Acknowledgement, Incident, Notification, Site
+from deconflict.options import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_PROBABILITY,
+    DEFAULT_SEED,
+    MIN_COUNTED_INCIDENTS,
+    AnalysisOptions,
+    parse_bandwidth,
+)
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
 
+if TYPE_CHECKING:
+    from deconflict.report import LedgerState, Period, ReportData, SensitivityPoint
+
+T = TypeVar("T")
+
 __all__ = [
+    "DEFAULT_ALPHA",
+    "DEFAULT_MIN_PROBABILITY",
+    "DEFAULT_SEED",
+    "MIN_COUNTED_INCIDENTS",
+    "AnalysisOptions",
     "AnalysisRun",
+    "MatchRecord",
     "analyze_database",
     "data_labels",
     "first_notifications",
     "incident_inputs",
     "load_study_area",
     "match_database",
+    "parse_bandwidth",
     "report_data",
+    "resolve_options",
     "site_inputs",
 ]
+
+
+def resolve_options(db: Database, **overrides: Any) -> AnalysisOptions:
+    """The database's analysis options (:meth:`Database.analysis_options`) with ``overrides`` applied.
+
+    An override of ``None`` keeps the database's value: a door passes what the user gave.
+    """
+    import dataclasses
+
+    given = {name: value for name, value in overrides.items() if value is not None}
+    unknown = sorted(set(given) - {f.name for f in dataclasses.fields(AnalysisOptions)})
+    if unknown:
+        raise InvalidInput(f"unknown analysis option(s): {', '.join(unknown)}")
+    base = db.analysis_options()
+    if "study_area" in given and "study_area_label" not in given:
+        given["study_area_label"] = None
+    options = dataclasses.replace(base, **given)
+    return options
+
+
+# -- inputs -------------------------------------------------------------------------------------
 
 
 def first_notifications(db: Database) -> dict[str, Notification]:
@@ -60,11 +124,16 @@ def site_inputs(sites: Sequence[Site], first: dict[str, Notification]) -> list[S
         notified = first.get(site.id)
         inputs.append(
             SiteInput(
-                id=site.id, lat=site.lat, lon=site.lon, radius_m=site.radius_m, kind=site.kind, city=site.city or "",
+                id=site.id,
+                lat=site.lat,
+                lon=site.lon,
+                radius_m=site.radius_m,
+                kind=site.kind,
+                city=site.city or "",
                 notified_at=None if notified is None else (notified.notified_at.start, notified.notified_at.end),
                 footprint=wkt.loads(site.footprint_wkt) if site.footprint_wkt else None,
             )
-        )  # fmt: skip
+        )
     return inputs
 
 
@@ -72,12 +141,17 @@ def incident_inputs(incidents: Sequence[Incident]) -> list[IncidentInput]:
     """The statistics' view of incidents (every incident; uncounted ones are flagged, not dropped)."""
     return [
         IncidentInput(
-            id=i.id, lat=i.lat, lon=i.lon, uncertainty_m=i.uncertainty_m, time=(i.time.start, i.time.end),
+            id=i.id,
+            lat=i.lat,
+            lon=i.lon,
+            uncertainty_m=i.uncertainty_m,
+            time=(i.time.start, i.time.end),
             uncertainty_model=i.uncertainty_model,  # type: ignore[arg-type]
-            confidence=i.confidence, status=i.status,
+            confidence=i.confidence,
+            status=i.status,
         )
         for i in incidents
-    ]  # fmt: skip
+    ]
 
 
 def data_labels(incidents: Sequence[Incident], sites: Sequence[Site]) -> list[str]:
@@ -96,7 +170,13 @@ def data_labels(incidents: Sequence[Incident], sites: Sequence[Site]) -> list[st
 
 
 def load_study_area(path: str | Path | None) -> BaseGeometry | None:
-    """A WGS84 study-area polygon from a GeoJSON (geometry, Feature or FeatureCollection) or WKT file."""
+    """A WGS84 study-area polygon from a GeoJSON (geometry, Feature or FeatureCollection) or WKT file.
+
+    Raises
+    ------
+    NotFound, InvalidInput
+        When the file is missing or is not a valid (Multi)Polygon; ``where`` is the file.
+    """
     if path is None:
         return None
     from shapely import wkt
@@ -109,6 +189,8 @@ def load_study_area(path: str | Path | None) -> BaseGeometry | None:
         text = target.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise NotFound("study area file does not exist", where=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"cannot read the study area: {exc}", where=str(path)) from None
     try:
         if text.lstrip().startswith("{"):
             document = json.loads(text)
@@ -120,185 +202,486 @@ def load_study_area(path: str | Path | None) -> BaseGeometry | None:
                 geometry = shape(document)
         else:
             geometry = wkt.loads(text)
-    except (ValueError, KeyError, TypeError, ShapelyError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, ShapelyError) as exc:
         raise InvalidInput(f"not a GeoJSON or WKT polygon: {exc}", where=str(path)) from None
     if geometry.geom_type not in ("Polygon", "MultiPolygon") or geometry.is_empty or not geometry.is_valid:
         raise InvalidInput("the study area must be a valid Polygon or MultiPolygon", where=str(path))
     return geometry
 
 
-def match_database(db: Database, *, min_probability: float = 1e-3) -> list[Match]:
-    """Every incident–site pair with a hit probability of at least ``min_probability``."""
-    sites = [hit.site for hit in db.sites.list()]
-    incidents = db.incidents.list()
-    if not sites or not incidents:
-        return []
-    return match(site_inputs(sites, {}), incident_inputs(incidents), min_probability=min_probability)
+# -- the cache ----------------------------------------------------------------------------------
+
+_CACHE: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 8
+
+
+def _state(db: Database) -> tuple[Any, ...]:
+    """What identifies the data a result was computed from: every write is a log entry."""
+    return db.location, db.store.log_size(), db.store.count_sites(), db.store.count_incidents()
+
+
+def _cached(what: str, db: Database, options: AnalysisOptions, compute: Callable[[], T]) -> T:
+    key = (what, *_state(db), *options.key())
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]  # type: ignore[no-any-return,unused-ignore]
+    value = compute()
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def _all_sites(db: Database) -> list[Site]:
+    return [hit.site for hit in db.sites.list()]
+
+
+def _visible_ids(db: Database, principal: Principal, site_ids: Sequence[str]) -> dict[str, LocationView]:
+    """``{site_id: view}`` of the sites the caller may see, or of the requested ones (refused if unseen)."""
+    principal.require_registry()
+    if site_ids:
+        return {site_id: visible_site(db, principal, site_id)[1] for site_id in site_ids}
+    views: dict[str, LocationView] = {}
+    for site in _all_sites(db):
+        view = principal.site_view(site)
+        if view is not None:
+            views[site.id] = view
+    return views
+
+
+# -- matches ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatchRecord:
+    """A candidate hit with the incident it concerns, as every door prints it."""
+
+    match: Match
+    incident: Incident
+
+    def to_json(self) -> dict[str, Any]:
+        """:meth:`Match.to_json` plus the incident's time, provenance and whether it counts."""
+        return {
+            **self.match.to_json(),
+            "incident_time": self.incident.time.to_text(),
+            "provenance": self.incident.provenance,
+            "counted": self.incident.counted,
+        }
+
+
+def _all_matches(db: Database, options: AnalysisOptions) -> list[MatchRecord]:
+    def compute() -> list[MatchRecord]:
+        sites = _all_sites(db)
+        incidents = db.incidents.list()
+        if not sites or not incidents:
+            return []
+        by_id = {i.id: i for i in incidents}
+        found = match(site_inputs(sites, {}), incident_inputs(incidents), min_probability=options.min_probability)
+        found.sort(key=lambda m: (m.site_id, -m.probability, m.incident_id))
+        return [MatchRecord(m, by_id[m.incident_id]) for m in found]
+
+    return _cached("match", db, options, compute)
+
+
+def match_database(
+    db: Database,
+    options: AnalysisOptions | None = None,
+    principal: Principal | None = None,
+    *,
+    site_ids: Sequence[str] = (),
+) -> list[MatchRecord]:
+    """Every incident-site pair with a hit probability of at least ``options.min_probability``.
+
+    Sorted by site, then by descending probability. Only pairs of sites the caller may see are
+    returned; for sites it sees coarsened, the distance is rounded to the kilometre.
+
+    Raises
+    ------
+    NotFound
+        For a requested site that does not exist or that the caller may not see.
+    """
+    options = options or AnalysisOptions()
+    caller = principal or Principal.local()
+    views = _visible_ids(db, caller, site_ids)
+    rows = []
+    for record in _all_matches(db, options):
+        view = views.get(record.match.site_id)
+        if view is None:
+            continue
+        if view != "exact":
+            coarse = Match(
+                record.match.site_id,
+                record.match.incident_id,
+                float(round(record.match.distance_m, -3)),
+                record.match.probability,
+            )
+            record = MatchRecord(coarse, record.incident)
+        rows.append(record)
+    return rows
+
+
+# -- statistics ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AnalysisRun:
-    """The statistics of a database, with what they rest on."""
+    """The statistics of a database, with what they rest on.
+
+    Attributes
+    ----------
+    results
+        One :class:`~deconflict.stats.SiteResult` per analysed site the caller may see.
+    sites, notifications
+        The analysed sites by id, and each one's first notification.
+    labels
+        Warnings every output carries (SYNTHETIC data, APPROXIMATE locations, ...).
+    options
+        The options the numbers were computed with (seed, study area, bandwidth, alpha).
+    sensitivity
+        The bandwidth x hit-radius grid of the requested sites (empty unless asked for).
+    """
 
     results: list[SiteResult]
     sites: dict[str, Site]
     notifications: dict[str, Notification]
     labels: list[str]
-    seed: int
-    sensitivity: list[SensitivityCell]
+    options: AnalysisOptions
+    sensitivity: list[SensitivityCell] = field(default_factory=list)
 
-    def to_json(self, result: SiteResult, alpha: float = 0.05) -> dict[str, Any]:
+    @property
+    def seed(self) -> int:
+        """The seed the numbers were computed with."""
+        return self.options.seed
+
+    def to_json(self, result: SiteResult, alpha: float | None = None) -> dict[str, Any]:
         """One site's JSON, with its name, owner, sentence, flag and the data labels."""
+        level = self.options.alpha if alpha is None else alpha
         site = self.sites[result.site_id]
         data = result.to_json()
         notification = self.notifications.get(result.site_id)
         data.update(
-            name=site.name, owner=site.owner, approximate_location=site.approximate,
+            name=site.name,
+            owner=site.owner,
+            approximate_location=site.approximate,
             notified_at=None if notification is None else notification.notified_at.end.isoformat(),
             notified_interval=None if notification is None else notification.notified_at.to_text(),
             notified_to=None if notification is None else notification.recipient,
-            sentence=result.sentence(), flagged=result.flagged(alpha), data_labels=self.labels, seed=self.seed,
-        )  # fmt: skip
+            sentence=result.sentence(),
+            flagged=result.flagged(level),
+            data_labels=self.labels,
+            seed=self.seed,
+        )
         return data
+
+    def highlighted(self) -> list[SiteResult]:
+        """The sites worth a reader's attention, most significant first: notified, flagged, near-flagged or hit.
+
+        Every door shows these first (the CLI's table, the report's text); the rest are in the
+        full listing (``--json``, the API).
+        """
+        level = max(self.options.alpha, 0.2)
+        chosen = [r for r in self.results if r.notified_at is not None or r.p_adjusted <= level or r.observed >= 0.5]
+        return sorted(chosen, key=lambda r: (r.p_adjusted, r.site_id))
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every site's JSON (as ``deconflict analyze --json`` and ``/api/v1/analysis`` print it)."""
+        rows = [self.to_json(r) for r in self.results]
+        if self.sensitivity:
+            for row in rows:
+                row["sensitivity"] = [
+                    {
+                        "bandwidth_m": c.bandwidth_m,
+                        "hit_radius_m": c.radius_m,
+                        "p_value": c.p_value,
+                        "p_value_after": c.p_value_after,
+                    }
+                    for c in self.sensitivity
+                    if c.site_id == row["site_id"]
+                ]
+        return rows
+
+
+@dataclass(frozen=True)
+class _Computed:
+    results: list[SiteResult]
+    sites: list[Site]
+    first: dict[str, Notification]
+    labels: list[str]
+    site_in: list[SiteInput]
+    incident_in: list[IncidentInput]
+
+
+def _compute(db: Database, options: AnalysisOptions) -> _Computed:
+    def compute() -> _Computed:
+        sites = _all_sites(db)
+        incidents = db.incidents.list()
+        counted = sum(1 for i in incidents if i.counted)
+        if not sites:
+            raise InvalidInput("no sites to analyse (import sites first)")
+        if counted < MIN_COUNTED_INCIDENTS:
+            raise InvalidInput(
+                f"only {counted} counted incidents: too few to estimate a background "
+                f"(at least {MIN_COUNTED_INCIDENTS} are needed)"
+            )
+        labels = data_labels(incidents, sites)
+        area = options.study_area
+        if area is not None:
+            from shapely import contains_xy
+
+            inside = contains_xy(area, [s.lon for s in sites], [s.lat for s in sites])
+            outside = sum(1 for ok in inside if not ok)
+            if outside:
+                labels.append(f"{outside} site(s) outside the study area were not analysed")
+            sites = [s for s, ok in zip(sites, inside, strict=True) if ok]
+            if not sites:
+                raise InvalidInput("no site lies inside the study area")
+        first = first_notifications(db)
+        site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)
+        results = analyze_sites(
+            site_in,
+            incident_in,
+            rng=np.random.default_rng(options.seed),
+            bandwidth_m=options.bandwidth_m,
+            study_area=area,
+        )
+        return _Computed(results, sites, first, labels, site_in, incident_in)
+
+    return _cached("analysis", db, options, compute)
+
+
+def _sensitivity(
+    db: Database, options: AnalysisOptions, computed: _Computed, site_ids: set[str]
+) -> list[SensitivityCell]:
+    def compute() -> list[SensitivityCell]:
+        return sensitivity_grid(
+            computed.site_in,
+            computed.incident_in,
+            rng=np.random.default_rng(options.seed),
+            bandwidth_m=options.bandwidth_m,
+            study_area=options.study_area,
+        )
+
+    cells = _cached("sensitivity", db, options, compute)
+    return [c for c in cells if c.site_id in site_ids]
 
 
 def analyze_database(
     db: Database,
+    options: AnalysisOptions | None = None,
+    principal: Principal | None = None,
     *,
-    seed: int = 0,
-    bandwidth_m: float | Literal["scott", "silverman", "cv"] | None = None,
-    study_area: BaseGeometry | None = None,
-    sensitivity_sites: Sequence[str] = (),
-    require_sites: Sequence[str] = (),
+    site_ids: Sequence[str] = (),
+    sensitivity: bool = False,
 ) -> AnalysisRun:
-    """Run the intentionality statistics over every site of ``db``.
+    """The intentionality statistics of every site of ``db`` that the caller may see.
 
     Parameters
     ----------
-    seed
-        Seed of the ``numpy.random.Generator`` used for randomised p-values and tie-breaking;
-        the same seed and data give the same numbers.
-    bandwidth_m
-        Kernel bandwidth in metres or ``"cv"`` (default), ``"scott"``, ``"silverman"``.
-    study_area
-        WGS84 polygon of the study area (default: buffered hull of the incidents).
-    sensitivity_sites
-        Sites for which to compute the bandwidth × hit-radius sensitivity grid.
-    require_sites
-        Sites the caller asks about: refused (not silently dropped) when outside the study area.
+    options
+        Seed, study area, bandwidth, alpha (default :class:`AnalysisOptions`).
+    principal
+        The caller (default: the local user, who sees everything).
+    site_ids
+        Only these sites (all sites are analysed; the background and control sites need them).
+    sensitivity
+        Also compute the bandwidth x hit-radius grid, for ``site_ids`` or, when none are
+        given, for the notified sites.
 
     Raises
     ------
     InvalidInput
-        When there are no sites or no counted incidents to analyse.
+        When there are no sites, fewer than :data:`MIN_COUNTED_INCIDENTS` counted incidents, no
+        site inside the study area, or a requested site lies outside it.
+    NotFound
+        For a requested site that does not exist or that the caller may not see.
     """
-    sites = [hit.site for hit in db.sites.list()]
-    incidents = db.incidents.list()
-    counted = [i for i in incidents if i.counted]
-    if not sites:
-        raise InvalidInput("no sites to analyse (import sites first)")
-    if len(counted) < 10:
-        raise InvalidInput(f"only {len(counted)} counted incidents: too few to estimate a background")
-    labels = data_labels(incidents, sites)
-    if study_area is not None:
-        from shapely import contains_xy
-
-        inside = contains_xy(study_area, [s.lon for s in sites], [s.lat for s in sites])
-        outside = [s.id for s, ok in zip(sites, inside, strict=True) if not ok]
-        wanted_outside = sorted(set(outside) & set(sensitivity_sites) | set(outside) & set(require_sites))
-        if wanted_outside:
-            raise InvalidInput(f"site(s) outside the study area cannot be tested: {', '.join(wanted_outside)}")
-        if outside:
-            labels.append(f"{len(outside)} site(s) outside the study area were not analysed")
-        sites = [s for s, ok in zip(sites, inside, strict=True) if ok]
-        if not sites:
-            raise InvalidInput("no site lies inside the study area")
-    first = first_notifications(db)
-    rng = np.random.default_rng(seed)
-    kwargs: dict[str, Any] = {"study_area": study_area}
-    site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)
-    results = analyze_sites(site_in, incident_in, rng=rng, bandwidth_m=bandwidth_m, **kwargs)
+    options = options or AnalysisOptions()
+    caller = principal or Principal.local()
+    views = _visible_ids(db, caller, site_ids)
+    computed = _compute(db, options)
+    analysed = {s.id for s in computed.sites}
+    outside = sorted(set(site_ids) - analysed)
+    if outside:
+        raise InvalidInput(f"site(s) outside the study area cannot be tested: {', '.join(outside)}")
+    results = [r for r in computed.results if r.site_id in views]
     cells: list[SensitivityCell] = []
-    if sensitivity_sites:
-        cells = [
-            c for c in sensitivity_grid(site_in, incident_in, rng=np.random.default_rng(seed), bandwidth_m=bandwidth_m,
-                                        **kwargs)
-            if c.site_id in set(sensitivity_sites)
-        ]  # fmt: skip
-    return AnalysisRun(results, {s.id: s for s in sites}, first, labels, seed, cells)
+    if sensitivity:
+        wanted = set(site_ids) or {s for s, n in computed.first.items() if s in analysed and s in views}
+        cells = _sensitivity(db, options, computed, wanted)
+    return AnalysisRun(
+        results=results,
+        sites={s.id: s for s in computed.sites if s.id in views},
+        notifications={s: n for s, n in computed.first.items() if s in views},
+        labels=list(computed.labels),
+        options=options,
+        sensitivity=cells,
+    )
 
 
-def _cosignatures(note: str, own_name: str) -> list[dict[str, Any]]:
-    """Witness signature lines of a checkpoint (shown, not verified: the bundle verifier checks them)."""
+# -- report data --------------------------------------------------------------------------------
+
+
+def _ledger_state(db: Database) -> tuple[LedgerState | None, list[str]]:
+    """The latest signed checkpoint as the report shows it, and a note when the log outgrew it."""
+    from deconflict.report import Cosignature, LedgerState
+
+    try:
+        latest = db.ledger.latest_checkpoint()
+    except NotFound:
+        return None, ["No checkpoint has been signed yet: sign one with 'deconflict log checkpoint'."]
+    checkpoint = latest.checkpoint
+    # Shown, not verified: the evidence bundle's verifier checks cosignatures.
+    cosignatures = tuple(
+        Cosignature(
+            s.name,
+            f"{s.key_id:08x}",
+            int.from_bytes(s.signature[:8], "big") if len(s.signature) >= 8 else None,
+        )
+        for s in note_signatures(latest.note)
+        if s.name != checkpoint.origin
+    )
+    state = LedgerState(
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root_hash_b64=base64.b64encode(checkpoint.root_hash).decode(),
+        checkpoint_note=latest.note,
+        verifier_key=db.ledger.verifier_key,
+        cosignatures=cosignatures,
+    )
+    newer = db.ledger.size - checkpoint.size
+    notes = [f"{newer} log entries are newer than the latest signed checkpoint."] if newer > 0 else []
+    return state, notes
+
+
+def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[Period]:
+    """Observed and expected hits before and after each notified site's first notification."""
+    from deconflict.report import Period
+
+    start = min((i.time.start for i in incidents), default=None)
+    end = max((i.time.end for i in incidents), default=None)
+    periods: list[Period] = []
+    for r in run.results:
+        notification = run.notifications.get(r.site_id)
+        if notification is None or start is None or end is None or r.expected_after is None:
+            continue
+        cut = notification.notified_at.end
+        before = r.observed - (r.observed_after or 0.0)
+        periods.append(Period(r.site_id, start, cut, before, r.expected - r.expected_after))
+        periods.append(Period(r.site_id, cut, end, r.observed_after or 0.0, r.expected_after))
+    return periods
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The records a caller sees, coarsened where its view is coarse."""
+
+    sites: list[Site]
+    incidents: list[Incident]
+    notifications: list[Notification]
+    acknowledgements: list[Acknowledgement]
+    coarse: bool
+
+
+def _shown_records(db: Database, caller: Principal, all_incidents: list[Incident]) -> _Shown:
+    sites = []
+    coarse = False
+    for site in _all_sites(db):
+        view = caller.site_view(site)
+        if view == "exact":
+            sites.append(site)
+        elif view == "coarse":
+            sites.append(coarsened_site(site))
+            coarse = True
+    incidents = IncidentViews(db, caller).shown(all_incidents)
+    coarse = coarse or any(shown is not original for shown, original in zip(incidents, all_incidents, strict=True))
+    notifications = [n for n, _ in visible_notifications(db, caller)]
+    readable = {n.id for n in notifications}
+    acknowledgements = [a for a, _ in db.notifications.acknowledgements() if a.notification_id in readable]
+    return _Shown(sites, incidents, notifications, acknowledgements, coarse)
+
+
+def _sensitivity_points(run: AnalysisRun | None, featured: Sequence[str]) -> list[SensitivityPoint]:
+    """The sensitivity grid of the featured sites: p after notification (whole period if never notified)."""
+    from deconflict.report import SensitivityPoint
+
+    if run is None:
+        return []
     return [
-        {"name": s.name, "key_id": f"{s.key_id:08x}",
-         "timestamp": int.from_bytes(s.signature[:8], "big") if len(s.signature) >= 8 else None}
-        for s in note_signatures(note)
-        if s.name != own_name
-    ]  # fmt: skip
+        SensitivityPoint(
+            c.site_id, c.bandwidth_m, c.radius_m, c.p_value_after if c.p_value_after is not None else c.p_value
+        )
+        for c in run.sensitivity
+        if c.site_id in set(featured)
+    ]
 
 
 def report_data(
     db: Database,
-    run: AnalysisRun | None,
+    options: AnalysisOptions | None = None,
+    principal: Principal | None = None,
     *,
     title: str = "deconflict report",
-    matches: Sequence[Match] = (),
-    study_area: BaseGeometry | None = None,
-    study_area_label: str | None = None,
-    alpha: float = 0.05,
+    site_ids: Sequence[str] = (),
+    analysis: bool = True,
     notes: Sequence[str] = (),
-) -> Any:
-    """A :class:`~deconflict.report.ReportData` for ``db`` (and an analysis, if any)."""
+) -> ReportData:
+    """Everything a report of ``db`` shows, as the caller may see it.
+
+    Parameters
+    ----------
+    site_ids
+        The featured sites (timelines, sensitivity grid); default: the notified sites.
+    analysis
+        False for a map and timeline only (no statistics).
+    notes
+        Extra notes shown at the top of the report.
+
+    When the statistics cannot be computed (too few incidents), the report says so in its
+    notes instead of failing; a requested site outside the study area is refused.
+    """
     from deconflict.report import ReportData
 
-    sites = [hit.site for hit in db.sites.list()]
-    incidents = db.incidents.list()
-    notifications = [n for n, _ in db.notifications.list()]
-    acknowledgements = [
-        {"notification_id": a.notification_id, "recipient": a.recipient, "at": a.at, "reference": a.reference}
-        for a, _ in db.notifications.acknowledgements()
-    ]
-    ledger_info = None
-    try:
-        latest = db.ledger.latest_checkpoint()
-    except NotFound:
-        latest = None
-    if latest is not None:
-        checkpoint = latest.checkpoint
-        ledger_info = {
-            "origin": checkpoint.origin, "size": checkpoint.size,
-            "root_hash_b64": base64.b64encode(checkpoint.root_hash).decode(), "checkpoint_note": latest.note,
-            "verifier_key": db.ledger.verifier_key, "cosignatures": _cosignatures(latest.note, checkpoint.origin),
-        }  # fmt: skip
-    analysis, periods, sensitivity = [], [], []
-    if run is not None:
-        analysis = [run.to_json(r, alpha) for r in run.results]
-        start = min((i.time.start for i in incidents), default=None)
-        end = max((i.time.end for i in incidents), default=None)
-        for r in run.results:
-            notification = run.notifications.get(r.site_id)
-            if notification is None or start is None or end is None or r.expected_after is None:
-                continue
-            cut = notification.notified_at.end
-            periods.append({"site_id": r.site_id, "period_start": start, "period_end": cut,
-                            "observed": r.observed - (r.observed_after or 0.0),
-                            "expected": r.expected - r.expected_after})  # fmt: skip
-            periods.append({"site_id": r.site_id, "period_start": cut, "period_end": end,
-                            "observed": r.observed_after, "expected": r.expected_after})  # fmt: skip
-        sensitivity = [
-            {"site_id": c.site_id, "bandwidth_m": c.bandwidth_m, "hit_radius_m": c.radius_m,
-             "p_value": c.p_value_after if c.p_value_after is not None else c.p_value}
-            for c in run.sensitivity
-        ]  # fmt: skip
+    options = options or AnalysisOptions()
+    caller = principal or Principal.local()
+    views = _visible_ids(db, caller, site_ids)
+    all_incidents = db.incidents.list()
+    shown = _shown_records(db, caller, all_incidents)
+    report_notes: list[str] = []
+    featured = list(site_ids) or sorted({s for n in shown.notifications for s in n.site_ids if s in views})
+    run = None
+    if analysis:
+        try:
+            run = analyze_database(db, options, caller, site_ids=site_ids, sensitivity=bool(featured))
+        except InvalidInput as exc:
+            if site_ids:
+                raise
+            report_notes.append(f"Statistics are not shown: {exc.message}")
+    ledger, ledger_notes = _ledger_state(db)
+    if shown.coarse:
+        report_notes.append(
+            f"Locations outside this token's scope are shown at the centre of their {COARSE_GRID_DEG}° grid "
+            "cell (about 1 km); distances to such sites are rounded to the kilometre."
+        )
+    labels = data_labels(all_incidents, _all_sites(db))
     return ReportData(
-        title=title, generated_at=datetime.now(UTC), sites=sites, incidents=incidents, notifications=notifications,
-        acknowledgements=acknowledgements,
-        matches=[{"incident_id": m.incident_id, "site_id": m.site_id, "hit_probability": m.probability,
-                  "distance_m": m.distance_m} for m in matches],
-        analysis=analysis, sensitivity=sensitivity, periods=periods, ledger=ledger_info,
-        notes=[label for label in data_labels(incidents, sites) if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]
+        title=title,
+        generated_at=datetime.now(UTC),
+        sites=shown.sites,
+        incidents=shown.incidents,
+        notifications=shown.notifications,
+        acknowledgements=shown.acknowledgements,
+        matches=[m.match for m in match_database(db, options, caller)],
+        analysis=[] if run is None else run.rows(),
+        sensitivity=_sensitivity_points(run, featured),
+        periods=[] if run is None else _periods(run, all_incidents),
+        ledger=ledger,
+        notes=[label for label in labels if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]
+        + report_notes
+        + ledger_notes
         + list(notes),
-        study_area_wkt=None if study_area is None else study_area.wkt,
-        study_area_label=study_area_label,
-    )  # fmt: skip
+        study_area_wkt=None if options.study_area is None else options.study_area.wkt,
+        study_area_label=options.study_area_label,
+    )

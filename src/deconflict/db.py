@@ -12,29 +12,38 @@ Everything the CLI and the server do is a call here::
 from __future__ import annotations
 
 import builtins
+import functools
+import hashlib
+import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incidents_to_csv, incidents_to_geojson, sites_to_csv, sites_to_geojson
+from deconflict.ids import new_id
 from deconflict.ingest import Batch, read_incidents, read_sites
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
-from deconflict.model import Incident, Notification, Site
+from deconflict.model import Acknowledgement, Incident, Notification, Site, check_owner
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
-from deconflict.store.base import Acknowledgement
-from deconflict.times import zone
+from deconflict.times import TimeSpan, parse_time, zone
 
-__all__ = ["DEFAULT_DB", "Database", "ImportResult", "SiteHit", "init", "open", "resolve_db_path"]
+if TYPE_CHECKING:
+    from deconflict.access import Principal
+    from deconflict.options import AnalysisOptions
+
+__all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init", "open", "resolve_db_path"]
+
+T = TypeVar("T")
 
 DEFAULT_DB = "deconflict.db"
 
@@ -61,6 +70,39 @@ class ImportResult:
     format: str
     skipped: list[tuple[int, str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON every door prints for an import (CLI ``--json`` and the API)."""
+        return {
+            "added": self.added,
+            "sha256": self.sha256,
+            "format": self.format,
+            "skipped": [{"row": row, "reason": reason} for row, reason in self.skipped],
+            "ignored_columns": list(self.ignored_columns),
+        }
+
+
+class Logged(NamedTuple, Generic[T]):
+    """A record just written, with the index of the log entry that holds it."""
+
+    record: T
+    log_index: int
+
+
+def _local() -> Principal:
+    from deconflict.access import Principal
+
+    return Principal.local()
+
+
+def _time(value: str | TimeSpan, parameter: str, db: Database) -> TimeSpan:
+    """A time given to the library: a :class:`TimeSpan`, or text read in the database's timezone."""
+    if isinstance(value, TimeSpan):
+        return value
+    try:
+        return parse_time(value, None, db.timezone)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, where=parameter) from None
 
 
 def _refuse_repeated_ids(kind: str, ids: Sequence[str]) -> None:
@@ -107,6 +149,66 @@ class Sites:
             self._db._after_sites_added(resolved)
         return resolved
 
+    def create(
+        self,
+        *,
+        name: str,
+        kind: str,
+        owner: str,
+        lat: float,
+        lon: float,
+        radius_m: float | None = None,
+        id: str | None = None,
+        address: str | None = None,
+        city: str | None = None,
+        names: Mapping[str, str | Sequence[str]] | None = None,
+        footprint_wkt: str | None = None,
+        approximate: bool = False,
+        source: str | None = None,
+        notes: str | None = None,
+        principal: Principal | None = None,
+    ) -> Site:
+        """Register one site from its fields (the id is derived from the content when not given).
+
+        Parameters
+        ----------
+        names
+            Other names by language tag, e.g. ``{"uk": "Посольство Азербайджану"}`` (a list for several).
+        principal
+            Who writes (default: the local user, who may write any owner's sites).
+
+        Raises
+        ------
+        InvalidInput
+            For an invalid field (named in ``where``).
+        PermissionDenied
+            When ``principal`` may not write sites of ``owner``.
+        ConflictError
+            When the id exists.
+        """
+        from deconflict.ingest.common import build_site
+
+        row: dict[str, Any] = {
+            "id": id,
+            "name": name,
+            "kind": kind,
+            "owner": owner,
+            "lat": lat,
+            "lon": lon,
+            "radius_m": radius_m,
+            "address": address,
+            "city": city,
+            "footprint_wkt": footprint_wkt,
+            "approximate": "true" if approximate else "false",
+            "source": source,
+            "notes": notes,
+        }
+        for lang, value in (names or {}).items():
+            row[f"name:{lang}"] = value if isinstance(value, str) else "; ".join(value)
+        site = build_site(row)
+        (principal or _local()).require_write(site.owner)
+        return self.add(site)
+
     def import_file(self, path: str | Path, format: str | None = None, *, city: str | None = None) -> ImportResult:
         """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none."""
         batch = read_sites(path, format, city=city)
@@ -144,9 +246,9 @@ class Sites:
             case and diacritics ("Kyiv", "Kiew", "Київ" and "Киев" find the same sites).
         """
         if (near is None) != (within_m is None):
-            raise InvalidInput("--near and --within go together")
+            raise InvalidInput("near and within_m go together", where="near" if near is None else "within_m")
         if within_m is not None and not (0 <= within_m <= 20_100_000):
-            raise InvalidInput(f"within must be between 0 and 20,100,000 metres, got {within_m}")
+            raise InvalidInput(f"must be between 0 and 20,100,000 metres, got {within_m}", where="within_m")
         if near is not None:
             from deconflict.model import check_lat_lon
 
@@ -220,6 +322,36 @@ class Incidents:
         """Add one incident."""
         self.add_many([incident])
         return incident
+
+    def add_rows(
+        self, rows: Sequence[Mapping[str, Any]], *, name: str = "batch.json", principal: Principal | None = None
+    ) -> ImportResult:
+        """Add incidents given as rows of the interchange format (CSV column names), all or none.
+
+        Ids are derived from the content when a row has none, as for files. The batch is
+        recorded as an import named ``name`` whose SHA-256 is that of the rows' canonical JSON.
+
+        Raises
+        ------
+        InvalidInput
+            For an invalid row, naming it (``record N``, counted from 1) and the field.
+        PermissionDenied
+            Unless ``principal`` is an admin (incidents concern every owner).
+        """
+        from deconflict.ingest.common import build_incident, with_row
+
+        (principal or _local()).require_admin("adding incidents")
+        if not rows:
+            raise InvalidInput("the batch is empty")
+        local = self._db.timezone
+        incidents: list[Incident] = [
+            with_row(name, number, functools.partial(build_incident, row, local), unit="record")
+            for number, row in enumerate(rows, start=1)
+        ]
+        payload = json.dumps([dict(row) for row in rows], sort_keys=True, ensure_ascii=False, default=str)
+        digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        self.add_many(incidents, ImportRecord("incidents", name, digest, "json", len(incidents)))
+        return ImportResult(len(incidents), digest, "json")
 
     def import_file(
         self,
@@ -317,8 +449,85 @@ class Notifications:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def notify(self, notification: Notification) -> int:
-        """Record a notification of sites to a party; return its log index.
+    def notify(
+        self,
+        site_ids: Sequence[str],
+        *,
+        to: str,
+        at: str | TimeSpan,
+        sender: str | None = None,
+        channel: str | None = None,
+        reference: str | None = None,
+        text: str | None = None,
+        id: str | None = None,
+        principal: Principal | None = None,
+    ) -> Logged[Notification]:
+        """Record that sites were notified to a party: one log entry.
+
+        Parameters
+        ----------
+        site_ids
+            The sites notified (each must be registered).
+        to
+            The recipient party, ISO 3166-1 alpha-3 (e.g. ``"RUS"``).
+        at
+            When: an ISO 8601 date-time, a date, or an interval ``start/end`` when the exact
+            date is not public, read in the database's timezone; or a :class:`TimeSpan`.
+        sender
+            The notifying party; default: the sites' owner when they all have one owner.
+        channel, reference, text
+            How it was sent (``note-verbale``, ...), the note's reference number, free text.
+        id
+            Default: a new ``ntf-`` id.
+        principal
+            Who writes (default: the local user); it must be allowed to write every site's owner.
+
+        Returns
+        -------
+        Logged
+            The notification and its log index.
+
+        Raises
+        ------
+        NotFound
+            For an unknown site (or one the principal cannot see).
+        InvalidInput
+            For a bad recipient, sender or time (``where`` names the parameter).
+        PermissionDenied, ConflictError
+            When the principal may not write for a site's owner; when the id exists.
+        """
+        from deconflict.access import visible_site
+
+        caller = principal or _local()
+        owners = set()
+        for site_id in site_ids:
+            site, _ = visible_site(self._db, caller, site_id)
+            caller.require_write(site.owner)
+            owners.add(site.owner)
+        if sender is not None:
+            sender = check_owner(sender, "sender")
+            if not caller.is_admin and sender not in caller.owners:
+                raise InvalidInput(f"sender {sender} is not an owner this caller writes for", where="sender")
+        elif len(owners) == 1:
+            (sender,) = owners
+        try:
+            recipient = check_owner(to, "recipient")
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, where="to") from None
+        notification = Notification(
+            id=id or new_id("ntf"),
+            site_ids=tuple(site_ids),
+            recipient=recipient,
+            notified_at=_time(at, "at", self._db),
+            channel=channel,
+            reference=reference,
+            text=text,
+            sender=sender,
+        )
+        return Logged(notification, self.record(notification))
+
+    def record(self, notification: Notification) -> int:
+        """Log a notification built by the caller; return its log index (:meth:`notify` builds one for you).
 
         Raises
         ------
@@ -329,9 +538,50 @@ class Notifications:
         """
         return self._db.ledger.notify(notification).index
 
-    def acknowledge(self, acknowledgement: Acknowledgement) -> int:
-        """Record an acknowledgement of a notification; return its log index."""
-        return self._db.ledger.acknowledge(acknowledgement).index
+    def acknowledge(
+        self,
+        notification_id: str,
+        *,
+        by: str,
+        at: str | TimeSpan,
+        reference: str | None = None,
+        text: str | None = None,
+        id: str | None = None,
+        principal: Principal | None = None,
+    ) -> Logged[Acknowledgement]:
+        """Record the acknowledgement of a notification by ``by`` (usually its recipient): one log entry.
+
+        Raises
+        ------
+        NotFound
+            For an unknown notification (or one the principal may not read).
+        InvalidInput
+            For a bad party or time (``where`` names the parameter).
+        PermissionDenied
+            When the principal may not write for the notified sites' owners.
+        """
+        from deconflict.access import visible_notifications
+
+        caller = principal or _local()
+        readable = {n.id: n for n, _ in visible_notifications(self._db, caller)}
+        notification = readable.get(notification_id)
+        if notification is None:
+            raise NotFound(f"no notification with id {notification_id!r}")
+        for site_id in notification.site_ids:
+            caller.require_write(self._db.sites.get(site_id).owner)
+        try:
+            party = check_owner(by, "by")
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, where="by") from None
+        acknowledgement = Acknowledgement(
+            id=id or new_id("ack"),
+            notification_id=notification_id,
+            recipient=party,
+            at=_time(at, "at", self._db),
+            reference=reference,
+            text=text,
+        )
+        return Logged(acknowledgement, self._db.ledger.acknowledge(acknowledgement).index)
 
     def list(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
         """Notifications (of one site, or all) with their log index."""
@@ -362,6 +612,34 @@ class Database:
     def timezone(self) -> ZoneInfo:
         """The timezone in which dates without a time are read (``init --timezone``)."""
         return zone(self.store.get_meta("timezone") or "UTC")
+
+    def analysis_options(self) -> AnalysisOptions:
+        """The analysis options stored with this database (:meth:`set_analysis_options`), else the defaults.
+
+        Every door starts from these, so ``deconflict report`` on a database reproduces the
+        numbers of whoever set them up (the demo stores its seed and study area).
+        """
+        from deconflict.options import AnalysisOptions
+
+        seed = self.store.get_meta("analysis_seed")
+        area_wkt = self.store.get_meta("analysis_study_area_wkt")
+        area = None
+        if area_wkt:
+            from shapely import wkt
+
+            area = wkt.loads(area_wkt)
+        return AnalysisOptions(
+            seed=int(seed) if seed is not None else AnalysisOptions.seed,
+            study_area=area,
+            study_area_label=self.store.get_meta("analysis_study_area_label") or None,
+        )
+
+    def set_analysis_options(self, options: AnalysisOptions) -> None:
+        """Store ``options``' seed and study area as this database's analysis defaults."""
+        with self.store.transaction():
+            self.store.set_meta("analysis_seed", str(options.seed))
+            self.store.set_meta("analysis_study_area_wkt", "" if options.study_area is None else options.study_area.wkt)
+            self.store.set_meta("analysis_study_area_label", options.study_area_label or "")
 
     @property
     def ledger(self) -> Ledger:

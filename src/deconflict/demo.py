@@ -24,19 +24,21 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from pyproj import Geod
-from rich.console import Console
 
 import deconflict
 from deconflict.db import Database
 from deconflict.fileio import atomic_write_bytes
+from deconflict.geo import geodesic_destination, geodesic_distance_m
 from deconflict.model import Incident, Site, Source
+from deconflict.options import AnalysisOptions
 from deconflict.times import parse_time, zone
 
 __all__ = [
+    "DEMO_NOTES",
     "DEMO_SEED",
     "KYIV_BOUNDS",
     "DemoSummary",
+    "demo_options",
     "reported_hits",
     "run_demo",
     "synthetic_kyiv_strikes",
@@ -48,7 +50,6 @@ KYIV_BOUNDS = (50.36, 50.56, 30.30, 30.76)
 #: Reports of one night whose premises lie this close are taken as one strike (a shared building).
 SAME_BUILDING_M = 150.0
 SYNTHETIC_NOTE = "SYNTHETIC: simulated background strike, not a real event"
-_GEOD = Geod(ellps="WGS84")
 
 
 def package_data(name: str) -> str:
@@ -91,7 +92,7 @@ def synthetic_kyiv_strikes(
             else:
                 z = zones[rng.choice(12, p=weights)]
                 azimuth, distance = rng.uniform(0, 360), abs(rng.normal(0, 1_500))
-                lon, lat, _ = _GEOD.fwd(z[1], z[0], azimuth, distance)
+                lon, lat = geodesic_destination(float(z[1]), float(z[0]), float(azimuth), float(distance))
             if not (min_lat <= lat <= max_lat and min_lon <= lon <= max_lon):
                 continue
             number = len(incidents) + 1
@@ -134,7 +135,7 @@ def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport]
         # embassy: counting it once per premises would break the statistics' independence assumption.
         same_event = next(
             (i for i in incidents if i.time.start.date() == parse_time(row["date"], precision, kyiv).start.date()
-             and _GEOD.inv(i.lon, i.lat, site.lon, site.lat)[2] <= SAME_BUILDING_M),
+             and geodesic_distance_m(i.lon, i.lat, site.lon, site.lat) <= SAME_BUILDING_M),
             None,
         )  # fmt: skip
         if same_event is not None:
@@ -169,6 +170,9 @@ class DemoSummary:
     witness_key: str = ""
     bundle: Path | None = None
     checkpoint_size: int = 0
+    findings: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    report: Path | None = None
 
 
 AZE_SITES = ("wd-Q5369559", "aze-consular-section", "aze-cultural-centre")
@@ -187,15 +191,16 @@ def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
     from deconflict.ledger.bundle import build_bundle
     from deconflict.ledger.note import write_signer_key
     from deconflict.ledger.witness import cosign, generate_witness_key, update
-    from deconflict.model import Notification
 
     db.notifications.notify(
-        Notification(
-            id="aze-2024-coordinates", site_ids=AZE_SITES, recipient="RUS", sender="AZE",
-            notified_at=parse_time(AZE_NOTIFIED_AT, None, db.timezone),
-            channel="diplomatic channel (not public)", reference=None, text=AZE_NOTIFICATION_TEXT,
-        )
-    )  # fmt: skip
+        AZE_SITES,
+        to="RUS",
+        at=AZE_NOTIFIED_AT,
+        sender="AZE",
+        channel="diplomatic channel (not public)",
+        text=AZE_NOTIFICATION_TEXT,
+        id="aze-2024-coordinates",
+    )
     checkpoint = db.ledger.sign_checkpoint()
     witness_dir = out_dir / "witness"
     witness_dir.mkdir(parents=True, exist_ok=True)
@@ -218,6 +223,7 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     if witness_dir.exists():
         shutil.rmtree(witness_dir)
     db = deconflict.init(db_path, timezone="Europe/Kyiv")
+    db.set_analysis_options(demo_options())
     missions = out_dir / "kyiv_missions.csv"
     missions.write_text(package_data("kyiv_missions.csv"), encoding="utf-8")
     db.sites.import_file(missions)
@@ -243,79 +249,53 @@ DEMO_NOTES = (
 )
 
 
-def analyse_and_report(db: Database, out_dir: Path, console: Console) -> Path:
-    """Analyse the demo database, print the Azerbaijani result, write the HTML report."""
-    from shapely.geometry import box
+#: The demo's analysis: its seed and study area, stored with the database so that every door
+#: (``deconflict report``, ``analyze``, the server) reproduces the demo's numbers.
+DEMO_STUDY_AREA_LABEL = "Study area: a box around Kyiv (not the city boundary)"
+DEMO_TITLE = "deconflict demo: diplomatic premises in Kyiv"
 
-    from deconflict.analysis import analyze_database, match_database, report_data
-    from deconflict.fileio import atomic_write_text
-    from deconflict.report import render_html
+
+def demo_options() -> AnalysisOptions:
+    """The demo's analysis options (seed and the Kyiv box)."""
+    from shapely.geometry import box
 
     min_lat, max_lat, min_lon, max_lon = KYIV_BOUNDS
     area = box(min_lon, min_lat, max_lon, max_lat)
-    run = analyze_database(db, seed=DEMO_SEED, study_area=area, sensitivity_sites=AZE_SITES)
-    console.print("  analysis        (against the SYNTHETIC background; seed "
-                  f"{DEMO_SEED}; study area: a box around Kyiv)")  # fmt: skip
+    return AnalysisOptions(seed=DEMO_SEED, study_area=area, study_area_label=DEMO_STUDY_AREA_LABEL)
+
+
+def analyse_and_report(db: Database, out_dir: Path) -> tuple[list[str], list[str], Path]:
+    """Analyse the demo database and write the HTML report: the Azerbaijani findings, assumptions, path."""
+    from deconflict.analysis import analyze_database, report_data
+    from deconflict.fileio import atomic_write_text
+    from deconflict.report import render_html
+
+    options = db.analysis_options()
+    run = analyze_database(db, options)
+    findings = []
     for result in run.results:
         if result.site_id in AZE_SITES:
             label = " (approximate location)" if run.sites[result.site_id].approximate else ""
-            console.print(f"    {run.sites[result.site_id].name}{label}: {result.sentence()}", markup=False)
-            console.print(
-                f"      p after notification {result.p_value_after:.2g}, control rank p "
-                f"{'—' if result.p_value_control is None else format(result.p_value_control, '.2g')}, "
-                f"Holm-adjusted p {result.p_adjusted:.2g}",
-                markup=False,
+            control = "—" if result.p_value_control is None else format(result.p_value_control, ".2g")
+            findings.append(f"{run.sites[result.site_id].name}{label}: {result.sentence()}")
+            findings.append(
+                f"  p after notification {result.p_value_after:.2g}, control rank p {control}, "
+                f"Holm-adjusted p {result.p_adjusted:.2g}"
             )
-    console.print(
-        "    assumptions: " + "; ".join(run.results[0].assumptions[:3]) + " (all in the report)", markup=False
-    )
-    console.print("    " + DEMO_NOTES[0], markup=False)
-    data = report_data(db, run, title="deconflict demo: diplomatic premises in Kyiv", matches=match_database(db),
-                       study_area=area, study_area_label="Study area: a box around Kyiv (not the city boundary)",
-                       notes=DEMO_NOTES)  # fmt: skip
+    data = report_data(db, options, title=DEMO_TITLE, site_ids=AZE_SITES, notes=DEMO_NOTES)
     path = out_dir / "report.html"
     atomic_write_text(path, render_html(data))
-    console.print(f"  [bold]report[/bold]          {path.resolve()}  (open it in a browser; works offline)")
-    return path
+    return findings, list(run.results[0].assumptions[:3]), path
 
 
-def run_demo(out_dir: Path, console: Console | None = None) -> DemoSummary:
-    """Build the demo and print what was built and where."""
-    console = console or Console()
+def run_demo(out_dir: Path) -> DemoSummary:
+    """Build the demo database, its ledger, evidence bundle, analysis and report; return what was built.
+
+    The caller prints it (``deconflict demo``); nothing here prints.
+    """
     db, summary = build_demo_database(out_dir)
     try:
-        console.print(f"[bold]deconflict demo[/bold]: Kyiv example in {out_dir}/")
-        console.print(f"  database        {summary.database}")
-        console.print(
-            f"  sites           {summary.sites} diplomatic premises in Kyiv (Wikidata, CC0); "
-            f"{summary.approximate_sites} placed by hand, marked approximate location"
-        )
-        console.print(
-            f"  reported hits   {summary.reported} publicly reported strikes placed at the premises (labelled "
-            f"reported; {summary.reports} reports, one strike on neighbouring premises counted once)"
-        )
-        console.print(
-            f"  [bold yellow]synthetic[/bold yellow]       {summary.synthetic} SYNTHETIC background strikes "
-            f"(seed {DEMO_SEED}; no open strike data exists for Kyiv)"
-        )
-        if summary.unplaced:
-            console.print(
-                f"  not placed      {len(summary.unplaced)} reported hits on premises without open "
-                "coordinates: " + "; ".join(summary.unplaced)
-            )
-        console.print(
-            f"  ledger          notification of the 3 Azerbaijani sites to RUS between 2024-01-02 and 2025-08-27 "
-            f"(exact date not public); checkpoint of size {summary.checkpoint_size}, cosigned by a demo witness. "
-            "Logged today: the log proves when a record was made, not the date it claims"
-        )
-        console.print(f"  evidence        {summary.bundle}")
-        analyse_and_report(db, out_dir, console)
-        console.print("  verify it offline:", markup=False)
-        console.print(
-            f"    deconflict evidence verify {summary.bundle} --key '{summary.verifier_key}' "
-            f"--witness-key '{summary.witness_key}'",
-            markup=False,
-        )
+        findings, assumptions, report = analyse_and_report(db, out_dir)
     finally:
         db.close()
-    return summary
+    return replace(summary, findings=tuple(findings), assumptions=tuple(assumptions), report=report)

@@ -9,6 +9,7 @@ mistake::
     ├── NotFound                    exit 2, HTTP 404  unknown site, incident, entry, file
     ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
     ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
+    ├── Unauthenticated             exit 2, HTTP 401  no token, or a malformed, unknown or revoked one
     └── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
 
 Each error carries ``exit_code`` (the CLI's exit status) and ``http_status``
@@ -18,6 +19,8 @@ field), so the CLI prints one line that tells the user what to fix.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
@@ -26,7 +29,9 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PermissionDenied",
+    "Unauthenticated",
     "VerificationError",
+    "where_named",
 ]
 
 
@@ -93,9 +98,32 @@ class PermissionDenied(DeconflictError):
     code = "permission_denied"
 
 
+class Unauthenticated(DeconflictError):
+    """No token, or a malformed, unknown or revoked token (HTTP 401)."""
+
+    http_status = 401
+    code = "unauthenticated"
+
+
 class VerificationError(DeconflictError):
     """A proof, signature, checkpoint, evidence bundle or stored log failed to verify."""
 
     exit_code = 1
     http_status = 422
     code = "verification_failed"
+
+
+@contextmanager
+def where_named(**names: str) -> Iterator[None]:
+    """Rename the ``where`` of an error the library raised about one of its parameters.
+
+    A door speaks of its own inputs: the library says ``where="at"``; the CLI, inside
+    ``with where_named(at="--at")``, reports ``--at``; the API, with ``at="body.notified_at"``,
+    reports the request field.
+    """
+    try:
+        yield
+    except DeconflictError as exc:
+        if exc.where in names:
+            exc.where = names[exc.where]
+        raise

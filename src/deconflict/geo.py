@@ -31,6 +31,7 @@ __all__ = [
     "WGS84",
     "LocalProjection",
     "default_workers",
+    "geodesic_destination",
     "geodesic_distance_m",
     "utm_crs_for",
     "validate_lonlat",
@@ -148,6 +149,13 @@ def geodesic_distance_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2:
     validate_lonlat(c, d)
     _, _, dist = _GEOD.inv(a.ravel(), b.ravel(), c.ravel(), d.ravel())
     return np.asarray(dist, dtype=float).reshape(a.shape)
+
+
+def geodesic_destination(lon: float, lat: float, azimuth_deg: float, distance_m: float) -> tuple[float, float]:
+    """The point ``distance_m`` metres from ``(lon, lat)`` along ``azimuth_deg`` (WGS84 ellipsoid)."""
+    validate_lonlat(lon, lat)
+    to_lon, to_lat, _ = _GEOD.fwd(lon, lat, azimuth_deg, distance_m)
+    return float(to_lon), float(to_lat)
 
 
 def utm_crs_for(lon: float, lat: float) -> CRS:

@@ -1,4 +1,5 @@
-"""Validated value types: :class:`Site`, :class:`Incident`, :class:`Source`, :class:`Notification`.
+"""Validated value types: :class:`Site`, :class:`Incident`, :class:`Source`, :class:`Notification`,
+:class:`Acknowledgement`.
 
 Every constructor validates its fields and raises :class:`~deconflict.errors.InvalidInput`
 naming the field, so a record that exists is a record that is valid. Readers of files
@@ -9,27 +10,33 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pycountry
 
 from deconflict.errors import InvalidInput
+from deconflict.ids import check_id as _check_id
 from deconflict.times import TimeSpan
 
 __all__ = [
     "CONFIDENCE_LEVELS",
     "COUNTED_CONFIDENCE",
+    "COUNTED_STATUSES",
     "DEFAULT_RADIUS_M",
     "INCIDENT_STATUSES",
     "SITE_KINDS",
     "UNCERTAINTY_MODELS",
+    "Acknowledgement",
     "Incident",
     "Notification",
     "Site",
     "Source",
     "check_lat_lon",
     "check_owner",
+    "counted_mask",
+    "is_counted",
     "owner_name",
 ]
 
@@ -57,11 +64,12 @@ CONFIDENCE_LEVELS: tuple[str, ...] = ("confirmed", "fair", "weak", "contested", 
 #: Confidence levels that count in statistics; ``discounted`` incidents are kept but not counted.
 COUNTED_CONFIDENCE: frozenset[str] = frozenset({"confirmed", "fair", "weak", "contested"})
 INCIDENT_STATUSES: tuple[str, ...] = ("confirmed", "unverified", "rejected")
+#: Review statuses that count in statistics (``unverified`` waits for a person; ``rejected`` never counts).
+COUNTED_STATUSES: frozenset[str] = frozenset({"confirmed"})
 #: ``disk``: the impact lies uniformly in a disk of radius ``uncertainty_m``;
 #: ``normal``: isotropic bivariate normal whose 95 % circle has radius ``uncertainty_m``.
 UNCERTAINTY_MODELS: tuple[str, ...] = ("disk", "normal")
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -113,10 +121,14 @@ def check_lat_lon(lat: Any, lon: Any) -> tuple[float, float]:
     return latitude, longitude
 
 
-def _check_id(value: str, field_name: str = "id") -> str:
-    if not _ID.match(value):
-        raise InvalidInput(f"{field_name} {value!r} must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
-    return value
+def is_counted(status: str, confidence: str) -> bool:
+    """THE rule of what counts in statistics: a confirmed record whose confidence is not ``discounted``."""
+    return status in COUNTED_STATUSES and confidence in COUNTED_CONFIDENCE
+
+
+def counted_mask(statuses: Iterable[str], confidences: Iterable[str]) -> list[bool]:
+    """:func:`is_counted` of each (status, confidence) pair."""
+    return [is_counted(s, c) for s, c in zip(statuses, confidences, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,7 +287,7 @@ class Incident:
     @property
     def counted(self) -> bool:
         """Whether the incident counts in statistics (confirmed status, not discounted)."""
-        return self.status == "confirmed" and self.confidence in COUNTED_CONFIDENCE
+        return is_counted(self.status, self.confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,3 +320,24 @@ class Notification:
         object.__setattr__(self, "recipient", check_owner(self.recipient, "recipient"))
         if self.sender is not None:
             object.__setattr__(self, "sender", check_owner(self.sender, "sender"))
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """A recipient's acknowledgement of a notification.
+
+    ``recipient`` is the party that acknowledged (ISO 3166-1 alpha-3, usually the notification's
+    recipient); ``at`` is when, as a :class:`TimeSpan`.
+    """
+
+    id: str
+    notification_id: str
+    recipient: str
+    at: TimeSpan
+    reference: str | None = None
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.id)
+        _check_id(self.notification_id, "notification id")
+        object.__setattr__(self, "recipient", check_owner(self.recipient, "recipient"))

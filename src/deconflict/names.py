@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from deconflict.geo import geodesic_distance_m
+
 __all__ = ["City", "city_aliases", "find_city", "nearest_city", "normalize"]
 
 _CYRILLIC = {
@@ -135,7 +137,6 @@ def nearest_city(lat: float, lon: float, max_distance_m: float = 30_000.0) -> Ci
     Candidates come from a k-d tree on the unit sphere (chord length, slightly generous);
     the distance test is then geodesic on the WGS84 ellipsoid.
     """
-    from pyproj import Geod
 
     tree, population = _city_tree()
     phi, lam = np.radians(lat), np.radians(lon)
@@ -148,7 +149,7 @@ def nearest_city(lat: float, lon: float, max_distance_m: float = 30_000.0) -> Ci
     idx = np.array(candidates)
     lats = np.array([cities[i].lat for i in idx])
     lons = np.array([cities[i].lon for i in idx])
-    _, _, dist = Geod(ellps="WGS84").inv(np.full(idx.size, lon), np.full(idx.size, lat), lons, lats)
+    dist = geodesic_distance_m(lon, lat, lons, lats)
     inside = idx[dist <= max_distance_m]
     if inside.size == 0:
         return None

@@ -20,8 +20,8 @@ import httpx
 import numpy as np
 
 import deconflict
-from deconflict.api.auth import create_token
-from deconflict.model import Incident, Notification, Site
+from deconflict.access import create_token
+from deconflict.model import Incident, Site
 from deconflict.times import parse_time
 
 AZE_EMBASSY = Site(
@@ -111,9 +111,8 @@ def build_database(directory: Path) -> Fixture:
     try:
         db.sites.add_many(SITES)
         db.incidents.add_many(incidents())
-        db.notifications.notify(Notification(id="ntf-aze-1", site_ids=("aze-embassy", "aze-consular"), recipient="RUS",
-                                             notified_at=parse_time("2025-10-01T12:00Z"), channel="note-verbale",
-                                             sender="AZE"))  # fmt: skip
+        db.notifications.notify(["aze-embassy", "aze-consular"], to="RUS", at="2025-10-01T12:00Z",
+                                channel="note-verbale", sender="AZE", id="ntf-aze-1")  # fmt: skip
         db.ledger.sign_checkpoint()
         tokens = {name: create_token(db, scopes, name) for name, scopes in SCOPES.items()}
     finally:

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.api_helpers import AZE_EMBASSY, HRV_EMBASSY, SECRET_COORDS, SITES, Fixture, auth
-from deconflict.api.auth import coarsen
+from deconflict.access import coarsen
 
 HRV_SECRETS = [*SECRET_COORDS["hrv-embassy"], "Melnykova", "secret courtyard"]
 AZE_SECRETS = [*SECRET_COORDS["aze-embassy"], *SECRET_COORDS["aze-consular"], "Hlybochytska"]

@@ -95,7 +95,7 @@ def test_write_endpoint_answers_each_scope_as_specified(fresh_client: TestClient
 
 def test_a_revoked_token_is_refused_from_the_next_request_on(fresh_client: TestClient, fresh: Fixture) -> None:
     import deconflict
-    from deconflict.api.auth import revoke_token
+    from deconflict.access import revoke_token
 
     headers = headers_for(fresh, "analyst")
     assert fresh_client.get("/api/v1/sites", headers=headers).status_code == 200

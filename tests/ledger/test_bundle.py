@@ -11,9 +11,6 @@ from deconflict.errors import VerificationError
 from deconflict.ledger.bundle import build_bundle, verify_bundle
 from deconflict.ledger.note import generate_signer
 from deconflict.ledger.witness import cosign, generate_witness_key, update
-from deconflict.model import Notification
-from deconflict.store.base import Acknowledgement
-from deconflict.times import parse_time
 from samples import INCIDENTS_CSV, SITES_CSV
 
 
@@ -22,15 +19,9 @@ def bundle(db, write, tmp_path):
     db.sites.import_file(write("sites.csv", SITES_CSV))
     db.incidents.import_file(write("incidents.csv", INCIDENTS_CSV))
     db.notifications.notify(
-        Notification(
-            id="n1",
-            site_ids=("aze-emb", "pol-emb"),
-            recipient="RUS",
-            notified_at=parse_time("2024-01-03/2025-08-27"),
-            channel="note-verbale",
-        )
+        ["aze-emb", "pol-emb"], to="RUS", at="2024-01-03/2025-08-27", channel="note-verbale", id="n1"
     )
-    db.notifications.acknowledge(Acknowledgement("a1", "n1", "RUS", parse_time("2024-02-01"), "No. 7"))
+    db.notifications.acknowledge("n1", by="RUS", at="2024-02-01", reference="No. 7", id="a1")
     checkpoint = db.ledger.sign_checkpoint()
     witness = generate_witness_key("witness.example")
     update(tmp_path / "w.json", checkpoint.note, None, log_key=db.ledger.verifier_key)
@@ -126,7 +117,7 @@ def test_not_a_zip_is_a_verification_error(bundle):
 def test_bundle_prefers_the_newest_cosigned_checkpoint_over_a_newer_plain_one(bundle, db):
     _, key, witness = bundle
     cosigned_size = db.ledger.latest_checkpoint().size
-    db.notifications.acknowledge(Acknowledgement("a2", "n1", "RUS", parse_time("2024-03-01"), "No. 8"))
+    db.notifications.acknowledge("n1", by="RUS", at="2024-03-01", reference="No. 8", id="a2")
     plain = db.ledger.sign_checkpoint()
     assert plain.size == cosigned_size + 1
     report = verify_bundle(build_bundle(db.ledger, "fra-emb"), key, [witness])

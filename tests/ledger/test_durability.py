@@ -30,8 +30,7 @@ WRITER = textwrap.dedent(
     db = deconflict.open(sys.argv[1])
     tag = sys.argv[2]
     for n in range(int(sys.argv[3])):
-        db.notifications.notify(Notification(id=f"{tag}-{n}", site_ids=("s1",), recipient="RUS",
-                                             notified_at=parse_time("2025-01-01")))
+        db.notifications.notify(["s1"], to="RUS", at="2025-01-01", id=f"{tag}-{n}")
         print(f"{tag}-{n}", flush=True)   # reported as done only after the commit returned
     """
 )
@@ -114,9 +113,9 @@ def test_an_appender_waits_for_the_sequencer_and_takes_the_next_index(durable):
     done: list[int] = []
     try:
         with first.store.transaction():
-            held = first.notifications.notify(_notification("held", site))
+            held = first.notifications.record(_notification("held", site))
             thread = threading.Thread(
-                target=lambda: done.append(second.notifications.notify(_notification("next", site)))
+                target=lambda: done.append(second.notifications.record(_notification("next", site)))
             )
             thread.start()
             thread.join(timeout=0.5)

@@ -9,8 +9,6 @@ from deconflict.errors import NotFound, VerificationError
 from deconflict.ledger import merkle
 from deconflict.ledger.checkpoint import verify_checkpoint
 from deconflict.ledger.entries import canonical_json, canonical_record, decode_entry
-from deconflict.model import Notification
-from deconflict.times import parse_time
 from pg import tamper
 from samples import INCIDENTS_CSV, SITES_CSV
 
@@ -19,10 +17,7 @@ from samples import INCIDENTS_CSV, SITES_CSV
 def ledger_db(db, write):
     db.sites.import_file(write("sites.csv", SITES_CSV))
     db.incidents.import_file(write("incidents.csv", INCIDENTS_CSV))
-    db.notifications.notify(
-        Notification(id="n1", site_ids=("aze-emb",), recipient="RUS", notified_at=parse_time("2024-06-01"),
-                     channel="note-verbale", reference="No. 1")
-    )  # fmt: skip
+    db.notifications.notify(["aze-emb"], to="RUS", at="2024-06-01", channel="note-verbale", reference="No. 1", id="n1")
     db.ledger.sign_checkpoint()
     return db
 
@@ -86,9 +81,7 @@ def test_incident_batch_entry_commits_to_every_incident_in_order(ledger_db):
 def test_notification_of_an_unknown_site_is_refused_and_logs_nothing(ledger_db):
     size = ledger_db.ledger.size
     with pytest.raises(NotFound):
-        ledger_db.notifications.notify(
-            Notification(id="n2", site_ids=("nope",), recipient="RUS", notified_at=parse_time("2024-06-01"))
-        )
+        ledger_db.notifications.notify(["nope"], to="RUS", at="2024-06-01", id="n2")
     assert ledger_db.ledger.size == size
 
 

@@ -23,7 +23,11 @@ def test_package_exports_exactly_the_public_api() -> None:
     assert set(deconflict.report.__all__) == {
         "BrowserError",
         "Chromium",
+        "Cosignature",
+        "LedgerState",
+        "Period",
         "ReportData",
+        "SensitivityPoint",
         "content_security_policy",
         "find_chromium",
         "is_approximate",

@@ -201,7 +201,7 @@ def create_app(
     key_file: str | Path | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     anonymous_log: bool = True,
-    analysis_seed: int = 20251114,
+    analysis_overrides: dict[str, Any] | None = None,
 ) -> FastAPI:
     """The deconflict server for one database.
 
@@ -216,8 +216,9 @@ def create_app(
         Largest request body accepted; larger ones get 413.
     anonymous_log
         Serve the public log (checkpoint, entries, proofs, tlog tiles) without a token.
-    analysis_seed
-        Seed of the statistics' random generator.
+    analysis_overrides
+        Analysis options (``seed``, ``study_area``, ...) applied over the database's own, as the
+        CLI's flags are (default: none, i.e. the database's options).
 
     Returns
     -------
@@ -236,7 +237,7 @@ def create_app(
         key_file=str(key_file) if key_file else None,
         max_body_bytes=max_body_bytes,
         anonymous_log=anonymous_log,
-        analysis_seed=analysis_seed,
+        analysis_overrides=dict(analysis_overrides or {}),
     )
     deconflict.open(settings.db_location, key_file=settings.key_file).close()  # fail early, not per request
 

@@ -17,12 +17,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
 import deconflict
 from deconflict.db import Database
+
+if TYPE_CHECKING:
+    from deconflict.options import AnalysisOptions
 
 __all__ = ["DatabasePool", "DbDep", "Settings", "get_db", "settings_of"]
 
@@ -87,20 +90,30 @@ class Settings:
         Largest request body accepted (413 beyond).
     anonymous_log
         Whether the public log (checkpoint, entries, proofs, tiles) is readable without a token.
-    analysis_seed
-        Seed of the random generator of the statistics (results are reproducible).
+    analysis_overrides
+        Analysis options the server was started with (``serve --seed``, ``--study-area``); every
+        request computes with the database's options (:func:`deconflict.analysis.resolve_options`)
+        with these applied, exactly as the CLI does with the same flags.
     """
 
     db_location: str
     key_file: str | None = None
     max_body_bytes: int = 10 * 1024 * 1024
     anonymous_log: bool = True
-    analysis_seed: int = 20251114
+    analysis_overrides: dict[str, Any] = field(default_factory=dict)
     pool: DatabasePool = field(init=False)
     write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.pool = DatabasePool(self.db_location, self.key_file)
+
+    def analysis_options(self, db: Database, **overrides: Any) -> AnalysisOptions:
+        """The options of one request: the database's, the server's overrides, then the request's."""
+        from deconflict.analysis import resolve_options
+
+        return resolve_options(
+            db, **{**self.analysis_overrides, **{k: v for k, v in overrides.items() if v is not None}}
+        )
 
 
 def settings_of(request: Request) -> Settings:

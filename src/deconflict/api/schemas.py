@@ -15,9 +15,9 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from deconflict.api.auth import LocationView, coarsen
-from deconflict.model import Incident, Notification, Site
-from deconflict.store.base import Acknowledgement
+from deconflict.access import LocationView, coarsen
+from deconflict.ids import ID_PATTERN
+from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.times import TimeSpan, format_utc
 
 __all__ = [
@@ -49,7 +49,7 @@ __all__ = [
 
 MAX_PAGE = 1000
 T = TypeVar("T")
-_ID = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+_ID = ID_PATTERN
 _ISO3 = r"^[A-Za-z]{3}$"
 
 
@@ -209,13 +209,20 @@ def incident_out(incident: Incident, view: LocationView) -> IncidentOut:
     )  # fmt: skip
 
 
+class SkippedRow(BaseModel):
+    """A row a bulk import skipped, numbered as a spreadsheet shows it, and why."""
+
+    row: int
+    reason: str
+
+
 class ImportOut(BaseModel):
     """What an incident import did."""
 
     added: int
     sha256: str
     format: str
-    skipped: list[str]
+    skipped: list[SkippedRow]
     ignored_columns: list[str]
 
 
@@ -345,7 +352,9 @@ class MatchOut(BaseModel):
     incident_id: str
     hit_probability: float
     distance_m: float
+    incident_time: str
     provenance: str | None = None
+    counted: bool
 
 
 class AnalysisOut(BaseModel):

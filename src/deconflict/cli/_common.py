@@ -16,7 +16,8 @@ from rich.console import Console
 
 import deconflict
 from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.errors import DeconflictError, InvalidInput, where_named
+from deconflict.options import DEFAULT_SEED
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +75,9 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+option_names = where_named  # the CLI's name for it: it names options
+
+
 @contextmanager
 def opened() -> Iterator[Database]:
     """The database named by ``--db`` (closed afterwards)."""
@@ -110,6 +114,16 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+SeedOption = Annotated[
+    int | None,
+    typer.Option(
+        help=f"Seed of the statistics' random generator [default: the database's, else {DEFAULT_SEED}].", min=0
+    ),
+]
+StudyAreaOption = Annotated[
+    Path | None,
+    typer.Option(help="GeoJSON or WKT polygon of the study area [default: the database's, else the buffered hull]."),
+]
 
 
 def write_output(text: str, path: Path | None) -> None:

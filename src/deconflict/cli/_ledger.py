@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import base64
-import secrets
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from deconflict.cli._common import JsonOption, app, err, handle_errors, opened, out, print_json, write_output
+from deconflict.cli._common import (
+    JsonOption,
+    app,
+    err,
+    handle_errors,
+    opened,
+    option_names,
+    out,
+    print_json,
+    write_output,
+)
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.fileio import atomic_write_bytes, atomic_write_text
 from deconflict.ledger.entries import decode_entry
 from deconflict.ledger.log import proof_text
-from deconflict.model import Notification
-from deconflict.store.base import Acknowledgement
-from deconflict.times import TimeSpan, parse_time
 
 log_app = typer.Typer(help="The transparency log: checkpoints, proofs, verification.", no_args_is_help=True)
 witness_app = typer.Typer(help="Witness a log you do not operate: verify growth, cosign.", no_args_is_help=True)
@@ -35,14 +40,6 @@ def _read_text(path: Path, what: str) -> str:
         raise NotFound(f"{what} file does not exist", where=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"cannot read {what}: {exc}", where=str(path)) from None
-
-
-def _option_time(text: str, option: str, local: ZoneInfo) -> TimeSpan:
-    """Parse a time given on the command line, naming the option in the error."""
-    try:
-        return parse_time(text, None, local)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.message, where=option) from None
 
 
 @app.command()
@@ -62,16 +59,11 @@ def notify(
     as_json: JsonOption = False,
 ) -> None:
     """Record that sites were notified to a party: one signed-log entry."""
-    with opened() as db:
-        span = _option_time(at, "--at", db.timezone)
-        owners = {db.sites.get(site_id).owner for site_id in site_ids}
-        if sender is None and len(owners) == 1:
-            sender = owners.pop()
-        notification = Notification(
-            id=id or f"ntf-{secrets.token_hex(4)}", site_ids=tuple(site_ids), recipient=to, notified_at=span,
-            channel=channel, reference=ref, text=text, sender=sender,
-        )  # fmt: skip
-        index = db.notifications.notify(notification)
+    with opened() as db, option_names(at="--at", to="--to", sender="--sender"):
+        notification, index = db.notifications.notify(
+            site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id
+        )
+    span = notification.notified_at
     if as_json:
         print_json({"id": notification.id, "log_index": index, "notified_at": span.to_text()})
     else:
@@ -93,14 +85,10 @@ def acknowledge(
     id: Annotated[str | None, typer.Option("--id")] = None,
 ) -> None:
     """Record an acknowledgement of a notification: one log entry."""
-    from deconflict.model import check_owner
-
-    with opened() as db:
-        acknowledgement = Acknowledgement(
-            id or f"ack-{secrets.token_hex(4)}", notification_id, check_owner(by, "--by"),
-            _option_time(at, "--at", db.timezone), ref, text,
-        )  # fmt: skip
-        index = db.notifications.acknowledge(acknowledgement)
+    with opened() as db, option_names(at="--at", by="--by"):
+        acknowledgement, index = db.notifications.acknowledge(
+            notification_id, by=by, at=at, reference=ref, text=text, id=id
+        )
     out.print(
         f"acknowledgement {acknowledgement.id} of {notification_id} by {acknowledgement.recipient} — log entry {index}"
     )

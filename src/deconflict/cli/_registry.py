@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.status import Status
 from rich.table import Table
 
 import deconflict
@@ -16,6 +17,7 @@ from deconflict.cli._common import (
     handle_errors,
     incidents_app,
     opened,
+    option_names,
     out,
     parse_point,
     print_json,
@@ -112,29 +114,27 @@ def sites_add(
     as_json: JsonOption = False,
 ) -> None:
     """Add one protected site."""
-    from deconflict.ingest.common import build_site
-
-    row: dict[str, Any] = {
-        "id": id,
-        "name": name,
-        "kind": kind,
-        "owner": owner,
-        "lat": lat,
-        "lon": lon,
-        "radius_m": radius,
-        "address": address,
-        "city": city,
-        "source": source,
-        "approximate": "true" if approximate else "false",
-    }
+    names: dict[str, list[str]] = {}
     for item in alt_name or []:
         lang, sep, text = item.partition("=")
         if not sep:
-            raise InvalidInput(f"--alt-name must be LANG=NAME, got {item!r}")
-        key = f"name:{lang.strip()}"
-        row[key] = f"{row[key]}; {text}" if key in row else text
-    with opened() as db:
-        site = db.sites.add(build_site(row))
+            raise InvalidInput(f"must be LANG=NAME, got {item!r}", where="--alt-name")
+        names.setdefault(lang.strip(), []).append(text)
+    with opened() as db, option_names(lat="--lat", lon="--lon", radius_m="--radius", id="--id"):
+        site = db.sites.create(
+            name=name,
+            kind=kind,
+            owner=owner,
+            lat=lat,
+            lon=lon,
+            radius_m=radius,
+            id=id,
+            address=address,
+            city=city,
+            names=names,
+            approximate=approximate,
+            source=source,
+        )
     if as_json:
         print_json(_site_json(deconflict.SiteHit(site)))
     else:
@@ -155,15 +155,7 @@ def sites_import(
     with opened() as db:
         result = db.sites.import_file(file, format, city=city)
     if as_json:
-        print_json(
-            {
-                "added": result.added,
-                "sha256": result.sha256,
-                "format": result.format,
-                "skipped": [{"row": r, "reason": why} for r, why in result.skipped],
-                "ignored_columns": result.ignored_columns,
-            }
-        )
+        print_json(result.to_json())
         return
     out.print(f"imported {result.added} sites from {file} ({result.format}, sha256 {result.sha256[:16]}…)")
     if result.skipped:
@@ -256,14 +248,7 @@ def incidents_import(
         else:
             result = db.incidents.import_file(file, format)
     if as_json:
-        print_json(
-            {
-                "added": result.added,
-                "sha256": result.sha256,
-                "format": result.format,
-                "ignored_columns": result.ignored_columns,
-            }
-        )
+        print_json(result.to_json())
         return
     out.print(f"imported {result.added} incidents from {file} ({result.format}, sha256 {result.sha256[:16]}…)")
     if result.ignored_columns:
@@ -377,6 +362,48 @@ def demo(
     ),
 ) -> None:
     """Build the Kyiv example end to end and print where its outputs are."""
-    from deconflict.demo import run_demo
+    from deconflict.demo import DEMO_NOTES, DEMO_SEED, run_demo
 
-    run_demo(out_dir, console=out)
+    with Status("building the Kyiv example (about a minute)", console=err):
+        summary = run_demo(out_dir)
+    out.print(f"[bold]deconflict demo[/bold]: Kyiv example in {out_dir}/")
+    out.print(f"  database        {summary.database}")
+    out.print(
+        f"  sites           {summary.sites} diplomatic premises in Kyiv (Wikidata, CC0); "
+        f"{summary.approximate_sites} placed by hand, marked approximate location"
+    )
+    out.print(
+        f"  reported hits   {summary.reported} publicly reported strikes placed at the premises (labelled "
+        f"reported; {summary.reports} reports, one strike on neighbouring premises counted once)"
+    )
+    out.print(
+        f"  [bold yellow]synthetic[/bold yellow]       {summary.synthetic} SYNTHETIC background strikes "
+        f"(seed {DEMO_SEED}; no open strike data exists for Kyiv)"
+    )
+    if summary.unplaced:
+        out.print(
+            f"  not placed      {len(summary.unplaced)} reported hits on premises without open "
+            "coordinates: " + "; ".join(summary.unplaced)
+        )
+    out.print(
+        f"  ledger          notification of the 3 Azerbaijani sites to RUS between 2024-01-02 and 2025-08-27 "
+        f"(exact date not public); checkpoint of size {summary.checkpoint_size}, cosigned by a demo witness. "
+        "Logged today: the log proves when a record was made, not the date it claims"
+    )
+    out.print(f"  evidence        {summary.bundle}")
+    out.print(
+        f"  analysis        (against the SYNTHETIC background; seed {DEMO_SEED}; study area: a box around Kyiv;"
+        " stored with the database, so 'deconflict report' reproduces these numbers)"
+    )
+    for line in summary.findings:
+        out.print(f"    {line}", markup=False)
+    out.print("    assumptions: " + "; ".join(summary.assumptions) + " (all in the report)", markup=False)
+    out.print("    " + DEMO_NOTES[0], markup=False)
+    report = summary.report.resolve() if summary.report else ""
+    out.print(f"  [bold]report[/bold]          {report}  (open it in a browser; works offline)")
+    out.print("  verify it offline:", markup=False)
+    out.print(
+        f"    deconflict evidence verify {summary.bundle} --key '{summary.verifier_key}' "
+        f"--witness-key '{summary.witness_key}'",
+        markup=False,
+    )

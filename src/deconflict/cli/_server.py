@@ -7,7 +7,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from deconflict.cli._common import JsonOption, app, err, handle_errors, opened, out, print_json, state
+from deconflict.cli._common import (
+    JsonOption,
+    SeedOption,
+    StudyAreaOption,
+    app,
+    err,
+    handle_errors,
+    opened,
+    option_names,
+    out,
+    print_json,
+    state,
+)
 
 token_app = typer.Typer(help="API tokens for the server: create (printed once), list, revoke.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -22,16 +34,25 @@ def serve(
     private_log: Annotated[
         bool, typer.Option("--private-log", help="Require a token to read the log (default: the log is public).")
     ] = False,
+    seed: SeedOption = None,
+    study_area: StudyAreaOption = None,
 ) -> None:
     """Serve the REST API (/api/v1, schema at /api/v1/openapi.json) and the web UI (/ui)."""
     import uvicorn
 
+    from deconflict.analysis import load_study_area
     from deconflict.api import create_app
     from deconflict.db import resolve_db_path
 
     location = resolve_db_path(state.db_path)
+    with option_names(seed="--seed"):
+        overrides = {"seed": seed, "study_area": load_study_area(study_area)}
     application = create_app(
-        location, key_file=state.key_file, max_body_bytes=int(max_body_mb * 1024 * 1024), anonymous_log=not private_log
+        location,
+        key_file=state.key_file,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        anonymous_log=not private_log,
+        analysis_overrides=overrides,
     )
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"warning: listening on {host}; put TLS in front of it, tokens travel in headers", markup=False)
@@ -49,7 +70,7 @@ def token_create(
     as_json: JsonOption = False,
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
-    from deconflict.api.auth import create_token
+    from deconflict.access import create_token
 
     with opened() as db:
         token = create_token(db, scope, name)
@@ -64,7 +85,7 @@ def token_create(
 @handle_errors
 def token_list(as_json: JsonOption = False) -> None:
     """List tokens: id, name, scopes, created, revoked (never the secret)."""
-    from deconflict.api.auth import list_tokens
+    from deconflict.access import list_tokens
 
     with opened() as db:
         tokens = list_tokens(db)
@@ -83,7 +104,7 @@ def token_list(as_json: JsonOption = False) -> None:
 @handle_errors
 def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (the part after dcf_).")]) -> None:
     """Revoke a token: the server refuses it from the next request on."""
-    from deconflict.api.auth import revoke_token
+    from deconflict.access import revoke_token
 
     with opened() as db:
         revoke_token(db, token_id)

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.ids import content_id
 from deconflict.model import Incident, Site, Source
 from deconflict.times import parse_time
 
@@ -21,7 +22,6 @@ __all__ = [
     "Batch",
     "build_incident",
     "build_site",
-    "content_id",
     "csv_rows",
     "read_bytes",
     "read_text",
@@ -161,12 +161,6 @@ def _bool(row: Mapping[str, Any], key: str) -> bool:
     if text in ("false", "0", "no", "n"):
         return False
     raise InvalidInput(f"not a boolean (true/false): {text!r}", where=f"field {key!r}")
-
-
-def content_id(prefix: str, *parts: object) -> str:
-    """A deterministic id from a record's content (so re-importing a file is detected)."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
-    return f"{prefix}-{digest[:12]}"
 
 
 def _field_of(exc: DeconflictError) -> str:

@@ -11,13 +11,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from deconflict.errors import InvalidInput
+from deconflict.ids import content_id
 from deconflict.ingest.common import (
     INCIDENT_COLUMNS,
     SITE_COLUMNS,
     Batch,
     build_incident,
     build_site,
-    content_id,
     csv_rows,
     read_bytes,
     read_text,

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pyproj import Geod
-
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import site_row
 from deconflict.ledger import merkle
@@ -31,16 +29,13 @@ from deconflict.ledger.checkpoint import Checkpoint, verify_checkpoint, verify_c
 from deconflict.ledger.entries import canonical_record, commitment, decode_entry
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import note_signatures, parse_verifier_key, sign_note, verify_note
-from deconflict.model import Incident
-from deconflict.store.base import IncidentQuery
+from deconflict.relevance import incidents_concerning
 
 __all__ = ["BUNDLE_FORMAT", "BundleReport", "build_bundle", "verify_bundle"]
 
 BUNDLE_FORMAT = "deconflict-evidence-bundle/1"
 _MEMBERS = ("README.txt", "manifest.json", "manifest.sig", "checkpoint.txt", "site.json", "entries.json",
             "incidents.json")  # fmt: skip
-_GEOD = Geod(ellps="WGS84")
-_SEARCH_REACH_M = 60_000.0
 
 README = """\
 deconflict evidence bundle — how to check it by hand
@@ -107,17 +102,6 @@ def _signers(note: str) -> set[str]:
     return {signature.name for signature in note_signatures(note)}
 
 
-def _incidents_near(ledger: Ledger, lat: float, lon: float, radius_m: float) -> list[Incident]:
-    """Incidents whose uncertainty disk reaches the site's hit disk."""
-    candidates = ledger.store.list_incidents(IncidentQuery(near=(lat, lon), within_m=_SEARCH_REACH_M))
-    near = []
-    for incident in candidates:
-        _, _, distance = _GEOD.inv(lon, lat, incident.lon, incident.lat)
-        if distance <= radius_m + incident.uncertainty_m:
-            near.append(incident)
-    return near
-
-
 def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     """The evidence bundle (zip bytes) for ``site_id``, signed with the log's key.
 
@@ -139,7 +123,7 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     acknowledgements = [
         (a, i) for a, i in ledger.store.list_acknowledgements() if a.notification_id in notification_ids
     ]
-    incidents = _incidents_near(ledger, site.lat, site.lon, site.radius_m)
+    incidents = incidents_concerning(ledger.store, site)
     placed = []
     for incident in incidents:
         where = ledger.store.incident_entry(incident.id)

@@ -29,8 +29,8 @@ from deconflict.ledger.entries import (
     span_json,
 )
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
-from deconflict.model import Incident, Notification, Site
-from deconflict.store.base import Acknowledgement, ImportRecord, LogEntryRow, SiteCommitment, Store
+from deconflict.model import Acknowledgement, Incident, Notification, Site
+from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store
 from deconflict.times import format_utc
 
 __all__ = ["Ledger", "StoredCheckpoint", "VerifyReport"]

@@ -37,8 +37,7 @@ from __future__ import annotations
 from deconflict.match._inputs import (
     ACLED_GEO_PRECISION_RADIUS_M,
     CONFIDENCE_LEVELS,
-    NORMAL_95_SCALE,
-    NORMAL_REACH_SIGMAS,
+    DEFAULT_MIN_PROBABILITY,
     IncidentArray,
     IncidentInput,
     SiteArray,
@@ -47,10 +46,12 @@ from deconflict.match._inputs import (
 from deconflict.match._inputs import UncertaintyModel as UncertaintyModel
 from deconflict.match._pairs import Match, MatchTable, match, match_arrays, site_hit_regions
 from deconflict.match._probability import hit_probability, polygon_hit_probability, uncertainty_offsets
+from deconflict.relevance import NORMAL_95_SCALE, NORMAL_REACH_SIGMAS
 
 __all__ = [
     "ACLED_GEO_PRECISION_RADIUS_M",
     "CONFIDENCE_LEVELS",
+    "DEFAULT_MIN_PROBABILITY",
     "NORMAL_95_SCALE",
     "NORMAL_REACH_SIGMAS",
     "IncidentArray",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,13 +14,11 @@ from shapely.geometry.base import BaseGeometry
 from deconflict.errors import InvalidInput
 from deconflict.geo import validate_lonlat
 from deconflict.ingest.acled import ACLED_GEO_PRECISION_RADIUS_M as _ACLED_RADII
+from deconflict.model import CONFIDENCE_LEVELS, counted_mask
+from deconflict.options import DEFAULT_MIN_PROBABILITY as DEFAULT_MIN_PROBABILITY
 
 UncertaintyModel = Literal["disk", "normal"]
 
-#: ``sqrt(chi2.ppf(0.95, 2))``: radius of the 95 % circle of a standard bivariate normal.
-NORMAL_95_SCALE: float = math.sqrt(-2.0 * math.log(0.05))
-#: Candidate search reach for the normal model, in standard deviations (mass beyond < 4e-6).
-NORMAL_REACH_SIGMAS: float = 5.0
 _TINY_M = 1e-9  # uncertainties below a nanometre are treated as exact
 
 #: Uncertainty radius (metres, ``"disk"`` model) for ACLED ``geo_precision`` codes.
@@ -30,10 +27,6 @@ _TINY_M = 1e-9  # uncertainties below a nanometre are treated as exact
 #: 3 = only a larger region (oblast / province): 50 km. Such reports cannot place a strike
 #: on a building; they add almost nothing to any site's observed count, and that is the point.
 ACLED_GEO_PRECISION_RADIUS_M = _ACLED_RADII  # one table, defined where ACLED files are read
-
-#: Confidence grades; ``"discounted"`` incidents are kept in the record but never counted.
-CONFIDENCE_LEVELS: tuple[str, ...] = ("confirmed", "fair", "weak", "contested", "discounted")
-_COUNTED_STATUS: tuple[str | None, ...] = (None, "", "confirmed")
 
 
 def _epoch_s(value: datetime, where: str) -> float:
@@ -217,9 +210,10 @@ class IncidentArray:
     counted: NDArray[np.bool_] = field(init=False)
 
     def __post_init__(self) -> None:
-        ok_conf = self.confidence != "discounted"
-        ok_status = np.array([s in _COUNTED_STATUS for s in self.status], dtype=bool)
-        object.__setattr__(self, "counted", ok_conf & ok_status)
+        # A missing status (simulated inputs) means confirmed; the rule itself is model.is_counted.
+        statuses = [s or "confirmed" for s in self.status.tolist()]
+        counted = np.array(counted_mask(statuses, self.confidence.tolist()), dtype=bool)
+        object.__setattr__(self, "counted", counted)
 
     def __len__(self) -> int:
         return int(self.lon.size)

@@ -11,7 +11,8 @@ from scipy.special import chndtr, ndtr
 from shapely.geometry.base import BaseGeometry
 
 from deconflict.errors import InvalidInput
-from deconflict.match._inputs import _TINY_M, NORMAL_95_SCALE, UncertaintyModel
+from deconflict.match._inputs import _TINY_M, UncertaintyModel
+from deconflict.relevance import NORMAL_95_SCALE
 
 
 def _normal_flag(model: UncertaintyModel | ArrayLike, shape: tuple[int, ...]) -> NDArray[np.bool_]:

@@ -16,14 +16,27 @@ are labelled on the map, in the timelines and in every table.
 from __future__ import annotations
 
 from deconflict.report.chromium import BrowserError, Chromium, find_chromium
-from deconflict.report.data import ReportData, is_approximate, is_synthetic, report_json
+from deconflict.report.data import (
+    Cosignature,
+    LedgerState,
+    Period,
+    ReportData,
+    SensitivityPoint,
+    is_approximate,
+    is_synthetic,
+    report_json,
+)
 from deconflict.report.html import content_security_policy, render_html
 from deconflict.report.pdf import render_pdf
 
 __all__ = [
     "BrowserError",
     "Chromium",
+    "Cosignature",
+    "LedgerState",
+    "Period",
     "ReportData",
+    "SensitivityPoint",
     "content_security_policy",
     "find_chromium",
     "is_approximate",

@@ -19,7 +19,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -28,10 +28,11 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
-from pyproj import Geod
 
+from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
-from deconflict.report.data import ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
+from deconflict.relevance import could_hit
+from deconflict.report.data import Period, ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
 from deconflict.times import TimeSpan
 
 __all__ = [
@@ -49,7 +50,6 @@ NEAR_SITE_M = 2_000.0
 PROVENANCE_COLOURS = {"reported": "#c0392b", "synthetic": "#8a8a8a", "acled": "#2c7fb8", "extracted": "#8e44ad"}
 NOTIFIED_COLOUR = "#1a7f37"
 ACK_COLOUR = "#b35900"
-_GEOD = Geod(ellps="WGS84")
 # Typed Any: matplotlib's stubs want literal rc keys, which a shared dict cannot carry.
 _RC: Any = {
     "svg.fonttype": "none",  # text stays text: searchable, selectable and small
@@ -136,15 +136,15 @@ def _markers(ax: Any, data: ReportData, site_id: str | None, *, labels: bool = T
             )
     sites_of = {n.id: n.site_ids for n in data.notifications}
     for ack in data.acknowledgements:
-        if site_id is not None and site_id not in sites_of.get(ack["notification_id"], ()):
+        if site_id is not None and site_id not in sites_of.get(ack.notification_id, ()):
             continue
-        at: TimeSpan = ack["at"]
+        at: TimeSpan = ack.at
         label = "acknowledgement" if "a" not in shown else None
         shown.add("a")
         ax.axvline(_date(at.start), color=ACK_COLOUR, lw=1.2, ls="--", label=label)
         if labels:
             ax.annotate(
-                f"acknowledged by {ack['recipient']} {at.start:%d %b %Y}",
+                f"acknowledged by {ack.recipient} {at.start:%d %b %Y}",
                 xy=(_date(at.start), 0.86),
                 xycoords=("data", "axes fraction"),
                 xytext=(3, 0),
@@ -201,18 +201,21 @@ def overall_timeline_svg(data: ReportData) -> str:
     return _to_svg(fig, "timeline-overall")
 
 
-def _near(site: Site, lat: NDArray[np.float64], lon: NDArray[np.float64], within_m: float) -> tuple[Any, Any]:
-    """Indices and geodesic distances (m) of the points within ``within_m`` of ``site``."""
-    box_lat = within_m / 110_000.0 + 1e-3
-    box_lon = box_lat / max(math.cos(math.radians(site.lat)), 0.05)
-    candidates = np.flatnonzero((np.abs(lat - site.lat) <= box_lat) & (np.abs(lon - site.lon) <= box_lon))
-    if candidates.size == 0:
-        return candidates, np.zeros(0)
-    _, _, dist = _GEOD.inv(
-        np.full(candidates.size, site.lon), np.full(candidates.size, site.lat), lon[candidates], lat[candidates]
-    )
-    keep = dist <= within_m
-    return candidates[keep], np.asarray(dist)[keep]
+def _near(
+    site: Site, incidents: Sequence[Incident], lat: NDArray[np.float64], lon: NDArray[np.float64], within_m: float
+) -> tuple[Any, Any]:
+    """Indices and geodesic distances (m) of the incidents to draw on ``site``'s timeline.
+
+    Those within ``within_m`` (the surroundings), and always every incident that concerns the
+    site (:func:`deconflict.relevance.could_hit`: a large footprint, or a report whose uncertainty
+    reaches the site from farther away).
+    """
+    if not incidents:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    dist = geodesic_distance_m(site.lon, site.lat, lon, lat)
+    keep = (dist <= within_m) | could_hit(site, incidents)
+    index = np.flatnonzero(keep)
+    return index, dist[index]
 
 
 def site_timeline_svg(
@@ -237,11 +240,11 @@ def site_timeline_svg(
         An ``<svg>`` element.
     """
     cols = arrays or incident_arrays(data.incidents)
-    index, dist = _near(site, cols["lat"], cols["lon"], within_m)
-    periods = [p for p in data.periods if p["site_id"] == site.id]
+    index, dist = _near(site, data.incidents, cols["lat"], cols["lon"], within_m)
+    periods = [p for p in data.periods if p.site_id == site.id]
     fig, axes = _new_figure(9.0, 4.6 if periods else 3.1, rows=2 if periods else 1, ratios=(3, 2) if periods else None)
     ax = axes[0] if periods else axes
-    hit_prob = {m["incident_id"]: m["hit_probability"] for m in data.matches if m["site_id"] == site.id}
+    hit_prob = {m.incident_id: m.probability for m in data.matches if m.site_id == site.id}
     for name in sorted({cols["provenance"][k] for k in index}, key=lambda p: p != "synthetic"):
         sel = np.array([cols["provenance"][k] == name for k in index], dtype=bool)
         k_sel = index[sel]
@@ -300,15 +303,15 @@ def site_timeline_svg(
     return _to_svg(fig, f"timeline-{site.id}")
 
 
-def _periods(ax: Any, periods: list[dict[str, Any]]) -> None:
+def _periods(ax: Any, periods: list[Period]) -> None:
     """Observed vs expected hits per period as paired bars."""
-    starts = np.array([_as_datetime(p["period_start"]).timestamp() for p in periods])
-    ends = np.array([_as_datetime(p["period_end"]).timestamp() for p in periods])
+    starts = np.array([p.start.timestamp() for p in periods])
+    ends = np.array([p.end.timestamp() for p in periods])
     width = _ts(ends - starts)
     left = _ts(starts)
     ax.bar(
         left,
-        [p["expected"] for p in periods],
+        [p.expected for p in periods],
         width=width * 0.45,
         align="edge",
         color="#bbbbbb",
@@ -316,7 +319,7 @@ def _periods(ax: Any, periods: list[dict[str, Any]]) -> None:
     )
     ax.bar(
         left + width * 0.5,
-        [p["observed"] for p in periods],
+        [p.observed for p in periods],
         width=width * 0.45,
         align="edge",
         color="#c0392b",
@@ -325,12 +328,6 @@ def _periods(ax: Any, periods: list[dict[str, Any]]) -> None:
     ax.set_ylabel("hits per period")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     _date_axis(ax)
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def incident_arrays(incidents: Sequence[Incident]) -> dict[str, Any]:
@@ -357,7 +354,7 @@ def sites_for_timelines(data: ReportData, limit: int = 12) -> list[Site]:
     flagged = {a["site_id"] for a in data.analysis if a.get("flagged")}
     expected_hits: dict[str, float] = {}
     for match in data.matches:
-        expected_hits[match["site_id"]] = expected_hits.get(match["site_id"], 0.0) + match["hit_probability"]
+        expected_hits[match.site_id] = expected_hits.get(match.site_id, 0.0) + match.probability
     candidates = [s for s in data.sites if s.id in flagged or s.id in notified or expected_hits.get(s.id, 0) > 0.05]
     candidates.sort(key=lambda s: (s.id not in flagged, s.id not in notified, -expected_hits.get(s.id, 0.0), s.id))
     return candidates[:limit]
@@ -365,15 +362,15 @@ def sites_for_timelines(data: ReportData, limit: int = 12) -> list[Site]:
 
 def sensitivity_svg(data: ReportData, site_id: str) -> str:
     """Heat map of one site's p-values over the bandwidth × hit-radius grid ("" when absent)."""
-    cells = [c for c in data.sensitivity if c["site_id"] == site_id]
+    cells = [c for c in data.sensitivity if c.site_id == site_id]
     if not cells:
         return ""
-    bandwidths = sorted({float(c["bandwidth_m"]) for c in cells})
-    radii = sorted({float(c["hit_radius_m"]) for c in cells})
+    bandwidths = sorted({float(c.bandwidth_m) for c in cells})
+    radii = sorted({float(c.hit_radius_m) for c in cells})
     grid = np.full((len(radii), len(bandwidths)), np.nan)
     for c in cells:
-        if c["p_value"] is not None:
-            grid[radii.index(float(c["hit_radius_m"])), bandwidths.index(float(c["bandwidth_m"]))] = c["p_value"]
+        if c.p_value is not None:
+            grid[radii.index(float(c.hit_radius_m)), bandwidths.index(float(c.bandwidth_m))] = c.p_value
     fig, ax = _new_figure(3.6, 2.5)
     strength = -np.log10(np.clip(grid, 1e-12, 1.0))
     image = ax.imshow(

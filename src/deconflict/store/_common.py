@@ -215,6 +215,12 @@ class SQLBackend(Store):
     def count_incidents(self) -> int:
         return self._count("incidents")
 
+    def max_uncertainty_m(self) -> dict[str, float]:
+        rows = self._conn.execute(
+            "SELECT uncertainty_model, max(uncertainty_m) FROM incidents GROUP BY uncertainty_model"
+        ).fetchall()
+        return {str(model): float(value) for model, value in rows}
+
     def list_incidents(self, query: IncidentQuery) -> list[Incident]:
         return list(self.iter_incidents(query))
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from deconflict.model import Incident, Notification, Site, Source
-from deconflict.store.base import Acknowledgement, ImportRecord, LogEntryRow, SiteCommitment, TokenRecord
+from deconflict.model import Acknowledgement, Incident, Notification, Site, Source
+from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, TokenRecord
 from deconflict.times import TimeSpan, format_utc
 
 # -- column lists (the order the converters below read and write) ----------------------------

@@ -11,13 +11,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from deconflict.model import Incident, Notification, Site
-from deconflict.times import TimeSpan
+from deconflict.model import Acknowledgement, Incident, Notification, Site
 
 NodeKey = tuple[int, int]
 
 __all__ = [
-    "Acknowledgement",
     "ImportRecord",
     "IncidentQuery",
     "LogEntryRow",
@@ -94,18 +92,6 @@ class SiteCommitment:
     salt: bytes
     commitment: str
     record: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Acknowledgement:
-    """A recipient's acknowledgement of a notification."""
-
-    id: str
-    notification_id: str
-    recipient: str
-    at: TimeSpan
-    reference: str | None = None
-    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +196,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def count_incidents(self) -> int:
         """How many incidents are stored."""
+
+    @abc.abstractmethod
+    def max_uncertainty_m(self) -> dict[str, float]:
+        """The largest ``uncertainty_m`` of the stored incidents, per uncertainty model."""
 
     @abc.abstractmethod
     def incidents_in_entry(self, entry_index: int) -> list[Incident]:

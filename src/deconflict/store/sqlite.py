@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyproj import Geod
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
@@ -28,7 +28,6 @@ from deconflict.store.base import ImportRecord, IncidentQuery, SiteQuery, Store
 
 __all__ = ["SQLiteStore", "migrations"]
 
-_GEOD = Geod(ellps="WGS84")
 _METRES_PER_DEG_LAT_MIN = 110_574.0
 _METRES_PER_DEG_LON_EQUATOR = 111_320.0
 
@@ -228,7 +227,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             lat, lon = query.near
             lats = np.fromiter((r[5] for r in rows), float, len(rows))
             lons = np.fromiter((r[6] for r in rows), float, len(rows))
-            _, _, dist = _GEOD.inv(np.full(len(rows), lon), np.full(len(rows), lat), lons, lats)
+            dist = geodesic_distance_m(lon, lat, lons, lats)
             order = np.argsort(dist, kind="stable")
             if query.within_m is not None:
                 order = order[dist[order] <= query.within_m]
@@ -283,7 +282,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         for row in self._conn.execute(sql, params):
             incident = _rows.incident_from_row(row)
             if query.near is not None and query.within_m is not None:
-                _, _, dist = _GEOD.inv(query.near[1], query.near[0], incident.lon, incident.lat)
+                dist = float(geodesic_distance_m(query.near[1], query.near[0], incident.lon, incident.lat))
                 if dist > query.within_m:
                     continue
             if skipped < query.offset:

@@ -7,15 +7,15 @@ coordinates (the public log shows the same entries).
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Path, Query
 
-from deconflict.api.auth import Principal, PrincipalDep
+from deconflict.access import Principal, visible_notifications
+from deconflict.api.auth import PrincipalDep
 from deconflict.api.deps import DbDep, SettingsDep
 from deconflict.api.routes import LimitQuery, OffsetQuery, api_router, page_bounds
-from deconflict.api.routes.sites import SiteIdPath, visible_site
+from deconflict.api.routes.sites import SiteIdPath
 from deconflict.api.schemas import (
     AcknowledgementIn,
     AcknowledgementOut,
@@ -25,39 +25,14 @@ from deconflict.api.schemas import (
     WriteResult,
 )
 from deconflict.db import Database
-from deconflict.errors import InvalidInput, NotFound
-from deconflict.model import Notification, check_owner
-from deconflict.store.base import Acknowledgement
-from deconflict.times import parse_time
+from deconflict.errors import NotFound, where_named
+from deconflict.ids import ID_PATTERN
+from deconflict.model import Notification
 
-__all__ = ["create_notification", "router", "visible_notifications"]
+__all__ = ["router"]
 
 router = api_router("notifications")
-NotificationIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")]
-
-
-def _may_read(db: Database, principal: Principal, notification: Notification) -> bool:
-    if principal.is_admin or principal.is_analyst:
-        return True
-    if notification.sender in principal.owners:
-        return True
-    for site_id in notification.site_ids:
-        try:
-            if db.sites.get(site_id).owner in principal.owners:
-                return True
-        except NotFound:
-            continue
-    return False
-
-
-def visible_notifications(
-    db: Database, principal: Principal, site_id: str | None = None
-) -> list[tuple[Notification, int]]:
-    """Notifications the caller may read (of one site, or all), oldest entry first."""
-    principal.require_registry()
-    if site_id is not None:
-        visible_site(db, principal, site_id)
-    return [(n, i) for n, i in db.notifications.list(site_id) if _may_read(db, principal, n)]
+NotificationIdPath = Annotated[str, Path(pattern=ID_PATTERN)]
 
 
 def _visible_notification(db: Database, principal: Principal, notification_id: str) -> tuple[Notification, int]:
@@ -67,29 +42,11 @@ def _visible_notification(db: Database, principal: Principal, notification_id: s
     raise NotFound(f"no notification with id {notification_id!r}")
 
 
-def create_notification(db: Database, principal: Principal, body: NotificationIn) -> Notification:
-    """Check the caller may notify every site named, then build the notification (not yet logged)."""
-    principal.require_registry()
-    owners = set()
-    for site_id in body.site_ids:
-        site, _ = visible_site(db, principal, site_id)
-        principal.require_write(site.owner)
-        owners.add(site.owner)
-    sender = body.sender.upper() if body.sender else (owners.pop() if len(owners) == 1 else None)
-    if sender is not None and not principal.is_admin and sender not in principal.owners:
-        raise InvalidInput(f"sender {sender} is not an owner this token writes for", where="body.sender")
-    span = parse_time(body.notified_at, None, db.timezone)
-    return Notification(
-        id=body.id or f"ntf-{secrets.token_hex(5)}", site_ids=tuple(body.site_ids), recipient=body.recipient,
-        notified_at=span, channel=body.channel, reference=body.reference, text=body.text, sender=sender,
-    )  # fmt: skip
-
-
 @router.get("/notifications", response_model=Page[NotificationOut], summary="List notifications")
 def list_notifications(
     db: DbDep,
     principal: PrincipalDep,
-    site_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")] = None,
+    site_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     limit: int = LimitQuery,
     offset: int = OffsetQuery,
 ) -> Page[NotificationOut]:
@@ -110,9 +67,19 @@ def get_notification(notification_id: NotificationIdPath, db: DbDep, principal: 
 @router.post("/notifications", response_model=WriteResult, status_code=201, summary="Log a notification")
 def add_notification(body: NotificationIn, db: DbDep, principal: PrincipalDep, settings: SettingsDep) -> WriteResult:
     """Record that sites were notified to a party: one log entry, durable when this returns 201."""
-    notification = create_notification(db, principal, body)
-    with settings.write_lock:
-        index = db.notifications.notify(notification)
+    fields = {"to": "body.recipient", "at": "body.notified_at", "sender": "body.sender", "id": "body.id"}
+    with settings.write_lock, where_named(**fields):
+        notification, index = db.notifications.notify(
+            body.site_ids,
+            to=body.recipient,
+            at=body.notified_at,
+            sender=body.sender,
+            channel=body.channel,
+            reference=body.reference,
+            text=body.text,
+            id=body.id,
+            principal=principal,
+        )
     return WriteResult(id=notification.id, log_index=index)
 
 
@@ -131,7 +98,7 @@ def site_notifications(site_id: SiteIdPath, db: DbDep, principal: PrincipalDep) 
 def list_acknowledgements(
     db: DbDep,
     principal: PrincipalDep,
-    notification_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")] = None,
+    notification_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
     limit: int = LimitQuery,
     offset: int = OffsetQuery,
 ) -> Page[AcknowledgementOut]:
@@ -161,14 +128,14 @@ def add_acknowledgement(
     settings: SettingsDep,
 ) -> WriteResult:
     """Record the recipient's acknowledgement of a notification (owners: of their own notifications)."""
-    notification, _ = _visible_notification(db, principal, notification_id)
-    for site_id in notification.site_ids:
-        principal.require_write(db.sites.get(site_id).owner)
-    ack = Acknowledgement(
-        id=body.id or f"ack-{secrets.token_hex(5)}", notification_id=notification_id,
-        recipient=check_owner(body.by, "by"), at=parse_time(body.at, None, db.timezone), reference=body.reference,
-        text=body.text,
-    )  # fmt: skip
-    with settings.write_lock:
-        index = db.notifications.acknowledge(ack)
+    with settings.write_lock, where_named(by="body.by", at="body.at", id="body.id"):
+        ack, index = db.notifications.acknowledge(
+            notification_id,
+            by=body.by,
+            at=body.at,
+            reference=body.reference,
+            text=body.text,
+            id=body.id,
+            principal=principal,
+        )
     return WriteResult(id=ack.id, log_index=index)

@@ -21,17 +21,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from deconflict.api import _analysis_adapter as adapter
-from deconflict.api.auth import Principal, Unauthenticated, authenticate
+from deconflict.access import Principal, authenticate, visible_incidents
+from deconflict.analysis import analyze_database, match_database, report_data
 from deconflict.api.deps import DbDep, SettingsDep
-from deconflict.api.routes.analysis import visible_analysis, visible_matches
-from deconflict.api.routes.incidents import _import_file, visible_incidents
-from deconflict.api.routes.notifications import create_notification
-from deconflict.api.routes.sites import visible_sites
-from deconflict.api.schemas import NotificationIn
+from deconflict.api.routes.incidents import _import_file
+from deconflict.api.routes.sites import visible_site_rows
+from deconflict.api.schemas import incident_out
 from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput, NotFound, PermissionDenied
+from deconflict.errors import DeconflictError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from deconflict.ledger.entries import decode_entry
+from deconflict.stats import ANALYSIS_ASSUMPTIONS
 
 __all__ = ["router"]
 
@@ -132,7 +131,7 @@ def sites_page(request: Request, db: DbDep, search: str | None = None) -> Respon
         return _login_redirect()
     if not principal.reads_registry:
         return _page(request, "public.html", principal, log_size=db.ledger.size)
-    sites = visible_sites(db, principal, search=search or None)
+    sites = visible_site_rows(db, principal, search=search or None)
     rows = [s.model_dump(include={"id", "name", "lat", "lon", "radius_m", "location_precision"}) for s in sites]
     # Inside <script type="application/json">: escape what could close the element or start markup.
     map_data = json.dumps(rows).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
@@ -147,7 +146,9 @@ def notify_form(request: Request, db: DbDep) -> Response:
     if principal is None:
         return _login_redirect()
     sites = (
-        [s for s in visible_sites(db, principal) if principal.can_write(s.owner)] if principal.reads_registry else []
+        [s for s in visible_site_rows(db, principal) if principal.can_write(s.owner)]
+        if principal.reads_registry
+        else []
     )
     return _page(request, "notify.html", principal, sites=sites)
 
@@ -171,13 +172,16 @@ def notify(
         return _login_redirect()
     try:
         _check_csrf(principal, csrf)
-        body = NotificationIn.model_validate({
-            "site_ids": site_ids, "recipient": recipient.upper(), "notified_at": notified_at,
-            "channel": channel or None, "reference": reference or None, "text": text or None,
-        })  # fmt: skip
-        notification = create_notification(db, principal, body)
         with settings.write_lock:
-            index = db.notifications.notify(notification)
+            _, index = db.notifications.notify(
+                site_ids,
+                to=recipient,
+                at=notified_at,
+                channel=channel or None,
+                reference=reference or None,
+                text=text or None,
+                principal=principal,
+            )
     except DeconflictError as exc:
         return _error_page(request, principal, exc)
     except ValueError as exc:  # pydantic's ValidationError
@@ -193,7 +197,7 @@ def incidents_page(request: Request, db: DbDep) -> Response:
         return _login_redirect()
     if not principal.reads_registry:
         return _error_page(request, principal, PermissionDenied("this token reads the public log only"))
-    incidents = visible_incidents(db, principal, limit=200)[:200]
+    incidents = [incident_out(i, view) for i, view in visible_incidents(db, principal, limit=200)]
     return _page(request, "incidents.html", principal, incidents=incidents, total=db.incidents.count())
 
 
@@ -230,15 +234,25 @@ def analysis_page(request: Request, db: DbDep, settings: SettingsDep) -> Respons
     if principal is None:
         return _login_redirect()
     try:
-        rows = visible_analysis(db, principal, settings.analysis_seed)
-        matches = visible_matches(db, principal)
+        rows = analyze_database(db, settings.analysis_options(db), principal).rows()
         problem = None
-    except (adapter.AnalysisUnavailable, InvalidInput) as exc:
-        rows, matches, problem = [], [], exc.message
+    except InvalidInput as exc:
+        rows, problem = [], exc.message
     except DeconflictError as exc:
         return _error_page(request, principal, exc)
-    return _page(request, "analysis.html", principal, rows=rows, matches=matches[:500], problem=problem,
-                 assumptions=adapter.assumptions())  # fmt: skip
+    try:
+        matches = [m.to_json() for m in match_database(db, settings.analysis_options(db), principal)]
+    except DeconflictError as exc:
+        return _error_page(request, principal, exc)
+    return _page(
+        request,
+        "analysis.html",
+        principal,
+        rows=rows,
+        matches=matches[:500],
+        problem=problem,
+        assumptions=list(ANALYSIS_ASSUMPTIONS),
+    )
 
 
 @router.get("/report")
@@ -247,11 +261,10 @@ def report_page(request: Request, db: DbDep, settings: SettingsDep) -> Response:
     principal = _principal(request, db)
     if principal is None:
         return _login_redirect()
-    from deconflict.api.routes.analysis import build_report_data
     from deconflict.report import content_security_policy, render_html
 
     try:
-        html = render_html(build_report_data(db, principal, settings))
+        html = render_html(report_data(db, settings.analysis_options(db), principal))
     except DeconflictError as exc:
         return _error_page(request, principal, exc)
     return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(None)})
