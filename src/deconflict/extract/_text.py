@@ -28,7 +28,12 @@ __all__ = ["Lexicon", "Match", "Token", "clauses", "fold", "sentences", "tokens"
 
 _FOLD_MAP = {"ё": "е", "Ё": "е", "’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'"}
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»“”')\]]*\s+(?=[\"«„“(\[]?[A-ZА-ЯІЇЄҐÄÖÜ0-9])|\s*\n\s*")
+# A line break ends a sentence unless the text was hard-wrapped: a line that does not end a
+# sentence, followed by one that starts in lower case, goes on ("… and\nthe cultural centre").
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])[\"»“”')\]]*\s+(?=[\"«„“(\[]?[A-ZА-ЯІЇЄҐÄÖÜ0-9])"
+    r"|(?<![\w,;])\s*\n\s*|(?<=[\w,;])[^\S\n]*\n\s*(?![a-zа-яіїєґäöüß])"
+)
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     {"st", "dr", "mr", "mrs", "ms", "nr", "no", "vgl", "bzw", "ca", "z", "b", "u", "a",

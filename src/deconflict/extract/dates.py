@@ -140,7 +140,7 @@ def _patterns() -> list[tuple[str, re.Pattern[str]]]:
     first = r"(?:(?:from|vom|von|з|із|с|from the)\s+)?(?P<d1>[0-3]?\d)(?:\.|st|nd|rd|th)?"
     to = r"\s*(?:to|into|-|–|/|auf den|auf|zum|bis zum|на|проти)\s*"
     night = (
-        r"(?:(?:the\s+)?night\s+(?:of|to|into|before|on|from|leading\s+up\s+to)(?:\s+the)?"
+        r"(?:(?:the\s+)?nights?\s+(?:of|to|into|before|on|from|leading\s+up\s+to)(?:\s+the)?"
         r"|overnight\s+(?:on|into|to|of)|"
         r"nacht\s+(?:zum|zur|auf\s+den|auf|zu|vom|von)|"
         r"(?:в|у)\s+ніч\s+(?:на|проти|з|із)|(?:в|у)ночі\s+(?:на|проти)?|"
@@ -205,6 +205,9 @@ _VAGUE = re.compile(
     r"zu\s+beginn\s+des\s+krieges|на\s+початку\s+війни|в\s+начале\s+войны|in\s+(?:19|20)\d\d|"
     r"im\s+jahr\s+(?:19|20)\d\d|(?:у|в)\s+(?:19|20)\d\d\s+(?:році|году))\b"
 )
+
+
+_JOINED = re.compile(r"\s*(?:,|and|und|та|і|й|и|or|oder|або|или)\s*(?:(?:again\s+)?in\s+the\s+night\s+of\s+)?")
 
 
 def vague_times(text: str) -> list[tuple[int, int]]:
@@ -329,6 +332,12 @@ def find_dates(text: str, report_date: date | None = None) -> list[DateMention]:
             taken.append((start, end))
             found.append(DateMention(start, end, text[start:end], day, precision, relative))
     found.sort(key=lambda m: m.start)
+    for i in range(1, len(found)):
+        # "in the nights of 14 November and 27 December": the second is a night too.
+        night, mention = found[i - 1], found[i]
+        joined = _JOINED.fullmatch(folded[night.end : mention.start])
+        if night.precision == "night-of" and mention.precision == "day" and not mention.relative and joined:
+            found[i] = DateMention(mention.start, mention.end, mention.quote, mention.day, "night-of")
     for start, end in anaphoric:
         # "The ministry wrote on X the same day": the day of the last day or night named before.
         before = [m for m in found if m.end <= start and m.precision in ("day", "night-of")]

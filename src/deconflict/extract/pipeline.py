@@ -124,10 +124,12 @@ def extract_report(
     main_place = named[0] if named else (all_places[0] if all_places else None)
     owners = context.owners
     claimers: Counter[str] = Counter(code for s in analysed if s.claim for code, _ in s.parties if code not in owners)
-    zone_name = local.key if local else (main_place.timezone if main_place and main_place.timezone else "UTC")
-    zone = local or ZoneInfo(zone_name)
     strike_places = [p for s in analysed if s.is_strike and not s.diplomatic for p in s.places if p.kind == "city"]
     fallback = strike_places[0] if strike_places else main_place
+    # Dates without a time are read where the strikes are (a heading's "Moscow" is no strike's place).
+    home = fallback or main_place
+    zone_name = local.key if local else (home.timezone if home and home.timezone else "UTC")
+    zone = local or ZoneInfo(zone_name)
     site_cities = {site.id: _city_id(site) for site in sites}
     city_names = {p.city_geonameid: p.name for p in all_places if p.kind == "city"}
     city_names.setdefault(KYIV_GEONAMEID, "Kyiv")

@@ -49,9 +49,11 @@ _DATELINE = re.compile(
     rf"^[^\S\n]*(?P<head>[^\n]{{0,60}}?)(?<!\w)(?:{_AGENCY})(?!\w)[^\S\n]*[-–—:.•]*[^\S\n]*",
     re.IGNORECASE | re.MULTILINE,
 )
-# An AP-style dateline without an agency: "KYIV —", "KHARKIV, Ukraine —".
+# A dateline in capitals: "KYIV —", "KHARKIV, Ukraine —", "MUNICH, Feb 14 (Agency) -" (any agency).
 _CAPS_DATELINE = re.compile(
-    r"^[^\S\n]*(?P<head>[A-ZА-ЯІЇЄҐ]{3,}(?:[ /-][A-ZА-ЯІЇЄҐ]{3,})*(?:,[^—–\n]{1,30})?)\s+[—–]\s", re.MULTILINE
+    r"^[^\S\n]*(?P<head>[A-ZА-ЯІЇЄҐ]{3,}(?:[ /-][A-ZА-ЯІЇЄҐ]{3,})*(?:,[^—–\n(]{1,30})?)"
+    r"(?:\s*\([A-ZА-Я][\w.&-]{1,24}\)\s+[-—–]|\s+[—–])\s",
+    re.MULTILINE,
 )
 _CLOCK = re.compile(
     r"\b\d{1,2}[:.]\d\d(?:\s*(?:am|pm|uhr|h))?\b|\b(?:gmt|utc|cet|cest|eet|eest|bst|msk)\b[+−-]?\d*", re.IGNORECASE
