@@ -44,7 +44,8 @@ EU = "XEU"
 _ADJECTIVES: dict[str, tuple[str, ...]] = {
     "USA": ("american", "amerikanisch", "американськ", "американск", "=us", "=u.s"),
     "GBR": ("british", "britisch", "британськ", "британск"),
-    "RUS": ("российск", "=рф", "=rf", "russian federation", "kreml", "кремл"),
+    "RUS": ("российск", "=рф", "=rf", "russian federation", "kreml", "кремл", "росіян", "россиян", "=russians",
+            "=russen"),
     "AUT": ("austrian", "österreichisch", "австрійськ", "австрийск"),
     "CHE": ("swiss", "schweizer", "швейцарськ", "швейцарск"),
     "CAN": ("canadian", "kanadisch", "канадськ", "канадск"),

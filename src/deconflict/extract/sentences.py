@@ -32,6 +32,7 @@ from deconflict.extract.vocab import (
     PERSON_WORDS,
     RECIPIENT_MARK,
     TRANSFER,
+    WE,
     WEAPON_REGEX,
     WEAPONS,
 )
@@ -276,7 +277,10 @@ def analyse(
         # The sender of coordinates owns the sites it names ("Baku passed the coordinates of
         # the embassy"): the voice, else the first state named that is not the recipient.
         marks = {m.first for m in RECIPIENT_MARK.find(toks) if m.pattern in ("side", "seite", "сторон")}
-        senders = [code for code, m in sentence.capitals if m.last + 1 not in marks and m.first - 1 not in marks]
+        senders = [code for code, m in sentence.parties if m.last + 1 not in marks and m.first - 1 not in marks]
+        if WE.find(toks):
+            # "We gave Russia the coordinates": the sender speaks; the state named is the recipient.
+            senders = []
         speaker, implicit = (sentence.voice or (senders[0] if senders else speaker)), True
     sentence.sites = resolver.find(
         text, toks, city=local_city, speaker=speaker, implicit=implicit, places=sentence.places

@@ -33,6 +33,7 @@ __all__ = [
     "SITE_KINDS",
     "TITLES",
     "TRANSFER",
+    "WE",
     "WEAPONS",
     "WEAPON_KIND",
     "WEAPON_REGEX",
@@ -176,6 +177,10 @@ SITE_KINDS = Lexicon(
                         "посольськ", "посольск", "ambassadorial"],
     }
 )  # fmt: skip
+
+#: The first person plural: in "we gave Russia the coordinates" the sender is the speaker, not a state named.
+WE = Lexicon({"we": ["=we", "=wir", "=ми", "=мы", "=our", "=unser", "=unsere", "=unserer", "=unseres", "=наш",
+                     "=наше", "=нашого", "=нашої", "=наша", "=наших", "=нашего", "=нашей"]})  # fmt: skip
 
 #: First-person possessives: "our embassy" belongs to the speaker or the sender.
 OWN = Lexicon({"own": ["=our", "=its", "=their", "=unser", "=unsere", "=unserer", "=unseres",
