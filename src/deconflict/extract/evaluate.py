@@ -148,6 +148,7 @@ def evaluate(
     folder: str | Path,
     *,
     only: Callable[[dict[str, Any]], bool] | None = None,
+    use_model: bool = True,
 ) -> dict[str, FieldScore]:
     """Score extraction on the labelled reports in ``folder`` (with its ``labels.json``).
 
@@ -157,6 +158,8 @@ def evaluate(
         Folder holding the reports and ``labels.json``.
     only
         Optional filter on the label records (e.g. by language of the file name).
+    use_model
+        Passed to :func:`~deconflict.extract.pipeline.extract_report` (the ``ru-ner`` extra).
 
     Returns
     -------
@@ -174,7 +177,7 @@ def evaluate(
         report = read_report(root / label["file"])
         result = extract_report(
             report.text, sites=sites, report_date=report.report_date,
-            source_sha256=report.sha256, local=zone,
+            source_sha256=report.sha256, local=zone, use_model=use_model,
         )  # fmt: skip
         predicted, expected = _predicted(result, zone), _expected(label)
         for name in FIELDS:

@@ -82,6 +82,7 @@ def extract_report(
     source_sha256: str | None = None,
     local: ZoneInfo | None = None,
     path: str | None = None,
+    use_model: bool = True,
 ) -> ExtractionResult:
     """Propose incidents, site mentions, notification claims and responses from one report.
 
@@ -100,6 +101,9 @@ def extract_report(
     local
         Timezone of dates without a time; when None, that of the city the strike is in
         (GeoNames), else UTC.
+    use_model
+        Whether to use the Russian NER model of the ``ru-ner`` extra (natasha) when it is
+        installed, to tell people from places in Russian text.
     """
     sha = source_sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
     furniture = find_furniture(text)
@@ -108,7 +112,7 @@ def extract_report(
     resolver = SiteResolver(sites)
     dates = find_dates(story, report_date)
     vague = vague_times(story)
-    people = natasha_people(story)
+    people = natasha_people(story) if use_model else []
     spans = split_sentences(story)
     all_places = find_places(story, tokens(story))
     context = ReportContext()
