@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 
 from deconflict.errors import NotFound
 from deconflict.extract._text import sentences as split_sentences
-from deconflict.extract._text import tokens
 from deconflict.extract.dates import find_dates, vague_times
 from deconflict.extract.notifications import NotificationClaim, find_notifications
 from deconflict.extract.people import natasha_people
-from deconflict.extract.places import KYIV_GEONAMEID, PlaceMention, find_places, lookup_city
+from deconflict.extract.places import KYIV_GEONAMEID, PlaceMention, lookup_city
 from deconflict.extract.publication import find_furniture, mask, publication_date
 from deconflict.extract.reader import Report, read_report
 from deconflict.extract.responses import DiplomaticResponse, find_responses
@@ -114,7 +113,6 @@ def extract_report(
     vague = vague_times(story)
     people = natasha_people(story) if use_model else []
     spans = split_sentences(story)
-    all_places = find_places(story, tokens(story))
     context = ReportContext()
     analysed: list[Sentence] = []
     for span in spans:
@@ -124,8 +122,8 @@ def extract_report(
             story, span, dates, resolver, context, city=city, vague=vague, people_spans=people, paragraph=paragraph
         )
         analysed.append(sentence)
-    named = [p for s in analysed for p in s.places]
-    main_place = named[0] if named else (all_places[0] if all_places else None)
+    all_places = [p for s in analysed for p in s.places]
+    main_place = all_places[0] if all_places else None
     owners = context.owners
     claimers: Counter[str] = Counter(code for s in analysed if s.claim for code, _ in s.parties if code not in owners)
     strike_places = [p for s in analysed if s.is_strike and not s.diplomatic for p in s.places if p.kind == "city"]
