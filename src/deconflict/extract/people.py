@@ -62,6 +62,8 @@ class People:
                 i += 1
             if run:
                 found.update(run)
+        for i in found:
+            self._add(toks[i])  # "… Kaja Kallas condemned the attack; Kallas spoke …"
         for i, token in enumerate(toks):
             if not token.capitalised:
                 continue
@@ -101,9 +103,11 @@ def _natasha() -> tuple[Any, Any]:
 
 def is_russian(text: str) -> bool:
     """Whether ``text`` is Russian rather than Ukrainian (letters only one of them has)."""
-    russian = len(re.findall(r"[ыэъЫЭЪ]", text))
+    russian = len(re.findall(r"[ыэъёЫЭЪЁ]", text))
     ukrainian = len(re.findall(r"[іїєґІЇЄҐ]", text))
-    return russian > 0 and russian >= 2 * ukrainian
+    cyrillic = bool(re.search(r"[а-яА-Я]", text))
+    # Ukrainian text hardly ever goes a sentence without і, ї, є or ґ.
+    return cyrillic and (ukrainian == 0 or russian >= 2 * ukrainian)
 
 
 def natasha_people(text: str) -> list[tuple[int, int]]:
