@@ -55,6 +55,7 @@ from deconflict.options import (
     AnalysisOptions,
     parse_bandwidth,
 )
+from deconflict.progress import ProgressCallback
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
 
 if TYPE_CHECKING:
@@ -272,15 +273,31 @@ class MatchRecord:
         }
 
 
-def _all_matches(db: Database, options: AnalysisOptions) -> list[MatchRecord]:
+def _phase(progress: ProgressCallback | None, phase: str, total: int | None = None) -> Callable[[int], None]:
+    """Report the start of ``phase`` now; the returned function reports its end with a count."""
+    if progress is not None:
+        progress(phase, 0, total)
+
+    def done(count: int) -> None:
+        if progress is not None:
+            progress(phase, count, count)
+
+    return done
+
+
+def _all_matches(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> list[MatchRecord]:
     def compute() -> list[MatchRecord]:
+        finish = _phase(progress, "reading")
         sites = _all_sites(db)
         incidents = db.incidents.list()
+        finish(len(incidents))
         if not sites or not incidents:
             return []
         by_id = {i.id: i for i in incidents}
+        finish = _phase(progress, "matching", len(sites))
         found = match(site_inputs(sites, {}), incident_inputs(incidents), min_probability=options.min_probability)
         found.sort(key=lambda m: (m.site_id, -m.probability, m.incident_id))
+        finish(len(sites))
         return [MatchRecord(m, by_id[m.incident_id]) for m in found]
 
     return _cached("match", db, options, compute)
@@ -292,6 +309,7 @@ def match_database(
     principal: Principal | None = None,
     *,
     site_ids: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
 ) -> list[MatchRecord]:
     """Every incident-site pair with a hit probability of at least ``options.min_probability``.
 
@@ -307,7 +325,7 @@ def match_database(
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
     rows = []
-    for record in _all_matches(db, options):
+    for record in _all_matches(db, options, progress):
         view = views.get(record.match.site_id)
         if view is None:
             continue
@@ -414,10 +432,12 @@ class _Computed:
     incident_in: list[IncidentInput]
 
 
-def _compute(db: Database, options: AnalysisOptions) -> _Computed:
+def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> _Computed:
     def compute() -> _Computed:
+        finish = _phase(progress, "reading")
         sites = _all_sites(db)
         incidents = db.incidents.list()
+        finish(len(incidents))
         counted = sum(1 for i in incidents if i.counted)
         if not sites:
             raise InvalidInput("no sites to analyse (import sites first)")
@@ -440,6 +460,7 @@ def _compute(db: Database, options: AnalysisOptions) -> _Computed:
                 raise InvalidInput("no site lies inside the study area")
         first = first_notifications(db)
         site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)
+        finish = _phase(progress, "statistics", len(sites))
         results = analyze_sites(
             site_in,
             incident_in,
@@ -447,22 +468,30 @@ def _compute(db: Database, options: AnalysisOptions) -> _Computed:
             bandwidth_m=options.bandwidth_m,
             study_area=area,
         )
+        finish(len(sites))
         return _Computed(results, sites, first, labels, site_in, incident_in)
 
     return _cached("analysis", db, options, compute)
 
 
 def _sensitivity(
-    db: Database, options: AnalysisOptions, computed: _Computed, site_ids: set[str]
+    db: Database,
+    options: AnalysisOptions,
+    computed: _Computed,
+    site_ids: set[str],
+    progress: ProgressCallback | None = None,
 ) -> list[SensitivityCell]:
     def compute() -> list[SensitivityCell]:
-        return sensitivity_grid(
+        finish = _phase(progress, "sensitivity", len(site_ids))
+        cells = sensitivity_grid(
             computed.site_in,
             computed.incident_in,
             rng=np.random.default_rng(options.seed),
             bandwidth_m=options.bandwidth_m,
             study_area=options.study_area,
         )
+        finish(len(site_ids))
+        return cells
 
     cells = _cached("sensitivity", db, options, compute)
     return [c for c in cells if c.site_id in site_ids]
@@ -475,6 +504,7 @@ def analyze_database(
     *,
     site_ids: Sequence[str] = (),
     sensitivity: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> AnalysisRun:
     """The intentionality statistics of every site of ``db`` that the caller may see.
 
@@ -489,6 +519,8 @@ def analyze_database(
     sensitivity
         Also compute the bandwidth x hit-radius grid, for ``site_ids`` or, when none are
         given, for the notified sites.
+    progress
+        Called with the phases (reading, statistics, sensitivity), see :mod:`deconflict.progress`.
 
     Raises
     ------
@@ -501,7 +533,7 @@ def analyze_database(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
-    computed = _compute(db, options)
+    computed = _compute(db, options, progress)
     analysed = {s.id for s in computed.sites}
     outside = sorted(set(site_ids) - analysed)
     if outside:
@@ -510,7 +542,7 @@ def analyze_database(
     cells: list[SensitivityCell] = []
     if sensitivity:
         wanted = set(site_ids) or {s for s, n in computed.first.items() if s in analysed and s in views}
-        cells = _sensitivity(db, options, computed, wanted)
+        cells = _sensitivity(db, options, computed, wanted, progress)
     return AnalysisRun(
         results=results,
         sites={s.id: s for s in computed.sites if s.id in views},
@@ -627,6 +659,7 @@ def report_data(
     site_ids: Sequence[str] = (),
     analysis: bool = True,
     notes: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
 ) -> ReportData:
     """Everything a report of ``db`` shows, as the caller may see it.
 
@@ -654,7 +687,9 @@ def report_data(
     run = None
     if analysis:
         try:
-            run = analyze_database(db, options, caller, site_ids=site_ids, sensitivity=bool(featured))
+            run = analyze_database(
+                db, options, caller, site_ids=site_ids, sensitivity=bool(featured), progress=progress
+            )
         except InvalidInput as exc:
             if site_ids:
                 raise
@@ -673,7 +708,7 @@ def report_data(
         incidents=shown.incidents,
         notifications=shown.notifications,
         acknowledgements=shown.acknowledgements,
-        matches=[m.match for m in match_database(db, options, caller)],
+        matches=[m.match for m in match_database(db, options, caller, progress=progress)],
         analysis=[] if run is None else run.rows(),
         sensitivity=_sensitivity_points(run, featured),
         periods=[] if run is None else _periods(run, all_incidents),

@@ -18,7 +18,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -35,6 +35,7 @@ from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
 from deconflict.model import Acknowledgement, Incident, Notification, Site, check_owner
 from deconflict.names import city_aliases, find_city, nearest_city
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
 from deconflict.times import TimeSpan, parse_time, zone
 
@@ -47,6 +48,8 @@ __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init"
 T = TypeVar("T")
 
 DEFAULT_DB = "deconflict.db"
+#: Rows stored per call while importing incidents (between two progress reports).
+_WRITE_CHUNK = 100_000
 
 
 def resolve_db_path(path: str | Path | None = None) -> str:
@@ -266,9 +269,12 @@ class Sites:
         )
         return [SiteHit(site, distance) for site, distance in self._db.store.list_sites(query)]
 
-    def count(self) -> int:
-        """How many sites are registered."""
-        return self._db.store.count_sites()
+    def count(self, **filters: Any) -> int:
+        """How many sites match the filters of :meth:`list` (all sites without filters)."""
+        given = {name: value for name, value in filters.items() if value is not None}
+        if not given:
+            return self._db.store.count_sites()
+        return len(self.list(**given))
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The sites (filtered as in :meth:`list`) as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""
@@ -298,8 +304,18 @@ class Incidents:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add_many(self, incidents: Sequence[Incident], import_record: ImportRecord | None = None) -> int:
-        """Add incidents in one transaction (all or nothing); return how many."""
+    def add_many(
+        self,
+        incidents: Sequence[Incident],
+        import_record: ImportRecord | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Add incidents in one transaction (all or nothing); return how many.
+
+        Reports the phases ``"committing"`` (records hashed into the log entry) and ``"writing"``
+        (rows stored) to ``progress``.
+        """
         store = self._db.store
         ids = [i.id for i in incidents]
         _refuse_repeated_ids("incident", ids)
@@ -308,8 +324,13 @@ class Incidents:
         try:
             with store.transaction():
                 import_id = store.record_import(import_record) if import_record else None
-                entry = self._db.ledger.record_incidents(incidents, import_record)
-                store.insert_incidents(incidents, import_id, entry.index)
+                entry = self._db.ledger.record_incidents(incidents, import_record, progress=progress)
+                tick = report_steps(progress, "writing", len(incidents), step=_WRITE_CHUNK)
+                # In chunks only to report progress: one transaction, so still all or nothing.
+                for start in range(0, len(incidents), _WRITE_CHUNK):
+                    chunk = incidents[start : start + _WRITE_CHUNK]
+                    store.insert_incidents(chunk, import_id, entry.index, first_position=start)
+                    tick(start + len(chunk))
         except ConflictError:
             # The unique index refused a duplicate and the transaction was rolled back; name them.
             existing = store.existing_incident_ids(ids)
@@ -317,6 +338,7 @@ class Incidents:
                 f"incident id(s) already in the database: {', '.join(sorted(existing)[:5])}"
                 + (" (was this file imported before?)" if import_record else "")
             ) from None
+        tick(len(incidents), final=True)
         return len(incidents)
 
     def add(self, incident: Incident) -> Incident:
@@ -359,13 +381,17 @@ class Incidents:
         path: str | Path,
         format: str | None = None,
         *,
-        progress: Callable[[int], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> ImportResult:
-        """Import incidents from CSV, GeoJSON or an ACLED-style export; all rows or none."""
+        """Import incidents from CSV, GeoJSON or an ACLED-style export; all rows or none.
+
+        Reports the phases ``"reading"``, ``"validating"``, ``"committing"`` and ``"writing"`` to
+        ``progress`` (see :mod:`deconflict.progress`).
+        """
         batch: Batch = read_incidents(path, format, local=self._db.timezone, progress=progress)
         record = ImportRecord("incidents", Path(path).name, batch.sha256, batch.format, len(batch.records))
         try:
-            self.add_many(batch.records, record)
+            self.add_many(batch.records, record, progress=progress)
         except ConflictError as exc:
             raise ConflictError(exc.message, where=str(path)) from exc
         return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
@@ -418,9 +444,12 @@ class Incidents:
         """Stream incidents matching the filters of :meth:`list`."""
         return self._db.store.iter_incidents(IncidentQuery(**filters))  # type: ignore[arg-type]
 
-    def count(self) -> int:
-        """How many incidents are stored."""
-        return self._db.store.count_incidents()
+    def count(self, **filters: Any) -> int:
+        """How many incidents match the filters of :meth:`list` (all incidents without filters)."""
+        given = {name: value for name, value in filters.items() if value is not None}
+        if not given:
+            return self._db.store.count_incidents()
+        return sum(1 for _ in self.iter(**given))
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The incidents as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""

@@ -14,17 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from deconflict.demo import KYIV_BOUNDS, build_demo_database
 from deconflict.match import IncidentInput, SiteInput, match
 from deconflict.model import Acknowledgement, Notification
 from deconflict.report import (
-    Chromium,
     Cosignature,
     LedgerState,
     Period,
     ReportData,
     SensitivityPoint,
+    chromium,
     find_chromium,
     render_html,
     render_pdf,
@@ -177,18 +178,18 @@ def rendered(report_data: ReportData, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Chromium]:
+def browser() -> Iterator[Browser]:
     """One headless Chromium for the session (offline). Fails, never skips, when it is missing."""
     try:
         find_chromium()
     except Exception as exc:
         pytest.fail(f"{exc} (run `make test`, which installs it)", pytrace=False)
-    with Chromium() as handle:
+    with chromium() as handle:
         yield handle
 
 
 @pytest.fixture(scope="session")
-def pdf_path(rendered: Rendered, browser: Chromium) -> Path:
+def pdf_path(rendered: Rendered, browser: Browser) -> Path:
     path = rendered.out_dir / "report.pdf"
     render_pdf(rendered.html_path, path, browser=browser)
     return path

@@ -11,15 +11,21 @@ from rich.table import Table
 
 from deconflict.cli._common import (
     JsonOption,
+    LimitOption,
     SeedOption,
+    SiteOption,
     StudyAreaOption,
     app,
     err,
+    first,
     handle_errors,
+    limit_rows,
     opened,
     option_names,
     out,
     print_json,
+    progress_bars,
+    say_shown,
 )
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
 
@@ -43,20 +49,32 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 def match_command(
     min_probability: Annotated[
         float | None,
-        typer.Option(help=f"Smallest hit probability listed [default: {DEFAULT_MIN_PROBABILITY:g}].", min=0, max=1),
+        typer.Option(
+            metavar="P", help=f"Smallest hit probability listed [default: {DEFAULT_MIN_PROBABILITY:g}].", min=0, max=1
+        ),
     ] = None,
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites (repeatable).")] = None,
+    site: SiteOption = None,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Which incidents could have hit which sites, with hit probabilities."""
+    """Which incidents could have hit which sites, with hit probabilities.
+
+    Example:
+
+        deconflict match --site wd-Q5369559
+        deconflict match --min-probability 0.5 --json
+    """
     from deconflict.analysis import data_labels, match_database, resolve_options
 
-    with opened() as db, option_names(min_probability="--min-probability"):
+    with opened() as db, option_names(min_probability="--min-probability"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, min_probability=min_probability)
-        matches = match_database(db, options, site_ids=site or [])
+        matches = match_database(db, options, site_ids=site or [], progress=progress)
         labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
+    total = len(matches)
+    matches = first(matches, limit_rows(limit, as_json))
     if as_json:
         print_json([m.to_json() for m in matches])
+        say_shown(len(matches), total, "possible hits", as_json=True)
         return
     for label in labels:
         out.print(f"[bold yellow]{label}[/bold yellow]")
@@ -76,7 +94,7 @@ def match_command(
             label,
         )
     out.print(table)
-    out.print(f"{len(matches)} possible hit(s) with probability ≥ {options.min_probability:g}")
+    say_shown(len(matches), total, f"possible hit(s) with probability ≥ {options.min_probability:g}")
 
 
 def _results_table(run: AnalysisRun, shown: list[SiteResult]) -> Table:
@@ -108,26 +126,39 @@ def _results_table(run: AnalysisRun, shown: list[SiteResult]) -> Table:
 @app.command()
 @handle_errors
 def analyze(
-    site: Annotated[list[str] | None, typer.Option("--site", help="Show only these sites (all are analysed).")] = None,
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="SITE_ID", help="Show only this site (all are analysed); repeat for several."),
+    ] = None,
     seed: SeedOption = None,
     bandwidth: Annotated[
-        str | None, typer.Option(help="Kernel bandwidth in metres, or cv (default), scott, silverman.")
+        str | None,
+        typer.Option(metavar="METRES|cv|scott|silverman", help="Kernel bandwidth (default cv: cross-validated)."),
     ] = None,
     study_area: StudyAreaOption = None,
     alpha: Annotated[
-        float, typer.Option(help="Level at which a site is flagged (adjusted p).", min=0, max=1)
+        float, typer.Option(metavar="P", help="Level at which a site is flagged (adjusted p).", min=0, max=1)
     ] = DEFAULT_ALPHA,
-    sensitivity: Annotated[bool, typer.Option(help="Also compute the bandwidth × hit-radius grid.")] = False,
+    sensitivity: Annotated[
+        bool, typer.Option("--sensitivity", help="Also compute the bandwidth × hit-radius grid.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Intentionality statistics: observed vs expected hits per site, before and after notification."""
+    """Intentionality statistics: observed vs expected hits per site, before and after notification.
+
+    Example:
+
+        deconflict analyze --site wd-Q5369559 --sensitivity
+        deconflict analyze --bandwidth 1500 --alpha 0.01 --json
+    """
     from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
 
-    with opened() as db, option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed"):
+    names = option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed")
+    with opened() as db, names, progress_bars(quiet=as_json) as progress:
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
-        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity)
+        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
     results = run.results
     if as_json:
         print_json(run.rows())
@@ -167,26 +198,42 @@ def analyze(
 @handle_errors
 def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
-    site: Annotated[list[str] | None, typer.Option("--site", help="Sites to feature (timelines, sensitivity).")] = None,
-    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (headless Chromium).")] = None,
-    tiles: Annotated[str | None, typer.Option(help="Online tile layer URL template (the only host allowed).")] = None,
-    title: Annotated[str, typer.Option(help="Report title.")] = "deconflict report",
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="SITE_ID", help="A site to feature (timelines, sensitivity); repeatable."),
+    ] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (headless Chromium, the pdf extra).")] = None,
+    tiles: Annotated[
+        str | None, typer.Option(metavar="URL", help="Online tile layer URL template (the only host allowed).")
+    ] = None,
+    title: Annotated[str, typer.Option(metavar="TEXT", help="Report title.")] = "deconflict report",
     seed: SeedOption = None,
     study_area: StudyAreaOption = None,
     no_analysis: Annotated[bool, typer.Option("--no-analysis", help="Map and timeline only.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF."""
+    """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF.
+
+    Example:
+
+        deconflict report --out report.html --site wd-Q5369559 --title "Kyiv, 2024-2025"
+        deconflict report --out map.html --no-analysis --pdf map.pdf
+    """
     from deconflict.analysis import load_study_area, report_data, resolve_options
     from deconflict.fileio import atomic_write_text
     from deconflict.report import render_html, render_pdf
 
-    with opened() as db, option_names(seed="--seed"):
+    with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
-        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis)
+        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis, progress=progress)
     atomic_write_text(out_file, render_html(data, tiles_url=tiles))
-    out.print(f"wrote {out_file}")
     if pdf is not None:
         render_pdf(out_file, pdf)
+    if as_json:
+        print_json({"html": str(out_file), "pdf": None if pdf is None else str(pdf), "notes": list(data.notes)})
+        return
+    out.print(f"wrote {out_file}")
+    if pdf is not None:
         out.print(f"wrote {pdf}")
     if data.notes:
         err.print("note: " + "; ".join(data.notes), markup=False)

@@ -25,7 +25,7 @@ def _short(text: str, width: int = 70) -> str:
 @app.command()
 @handle_errors
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="Report files (.txt, .md, .html) or folders.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Report files (.txt, .md, .html) or folders.")],
     import_: Annotated[
         bool,
         typer.Option(
@@ -33,13 +33,16 @@ def extract(
         ),
     ] = False,
     report_date: Annotated[
-        str | None, typer.Option(help="Date of the reports (YYYY-MM-DD) when the text does not say.")
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="Date of the reports when the text does not say.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Propose candidate incidents, site hits, notification claims and responses from news reports.
 
-    Example: deconflict extract reports/ --import
+    Example:
+
+        deconflict extract reports/ --report-date 2025-11-14
+        deconflict extract reports/statement.txt --import --json
     """
     from datetime import date
 
@@ -88,41 +91,64 @@ def extract(
 @incidents_app.command("confirm")
 @handle_errors
 def incidents_confirm(
-    incident_ids: Annotated[list[str], typer.Argument(help="Incidents to confirm.")],
-    note: Annotated[str | None, typer.Option(help="Why (kept in the log entry).")] = None,
+    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID", help="Incidents to confirm.")],
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept in the log entry).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Confirm incidents after review: they count in statistics from now on (a log entry each)."""
-    with opened() as db:
-        indices = db.incidents.review_many(incident_ids, "confirmed", note)
-    for incident_id, index in zip(incident_ids, indices, strict=True):
-        out.print(f"confirmed {incident_id} — log entry {index}")
+    """Confirm incidents after review: they count in statistics from now on (a log entry each).
+
+    Example:
+
+        deconflict incidents confirm x-report-1 --note "matches the municipal damage register"
+    """
+    _review(incident_ids, "confirmed", note, as_json)
 
 
 @incidents_app.command("reject")
 @handle_errors
 def incidents_reject(
-    incident_ids: Annotated[list[str], typer.Argument(help="Incidents to reject.")],
-    note: Annotated[str | None, typer.Option(help="Why (kept in the log entry).")] = None,
+    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID", help="Incidents to reject.")],
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept in the log entry).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Reject incidents after review (kept, never counted; a log entry each)."""
+    """Reject incidents after review (kept, never counted; a log entry each).
+
+    Example:
+
+        deconflict incidents reject x-report-1 --note "the same strike as rep-2025-11-14-aze-embassy"
+    """
+    _review(incident_ids, "rejected", note, as_json)
+
+
+def _review(incident_ids: list[str], status: str, note: str | None, as_json: bool) -> None:
     with opened() as db:
-        indices = db.incidents.review_many(incident_ids, "rejected", note)
+        indices = db.incidents.review_many(incident_ids, status, note)
+    if as_json:
+        print_json(
+            [
+                {"incident_id": incident_id, "status": status, "log_index": index}
+                for incident_id, index in zip(incident_ids, indices, strict=True)
+            ]
+        )
+        return
     for incident_id, index in zip(incident_ids, indices, strict=True):
-        out.print(f"rejected {incident_id} — log entry {index}")
+        out.print(f"{status} {incident_id} — log entry {index}")
 
 
 @claims_app.command("list")
 @handle_errors
 def claims_list(
-    status: Annotated[str | None, typer.Option(help="unverified, confirmed or rejected.")] = None,
-    kind: Annotated[str | None, typer.Option(help="notification or response.")] = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many.")] = 50,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    status: Annotated[str | None, typer.Option(metavar="STATUS", help="unverified, confirmed or rejected.")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="notification or response.")] = None,
+    limit: Annotated[int, typer.Option(min=1, metavar="N", help="At most this many.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, metavar="N", help="Skip this many.")] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """List the claims read from reports, in the order they were stored.
 
-    Example: deconflict claims list --status unverified --kind notification
+    Example:
+
+        deconflict claims list --status unverified --kind notification
     """
     with opened() as db:
         found = db.claims.list(status=status, kind=kind, limit=limit, offset=offset)
@@ -160,10 +186,14 @@ def _claim_when(claim: Claim) -> str:
 
 @claims_app.command("show")
 @handle_errors
-def claims_show(claim_id: Annotated[str, typer.Argument(help="The claim.")], as_json: JsonOption = False) -> None:
+def claims_show(
+    claim_id: Annotated[str, typer.Argument(metavar="CLAIM_ID", help="The claim.")], as_json: JsonOption = False
+) -> None:
     """Show one claim with the words it was read from.
 
-    Example: deconflict claims show clm-3f9a0c1b2d4e
+    Example:
+
+        deconflict claims show clm-3f9a0c1b2d4e --json
     """
     with opened() as db:
         claim = db.claims.get(claim_id)
@@ -178,19 +208,25 @@ def claims_show(claim_id: Annotated[str, typer.Argument(help="The claim.")], as_
 @claims_app.command("confirm")
 @handle_errors
 def claims_confirm(
-    claim_id: Annotated[str, typer.Argument(help="The claim.")],
+    claim_id: Annotated[str, typer.Argument(metavar="CLAIM_ID", help="The claim.")],
     at: Annotated[
-        str | None, typer.Option(help="When, if not the claim's interval (date, date-time or start/end).")
+        str | None,
+        typer.Option(metavar="WHEN", help="When, if not the claim's interval (date, date-time or start/end)."),
     ] = None,
-    to: Annotated[str | None, typer.Option(help="Recipient (ISO 3166-1 alpha-3), if not the claim's.")] = None,
-    site: Annotated[list[str] | None, typer.Option(help="A site notified, if not the claim's (repeat).")] = None,
-    sender: Annotated[str | None, typer.Option(help="Sender, if not the claim's.")] = None,
-    note: Annotated[str | None, typer.Option(help="Why (kept with the claim).")] = None,
+    to: Annotated[str | None, typer.Option(metavar="ISO3", help="Recipient, if not the claim's.")] = None,
+    site: Annotated[
+        list[str] | None, typer.Option(metavar="SITE_ID", help="A site notified, if not the claim's (repeat).")
+    ] = None,
+    sender: Annotated[str | None, typer.Option(metavar="ISO3", help="Sender, if not the claim's.")] = None,
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept with the claim).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Confirm a claim after review: a notification claim becomes a notification in the log.
 
-    Example: deconflict claims confirm clm-3f9a0c1b2d4e --note "matches the note verbale"
+    Example:
+
+        deconflict claims confirm clm-3f9a0c1b2d4e --note "matches the note verbale"
+        deconflict claims confirm clm-3f9a0c1b2d4e --at 2025-08-21/2025-11-13 --to RUS
     """
     with opened() as db:
         review = db.claims.confirm(claim_id, at=at, to=to, site_ids=site, sender=sender, note=note)
@@ -208,13 +244,15 @@ def claims_confirm(
 @claims_app.command("reject")
 @handle_errors
 def claims_reject(
-    claim_id: Annotated[str, typer.Argument(help="The claim.")],
-    note: Annotated[str | None, typer.Option(help="Why (kept with the claim).")] = None,
+    claim_id: Annotated[str, typer.Argument(metavar="CLAIM_ID", help="The claim.")],
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept with the claim).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Reject a claim after review (it is kept, marked rejected).
 
-    Example: deconflict claims reject clm-3f9a0c1b2d4e --note "the quote is about another embassy"
+    Example:
+
+        deconflict claims reject clm-3f9a0c1b2d4e --note "the quote is about another embassy"
     """
     with opened() as db:
         review = db.claims.reject(claim_id, note=note)

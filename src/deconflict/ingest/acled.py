@@ -13,7 +13,6 @@ Columns used: ``event_id_cnty`` (id, optional), ``event_date``, ``time_precision
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +26,7 @@ from deconflict.ingest.common import (
     read_text,
     with_row,
 )
+from deconflict.progress import ProgressCallback, report_steps
 
 __all__ = ["ACLED_GEO_PRECISION_RADIUS_M", "ACLED_TIME_PRECISION", "read_incidents_acled"]
 
@@ -86,19 +86,24 @@ def _convert(row: dict[str, str], local: ZoneInfo | None) -> object:
 
 
 def read_incidents_acled(
-    path: str | Path, local: ZoneInfo | None = None, progress: Callable[[int], None] | None = None
+    path: str | Path, local: ZoneInfo | None = None, progress: ProgressCallback | None = None
 ) -> Batch:
-    """Read an ACLED-style CSV export into incidents (confidence ``fair``, provenance ``acled``)."""
+    """Read an ACLED-style CSV export into incidents (confidence ``fair``, provenance ``acled``).
+
+    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows) to ``progress``.
+    """
     where = str(path)
-    data, digest = read_bytes(path)
-    header, rows = csv_rows(read_text(data, where), where, _REQUIRED)
+    data, digest = read_bytes(path, progress)
+    text = read_text(data, where)
+    header, rows = csv_rows(text, where, _REQUIRED)
+    tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1))  # an over-estimate
     incidents = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(_convert, row, local)))
-        if progress is not None and number % 10_000 == 0:
-            progress(number)
+        tick(number)
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
+    tick(len(incidents), final=True)
     known = {
         "event_id_cnty",
         "event_date",

@@ -24,6 +24,7 @@ from deconflict.ingest.common import (
     with_row,
 )
 from deconflict.model import Incident, Site, Source
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.times import parse_time
 
 __all__ = ["read_incidents_csv", "read_sites_csv"]
@@ -45,33 +46,38 @@ def read_sites_csv(path: str | Path) -> Batch:
 
 
 def read_incidents_csv(
-    path: str | Path, local: ZoneInfo | None = None, progress: Callable[[int], None] | None = None
+    path: str | Path, local: ZoneInfo | None = None, progress: ProgressCallback | None = None
 ) -> Batch:
-    """Read incidents from a CSV file; raise :class:`InvalidInput` naming file, row and field."""
+    """Read incidents from a CSV file; raise :class:`InvalidInput` naming file, row and field.
+
+    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows) to ``progress``.
+    """
     where = str(path)
-    data, digest = read_bytes(path)
+    data, digest = read_bytes(path, progress)
     text = read_text(data, where)
     header, rows = csv_rows(text, where, _INCIDENT_REQUIRED)
-    fast = _fast_incidents(text, header, local)
+    # Quoted line breaks make this an over-estimate; the final report gives the true count.
+    tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1))
+    fast = _fast_incidents(text, header, local, tick)
     if fast is not None:
-        if progress is not None:
-            for number in range(10_000, len(fast) + 1, 10_000):
-                progress(number)
+        tick(len(fast), final=True)
         return Batch(where, digest, "csv", fast, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
     incidents: list[Incident] = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(build_incident, row, local)))
-        if progress is not None and number % 10_000 == 0:
-            progress(number)
+        tick(number)
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
+    tick(len(incidents), final=True)
     return Batch(where, digest, "csv", incidents, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
 
 
 _INCIDENT_REQUIRED = ("time", "lat", "lon")
 
 
-def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) -> list[Incident] | None:
+def _fast_incidents(
+    text: str, header: Sequence[str], local: ZoneInfo | None, tick: Callable[[int], None] = lambda done: None
+) -> list[Incident] | None:
     """The incidents of a CSV document whose every data row is complete and valid, or None.
 
     Same result as :func:`build_incident` on each row of :func:`csv_rows`, read column by column
@@ -82,7 +88,7 @@ def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) ->
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of new objects, none cyclic: skip the collector's passes
     try:
-        return _fast_incidents_unguarded(text, header, local)
+        return _fast_incidents_unguarded(text, header, local, tick)
     except Exception:  # any failure: the row-by-row path reports it
         return None
     finally:
@@ -90,7 +96,9 @@ def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) ->
             gc.enable()
 
 
-def _fast_incidents_unguarded(text: str, header: Sequence[str], local: ZoneInfo | None) -> list[Incident] | None:
+def _fast_incidents_unguarded(
+    text: str, header: Sequence[str], local: ZoneInfo | None, tick: Callable[[int], None]
+) -> list[Incident] | None:
     records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     width = len(header)
     data = records[1:]
@@ -138,6 +146,8 @@ def _fast_incidents_unguarded(text: str, header: Sequence[str], local: ZoneInfo 
                 provenance=provenance, status=status or "confirmed",
             )
         )  # fmt: skip
+        if len(incidents) % 10_000 == 0:
+            tick(len(incidents))
     return incidents
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from deconflict.ledger.entries import (
 )
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
 from deconflict.model import Acknowledgement, Incident, Notification, Site
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store
 from deconflict.times import format_utc
 
@@ -184,12 +185,21 @@ class Ledger:
             records.append(canonical_record(row))
         return records
 
-    def record_incidents(self, incidents: Sequence[Incident], source: ImportRecord | None) -> LogEntryRow:
+    def record_incidents(
+        self, incidents: Sequence[Incident], source: ImportRecord | None, *, progress: ProgressCallback | None = None
+    ) -> LogEntryRow:
         """Log one ``incident`` entry committing to a batch of incidents, in order.
 
-        The caller stores the incidents with the entry's index in the same transaction.
+        The caller stores the incidents with the entry's index in the same transaction. Reports
+        the phase ``"committing"`` (records hashed) to ``progress``.
         """
-        records = [canonical_record(incident_row(i)) for i in incidents]
+        tick = report_steps(progress, "committing", len(incidents))
+        records = []
+        for incident in incidents:
+            records.append(canonical_record(incident_row(incident)))
+            if len(records) % 10_000 == 0:
+                tick(len(records))
+        tick(len(records), final=True)
         body = {
             "count": len(records),
             "records_root": merkle.root_hash(records).hex(),
@@ -308,7 +318,7 @@ class Ledger:
         return StoredCheckpoint(checkpoint.size, note_text, created)
 
     # -- verification -------------------------------------------------------------------
-    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         """Recompute everything from the stored entries; raise naming the first bad index.
 
         Checks: entries are contiguous from 0, each is canonical JSON naming its own index,
@@ -317,8 +327,12 @@ class Ledger:
         root matches the recomputed tree at its size (a log shorter than a checkpoint was
         truncated); site commitments, notifications, acknowledgements and incident batches in
         the store match the entries that commit to them.
+
+        Reports the phases ``"entries"``, ``"tree"`` (stored subtree hashes) and ``"records"``
+        (log entries whose stored records are compared) to ``progress``.
         """
         verifier = parse_verifier_key(self.verifier_key)
+        tick = report_steps(progress, "entries", self.store.log_size())
         memory = tree.InMemoryNodeStore()
         bodies: dict[int, dict[str, Any]] = {}
         leaves: list[bytes] = []
@@ -339,11 +353,11 @@ class Ledger:
             leaves.append(row.leaf_hash)
             bodies[expected] = decoded
             count += 1
-            if progress is not None and count % 10_000 == 0:
-                progress(count)
+            tick(count)
+        tick(count, final=True)
         size = count
         memory.append(leaves)
-        self._verify_nodes(memory, size)
+        self._verify_nodes(memory, size, progress)
         root = tree.root_at(size, memory)
         checkpoints = self.checkpoints()
         for stored in checkpoints:
@@ -358,11 +372,12 @@ class Ledger:
                 )
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
-        counts = self._verify_records(bodies)
+        counts = self._verify_records(bodies, progress)
         return VerifyReport(size, root, len(checkpoints), *counts)
 
-    def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int) -> None:
+    def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int, progress: ProgressCallback | None) -> None:
         expected = memory.nodes
+        tick = report_steps(progress, "tree", len(expected))
         seen = 0
         for key, digest in self.store.log_iter_nodes():
             want = expected.get(key)
@@ -373,12 +388,20 @@ class Ledger:
             if want != digest:
                 raise VerificationError(f"stored hash of tree node {key} is altered (covers entry {first_leaf})")
             seen += 1
+            tick(seen)
         if seen != len(expected):
             missing = min((k for k in expected if not self.store.log_get_nodes([k])), key=lambda k: k[1] << k[0])
             raise VerificationError(f"stored tree node {missing} is missing (entry {missing[1] << missing[0]})")
+        tick(seen, final=True)
 
-    def _verify_records(self, bodies: dict[int, dict[str, Any]]) -> tuple[int, int, int, int]:
+    def _verify_records(
+        self, bodies: dict[int, dict[str, Any]], progress: ProgressCallback | None
+    ) -> tuple[int, int, int, int]:
         commitments = self.store.site_commitments()
+        notifications = self.store.list_notifications()
+        incident_entries = [index for index, body in bodies.items() if body["kind"] == "incident"]
+        tick = report_steps(progress, "records", len(commitments) + len(notifications) + len(incident_entries), 1000)
+        checked = 0
         for item in commitments:
             body = bodies.get(item.entry_index, {})
             if body.get("kind") != "site_committed" or body["body"] != {
@@ -396,7 +419,8 @@ class Ledger:
                 raise VerificationError(
                     f"log entry {item.entry_index}: site {item.site_id!r} was edited after commitment"
                 )
-        notifications = self.store.list_notifications()
+            checked += 1
+            tick(checked)
         for notification, index in notifications:
             body = bodies.get(index, {})
             logged = body.get("body", {})
@@ -408,15 +432,16 @@ class Ledger:
                 or [s["site_id"] for s in logged.get("sites", [])] != list(notification.site_ids)
             ):
                 raise VerificationError(f"log entry {index}: notification {notification.id!r} differs from the log")
+            checked += 1
+            tick(checked)
         reviews: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         for index, body in sorted(bodies.items()):
             if body["kind"] == "review":
                 reviews.setdefault(body["body"]["incident_id"], []).append((index, body["body"]))
         batches = 0
         incidents = 0
-        for index, body in bodies.items():
-            if body["kind"] != "incident":
-                continue
+        for index in incident_entries:
+            body = bodies[index]
             stored = self.store.incidents_in_entry(index)
             for incident in stored:
                 history = reviews.get(incident.id)
@@ -429,6 +454,9 @@ class Ledger:
                 raise VerificationError(f"log entry {index}: the incidents it commits to were changed or deleted")
             batches += 1
             incidents += len(records)
+            checked += 1
+            tick(checked)
+        tick(checked, final=True)
         return len(commitments), len(notifications), batches, incidents
 
 

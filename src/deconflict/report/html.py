@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from deconflict._version import __version__
 from deconflict.errors import InvalidInput
 from deconflict.model import owner_name
 from deconflict.report.data import ReportData, is_synthetic, notified_sites, provenance_of, report_json
@@ -347,8 +348,6 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
     InvalidInput
         When ``tiles_url`` is not an http(s) URL template.
     """
-    from deconflict import __version__
-
     csp = content_security_policy(tiles_url)
     config = {
         "tiles_url": tiles_url,
