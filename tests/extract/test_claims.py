@@ -118,7 +118,7 @@ def test_a_claim_without_a_lower_bound_needs_the_reviewer_to_give_the_time(cli, 
 
 def test_cli_lists_shows_confirms_and_rejects(imported, cli, db):
     listing = json.loads(cli("claims", "list", "--kind", "notification", "--json").stdout)
-    (row,) = listing["claims"]
+    (row,) = listing
     shown = json.loads(cli("claims", "show", row["id"], "--json").stdout)
     assert shown == row
     confirmed = cli("claims", "confirm", row["id"], "--json")

@@ -8,11 +8,24 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from deconflict.cli._common import JsonOption, app, handle_errors, incidents_app, opened, out, print_json
+from deconflict.cli._common import (
+    JsonOption,
+    LimitOption,
+    app,
+    group,
+    handle_errors,
+    incidents_app,
+    limit_rows,
+    opened,
+    out,
+    print_json,
+    say_shown,
+)
 from deconflict.model import Claim
 
-claims_app = typer.Typer(
-    help="Notification claims and diplomatic responses read from reports, for review.", no_args_is_help=True
+claims_app = group(
+    "Notification claims and diplomatic responses read from reports (extract --import), for review.",
+    "deconflict claims list --kind notification",
 )
 app.add_typer(claims_app, name="claims")
 
@@ -140,8 +153,7 @@ def _review(incident_ids: list[str], status: str, note: str | None, as_json: boo
 def claims_list(
     status: Annotated[str | None, typer.Option(metavar="STATUS", help="unverified, confirmed or rejected.")] = None,
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="notification or response.")] = None,
-    limit: Annotated[int, typer.Option(min=1, metavar="N", help="At most this many.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, metavar="N", help="Skip this many.")] = 0,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List the claims read from reports, in the order they were stored.
@@ -150,24 +162,21 @@ def claims_list(
 
         deconflict claims list --status unverified --kind notification
     """
+    shown = limit_rows(limit, as_json)
     with opened() as db:
-        found = db.claims.list(status=status, kind=kind, limit=limit, offset=offset)
+        found = db.claims.list(status=status, kind=kind, limit=shown)
         total = db.claims.count(status=status, kind=kind)
     if as_json:
-        print_json({"claims": [c.to_json() for c in found], "total": total})
-        return
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("id", "kind", "status", "what", "when", "conf.", "quote"):
-        table.add_column(column)
-    for c in found:
-        table.add_row(
-            c.id, c.kind, c.status, _claim_what(c), _claim_when(c), f"{c.confidence:.2f}", _short(c.quote, 60)
-        )
-    out.print(table)
-    more = total - offset - len(found)
-    out.print(
-        f"{len(found)} of {total} claim(s)" + (f"; {more} more with --offset {offset + len(found)}" if more > 0 else "")
-    )
+        print_json([c.to_json() for c in found])
+    else:
+        table = Table(show_edge=False, pad_edge=False)
+        for column in ("id", "kind", "status", "what", "when", "conf.", "quote"):
+            table.add_column(column)
+        for c in found:
+            quote = _short(c.quote, 60)
+            table.add_row(c.id, c.kind, c.status, _claim_what(c), _claim_when(c), f"{c.confidence:.2f}", quote)
+        out.print(table)
+    say_shown(len(found), total, "claim(s)", as_json=as_json)
 
 
 def _claim_what(claim: Claim) -> str:
@@ -193,7 +202,7 @@ def claims_show(
 
     Example:
 
-        deconflict claims show clm-3f9a0c1b2d4e --json
+        deconflict claims show clm-e6bc8cb206fb
     """
     with opened() as db:
         claim = db.claims.get(claim_id)
@@ -225,8 +234,7 @@ def claims_confirm(
 
     Example:
 
-        deconflict claims confirm clm-3f9a0c1b2d4e --note "matches the note verbale"
-        deconflict claims confirm clm-3f9a0c1b2d4e --at 2025-08-21/2025-11-13 --to RUS
+        deconflict claims confirm clm-e6bc8cb206fb --at 2025-10-01/2025-11-14
     """
     with opened() as db:
         review = db.claims.confirm(claim_id, at=at, to=to, site_ids=site, sender=sender, note=note)
@@ -252,7 +260,7 @@ def claims_reject(
 
     Example:
 
-        deconflict claims reject clm-3f9a0c1b2d4e --note "the quote is about another embassy"
+        deconflict claims reject clm-435ad314aa69 --note duplicate
     """
     with opened() as db:
         review = db.claims.reject(claim_id, note=note)
