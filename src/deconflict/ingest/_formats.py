@@ -32,15 +32,20 @@ def guess_format(path: str | Path, allowed: tuple[str, ...]) -> str:
     )
 
 
-def read_sites(path: str | Path, format: str | None = None, *, city: str | None = None) -> Batch:
-    """Read sites from ``path`` in ``format`` (guessed from the extension when None)."""
+def read_sites(
+    path: str | Path, format: str | None = None, *, city: str | None = None, progress: ProgressCallback | None = None
+) -> Batch:
+    """Read sites from ``path`` in ``format`` (guessed from the extension when None).
+
+    Reports the phases ``"reading"`` and ``"validating"`` to ``progress`` (see :mod:`deconflict.progress`).
+    """
     chosen = format or guess_format(path, SITE_FORMATS)
     if chosen == "csv":
-        return read_sites_csv(path)
+        return read_sites_csv(path, progress)
     if chosen == "geojson":
-        return read_sites_geojson(path)
+        return read_sites_geojson(path, progress)
     if chosen == "wikidata-embassies":
-        return read_sites_wikidata(path, city=city)
+        return read_sites_wikidata(path, city=city, progress=progress)
     raise InvalidInput(f"unknown site format {chosen!r}; expected one of {', '.join(SITE_FORMATS)}")
 
 

@@ -34,14 +34,23 @@ def _ignored(header: Sequence[str], known: Sequence[str]) -> list[str]:
     return [h for h in header if h not in known and not h.startswith("name:")]
 
 
-def read_sites_csv(path: str | Path) -> Batch:
-    """Read sites from a CSV file; raise :class:`InvalidInput` naming file, row and field."""
+def read_sites_csv(path: str | Path, progress: ProgressCallback | None = None) -> Batch:
+    """Read sites from a CSV file; raise :class:`InvalidInput` naming file, row and field.
+
+    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows) to ``progress``.
+    """
     where = str(path)
-    data, digest = read_bytes(path)
-    header, rows = csv_rows(read_text(data, where), where, ("name", "kind", "owner", "lat", "lon"))
-    sites: list[Site] = [with_row(where, number, partial(build_site, row)) for number, row in rows]
+    data, digest = read_bytes(path, progress)
+    text = read_text(data, where)
+    header, rows = csv_rows(text, where, ("name", "kind", "owner", "lat", "lon"))
+    tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1), step=1000)  # an over-estimate
+    sites: list[Site] = []
+    for number, row in rows:
+        sites.append(with_row(where, number, partial(build_site, row)))
+        tick(number)
     if not sites:
         raise InvalidInput("has a header but no rows", where=where)
+    tick(len(sites), final=True)
     return Batch(where, digest, "csv", sites, ignored_columns=_ignored(header, SITE_COLUMNS))
 
 

@@ -25,6 +25,11 @@ so the index and the log's own time are inside the signed bytes. Kinds and bodie
     a document about an incident: ``{"incident_id", "sha256", "filename", "description"}``.
 ``review``
     a person's decision on an extracted incident: ``{"incident_id", "status", "note"}``.
+
+Guarantees (:mod:`deconflict.guarantees`; bodies in :mod:`deconflict.guarantees.records`):
+``movement_committed`` (a salted commitment to a movement's record, as for sites; a
+``notification`` names movements in ``"movements"``), ``commitment`` (what a party undertook),
+``commitment_acknowledged``, ``deadline_missed``, ``alert`` and ``alert_acknowledged``.
 """
 
 from __future__ import annotations
@@ -49,7 +54,10 @@ __all__ = [
     "span_json",
 ]
 
-ENTRY_KINDS = ("site_committed", "notification", "acknowledgement", "incident", "evidence", "review")
+ENTRY_KINDS = (
+    "site_committed", "notification", "acknowledgement", "incident", "evidence", "review",
+    "movement_committed", "commitment", "commitment_acknowledged", "deadline_missed", "alert", "alert_acknowledged",
+)  # fmt: skip
 ENTRY_VERSION = 1
 
 

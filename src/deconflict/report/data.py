@@ -24,6 +24,7 @@ from deconflict.times import TimeSpan, format_utc
 __all__ = [
     "Cosignature",
     "LedgerState",
+    "OutsideTime",
     "Period",
     "ReportData",
     "SensitivityPoint",
@@ -65,6 +66,20 @@ class Cosignature:
 
 
 @dataclass(frozen=True)
+class OutsideTime:
+    """For one notification or acknowledgement: its claimed time and the first outside proof of recording."""
+
+    kind: str
+    record_id: str
+    log_index: int
+    claimed: str | None
+    first_time: str | None
+    vouched_by: str | None
+    gap: str
+    statement: str
+
+
+@dataclass(frozen=True)
 class LedgerState:
     """The log's latest signed checkpoint as the report shows it."""
 
@@ -74,6 +89,7 @@ class LedgerState:
     checkpoint_note: str
     verifier_key: str
     cosignatures: tuple[Cosignature, ...] = ()
+    outside_times: tuple[OutsideTime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,10 @@ class ReportData:
         Optional WGS84 (Multi)Polygon drawn as the study area outline (offline basemap).
     study_area_label
         What that outline is, e.g. "Study area: a box around Kyiv (not the city boundary)".
+    guarantees
+        Commitments (with their compliance ``status`` and acknowledgement deadline), movements
+        (routes drawn on the map) and alerts, as their ``to_json`` (:mod:`deconflict.guarantees`):
+        ``{"commitments": [...], "movements": [...], "alerts": [...]}``; None when there are none.
     """
 
     title: str
@@ -126,6 +146,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     study_area_wkt: str | None = None
     study_area_label: str | None = None
+    guarantees: dict[str, Any] | None = None
 
 
 def is_synthetic(incident: Incident) -> bool:
@@ -259,6 +280,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "ledger": None if data.ledger is None else dataclasses.asdict(data.ledger),
         "study_area": _study_area_geojson(data.study_area_wkt),
         "study_area_label": data.study_area_label,
+        "guarantees": data.guarantees or {"commitments": [], "movements": [], "alerts": []},
     }
 
 
