@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
 from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
+from deconflict.claims import Claims
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incidents_to_csv, incidents_to_geojson, sites_to_csv, sites_to_geojson
 from deconflict.ids import new_id
@@ -669,6 +670,7 @@ class Database:
         self.sites = Sites(self)
         self.incidents = Incidents(self)
         self.notifications = Notifications(self)
+        self.claims = Claims(self)
         # Guarantees (movements, commitments, alerts, channels) build on the layers above and are
         # imported here, when a database is opened, not when this module is.
         from deconflict.guarantees.alerts import Alerts

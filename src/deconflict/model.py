@@ -1,5 +1,5 @@
 """Validated value types: :class:`Site`, :class:`Incident`, :class:`Source`, :class:`Notification`,
-:class:`Acknowledgement`.
+:class:`Acknowledgement`, :class:`Claim`.
 
 Every constructor validates its fields and raises :class:`~deconflict.errors.InvalidInput`
 naming the field, so a record that exists is a record that is valid. Readers of files
@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
 
 import pycountry
@@ -21,6 +22,8 @@ from deconflict.ids import check_id as _check_id
 from deconflict.times import TimeSpan
 
 __all__ = [
+    "CLAIM_KINDS",
+    "CLAIM_STATUSES",
     "CONFIDENCE_LEVELS",
     "COUNTED_CONFIDENCE",
     "COUNTED_STATUSES",
@@ -29,6 +32,7 @@ __all__ = [
     "SITE_KINDS",
     "UNCERTAINTY_MODELS",
     "Acknowledgement",
+    "Claim",
     "Incident",
     "Notification",
     "Site",
@@ -345,3 +349,86 @@ class Acknowledgement:
         _check_id(self.id)
         _check_id(self.notification_id, "notification id")
         object.__setattr__(self, "recipient", check_owner(self.recipient, "recipient"))
+
+
+#: What a claim read from a report says: that sites were notified, or a diplomatic response.
+CLAIM_KINDS: tuple[str, ...] = ("notification", "response")
+#: A claim waits for a person (``unverified``) who confirms or rejects it.
+CLAIM_STATUSES: tuple[str, ...] = ("unverified", "confirmed", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A claim read from a report, kept as an unverified candidate until a person reviews it.
+
+    A ``notification`` claim says that the coordinates of ``site_ids`` were passed from
+    ``sender`` to ``recipient`` some time in ``[not_before, not_after)`` (either bound may be
+    unknown); a ``response`` claim is a ``response_kind`` (``protest_note``, ``summons``,
+    ``statement``) by ``parties`` on ``response_date``. ``span``/``quote`` are the words in the
+    report with SHA-256 ``source_sha256``. A confirmed notification claim names the
+    :class:`Notification` it became.
+    """
+
+    id: str
+    kind: str
+    source_sha256: str
+    span: tuple[int, int]
+    quote: str
+    confidence: float
+    status: str = "unverified"
+    source_name: str | None = None
+    site_ids: tuple[str, ...] = ()
+    site_candidates: tuple[tuple[str, ...], ...] = ()
+    sender: str | None = None
+    recipient: str | None = None
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    bounds_quote: str | None = None
+    response_kind: str | None = None
+    parties: tuple[str, ...] = ()
+    response_date: date | None = None
+    date_stated: bool | None = None
+    created_at: str = ""
+    reviewed_at: str | None = None
+    review_note: str | None = None
+    notification_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.id)
+        if self.kind not in CLAIM_KINDS:
+            raise InvalidInput(f"claim kind must be one of {', '.join(CLAIM_KINDS)}, got {self.kind!r}")
+        if self.status not in CLAIM_STATUSES:
+            raise InvalidInput(f"claim status must be one of {', '.join(CLAIM_STATUSES)}, got {self.status!r}")
+        for bound in (self.not_before, self.not_after):
+            if bound is not None and bound.tzinfo is None:
+                raise InvalidInput("claim bounds must be timezone-aware")
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (times as ISO 8601 UTC)."""
+        from deconflict.times import format_utc
+
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "source_sha256": self.source_sha256,
+            "source_name": self.source_name,
+            "span": list(self.span),
+            "quote": self.quote,
+            "confidence": self.confidence,
+            "site_ids": list(self.site_ids),
+            "site_candidates": [list(c) for c in self.site_candidates],
+            "sender": self.sender,
+            "recipient": self.recipient,
+            "not_before": format_utc(self.not_before) if self.not_before else None,
+            "not_after": format_utc(self.not_after) if self.not_after else None,
+            "bounds_quote": self.bounds_quote,
+            "response_kind": self.response_kind,
+            "parties": list(self.parties),
+            "response_date": self.response_date.isoformat() if self.response_date else None,
+            "date_stated": self.date_stated,
+            "created_at": self.created_at,
+            "reviewed_at": self.reviewed_at,
+            "review_note": self.review_note,
+            "notification_id": self.notification_id,
+        }

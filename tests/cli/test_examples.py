@@ -1,7 +1,7 @@
 """Every example in every command's --help runs, as written, in a workspace made from the Kyiv demo.
 
 The workspace holds what the examples name: ``deconflict.db`` (the demo, with its notification,
-checkpoint, cosignature and an unverified incident), ``sites.csv``, ``strikes.csv``,
+checkpoint, cosignature, an unverified incident and the claims read from ``reports/``), ``sites.csv``, ``strikes.csv``,
 ``acled-export.csv``, ``movements.csv``, ``reports/``, ``checkpoint.txt``, ``cosigned.txt``, the demo witness's
 ``witness.key`` and ``witness.json``, the evidence bundle, and the shell variables ``$LOG_KEY``,
 ``$WITNESS_KEY`` and ``$TOKEN_ID``. Each command's examples run in a fresh copy, in order, through
@@ -100,6 +100,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         "Russian side in advance.\n",
         encoding="utf-8",
     )
+    # The claims read from that report (what `extract reports/ --import` stores), for `claims ...`.
+    from deconflict.extract import extract_paths
+
+    with deconflict.open(root / "deconflict.db") as db:
+        db.claims.import_reports(extract_paths([root / "reports"], sites=[hit.site for hit in db.sites.list()]))
     outside = root / "outside"
     tsa_files = TsaFiles(outside / "tsa-1" / "ca.pem", outside / "tsa-1" / "tsa.pem", outside / "tsa-1" / "tsa.key")
     with LocalTSA(root.parent / f"{root.name}-tsa", tsa_files, name="DEMO TSA one") as tsa:

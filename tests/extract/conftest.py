@@ -12,6 +12,7 @@ from deconflict.model import Site
 
 REPORTS = Path(__file__).parent / "reports"
 HELDOUT = Path(__file__).parent / "heldout"
+HELDOUT_WIRE = Path(__file__).parent / "heldout_wire"
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def test_the_public_names_are_exactly_the_intended_ones() -> None:
         "DateMention", "DiplomaticResponse", "Evidence", "ExtractionResult", "FieldScore",
         "IncidentCandidate", "NotificationClaim", "PlaceMention", "Report", "SiteMention",
         "SiteResolver", "evaluate", "extract_paths", "extract_report", "find_dates", "find_places",
-        "format_table", "html_to_text", "lookup_city", "read_report", "to_incidents",
+        "format_table", "html_to_text", "lookup_city", "publication_date", "read_report", "to_incidents",
     }  # fmt: skip
 
 

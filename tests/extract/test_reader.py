@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from deconflict.errors import InvalidInput
-from deconflict.extract.reader import read_report, report_date_from_text
+from deconflict.extract.publication import publication_date
+from deconflict.extract.reader import read_report
 
 
 def test_html_text_offsets_map_back_to_the_same_words_in_the_file(tmp_path: Path) -> None:
@@ -23,8 +24,8 @@ def test_html_text_offsets_map_back_to_the_same_words_in_the_file(tmp_path: Path
 
 
 def test_the_report_date_comes_from_a_date_line_in_any_of_the_languages() -> None:
-    assert report_date_from_text("Дата: 14.11.2025\nТекст") == date(2025, 11, 14)
-    assert report_date_from_text("Datum: 14. November 2025\nText") == date(2025, 11, 14)
+    assert publication_date("Дата: 14.11.2025\nТекст") == date(2025, 11, 14)
+    assert publication_date("Datum: 14. November 2025\nText") == date(2025, 11, 14)
 
 
 def test_a_binary_file_is_refused_with_its_name(tmp_path: Path) -> None:

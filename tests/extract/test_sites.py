@@ -54,3 +54,26 @@ def test_the_attacker_before_a_verb_is_not_the_owner(sites: list[Site]) -> None:
 
 def test_a_bare_kind_word_with_no_city_and_no_earlier_owner_resolves_nothing(sites: list[Site]) -> None:
     assert _mentions(sites, "an embassy was mentioned") == []
+
+
+def test_people_named_with_a_title_or_a_surname_are_no_places(sites: list[Site]) -> None:
+    from datetime import date
+
+    from deconflict.extract import extract_report
+
+    text = (
+        "President Volodymyr Zelenskyy said drones struck Kyiv last night. "
+        "EU foreign policy chief Kaja Kallas condemned the attack; Kallas spoke in Brussels."
+    )
+    result = extract_report(text, sites=sites, report_date=date(2025, 11, 15))
+    assert {p.name for p in result.places} == {"Kyiv", "Brussels"}
+    assert [c.city for c in result.incidents] == ["Kyiv"]
+
+
+def test_the_russian_ner_model_tags_people_when_the_extra_is_installed() -> None:
+    from deconflict.extract.people import natasha_available, natasha_people
+
+    assert natasha_available()  # the dev extra installs ru-ner, so this path is tested
+    text = "Владимир Зеленский встретился с Каей Каллас в Брюсселе."
+    people = [text[a:b] for a, b in natasha_people(text)]
+    assert "Владимир Зеленский" in people and "Брюсселе" not in " ".join(people)

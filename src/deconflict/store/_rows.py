@@ -9,11 +9,11 @@ differs between the engines stays in each backend.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
-from deconflict.model import Acknowledgement, Incident, Notification, Site, Source
+from deconflict.model import Acknowledgement, Claim, Incident, Notification, Site, Source
 from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, TokenRecord
 from deconflict.times import TimeSpan, format_utc
 
@@ -47,6 +47,13 @@ ACKNOWLEDGEMENT_FIELDS = (
     "id", "entry_idx", "notification_id", "recipient", "at_start", "at_end", "precision", "reference", "text"
 )  # fmt: skip
 TOKEN_FIELDS = ("id", "secret_hash", "scopes", "name", "created_at", "revoked_at")
+CLAIM_FIELDS = (
+    "id", "kind", "status", "source_sha256", "source_name", "span_start", "span_end", "quote", "confidence",
+    "sender", "recipient", "not_before", "not_after", "bounds_quote", "response_kind", "response_date",
+    "date_stated", "parties", "site_ids", "site_candidates", "created_at", "reviewed_at", "review_note",
+    "notification_id",
+)  # fmt: skip
+CLAIM_INSERT = (*CLAIM_FIELDS, "import_id")
 #: The guarantees tables (migration 0005) and their columns: what :meth:`Store.insert_rows`,
 #: :meth:`Store.select_rows` and :meth:`Store.update_rows` accept (nothing else reaches SQL).
 GUARANTEE_TABLES: dict[str, tuple[str, ...]] = {
@@ -229,3 +236,35 @@ def acknowledgement_values(a: Acknowledgement, entry_index: int) -> tuple[Any, .
 def token_values(token: TokenRecord) -> tuple[Any, ...]:
     """Values for :data:`TOKEN_FIELDS`."""
     return (token.id, token.secret_hash, " ".join(token.scopes), token.name, token.created_at, token.revoked_at)
+
+
+def _words(value: str | None) -> tuple[str, ...]:
+    return tuple(value.split()) if value else ()
+
+
+def claim_from_row(row: Sequence[Any]) -> Claim:
+    """A claim from a :data:`CLAIM_FIELDS` row (lists are stored as space-separated words)."""
+    candidates = tuple(_words(group) for group in str(row[19] or "").split(";") if group.strip())
+    return Claim(
+        id=row[0], kind=row[1], status=row[2], source_sha256=row[3], source_name=row[4],
+        span=(int(row[5]), int(row[6])), quote=row[7], confidence=float(row[8]), sender=row[9], recipient=row[10],
+        not_before=datetime.fromisoformat(row[11]) if row[11] else None,
+        not_after=datetime.fromisoformat(row[12]) if row[12] else None, bounds_quote=row[13], response_kind=row[14],
+        response_date=date.fromisoformat(row[15]) if row[15] else None,
+        date_stated=None if row[16] is None else bool(row[16]), parties=_words(row[17]), site_ids=_words(row[18]),
+        site_candidates=candidates, created_at=str(row[20]), reviewed_at=row[21], review_note=row[22],
+        notification_id=row[23],
+    )  # fmt: skip
+
+
+def claim_values(claim: Claim, import_id: int | None) -> tuple[Any, ...]:
+    """Values for :data:`CLAIM_INSERT`."""
+    c = claim
+    return (
+        c.id, c.kind, c.status, c.source_sha256, c.source_name, c.span[0], c.span[1], c.quote, c.confidence,
+        c.sender, c.recipient, format_utc(c.not_before) if c.not_before else None,
+        format_utc(c.not_after) if c.not_after else None, c.bounds_quote, c.response_kind,
+        c.response_date.isoformat() if c.response_date else None, c.date_stated, " ".join(c.parties),
+        " ".join(c.site_ids), ";".join(" ".join(group) for group in c.site_candidates), c.created_at or now(),
+        c.reviewed_at, c.review_note, c.notification_id, import_id,
+    )  # fmt: skip

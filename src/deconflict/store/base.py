@@ -12,11 +12,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from deconflict.model import Acknowledgement, Incident, Notification, Site
+from deconflict.model import Acknowledgement, Claim, Incident, Notification, Site
 
 NodeKey = tuple[int, int]
 
 __all__ = [
+    "ClaimQuery",
     "ImportRecord",
     "IncidentQuery",
     "LogEntryRow",
@@ -71,6 +72,17 @@ class IncidentQuery:
     end: str | None = None
     status: str | None = None
     provenance: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimQuery:
+    """Filters for :meth:`Store.list_claims`; every field is optional."""
+
+    status: str | None = None
+    kind: str | None = None
+    source_sha256: str | None = None
     limit: int | None = None
     offset: int = 0
 
@@ -315,6 +327,33 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
         """Acknowledgements (of one notification, or all) with their log index."""
+
+    # -- claims read from reports ------------------------------------------------------------
+    @abc.abstractmethod
+    def existing_claim_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already stored."""
+
+    @abc.abstractmethod
+    def insert_claims(self, claims: Sequence[Claim], import_id: int | None) -> None:
+        """Insert new claims (inside a transaction); a stored id raises :class:`~deconflict.errors.ConflictError`."""
+
+    @abc.abstractmethod
+    def get_claim(self, claim_id: str) -> Claim:
+        """The claim ``claim_id``; raises :class:`~deconflict.errors.NotFound`."""
+
+    @abc.abstractmethod
+    def list_claims(self, query: ClaimQuery) -> list[Claim]:
+        """Claims matching ``query``, in the order they were stored (source, then position in it)."""
+
+    @abc.abstractmethod
+    def count_claims(self, query: ClaimQuery) -> int:
+        """How many claims match ``query`` (its limit and offset aside)."""
+
+    @abc.abstractmethod
+    def review_claim(
+        self, claim_id: str, status: str, reviewed_at: str, note: str | None, notification_id: str | None
+    ) -> None:
+        """Record a person's decision on an unverified claim; raises NotFound / ConflictError."""
 
     # -- guarantees (movements, commitments, alerts, the alert outbox) ---------------------------
     # The tables of :data:`deconflict.store._rows.GUARANTEE_TABLES` are read and written through

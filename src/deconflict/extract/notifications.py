@@ -1,11 +1,12 @@
-"""Notification claims and diplomatic responses in report text.
+"""Notification claims in report text: coordinates of sites said to have been passed to a party.
 
 A *notification claim* is a statement that the coordinates of sites were transmitted to a
 party ("we gave the Russian side the coordinates of our embassy, consular section and
 cultural centre"). Its time is rarely stated; the text usually bounds it by the strikes it
-reports ("after the first attack", "two more hits followed"), and it cannot lie after the
-report itself. A *diplomatic response* is a protest note, a summoned ambassador or an
-official statement.
+reports ("after the first attack", "two more hits followed"), by a month or a year ("im
+April 2022", "back in 2022"), and it cannot lie after the report itself. A date in the
+sentence that belongs to the speaking ("said on 14 February that …") only bounds it from
+above.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from deconflict.extract._analysis import Sentence
 from deconflict.extract._text import Match
+from deconflict.extract.sentences import Sentence, response_dates
 from deconflict.extract.vocab import ATTACK, BEFORE_AFTER, FOLLOWED, ORDINALS, RECIPIENT_MARK
 from deconflict.times import TimeSpan, format_utc
 
-__all__ = ["DiplomaticResponse", "NotificationClaim", "find_notifications", "find_responses"]
-
-_RESPONSE_ORDER = ("protest_note", "summons", "statement")
+__all__ = ["NotificationClaim", "find_notifications"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,55 +79,23 @@ class NotificationClaim:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class DiplomaticResponse:
-    """A protest note, a summoned ambassador or an official statement.
-
-    ``parties`` are ISO 3166-1 alpha-3 codes of the states named, in order of mention;
-    ``date`` is the stated date, else the report's date (then ``date_stated`` is False).
-    """
-
-    span: tuple[int, int]
-    quote: str
-    confidence: float
-    source_sha256: str
-    kind: str
-    parties: tuple[str, ...]
-    date: date | None
-    date_stated: bool
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-serialisable dict."""
-        return {
-            "type": "diplomatic_response",
-            "span": list(self.span),
-            "quote": self.quote,
-            "confidence": self.confidence,
-            "source_sha256": self.source_sha256,
-            "kind": self.kind,
-            "parties": list(self.parties),
-            "date": self.date.isoformat() if self.date else None,
-            "date_stated": self.date_stated,
-        }
-
-
-def _recipient(sentence: Sentence, owners: set[str]) -> str | None:
+def _recipient(sentence: Sentence, exclude: set[str]) -> str | None:
+    """The party the coordinates went to: "the Russian side", "an Moskau", "Moskau seien … übermittelt"."""
     marks = RECIPIENT_MARK.find(sentence.toks)
-    scored: list[tuple[int, str]] = []
-    for code, match in sentence.parties:
+    scored: list[tuple[int, int, str]] = []
+    for code, match in sentence.capitals:
+        if code in exclude:
+            continue
         score = 0
         for mark in marks:
-            if mark.first == match.last + 1 and mark.label == "to" and mark.pattern in ("side", "seite", "сторон"):
+            if mark.first == match.last + 1 and mark.pattern in ("side", "seite", "сторон"):
                 score += 3
-            if mark.last == match.first - 1 or (mark.last == match.first - 2):
+            if mark.last == match.first - 1 or mark.last == match.first - 2:
                 score += 2
-        if code in owners:
-            score -= 5
-        scored.append((score, code))
+        scored.append((score, -match.start, code))
     if not scored:
         return None
-    best = max(scored, key=lambda s: s[0])
-    return best[1] if best[0] >= 0 else None
+    return max(scored)[2]
 
 
 def _anchors(
@@ -171,6 +138,10 @@ def _anchors(
     return found
 
 
+def _index(claim: NotificationClaim, sentences: Sequence[Sentence]) -> int:
+    return next(i for i, s in enumerate(sentences) if s.start == claim.span[0])
+
+
 def find_notifications(
     sentences: Sequence[Sentence],
     *,
@@ -197,18 +168,20 @@ def find_notifications(
     for index, sentence in enumerate(sentences):
         if not sentence.is_notification:
             continue
-        site_ids = tuple(dict.fromkeys(m.site_id for m in sentence.sites if m.site_id))
-        ambiguous = tuple(m.candidates for m in sentence.sites if m.site_id is None)
-        owners = {m.owner for m in sentence.sites if m.owner}
-        recipient = _recipient(sentence, owners)
-        others = [code for code, _ in sentence.parties if code != recipient]
-        sender = next(iter(sorted(owners)), None) or (others[0] if others else default_sender)
+        relations = BEFORE_AFTER.find(sentence.toks)
+        # "after the embassy was first hit": a site named in the bound is no site notified.
+        bound_spans = [(r.start, sentence.toks[min(r.last + 6, len(sentence.toks) - 1)].end) for r in relations]
+        notified = [m for m in sentence.sites if not any(a <= m.start < b for a, b in bound_spans)]
+        site_ids = tuple(dict.fromkeys(m.site_id for m in notified if m.site_id))
+        ambiguous = tuple(m.candidates for m in notified if m.site_id is None)
+        owners = {m.owner for m in notified if m.owner}
+        sender = next(iter(sorted(owners)), None) or sentence.voice or default_sender
+        recipient = _recipient(sentence, owners | {sender} if sender else owners)
         not_before: datetime | None = None
         not_after: datetime | None = None
         if report_date is not None:
             not_after = datetime.combine(report_date + timedelta(days=1), time(0), tzinfo=local)
         bounds_quote = None
-        relations = BEFORE_AFTER.find(sentence.toks)
         anchored = False
         for relation in relations:
             for label, target, quote in _anchors(sentence, relation, strikes, ordered, local):
@@ -217,52 +190,38 @@ def find_notifications(
                     not_before = target.end
                 else:
                     not_after = target.start
-        if sentence.dates and not anchored:
-            # "On 1 October Baku passed the coordinates": the transmission's own date.
-            stated = sentence.dates[0].to_span(local)
-            not_before, not_after, bounds_quote = stated.start, stated.end, sentence.dates[0].quote
+        spoken = response_dates(sentence)
+        own = [d for d in sentence.all_dates if d.start not in spoken]
+        if own and not anchored:
+            # "On 1 October Baku passed the coordinates", "im April 2022": the transmission's own time.
+            stated = own[0].to_span(local)
+            not_before, not_after, bounds_quote = stated.start, stated.end, own[0].quote
+        elif not anchored and (said := [d for d in sentence.all_dates if d.start in spoken]):
+            # "Aliyev said on Saturday that Baku had passed …": no later than the day it was said.
+            said_at = said[0].to_span(local)
+            if not_after is None or said_at.end < not_after:
+                not_after = said_at.end
         following = list(FOLLOWED.find(sentence.toks))
-        if index + 1 < len(sentences):
-            following += FOLLOWED.find(sentences[index + 1].toks)
+        for later_sentence in sentences[index + 1 : index + 3]:
+            # "Two more hits followed", in the sentence after (or after a repetition of the claim).
+            following += FOLLOWED.find(later_sentence.toks)
         if relations and not_before is not None and following:
             later = [s for s in ordered if s.start >= not_before]
             if later and (not_after is None or later[0].start < not_after):
                 not_after = later[0].start
-        confidence = 0.5 + 0.2 * bool(site_ids) + 0.2 * bool(recipient) + 0.1 * bool(not_before)
+        # A claim is a lead, not a record: at most 0.8 until a person confirms it.
+        confidence = 0.4 + 0.15 * bool(site_ids) + 0.15 * bool(recipient) + 0.1 * (not_before is not None)
+        previous = claims[-1] if claims else None
+        repeated = previous is not None and index - _index(previous, sentences) <= 2
+        if repeated and not (site_ids or ambiguous):
+            continue  # "We passed the coordinates of all our facilities": the claim told just before, again
         claims.append(
             NotificationClaim(
-                (sentence.start, sentence.end), sentence.text, round(min(confidence, 0.95), 2),
+                (sentence.start, sentence.end), sentence.text, round(min(confidence, 0.8), 2),
                 source_sha256, site_ids, ambiguous, sender, recipient, not_before, not_after,
                 bounds_quote,
             )
         )  # fmt: skip
-    return claims
-
-
-def find_responses(
-    sentences: Sequence[Sentence], *, report_date: date | None, source_sha256: str
-) -> list[DiplomaticResponse]:
-    """Protest notes, summoned ambassadors and official statements among ``sentences``."""
-    responses: list[DiplomaticResponse] = []
-    for sentence in sentences:
-        labels = {p.label for p in sentence.diplomatic}
-        if "statement" in labels and not sentence.official:
-            labels.discard("statement")
-        if sentence.is_notification:
-            labels &= {"statement"}
-        if not labels:
-            continue
-        kind = next(k for k in _RESPONSE_ORDER if k in labels)
-        named = sentence.parties or (sentence.capitals if kind == "statement" else [])
-        parties = tuple(dict.fromkeys(code for code, _ in named))
-        if kind == "statement" and not parties:
-            continue
-        stated = sentence.dates[0].day if sentence.dates else None
-        confidence = 0.6 + 0.2 * (kind != "statement") + 0.1 * bool(stated) + 0.1 * bool(parties)
-        responses.append(
-            DiplomaticResponse(
-                (sentence.start, sentence.end), sentence.text, round(min(confidence, 0.95), 2),
-                source_sha256, kind, parties, stated or report_date, stated is not None,
-            )
-        )  # fmt: skip
-    return responses
+    named = {c.recipient for c in claims if c.site_ids}
+    # A heading's "Baku gave Moscow coordinates of its missions" is the claim the story tells with its sites.
+    return [c for c in claims if c.site_ids or c.recipient not in named]
