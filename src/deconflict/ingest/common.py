@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from deconflict.times import parse_time
 
 __all__ = [
     "INCIDENT_COLUMNS",
+    "INCIDENT_OPTIONAL_COLUMNS",
     "SITE_COLUMNS",
     "Batch",
     "build_incident",
@@ -31,6 +33,9 @@ SITE_COLUMNS: tuple[str, ...] = (
     "id", "name", "kind", "owner", "lat", "lon", "radius_m", "address", "city",
     "footprint_wkt", "approximate", "source", "notes",
 )  # fmt: skip
+#: Incident columns written only when a record has them: source-specific fields as a JSON object,
+#: and further sources (of reports merged into the incident) as a JSON list.
+INCIDENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("extra", "more_sources")
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "id", "time", "time_precision", "lat", "lon", "uncertainty_m", "uncertainty_model", "kind",
     "weapon", "source_url", "source_sha256", "source_title", "confidence", "notes", "provenance", "status",
@@ -267,7 +272,46 @@ def build_incident(row: Mapping[str, Any], local: ZoneInfo | None) -> Incident:
         kind=kind, weapon=values.get("weapon"),
         confidence=values.get("confidence") or "confirmed", source=source, notes=notes,
         provenance=values.get("provenance"), status=values.get("status") or "confirmed",
+        extra=_extra(row.get("extra")), more_sources=_more_sources(row.get("more_sources")),
     )  # fmt: skip
+
+
+def _json_field(value: Any, key: str) -> Any:
+    if value is None or isinstance(value, dict | list):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"not JSON: {exc.msg}", where=f"field {key!r}") from None
+
+
+def _extra(value: Any) -> tuple[tuple[str, Any], ...]:
+    """The ``extra`` field: a JSON object (text or mapping) of text, numbers, booleans and nulls."""
+    data = _json_field(value, "extra")
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        raise InvalidInput("must be a JSON object of source-specific fields", where="field 'extra'")
+    for key, item in data.items():
+        if isinstance(item, dict | list):
+            raise InvalidInput(f"{key!r} must be text, a number, a boolean or null", where="field 'extra'")
+    return tuple(sorted((str(k), v) for k, v in data.items()))
+
+
+def _more_sources(value: Any) -> tuple[Source, ...]:
+    """The ``more_sources`` field: a JSON list of ``{"url", "sha256", "title"}``."""
+    data = _json_field(value, "more_sources")
+    if data is None:
+        return ()
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise InvalidInput("must be a JSON list of {url, sha256, title}", where="field 'more_sources'")
+    try:
+        return tuple(Source(item.get("url"), item.get("sha256"), item.get("title")) for item in data)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, where="field 'more_sources'") from None
 
 
 _EMPTY_SOURCE = Source()

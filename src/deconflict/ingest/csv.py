@@ -14,6 +14,7 @@ from deconflict.errors import InvalidInput
 from deconflict.ids import content_id
 from deconflict.ingest.common import (
     INCIDENT_COLUMNS,
+    INCIDENT_OPTIONAL_COLUMNS,
     SITE_COLUMNS,
     Batch,
     build_incident,
@@ -57,7 +58,9 @@ def read_incidents_csv(
         if progress is not None:
             for number in range(10_000, len(fast) + 1, 10_000):
                 progress(number)
-        return Batch(where, digest, "csv", fast, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
+        return Batch(
+            where, digest, "csv", fast, ignored_columns=_ignored(header, INCIDENT_COLUMNS + INCIDENT_OPTIONAL_COLUMNS)
+        )
     incidents: list[Incident] = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(build_incident, row, local)))
@@ -65,7 +68,9 @@ def read_incidents_csv(
             progress(number)
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
-    return Batch(where, digest, "csv", incidents, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
+    return Batch(
+        where, digest, "csv", incidents, ignored_columns=_ignored(header, INCIDENT_COLUMNS + INCIDENT_OPTIONAL_COLUMNS)
+    )
 
 
 _INCIDENT_REQUIRED = ("time", "lat", "lon")
@@ -91,6 +96,8 @@ def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) ->
 
 
 def _fast_incidents_unguarded(text: str, header: Sequence[str], local: ZoneInfo | None) -> list[Incident] | None:
+    if any(column in header for column in INCIDENT_OPTIONAL_COLUMNS):
+        return None  # JSON-valued columns are read by build_incident
     records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     width = len(header)
     data = records[1:]

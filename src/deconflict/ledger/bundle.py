@@ -149,7 +149,7 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     incident_items = []
     for _incident, entry, position in placed:
         if entry not in batches:
-            batches[entry] = ledger.committed_records(ledger.store.incidents_in_entry(entry), reviews)
+            batches[entry] = ledger.batch_records(entry, reviews)
         leaves = batches[entry]
         incident_items.append({
             "record": json.loads(leaves[position]), "entry_index": entry, "position": position,

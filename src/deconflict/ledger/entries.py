@@ -25,6 +25,9 @@ so the index and the log's own time are inside the signed bytes. Kinds and bodie
     a document about an incident: ``{"incident_id", "sha256", "filename", "description"}``.
 ``review``
     a person's decision on an extracted incident: ``{"incident_id", "status", "note"}``.
+
+Corrections (amendments, withdrawals, incident revisions and merges) are described in
+:mod:`deconflict.ledger.corrections`.
 """
 
 from __future__ import annotations
@@ -49,7 +52,12 @@ __all__ = [
     "span_json",
 ]
 
-ENTRY_KINDS = ("site_committed", "notification", "acknowledgement", "incident", "evidence", "review")
+ENTRY_KINDS = (
+    "site_committed", "notification", "acknowledgement", "incident", "evidence", "review",
+    # corrections (deconflict.ledger.corrections)
+    "site_amended", "site_withdrawn", "notification_amended", "notification_withdrawn",
+    "acknowledgement_withdrawn", "incident_revision", "incident_merge",
+)  # fmt: skip
 ENTRY_VERSION = 1
 
 
