@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
@@ -32,14 +32,16 @@ from deconflict.ids import new_id
 from deconflict.ingest import Batch, read_incidents, read_sites
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
-from deconflict.model import Acknowledgement, Incident, Notification, Site, check_owner
+from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notification, Site, check_owner
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
 from deconflict.times import TimeSpan, parse_time, zone
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
+    from deconflict.duplicates import DuplicateGroup
     from deconflict.options import AnalysisOptions
+    from deconflict.records import RecordHistory
 
 __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init", "open", "resolve_db_path"]
 
@@ -70,15 +72,25 @@ class ImportResult:
     format: str
     skipped: list[tuple[int, str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON every door prints for an import (CLI ``--json`` and the API)."""
+        """The JSON every door prints for an import (CLI ``--json`` and the API).
+
+        ``updated``: records already stored that the file revises (``on_existing="update"``);
+        ``unchanged``: records already stored as the file has them (or skipped, ``"skip"``).
+        """
         return {
             "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
             "sha256": self.sha256,
             "format": self.format,
             "skipped": [{"row": row, "reason": reason} for row, reason in self.skipped],
             "ignored_columns": list(self.ignored_columns),
+            "warnings": list(self.warnings),
         }
 
 
@@ -124,14 +136,25 @@ class Sites:
         """Add one site; raises :class:`ConflictError` when its id exists."""
         return self.add_many([site])[0]
 
-    def add_many(self, sites: Sequence[Site], import_record: ImportRecord | None = None) -> list[Site]:
-        """Add sites in one transaction (all or nothing); return them with their city resolved."""
+    def add_many(
+        self, sites: Sequence[Site], import_record: ImportRecord | None = None, *, force: bool = True
+    ) -> list[Site]:
+        """Add sites in one transaction (all or nothing); return them with their city resolved.
+
+        With ``force=False`` the plausibility checks (:func:`deconflict.plausibility.site_warnings`)
+        run first and any warning raises :class:`~deconflict.errors.Implausible`; :meth:`create` and
+        :meth:`import_file` do that by default.
+        """
         store = self._db.store
         ids = [s.id for s in sites]
         _refuse_repeated_ids("site", ids)
         existing = store.existing_site_ids(ids)
         if existing:
             raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
+        if not force:
+            from deconflict.plausibility import refuse_unless_forced, site_warnings
+
+            refuse_unless_forced(site_warnings(self._db, sites), force)
         resolved, city_ids = [], []
         cities = {}
         for site in sites:
@@ -166,6 +189,7 @@ class Sites:
         approximate: bool = False,
         source: str | None = None,
         notes: str | None = None,
+        force: bool = False,
         principal: Principal | None = None,
     ) -> Site:
         """Register one site from its fields (the id is derived from the content when not given).
@@ -185,6 +209,9 @@ class Sites:
             When ``principal`` may not write sites of ``owner``.
         ConflictError
             When the id exists.
+        Implausible
+            Unless ``force``, when the site lies outside the study area, far from the city it names,
+            or within a few metres of a site of the same owner and kind.
         """
         from deconflict.ingest.common import build_site
 
@@ -207,14 +234,26 @@ class Sites:
             row[f"name:{lang}"] = value if isinstance(value, str) else "; ".join(value)
         site = build_site(row)
         (principal or _local()).require_write(site.owner)
-        return self.add(site)
+        return self.add_many([site], force=force)[0]
 
-    def import_file(self, path: str | Path, format: str | None = None, *, city: str | None = None) -> ImportResult:
-        """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none."""
-        batch = read_sites(path, format, city=city)
+    def import_file(
+        self,
+        path: str | Path,
+        format: str | None = None,
+        *,
+        city: str | None = None,
+        delimiter: str | None = None,
+        force: bool = False,
+    ) -> ImportResult:
+        """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none.
+
+        ``delimiter`` is the CSV field separator (default ``,``; ``;`` as European spreadsheets
+        write). Unless ``force``, plausibility warnings raise :class:`~deconflict.errors.Implausible`.
+        """
+        batch = read_sites(path, format, city=city, delimiter=delimiter)
         record = ImportRecord("sites", Path(path).name, batch.sha256, batch.format, len(batch.records))
         try:
-            self.add_many(batch.records, record)
+            self.add_many(batch.records, record, force=force)
         except ConflictError as exc:
             raise ConflictError(exc.message, where=str(path)) from exc
         return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
@@ -234,8 +273,9 @@ class Sites:
         ids: Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        include_withdrawn: bool = False,
     ) -> list[SiteHit]:
-        """Sites matching every given filter.
+        """Sites in force matching every given filter (withdrawn ones too with ``include_withdrawn``).
 
         Parameters
         ----------
@@ -262,12 +302,104 @@ class Sites:
             tuple(ids) if ids is not None else None,
             limit,
             offset,
+            include_withdrawn,
         )
         return [SiteHit(site, distance) for site, distance in self._db.store.list_sites(query)]
 
     def count(self) -> int:
-        """How many sites are registered."""
+        """How many sites are in force (registered and not withdrawn)."""
         return self._db.store.count_sites()
+
+    def amend(
+        self,
+        site_id: str,
+        *,
+        reason: str,
+        lat: float | None = None,
+        lon: float | None = None,
+        radius_m: float | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        address: str | None = None,
+        city: str | None = None,
+        approximate: bool | None = None,
+        footprint_wkt: str | None = None,
+        notes: str | None = None,
+        force: bool = False,
+        principal: Principal | None = None,
+    ) -> Logged[Site]:
+        """Correct a site: a new salted commitment (one log entry) superseding the one in force.
+
+        Fields left None keep their value. A site refined from an approximate placement stops being
+        ``approximate`` unless ``approximate`` says otherwise. Notifications logged before keep
+        naming the commitment they were made with (their bundle reveals both versions).
+
+        Raises
+        ------
+        InvalidInput
+            Without a reason, for an invalid field, or when nothing changes.
+        NotFound, PermissionDenied
+            For an unknown site, or one the principal may not write.
+        ConflictError
+            When the site was withdrawn.
+        Implausible
+            Unless ``force``, when the amended site fails a plausibility check.
+        """
+        from deconflict.access import visible_site
+        from deconflict.ledger.corrections import amend_site
+
+        caller = principal or _local()
+        old, _ = visible_site(self._db, caller, site_id)
+        caller.require_write(old.owner)
+        changes: dict[str, Any] = {
+            key: value
+            for key, value in (("lat", lat), ("lon", lon), ("radius_m", radius_m), ("name", name), ("kind", kind),
+                               ("address", address), ("city", city), ("footprint_wkt", footprint_wkt),
+                               ("notes", notes))
+            if value is not None
+        }  # fmt: skip
+        moved = "lat" in changes or "lon" in changes
+        changes["approximate"] = approximate if approximate is not None else (old.approximate and not moved)
+        if kind is not None and radius_m is None and old.radius_m == DEFAULT_RADIUS_M[old.kind]:
+            changes["radius_m"] = -1.0  # the default radius of the new kind
+        try:
+            site = old.with_changes(**changes)
+        except InvalidInput as exc:
+            field_name = next((k for k in changes if exc.message.startswith(k)), None)
+            raise InvalidInput(exc.message, where=exc.where or field_name) from None
+        found = find_city(site.city) if site.city else nearest_city(site.lat, site.lon)
+        if found is not None and not site.city:
+            site = site.with_changes(city=found.name)
+        from deconflict.plausibility import refuse_unless_forced, site_warnings
+
+        refuse_unless_forced(site_warnings(self._db, [site], replacing=True), force)
+        with self._db.store.transaction():
+            item = amend_site(self._db.ledger, site, found.geonameid if found else None, reason)
+            if found is not None:
+                self._db.store.add_city_names(found.geonameid, city_aliases(found))
+        return Logged(site, item.entry_index)
+
+    def withdraw(self, site_id: str, *, reason: str, principal: Principal | None = None) -> Logged[Site]:
+        """Withdraw a site from the registry (registered in error, closed): one log entry.
+
+        It leaves every listing and analysis; its record and history stay in the log and in its
+        evidence bundle. Raises :class:`ConflictError` when already withdrawn.
+        """
+        from deconflict.access import visible_site
+        from deconflict.ledger.corrections import withdraw_site
+
+        caller = principal or _local()
+        site, _ = visible_site(self._db, caller, site_id)
+        caller.require_write(site.owner)
+        return Logged(site, withdraw_site(self._db.ledger, site_id, reason).index)
+
+    def history(self, site_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """Every version of a site (as committed) with the reasons of its corrections."""
+        from deconflict.access import visible_site
+        from deconflict.records import site_history
+
+        _, view = visible_site(self._db, principal or _local(), site_id)
+        return site_history(self._db, site_id, exact=view == "exact")
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The sites (filtered as in :meth:`list`) as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""
@@ -291,14 +423,27 @@ class Sites:
         raise InvalidInput(f"unknown export format {format!r}; expected csv or geojson")
 
 
+#: What an incident import does with records whose id is already stored.
+ON_EXISTING = ("refuse", "skip", "update")
+
+
 class Incidents:
     """The incidents of a :class:`Database`."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add_many(self, incidents: Sequence[Incident], import_record: ImportRecord | None = None) -> int:
-        """Add incidents in one transaction (all or nothing); return how many."""
+    def add_many(
+        self,
+        incidents: Sequence[Incident],
+        import_record: ImportRecord | None = None,
+        *,
+        import_id: int | None = None,
+    ) -> int:
+        """Add incidents in one transaction (all or nothing); return how many.
+
+        ``import_id``: the import already recorded for ``import_record`` (else it is recorded here).
+        """
         store = self._db.store
         ids = [i.id for i in incidents]
         _refuse_repeated_ids("incident", ids)
@@ -306,7 +451,8 @@ class Incidents:
             return 0
         try:
             with store.transaction():
-                import_id = store.record_import(import_record) if import_record else None
+                if import_id is None and import_record is not None:
+                    import_id = store.record_import(import_record)
                 entry = self._db.ledger.record_incidents(incidents, import_record)
                 store.insert_incidents(incidents, import_id, entry.index)
         except ConflictError:
@@ -324,7 +470,13 @@ class Incidents:
         return incident
 
     def add_rows(
-        self, rows: Sequence[Mapping[str, Any]], *, name: str = "batch.json", principal: Principal | None = None
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        name: str = "batch.json",
+        on_existing: str = "refuse",
+        force: bool = False,
+        principal: Principal | None = None,
     ) -> ImportResult:
         """Add incidents given as rows of the interchange format (CSV column names), all or none.
 
@@ -348,10 +500,16 @@ class Incidents:
             with_row(name, number, functools.partial(build_incident, row, local), unit="record")
             for number, row in enumerate(rows, start=1)
         ]
+        if on_existing not in ON_EXISTING:
+            raise InvalidInput(f"must be one of {', '.join(ON_EXISTING)}, got {on_existing!r}", where="on_existing")
+        from deconflict.plausibility import incident_warnings, refuse_unless_forced
+
+        refuse_unless_forced(incident_warnings(self._db, incidents), force)
         payload = json.dumps([dict(row) for row in rows], sort_keys=True, ensure_ascii=False, default=str)
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-        self.add_many(incidents, ImportRecord("incidents", name, digest, "json", len(incidents)))
-        return ImportResult(len(incidents), digest, "json")
+        record = ImportRecord("incidents", name, digest, "json", len(incidents))
+        added, updated, unchanged = self._write_batch(incidents, record, on_existing, where=name)
+        return ImportResult(added, digest, "json", updated=updated, unchanged=unchanged)
 
     def import_file(
         self,
@@ -359,15 +517,125 @@ class Incidents:
         format: str | None = None,
         *,
         progress: Callable[[int], None] | None = None,
+        on_existing: str = "refuse",
+        delimiter: str | None = None,
+        force: bool = False,
     ) -> ImportResult:
-        """Import incidents from CSV, GeoJSON or an ACLED-style export; all rows or none."""
-        batch: Batch = read_incidents(path, format, local=self._db.timezone, progress=progress)
+        """Import incidents from CSV, GeoJSON or an ACLED export; all rows or none.
+
+        Parameters
+        ----------
+        on_existing
+            What to do with records whose id is already stored: ``refuse`` (the whole file),
+            ``skip`` them, or ``update`` them: each one that differs becomes a new version, one
+            ``incident_revision`` log entry for the file, superseding the old version (which stays
+            in the log); review decisions carry over. Overlapping re-downloads (ACLED revises
+            events over time) are read with ``update``.
+        delimiter
+            The CSV field separator (default ``,``).
+        force
+            Record incidents outside the study area without refusing (see :mod:`deconflict.plausibility`).
+        """
+        if on_existing not in ON_EXISTING:
+            raise InvalidInput(f"must be one of {', '.join(ON_EXISTING)}, got {on_existing!r}", where="on_existing")
+        batch: Batch = read_incidents(path, format, local=self._db.timezone, progress=progress, delimiter=delimiter)
         record = ImportRecord("incidents", Path(path).name, batch.sha256, batch.format, len(batch.records))
+        from deconflict.plausibility import incident_warnings, refuse_unless_forced
+
+        refuse_unless_forced(incident_warnings(self._db, batch.records), force)
+        added, updated, unchanged = self._write_batch(batch.records, record, on_existing, where=str(path))
+        return ImportResult(added, batch.sha256, batch.format, batch.skipped, batch.ignored_columns, updated, unchanged)
+
+    def _write_batch(
+        self, incidents: Sequence[Incident], record: ImportRecord, on_existing: str, *, where: str
+    ) -> tuple[int, int, int]:
+        """Add new incidents and (``update``) revise stored ones, in one transaction; return the counts."""
+        store = self._db.store
+        existing = store.existing_incident_ids([i.id for i in incidents]) if on_existing != "refuse" else set()
+        fresh = [i for i in incidents if i.id not in existing]
+        revised: list[Incident] = []
+        unchanged = 0
+        for incident in (i for i in incidents if i.id in existing):
+            old = store.get_incident(incident.id)
+            candidate = replace(incident, status=old.status)  # review decisions stay with the incident
+            if on_existing == "update" and candidate != old:
+                revised.append(candidate)
+            else:
+                unchanged += 1
+        if not fresh and not revised:
+            if incidents and not unchanged:
+                raise InvalidInput("the batch is empty", where=where)
+            return 0, 0, unchanged
         try:
-            self.add_many(batch.records, record)
+            with store.transaction():
+                import_id = store.record_import(record)
+                if fresh:
+                    self.add_many(fresh, import_id=import_id, import_record=record)
+                if revised:
+                    from deconflict.ledger.corrections import revise_incidents
+
+                    reason = f"revised by {record.filename} (sha256 {record.sha256[:16]})"
+                    revise_incidents(self._db.ledger, revised, record, import_id, reason)
         except ConflictError as exc:
-            raise ConflictError(exc.message, where=str(path)) from exc
-        return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
+            raise ConflictError(
+                exc.message + " (pass on_existing='skip' or 'update' for an overlapping file)", where=where
+            ) from exc
+        return len(fresh), len(revised), unchanged
+
+    def history(self, incident_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """Every version of an incident (revisions, merges) with their log entries and reasons."""
+        from deconflict.records import incident_history
+
+        (principal or _local()).require_admin("reading an incident's history")
+        return incident_history(self._db, incident_id)
+
+    def duplicates(self, *, principal: Principal | None = None) -> builtins.list[DuplicateGroup]:
+        """Groups of incidents in force that may be reports of one strike (see :mod:`deconflict.duplicates`)."""
+        from deconflict.duplicates import find_duplicates
+
+        (principal or _local()).require_admin("looking for duplicate incidents")
+        return find_duplicates(self.list(), self._db.store.incident_batches())
+
+    def merge(
+        self,
+        incident_ids: Sequence[str],
+        *,
+        keep: str | None = None,
+        reason: str = "duplicate reports of one strike",
+        force: bool = False,
+        principal: Principal | None = None,
+    ) -> Logged[Incident]:
+        """Record several reports as one incident with all their sources: one ``incident_merge`` log entry.
+
+        The merged incident keeps the id ``keep`` (default: the most precise report) and takes the
+        most precise location and time; the other reports leave the effective state (they stay in
+        the log and in the merged incident's history), so the statistics count the strike once.
+
+        Raises
+        ------
+        InvalidInput
+            For fewer than two distinct ids, or ``keep`` not among them.
+        NotFound
+            For an id not in force (unknown, or already merged into another).
+        Implausible
+            Unless ``force``, when the reports cannot be one strike (times apart, points beyond
+            their uncertainties, different kinds).
+        """
+        from deconflict.duplicates import merge_warnings, merged_incident
+        from deconflict.ledger.corrections import merge_incidents
+        from deconflict.plausibility import refuse_unless_forced
+
+        (principal or _local()).require_admin("merging incidents")
+        ids = list(dict.fromkeys(incident_ids))
+        if len(ids) < 2:
+            raise InvalidInput("a merge needs at least two different incident ids", where="incident_ids")
+        if keep is not None and keep not in ids:
+            raise InvalidInput(f"{keep!r} is not one of the incidents merged", where="keep")
+        members = [self.get(i) for i in ids]
+        refuse_unless_forced(merge_warnings(members), force)
+        merged = merged_incident(members, keep)
+        entry = merge_incidents(self._db.ledger, merged, members, reason)
+        return Logged(merged, entry.index)
 
     def get(self, incident_id: str) -> Incident:
         """The incident ``incident_id``; raises :class:`NotFound`."""

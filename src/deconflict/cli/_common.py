@@ -16,7 +16,7 @@ from rich.console import Console
 
 import deconflict
 from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput, where_named
+from deconflict.errors import DeconflictError, Implausible, InvalidInput, where_named
 from deconflict.options import DEFAULT_SEED
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -61,6 +61,11 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except Implausible as exc:
+            for warning in exc.warnings:
+                err.print(f"warning: {warning}", markup=False)
+            err.print("error: nothing was recorded; run the command again with --yes if it is right", markup=False)
+            raise typer.Exit(exc.exit_code) from None
         except DeconflictError as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(exc.exit_code) from None
@@ -113,6 +118,10 @@ DbOption = Annotated[
         show_default=False,
     ),
 ]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Record it even when a plausibility check warns (see the warning).")
+]
+HistoryOption = Annotated[bool, typer.Option("--history", help="Show every version and correction, with reasons.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 SeedOption = Annotated[
     int | None,

@@ -6,7 +6,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from deconflict.model import Incident, Site, Source
 from deconflict.times import parse_time
 
 __all__ = [
+    "COLUMN_ALIASES",
     "INCIDENT_COLUMNS",
     "INCIDENT_OPTIONAL_COLUMNS",
     "SITE_COLUMNS",
@@ -25,8 +26,10 @@ __all__ = [
     "build_incident",
     "build_site",
     "csv_rows",
+    "header_row",
     "read_bytes",
     "read_text",
+    "refuse_repeated_ids",
 ]
 
 SITE_COLUMNS: tuple[str, ...] = (
@@ -84,13 +87,28 @@ def read_text(data: bytes, where: str) -> str:
         ) from exc
 
 
+#: Header names accepted for the interchange columns (as GIS tools and spreadsheets write them).
+COLUMN_ALIASES: dict[str, str] = {"latitude": "lat", "longitude": "lon", "lng": "lon", "long": "lon"}
+
+
+def header_row(where: str) -> str:
+    """``where`` of the header: row 1, as a spreadsheet numbers it."""
+    return f"{where}, row 1 (header)"
+
+
 def csv_rows(
-    text: str, where: str, required: tuple[str, ...], *, delimiter: str = ","
+    text: str,
+    where: str,
+    required: tuple[str, ...],
+    *,
+    delimiter: str = ",",
+    aliases: Mapping[str, str] | None = None,
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Parse CSV text; return the header and an iterator of ``(row_number, row)``.
 
-    Row numbers count data rows from 1 (the header is row 0), as spreadsheet users expect
-    when the header is line 1 (row 1 is line 2).
+    Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is
+    row 2 (a record whose quoted field spans several lines counts as one row). ``aliases`` maps
+    other header names to ours (``latitude`` → ``lat``) when ours is absent.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
@@ -100,25 +118,29 @@ def csv_rows(
     header = [h.strip() for h in header]
     while header and header[-1] == "":  # a trailing delimiter on the header line (Wikidata export)
         header.pop()
+    for theirs, ours in (aliases or {}).items():
+        if theirs in header and ours not in header:
+            header[header.index(theirs)] = ours
     missing = [c for c in required if c not in header]
     if missing:
-        others = [d for d in (";", "\t", "|") if d != delimiter and d in (header[0] if header else "")]
+        others = [d for d in (";", "\t", "|", ",") if d != delimiter and d in (header[0] if header else "")]
         if len(header) == 1 and others:
+            shown = {"\t": "tab"}.get(others[0], others[0])
             raise InvalidInput(
-                f"wrong delimiter: the header is one column containing {others[0]!r}; "
-                f"expected {delimiter!r}-separated columns",
-                where=f"{where}, row 0 (header)",
+                f"wrong delimiter: the header is one column containing {shown!r}; "
+                f"expected {delimiter!r}-separated columns (pass --delimiter '{others[0]}')",
+                where=header_row(where),
             )
         raise InvalidInput(
             f"missing column(s) {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}",
-            where=f"{where}, row 0 (header)",
+            where=header_row(where),
         )
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
-        raise InvalidInput(f"duplicate column(s) {', '.join(duplicates)}", where=f"{where}, row 0 (header)")
+        raise InvalidInput(f"duplicate column(s) {', '.join(duplicates)}", where=header_row(where))
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        number = 0
+        number = 1
         while True:
             try:
                 values = next(reader)
@@ -139,6 +161,18 @@ def csv_rows(
             yield number, dict(zip(header, values, strict=True))
 
     return header, rows()
+
+
+def refuse_repeated_ids(where: str, ids: Sequence[str], numbers: Sequence[int], unit: str = "row") -> None:
+    """Raise :class:`InvalidInput` naming both rows of the first id that appears twice in a file."""
+    seen: dict[str, int] = {}
+    for record_id, number in zip(ids, numbers, strict=True):
+        if record_id in seen:
+            raise InvalidInput(
+                f"id {record_id!r} appears twice, in {unit}s {seen[record_id]} and {number}",
+                where=f"{where}, {unit} {number}, field 'id'",
+            )
+        seen[record_id] = number
 
 
 def _get(row: Mapping[str, Any], key: str) -> str | None:

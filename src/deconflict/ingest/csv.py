@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from deconflict.errors import InvalidInput
 from deconflict.ids import content_id
 from deconflict.ingest.common import (
+    COLUMN_ALIASES,
     INCIDENT_COLUMNS,
     INCIDENT_OPTIONAL_COLUMNS,
     SITE_COLUMNS,
@@ -22,6 +23,7 @@ from deconflict.ingest.common import (
     csv_rows,
     read_bytes,
     read_text,
+    refuse_repeated_ids,
     with_row,
 )
 from deconflict.model import Incident, Site, Source
@@ -34,49 +36,73 @@ def _ignored(header: Sequence[str], known: Sequence[str]) -> list[str]:
     return [h for h in header if h not in known and not h.startswith("name:")]
 
 
-def read_sites_csv(path: str | Path) -> Batch:
-    """Read sites from a CSV file; raise :class:`InvalidInput` naming file, row and field."""
+def read_sites_csv(path: str | Path, *, delimiter: str = ",") -> Batch:
+    """Read sites from a CSV file; raise :class:`InvalidInput` naming file, row and field.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1); an id given twice is
+    refused naming both rows.
+    """
     where = str(path)
     data, digest = read_bytes(path)
-    header, rows = csv_rows(read_text(data, where), where, ("name", "kind", "owner", "lat", "lon"))
-    sites: list[Site] = [with_row(where, number, partial(build_site, row)) for number, row in rows]
+    header, rows = csv_rows(
+        read_text(data, where), where, ("name", "kind", "owner", "lat", "lon"), delimiter=delimiter,
+        aliases=COLUMN_ALIASES,
+    )  # fmt: skip
+    sites: list[Site] = []
+    numbers: list[int] = []
+    for number, row in rows:
+        sites.append(with_row(where, number, partial(build_site, row)))
+        numbers.append(number)
     if not sites:
         raise InvalidInput("has a header but no rows", where=where)
+    refuse_repeated_ids(where, [s.id for s in sites], numbers)
     return Batch(where, digest, "csv", sites, ignored_columns=_ignored(header, SITE_COLUMNS))
 
 
 def read_incidents_csv(
-    path: str | Path, local: ZoneInfo | None = None, progress: Callable[[int], None] | None = None
+    path: str | Path,
+    local: ZoneInfo | None = None,
+    progress: Callable[[int], None] | None = None,
+    *,
+    delimiter: str = ",",
 ) -> Batch:
-    """Read incidents from a CSV file; raise :class:`InvalidInput` naming file, row and field."""
+    """Read incidents from a CSV file; raise :class:`InvalidInput` naming file, row and field.
+
+    Rows are numbered as a spreadsheet shows them (the header is row 1); an id given twice is
+    refused naming both rows.
+    """
     where = str(path)
     data, digest = read_bytes(path)
     text = read_text(data, where)
-    header, rows = csv_rows(text, where, _INCIDENT_REQUIRED)
-    fast = _fast_incidents(text, header, local)
+    header, rows = csv_rows(text, where, _INCIDENT_REQUIRED, delimiter=delimiter, aliases=COLUMN_ALIASES)
+    ignored = _ignored(header, INCIDENT_COLUMNS + INCIDENT_OPTIONAL_COLUMNS)
+    fast = _fast_incidents(text, header, local, delimiter)
     if fast is not None:
         if progress is not None:
             for number in range(10_000, len(fast) + 1, 10_000):
                 progress(number)
-        return Batch(
-            where, digest, "csv", fast, ignored_columns=_ignored(header, INCIDENT_COLUMNS + INCIDENT_OPTIONAL_COLUMNS)
-        )
+        # The fast path only accepts files without blank or irregular rows: data row k is row k + 2.
+        refuse_repeated_ids(where, [i.id for i in fast], range(2, len(fast) + 2))
+        return Batch(where, digest, "csv", fast, ignored_columns=ignored)
     incidents: list[Incident] = []
+    numbers: list[int] = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(build_incident, row, local)))
-        if progress is not None and number % 10_000 == 0:
-            progress(number)
+        numbers.append(number)
+        if progress is not None and len(numbers) % 10_000 == 0:
+            progress(len(numbers))
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
-    return Batch(
-        where, digest, "csv", incidents, ignored_columns=_ignored(header, INCIDENT_COLUMNS + INCIDENT_OPTIONAL_COLUMNS)
-    )
+    refuse_repeated_ids(where, [i.id for i in incidents], numbers)
+    return Batch(where, digest, "csv", incidents, ignored_columns=ignored)
 
 
 _INCIDENT_REQUIRED = ("time", "lat", "lon")
 
 
-def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) -> list[Incident] | None:
+def _fast_incidents(
+    text: str, header: Sequence[str], local: ZoneInfo | None, delimiter: str = ","
+) -> list[Incident] | None:
     """The incidents of a CSV document whose every data row is complete and valid, or None.
 
     Same result as :func:`build_incident` on each row of :func:`csv_rows`, read column by column
@@ -87,7 +113,7 @@ def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) ->
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of new objects, none cyclic: skip the collector's passes
     try:
-        return _fast_incidents_unguarded(text, header, local)
+        return _fast_incidents_unguarded(text, header, local, delimiter)
     except Exception:  # any failure: the row-by-row path reports it
         return None
     finally:
@@ -95,10 +121,12 @@ def _fast_incidents(text: str, header: Sequence[str], local: ZoneInfo | None) ->
             gc.enable()
 
 
-def _fast_incidents_unguarded(text: str, header: Sequence[str], local: ZoneInfo | None) -> list[Incident] | None:
+def _fast_incidents_unguarded(
+    text: str, header: Sequence[str], local: ZoneInfo | None, delimiter: str
+) -> list[Incident] | None:
     if any(column in header for column in INCIDENT_OPTIONAL_COLUMNS):
         return None  # JSON-valued columns are read by build_incident
-    records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     width = len(header)
     data = records[1:]
     if not data or any(len(values) != width for values in data):

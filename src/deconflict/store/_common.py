@@ -270,6 +270,10 @@ class SQLBackend(Store):
         ).fetchall()
         return [_rows.incident_from_row(row) for row in rows]
 
+    def incident_batches(self) -> dict[str, int | None]:
+        rows = self._conn.execute("SELECT id, entry_idx FROM incidents").fetchall()
+        return {str(i): None if e is None else int(e) for i, e in rows}
+
     def incident_entry(self, incident_id: str) -> tuple[int, int] | None:
         row = self._conn.execute(
             f"SELECT entry_idx, entry_pos FROM incidents WHERE id = {self._MARK}", (incident_id,)

@@ -256,6 +256,10 @@ class Store(abc.ABC):
         """The incidents a log entry commits to, in their order in the entry."""
 
     @abc.abstractmethod
+    def incident_batches(self) -> dict[str, int | None]:
+        """Every incident in force with the log entry (batch) committing to it."""
+
+    @abc.abstractmethod
     def incident_entry(self, incident_id: str) -> tuple[int, int] | None:
         """``(entry_index, position)`` of the log entry committing to an incident, or None."""
 
