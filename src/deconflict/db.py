@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from deconflict.access import Principal
     from deconflict.duplicates import DuplicateGroup
     from deconflict.options import AnalysisOptions
-    from deconflict.records import RecordHistory
+    from deconflict.records import NotificationRecord, RecordHistory
 
 __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init", "open", "resolve_db_path"]
 
@@ -728,6 +728,7 @@ class Notifications:
         reference: str | None = None,
         text: str | None = None,
         id: str | None = None,
+        force: bool = False,
         principal: Principal | None = None,
     ) -> Logged[Notification]:
         """Record that sites were notified to a party: one log entry.
@@ -763,6 +764,8 @@ class Notifications:
             For a bad recipient, sender or time (``where`` names the parameter).
         PermissionDenied, ConflictError
             When the principal may not write for a site's owner; when the id exists.
+        Implausible
+            Unless ``force``, for a notification dated in the future.
         """
         from deconflict.access import visible_site
 
@@ -792,6 +795,9 @@ class Notifications:
             text=text,
             sender=sender,
         )
+        from deconflict.plausibility import notification_warnings, refuse_unless_forced
+
+        refuse_unless_forced(notification_warnings(notification), force)
         return Logged(notification, self.record(notification))
 
     def record(self, notification: Notification) -> int:
@@ -815,6 +821,7 @@ class Notifications:
         reference: str | None = None,
         text: str | None = None,
         id: str | None = None,
+        force: bool = False,
         principal: Principal | None = None,
     ) -> Logged[Acknowledgement]:
         """Record the acknowledgement of a notification by ``by`` (usually its recipient): one log entry.
@@ -827,6 +834,8 @@ class Notifications:
             For a bad party or time (``where`` names the parameter).
         PermissionDenied
             When the principal may not write for the notified sites' owners.
+        Implausible
+            Unless ``force``, when dated in the future or before the notification.
         """
         from deconflict.access import visible_notifications
 
@@ -849,15 +858,209 @@ class Notifications:
             reference=reference,
             text=text,
         )
+        from deconflict.plausibility import acknowledgement_warnings, refuse_unless_forced
+
+        refuse_unless_forced(acknowledgement_warnings(acknowledgement, notification), force)
         return Logged(acknowledgement, self._db.ledger.acknowledge(acknowledgement).index)
 
-    def list(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
-        """Notifications (of one site, or all) with their log index."""
-        return self._db.store.list_notifications(site_id)
+    def list(self, site_id: str | None = None, *, include_withdrawn: bool = False) -> list[tuple[Notification, int]]:
+        """Notifications in force (of one site, or all), as amended, with the index of the entry that
+        says so; withdrawn ones too with ``include_withdrawn``."""
+        return self._db.store.list_notifications(site_id, include_withdrawn=include_withdrawn)
 
-    def acknowledgements(self, notification_id: str | None = None) -> builtins.list[tuple[Acknowledgement, int]]:
-        """Acknowledgements (of one notification, or all) with their log index."""
-        return self._db.store.list_acknowledgements(notification_id)
+    def acknowledgements(
+        self, notification_id: str | None = None, *, include_withdrawn: bool = False
+    ) -> builtins.list[tuple[Acknowledgement, int]]:
+        """Acknowledgements in force (of one notification, or all) with their log index."""
+        return self._db.store.list_acknowledgements(notification_id, include_withdrawn=include_withdrawn)
+
+    def _readable(self, notification_id: str, principal: Principal | None) -> tuple[Notification, int]:
+        """The notification (withdrawn ones too) if the principal may read it, else :class:`NotFound`."""
+        for notification, index in _readable_all(self._db, principal or _local()):
+            if notification.id == notification_id:
+                return notification, index
+        raise NotFound(f"no notification with id {notification_id!r}")
+
+    def get(self, notification_id: str, *, principal: Principal | None = None) -> NotificationRecord:
+        """One notification as in force, with its state, acknowledgements and (all) corrections.
+
+        Raises :class:`NotFound` for an unknown one or one the principal may not read.
+        """
+        from deconflict.records import notification_record
+
+        notification, index = self._readable(notification_id, principal)
+        return notification_record(self._db, notification, index)
+
+    def records(
+        self, site_id: str | None = None, *, include_withdrawn: bool = False, principal: Principal | None = None
+    ) -> builtins.list[NotificationRecord]:
+        """Every notification the principal may read, as :meth:`get` gives it (``notifications list``)."""
+        from deconflict.records import notification_record
+
+        caller = principal or _local()
+        readable = {n.id for n, _ in _readable_all(self._db, caller, include_withdrawn=include_withdrawn)}
+        return [
+            notification_record(self._db, n, i)
+            for n, i in self.list(site_id, include_withdrawn=include_withdrawn)
+            if n.id in readable
+        ]
+
+    def export(
+        self, format: str = "json", *, include_withdrawn: bool = False, principal: Principal | None = None
+    ) -> str:
+        """The notifications as JSON (a list of :meth:`NotificationRecord.to_json`) or CSV text."""
+        from deconflict.records import notifications_to_csv
+
+        records = self.records(include_withdrawn=include_withdrawn, principal=principal)
+        if format == "json":
+            return json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=1) + "\n"
+        if format == "csv":
+            return notifications_to_csv(records, self._db.timezone)
+        raise InvalidInput(f"unknown export format {format!r}; expected json or csv", where="format")
+
+    def amend(
+        self,
+        notification_id: str,
+        *,
+        reason: str,
+        to: str | None = None,
+        at: str | TimeSpan | None = None,
+        site_ids: Sequence[str] | None = None,
+        sender: str | None = None,
+        channel: str | None = None,
+        reference: str | None = None,
+        text: str | None = None,
+        force: bool = False,
+        principal: Principal | None = None,
+    ) -> Logged[Notification]:
+        """Correct a notification (a wrong date, recipient, reference ...): one log entry superseding it.
+
+        Fields left None keep their value. Every listing, analysis, report and bundle then uses the
+        amended notification (and says it was amended); the original stays in the log.
+
+        Raises
+        ------
+        InvalidInput
+            Without a reason, for a bad field (``where`` names the parameter), or when nothing changes.
+        NotFound, PermissionDenied
+            For an unknown notification or site, or a principal that may not write for the sites' owners.
+        ConflictError
+            When the notification was withdrawn.
+        Implausible
+            Unless ``force``, when the amended notification is dated in the future.
+        """
+        from deconflict.access import visible_site
+        from deconflict.ledger.corrections import amend_notification
+        from deconflict.plausibility import notification_warnings, refuse_unless_forced
+
+        caller = principal or _local()
+        old, _ = self._readable(notification_id, principal)
+        for site_id in {*old.site_ids, *(site_ids or ())}:
+            site, _ = visible_site(self._db, caller, site_id)
+            caller.require_write(site.owner)
+        changes: dict[str, Any] = {}
+        if to is not None:
+            try:
+                changes["recipient"] = check_owner(to, "recipient")
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message, where="to") from None
+        if sender is not None:
+            changes["sender"] = check_owner(sender, "sender")
+        if at is not None:
+            changes["notified_at"] = _time(at, "at", self._db)
+        if site_ids is not None:
+            changes["site_ids"] = tuple(site_ids)
+        for key, value in (("channel", channel), ("reference", reference), ("text", text)):
+            if value is not None:
+                changes[key] = value or None
+        try:
+            notification = replace(old, **changes)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, where=exc.where or "site_ids") from None
+        refuse_unless_forced(notification_warnings(notification), force)
+        return Logged(notification, amend_notification(self._db.ledger, notification, reason).index)
+
+    def withdraw(
+        self, notification_id: str, *, reason: str, principal: Principal | None = None
+    ) -> Logged[Notification]:
+        """Withdraw a notification recorded in error: one log entry. It (and its acknowledgements) leave
+        every listing and analysis; the log keeps it. Raises :class:`ConflictError` when already withdrawn."""
+        from deconflict.ledger.corrections import withdraw_notification
+
+        caller = principal or _local()
+        notification, _ = self._readable(notification_id, principal)
+        for site_id in notification.site_ids:
+            caller.require_write(self._db.sites.get(site_id).owner)
+        return Logged(notification, withdraw_notification(self._db.ledger, notification_id, reason).index)
+
+    def history(self, notification_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """The notification as first logged and every amendment or withdrawal, with reasons."""
+        from deconflict.records import notification_history
+
+        self._readable(notification_id, principal)
+        return notification_history(self._db, notification_id)
+
+
+def _readable_all(
+    db: Database, principal: Principal, *, include_withdrawn: bool = True
+) -> builtins.list[tuple[Notification, int]]:
+    """The notifications ``principal`` may read (withdrawn ones included by default)."""
+    from deconflict.access import may_read_notification
+
+    principal.require_registry()
+    return [
+        (n, i) for n, i in db.notifications.list(include_withdrawn=include_withdrawn)
+        if may_read_notification(db, principal, n)
+    ]  # fmt: skip
+
+
+class Acknowledgements:
+    """Acknowledgements of notifications (:meth:`Notifications.acknowledge` records them)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(
+        self, notification_id: str | None = None, *, include_withdrawn: bool = False, principal: Principal | None = None
+    ) -> builtins.list[tuple[Acknowledgement, int]]:
+        """Acknowledgements the principal may read (of one notification, or all), with their log index."""
+        caller = principal or _local()
+        readable = {n.id for n, _ in _readable_all(self._db, caller)}
+        return [
+            (a, i)
+            for a, i in self._db.store.list_acknowledgements(notification_id, include_withdrawn=include_withdrawn)
+            if a.notification_id in readable
+        ]
+
+    def _readable(self, acknowledgement_id: str, principal: Principal | None) -> Acknowledgement:
+        caller = principal or _local()
+        try:
+            acknowledgement, _, _ = self._db.store.acknowledgement_state(acknowledgement_id)
+        except NotFound:
+            raise NotFound(f"no acknowledgement with id {acknowledgement_id!r}") from None
+        if not any(n.id == acknowledgement.notification_id for n, _ in _readable_all(self._db, caller)):
+            raise NotFound(f"no acknowledgement with id {acknowledgement_id!r}")
+        return acknowledgement
+
+    def withdraw(
+        self, acknowledgement_id: str, *, reason: str, principal: Principal | None = None
+    ) -> Logged[Acknowledgement]:
+        """Withdraw an acknowledgement recorded in error: one log entry (the log keeps the original)."""
+        from deconflict.ledger.corrections import withdraw_acknowledgement
+
+        caller = principal or _local()
+        acknowledgement = self._readable(acknowledgement_id, principal)
+        notification, _ = self._db.notifications._readable(acknowledgement.notification_id, principal)
+        for site_id in notification.site_ids:
+            caller.require_write(self._db.sites.get(site_id).owner)
+        return Logged(acknowledgement, withdraw_acknowledgement(self._db.ledger, acknowledgement_id, reason).index)
+
+    def history(self, acknowledgement_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """The acknowledgement as logged and its withdrawal, with the reason."""
+        from deconflict.records import acknowledgement_history
+
+        self._readable(acknowledgement_id, principal)
+        return acknowledgement_history(self._db, acknowledgement_id)
 
 
 class Database:
@@ -868,6 +1071,7 @@ class Database:
         self.sites = Sites(self)
         self.incidents = Incidents(self)
         self.notifications = Notifications(self)
+        self.acknowledgements = Acknowledgements(self)
         self._key_file = str(key_file) if key_file else None
         self._ledger: Ledger | None = None
 

@@ -9,23 +9,33 @@ notes every analysis and report carries when what it rests on was corrected.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from deconflict.errors import NotFound
-from deconflict.ledger.entries import decode_entry
+from deconflict.ledger.entries import decode_entry, span_json
+from deconflict.model import Acknowledgement, Notification
+from deconflict.store.base import CorrectionRow
+from deconflict.times import format_span
 
 if TYPE_CHECKING:
     from deconflict.db import Database
 
 __all__ = [
     "HistoryEvent",
+    "NotificationRecord",
     "RecordHistory",
     "acknowledgement_history",
     "correction_labels",
     "incident_history",
     "notification_history",
+    "notification_record",
+    "notifications_to_csv",
     "site_history",
 ]
 
@@ -196,7 +206,7 @@ def incident_history(db: Database, incident_id: str) -> RecordHistory:
 
         events.append(_event(db, current[0], incident_row(store.get_incident(incident_id))))
         if versions:
-            state = "amended"
+            state = "revised"
     elif versions:
         last = _entry(db, versions[-1].superseded_index)
         events.append(_event(db, versions[-1].superseded_index))
@@ -226,3 +236,101 @@ def correction_labels(db: Database) -> list[str]:
     if merged:
         labels.append(f"{len(merged)} incident report(s) merged as duplicates; each merged strike counts once")
     return labels
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationRecord:
+    """A notification as in force, with what is known about it (``notifications show``).
+
+    Attributes
+    ----------
+    notification, log_index
+        The notification as in force and the entry that says so (its latest amendment, else its own).
+    original_index
+        The notification's first entry.
+    state
+        ``in force``, ``amended`` or ``withdrawn``.
+    corrections
+        Its amendments and withdrawal, oldest first, with their reasons.
+    acknowledgements
+        Its acknowledgements in force, with their log index.
+    timezone
+        The database's timezone, in which its time is shown.
+    """
+
+    notification: Notification
+    log_index: int
+    original_index: int
+    state: str
+    corrections: list[CorrectionRow]
+    acknowledgements: list[tuple[Acknowledgement, int]]
+    timezone: ZoneInfo
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON of ``notifications list|show --json``, the export and the API."""
+        n = self.notification
+        return {
+            "id": n.id,
+            "site_ids": list(n.site_ids),
+            "sender": n.sender,
+            "recipient": n.recipient,
+            "notified_at": span_json(n.notified_at),
+            "notified_at_text": format_span(n.notified_at, self.timezone),
+            "channel": n.channel,
+            "reference": n.reference,
+            "text": n.text,
+            "state": self.state,
+            "log_index": self.log_index,
+            "original_log_index": self.original_index,
+            "corrections": [
+                {"log_index": c.entry_index, "kind": c.kind, "supersedes": c.supersedes_index, "reason": c.reason}
+                for c in self.corrections
+            ],
+            "acknowledgements": [
+                {"id": a.id, "by": a.recipient, "at": span_json(a.at), "at_text": format_span(a.at, self.timezone),
+                 "reference": a.reference, "log_index": index}
+                for a, index in self.acknowledgements
+            ],
+        }  # fmt: skip
+
+
+def notification_record(db: Database, notification: Notification, log_index: int) -> NotificationRecord:
+    """The :class:`NotificationRecord` of a notification listed with ``log_index``."""
+    entry, _, withdrawn = db.store.notification_state(notification.id)
+    corrections = db.store.list_corrections("notification", notification.id)
+    state = "withdrawn" if withdrawn is not None else ("amended" if corrections else "in force")
+    return NotificationRecord(
+        notification,
+        log_index,
+        entry,
+        state,
+        corrections,
+        db.store.list_acknowledgements(notification.id),
+        db.timezone,
+    )
+
+
+NOTIFICATION_CSV_COLUMNS = (
+    "id", "site_ids", "sender", "recipient", "notified_at", "notified_start", "notified_end", "precision",
+    "channel", "reference", "text", "state", "log_index", "original_log_index", "acknowledged_by", "reason",
+)  # fmt: skip
+
+
+def notifications_to_csv(records: Sequence[NotificationRecord], timezone: ZoneInfo) -> str:
+    """CSV of notifications: one row each, times as shown (``notified_at``) and as stored (UTC ends)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=NOTIFICATION_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        data = record.to_json()
+        writer.writerow({
+            "id": data["id"], "site_ids": " ".join(data["site_ids"]), "sender": data["sender"] or "",
+            "recipient": data["recipient"], "notified_at": format_span(record.notification.notified_at, timezone),
+            "notified_start": data["notified_at"]["start"], "notified_end": data["notified_at"]["end"],
+            "precision": data["notified_at"]["precision"], "channel": data["channel"] or "",
+            "reference": data["reference"] or "", "text": data["text"] or "", "state": data["state"],
+            "log_index": data["log_index"], "original_log_index": data["original_log_index"],
+            "acknowledged_by": " ".join(sorted({a["by"] for a in data["acknowledgements"]})),
+            "reason": "; ".join(c["reason"] or "" for c in data["corrections"]),
+        })  # fmt: skip
+    return buffer.getvalue()

@@ -26,6 +26,7 @@ from deconflict.errors import DeconflictError, InvalidInput, NotFound, Verificat
 from deconflict.export import site_row
 from deconflict.ledger import merkle
 from deconflict.ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
+from deconflict.ledger.corrections import BATCH_KINDS
 from deconflict.ledger.entries import canonical_record, commitment, decode_entry
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import note_signatures, parse_verifier_key, sign_note, verify_note
@@ -118,11 +119,17 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     if not commitments:
         raise NotFound(f"site {site_id!r} has no commitment in the log")
     latest = commitments[-1]
-    notifications = ledger.store.list_notifications(site_id)
+    store = ledger.store
+    notifications = store.list_notifications(site_id, include_withdrawn=True)
     notification_ids = {n.id for n, _ in notifications}
     acknowledgements = [
-        (a, i) for a, i in ledger.store.list_acknowledgements() if a.notification_id in notification_ids
+        (a, i) for a, i in store.list_acknowledgements(include_withdrawn=True) if a.notification_id in notification_ids
     ]
+    # The whole chain of every record: first entries, amendments, withdrawals (with their reasons).
+    chain = {store.notification_state(n)[0] for n in notification_ids}
+    chain |= {c.entry_index for n in notification_ids for c in store.list_corrections("notification", n)}
+    chain |= {c.entry_index for a, _ in acknowledgements for c in store.list_corrections("acknowledgement", a.id)}
+    chain |= {c.entry_index for c in store.list_corrections("site", site_id)}
     incidents = incidents_concerning(ledger.store, site)
     placed = []
     for incident in incidents:
@@ -133,7 +140,7 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
     review_indices = {index for incident, _, _ in placed for index, _ in reviews.get(incident.id, [])}
     indices = sorted(
         {c.entry_index for c in commitments} | {i for _, i in notifications} | {i for _, i in acknowledgements}
-        | {entry for _, entry, _ in placed} | review_indices
+        | {entry for _, entry, _ in placed} | review_indices | chain
     )  # fmt: skip
     covering = [c for c in ledger.checkpoints() if c.size > indices[-1]]
     # Prefer the newest checkpoint a witness cosigned: it proves more (who vouched, and when).
@@ -159,7 +166,10 @@ def build_bundle(ledger: Ledger, site_id: str) -> bytes:
         "README.txt": README.format(origin=ledger.origin, site_id=site_id, vkey=ledger.verifier_key).encode(),
         "checkpoint.txt": checkpoint.note.encode("utf-8"),
         "site.json": _json({"record": site_row(site), "salt": latest.salt.hex(), "commitment": latest.commitment,
-                            "entry_index": latest.entry_index}),
+                            "entry_index": latest.entry_index,
+                            "earlier_versions": [{"record": json.loads(c.record), "salt": c.salt.hex(),
+                                                  "commitment": c.commitment, "entry_index": c.entry_index}
+                                                 for c in commitments[:-1]]}),
         "entries.json": _json(entries),
         "incidents.json": _json(incident_items),
     }  # fmt: skip
@@ -291,55 +301,34 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
 
     site = _load(files["site.json"], "site.json")
     site_id = manifest["site_id"]
-    record = site["record"]
-    salt = bytes.fromhex(site["salt"])
-    if record.get("id") != site_id:
-        raise VerificationError("site.json is about another site")
-    digest = commitment(salt, canonical_record(record))
-    committed = entries.get(int(site["entry_index"]))
-    if (
-        committed is None
-        or committed["kind"] != "site_committed"
-        or committed["body"] != {"site_id": site_id, "commitment": digest}
-    ):
-        raise VerificationError("the site record and salt do not match the commitment in the log")
-    statements = [
-        f"site {site_id} ({record.get('name')}, {record.get('kind')}, owner {record.get('owner')}) "
-        f"at {record.get('lat')}, {record.get('lon')} (radius {record.get('radius_m')} m) was committed to the "
-        f"log at entry {site['entry_index']} on {committed['logged_at']}"
-    ]
-    notified = {}
-    for index, entry in sorted(entries.items()):
-        body = entry["body"]
-        if entry["kind"] == "notification":
-            mine = [s for s in body["sites"] if s["site_id"] == site_id]
-            if not mine or mine[0]["commitment"] != digest:
-                raise VerificationError(f"notification entry {index} does not name this site's commitment")
-            notified[body["notification_id"]] = index
-            when = body["notified_at"]
-            window = when["start"] if when["start"] == when["end"] else f"between {when['start']} and {when['end']}"
+    versions = [*site.get("earlier_versions", []), site]
+    digests = _verify_site_versions(site_id, versions, entries)
+    statements = []
+    for position, version in enumerate(versions):
+        shown = version["record"]
+        entry = entries[int(version["entry_index"])]
+        what = (
+            f"site {site_id} ({shown.get('name')}, {shown.get('kind')}, owner {shown.get('owner')}) at "
+            f"{shown.get('lat')}, {shown.get('lon')} (radius {shown.get('radius_m')} m)"
+        )
+        if position == 0:
             statements.append(
-                f"notified to {body['recipient']} {window} (channel {body.get('channel') or 'not given'}, "
-                f"reference {body.get('reference') or 'none'}): log entry {index}, logged {entry['logged_at']}"
+                f"{what} was committed to the log at entry {version['entry_index']} on {entry['logged_at']}"
             )
-        elif entry["kind"] == "review":
+        else:
             statements.append(
-                f"incident {body['incident_id']} was {body['status']} on review: log entry {index}, "
-                f"logged {entry['logged_at']}"
+                f"amended to {what} at entry {version['entry_index']} on {entry['logged_at']} "
+                f"(superseding entry {entry['body'].get('supersedes')}; reason: {entry['body'].get('reason')})"
             )
-        elif entry["kind"] == "acknowledgement":
-            statements.append(
-                f"acknowledged by {body['recipient']} (notification {body['notification_id']}, reference "
-                f"{body.get('reference') or 'none'}): log entry {index}, logged {entry['logged_at']}"
-            )
+    statements += _chain_statements(site_id, digests, entries)
     for entry in entries.values():
-        if entry["kind"] == "acknowledgement" and entry["body"]["notification_id"] not in notified:
+        if entry["kind"] == "acknowledgement" and entry["body"]["notification_id"] not in _notified(entries):
             raise VerificationError("an acknowledgement refers to a notification not in the bundle")
 
     hits = 0
     for item in _load(files["incidents.json"], "incidents.json"):
         batch_entry = entries.get(int(item["entry_index"]))
-        if batch_entry is None or batch_entry["kind"] != "incident":
+        if batch_entry is None or batch_entry["kind"] not in BATCH_KINDS:
             raise VerificationError(f"incident {item['record'].get('id')} points to no incident entry in the bundle")
         leaf = merkle.leaf_hash(canonical_record(item["record"]))
         proof = [_unb64(h, "incident proof") for h in item["batch_proof"]]
@@ -356,7 +345,7 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
     if hits:
         statements.append(
             f"{hits} incident record(s) near the site are in the log (entries "
-            f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] == 'incident')})"
+            f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] in BATCH_KINDS)})"
         )
 
     cosigners = []
@@ -381,3 +370,90 @@ def _verify(data: bytes, log_key: str, witness_keys: Sequence[str]) -> BundleRep
     for name, moment in cosigners:
         statements.append(f"cosigned by witness {name} at {moment}")
     return BundleReport(site_id, checkpoint.origin, checkpoint.size, statements, cosigners, unverified)
+
+
+def _verify_site_versions(site_id: str, versions: list[dict[str, Any]], entries: dict[int, dict[str, Any]]) -> set[str]:
+    """Check each revealed version of the site against its entry; return their commitments.
+
+    The first is a ``site_committed`` entry, each later one a ``site_amended`` entry superseding
+    the one before it.
+    """
+    digests: set[str] = set()
+    previous: int | None = None
+    for position, version in enumerate(versions):
+        record = version["record"]
+        if record.get("id") != site_id:
+            raise VerificationError("site.json is about another site")
+        digest = commitment(bytes.fromhex(version["salt"]), canonical_record(record))
+        if digest != version["commitment"]:
+            raise VerificationError("the site record and salt do not match the commitment in the log")
+        index = int(version["entry_index"])
+        entry = entries.get(index)
+        kind = "site_committed" if position == 0 else "site_amended"
+        body = entry["body"] if entry else {}
+        if (
+            entry is None
+            or entry["kind"] != kind
+            or body.get("site_id") != site_id
+            or body.get("commitment") != digest
+            or (position and body.get("supersedes") != previous)
+        ):
+            raise VerificationError("the site record and salt do not match the commitment in the log")
+        digests.add(digest)
+        previous = index
+    return digests
+
+
+def _notified(entries: dict[int, dict[str, Any]]) -> set[str]:
+    return {
+        e["body"]["notification_id"] for e in entries.values() if e["kind"] in ("notification", "notification_amended")
+    }
+
+
+def _window(when: dict[str, str]) -> str:
+    return when["start"] if when["start"] == when["end"] else f"between {when['start']} and {when['end']}"
+
+
+def _chain_statements(site_id: str, digests: set[str], entries: dict[int, dict[str, Any]]) -> list[str]:
+    """What the notification, acknowledgement, review and withdrawal entries say, with every correction."""
+    statements = []
+    for index, entry in sorted(entries.items()):
+        body, kind, logged = entry["body"], entry["kind"], entry["logged_at"]
+        if kind in ("notification", "notification_amended"):
+            mine = [s for s in body["sites"] if s["site_id"] == site_id]
+            if kind == "notification" and (not mine or mine[0]["commitment"] not in digests):
+                raise VerificationError(f"notification entry {index} does not name this site's commitment")
+            if mine and mine[0]["commitment"] not in digests:
+                raise VerificationError(f"notification entry {index} does not name this site's commitment")
+            sent = (
+                f"notified to {body['recipient']} {_window(body['notified_at'])} (channel "
+                f"{body.get('channel') or 'not given'}, reference {body.get('reference') or 'none'})"
+            )
+            if kind == "notification":
+                statements.append(f"{sent}: log entry {index}, logged {logged}")
+            else:
+                statements.append(
+                    f"notification {body['notification_id']} AMENDED at log entry {index}, logged {logged} "
+                    f"(superseding entry {body.get('supersedes')}; reason: {body.get('reason')}): {sent}"
+                    + ("" if mine else f"; it no longer names site {site_id}")
+                )
+        elif kind == "review":
+            statements.append(
+                f"incident {body['incident_id']} was {body['status']} on review: log entry {index}, logged {logged}"
+            )
+        elif kind == "acknowledgement":
+            statements.append(
+                f"acknowledged by {body['recipient']} (notification {body['notification_id']}, reference "
+                f"{body.get('reference') or 'none'}): log entry {index}, logged {logged}"
+            )
+        elif kind in ("notification_withdrawn", "acknowledgement_withdrawn", "site_withdrawn"):
+            what = (
+                body.get("notification_id")
+                if kind == "notification_withdrawn"
+                else body.get("acknowledgement_id", body.get("site_id"))
+            )
+            statements.append(
+                f"{kind.split('_')[0]} {what} WITHDRAWN at log entry {index}, logged {logged} "
+                f"(superseding entry {body.get('supersedes')}; reason: {body.get('reason')})"
+            )
+    return statements
