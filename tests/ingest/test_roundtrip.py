@@ -66,4 +66,4 @@ def test_acled_export_maps_precision_codes(db, write):
 def test_acled_bad_latitude_names_acled_column(cli, write):
     content = "event_date,latitude,longitude\n2025-11-14,95,30.5\n"
     result = cli("incidents", "import", str(write("acled.csv", content)), "--format", "acled")
-    assert result.exit_code == 2 and "row 1" in result.stderr and "latitude" in result.stderr
+    assert result.exit_code == 2 and "row 2" in result.stderr and "latitude" in result.stderr

@@ -11,6 +11,7 @@ from __future__ import annotations
 # isort: off
 from deconflict.cli import _registry  # noqa: F401
 from deconflict.cli import _ledger  # noqa: F401
+from deconflict.cli import _records  # noqa: F401
 from deconflict.cli import _analysis  # noqa: F401
 from deconflict.cli import _extract  # noqa: F401
 from deconflict.cli import _server  # noqa: F401

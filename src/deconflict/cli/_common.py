@@ -18,6 +18,7 @@ import deconflict
 from deconflict.db import Database
 from deconflict.errors import DeconflictError, Implausible, InvalidInput, where_named
 from deconflict.options import DEFAULT_SEED
+from deconflict.records import RecordHistory
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -121,6 +122,9 @@ DbOption = Annotated[
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Record it even when a plausibility check warns (see the warning).")
 ]
+DelimiterOption = Annotated[
+    str | None, typer.Option(help="CSV field separator, e.g. ';' as European spreadsheets write [default: ,].")
+]
 HistoryOption = Annotated[bool, typer.Option("--history", help="Show every version and correction, with reasons.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 SeedOption = Annotated[
@@ -169,3 +173,18 @@ def root(
     if version:
         out.print(f"deconflict {deconflict.__version__}")
         raise typer.Exit(0)
+
+
+def print_history(record: RecordHistory) -> None:
+    """A record's versions and corrections, oldest first (``--history``)."""
+    out.print(f"history of {record.target} {record.id} ({record.state}):", markup=False)
+    for event in record.events:
+        line = f"  log entry {event.index:>5}  {event.logged_at}  {event.action}"
+        if event.supersedes is not None:
+            line += f" (supersedes entry {event.supersedes})"
+        if event.reason:
+            line += f" — reason: {event.reason}"
+        out.print(line, markup=False)
+        if event.record and record.target == "site":
+            shown = ", ".join(f"{k}={event.record[k]}" for k in ("lat", "lon", "radius_m", "name") if k in event.record)
+            out.print(f"      {shown}", markup=False)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from deconflict.cli._common import (
     JsonOption,
+    YesOption,
     app,
     err,
     handle_errors,
@@ -24,6 +25,7 @@ from deconflict.errors import InvalidInput, NotFound
 from deconflict.fileio import atomic_write_bytes, atomic_write_text
 from deconflict.ledger.entries import decode_entry
 from deconflict.ledger.log import proof_text
+from deconflict.times import format_span
 
 log_app = typer.Typer(help="The transparency log: checkpoints, proofs, verification.", no_args_is_help=True)
 witness_app = typer.Typer(help="Witness a log you do not operate: verify growth, cosign.", no_args_is_help=True)
@@ -56,20 +58,24 @@ def notify(
     ref: Annotated[str | None, typer.Option("--ref", help="Reference number of the note.")] = None,
     text: Annotated[str | None, typer.Option(help="Free text (kept in the public log entry).")] = None,
     id: Annotated[str | None, typer.Option("--id", help="Notification id (default generated).")] = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record that sites were notified to a party: one signed-log entry."""
     with opened() as db, option_names(at="--at", to="--to", sender="--sender"):
         notification, index = db.notifications.notify(
-            site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id
+            site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id, force=yes
         )
+        shown = format_span(notification.notified_at, db.timezone)
     span = notification.notified_at
     if as_json:
-        print_json({"id": notification.id, "log_index": index, "notified_at": span.to_text()})
+        print_json(
+            {"id": notification.id, "log_index": index, "notified_at": span.to_text(), "notified_at_text": shown}
+        )
     else:
         out.print(
             f"notification {notification.id}: {len(site_ids)} site(s) to {notification.recipient} "
-            f"at {span.to_text()} — log entry {index}"
+            f"{shown} — log entry {index}"
         )
         out.print("sign a checkpoint to fix it in time: deconflict log checkpoint")
 
@@ -83,11 +89,12 @@ def acknowledge(
     ref: Annotated[str | None, typer.Option("--ref", help="Reference of the acknowledgement.")] = None,
     text: Annotated[str | None, typer.Option()] = None,
     id: Annotated[str | None, typer.Option("--id")] = None,
+    yes: YesOption = False,
 ) -> None:
     """Record an acknowledgement of a notification: one log entry."""
     with opened() as db, option_names(at="--at", by="--by"):
         acknowledgement, index = db.notifications.acknowledge(
-            notification_id, by=by, at=at, reference=ref, text=text, id=id
+            notification_id, by=by, at=at, reference=ref, text=text, id=id, force=yes
         )
     out.print(
         f"acknowledgement {acknowledgement.id} of {notification_id} by {acknowledgement.recipient} — log entry {index}"

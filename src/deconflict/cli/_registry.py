@@ -11,7 +11,10 @@ from rich.table import Table
 
 import deconflict
 from deconflict.cli._common import (
+    DelimiterOption,
+    HistoryOption,
     JsonOption,
+    YesOption,
     app,
     err,
     handle_errors,
@@ -20,6 +23,7 @@ from deconflict.cli._common import (
     option_names,
     out,
     parse_point,
+    print_history,
     print_json,
     sites_app,
     state,
@@ -29,6 +33,7 @@ from deconflict.errors import InvalidInput
 from deconflict.export import incident_row
 from deconflict.ingest import INCIDENT_FORMATS, SITE_FORMATS
 from deconflict.model import SITE_KINDS
+from deconflict.times import format_span
 
 
 @app.command()
@@ -55,7 +60,7 @@ def init(
 
 
 # -- sites -------------------------------------------------------------------------------
-def _site_table(hits: list[deconflict.SiteHit]) -> Table:
+def _site_table(hits: list[deconflict.SiteHit], withdrawn: set[str] | None = None) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     show_distance = any(h.distance_m is not None for h in hits)
     for column in ("id", "name", "kind", "owner", "lat", "lon", "radius m", "city"):
@@ -66,7 +71,7 @@ def _site_table(hits: list[deconflict.SiteHit]) -> Table:
         s = hit.site
         cells = [
             s.id,
-            s.name + (" (approx.)" if s.approximate else ""),
+            s.name + (" (approx.)" if s.approximate else "") + (" (WITHDRAWN)" if s.id in (withdrawn or ()) else ""),
             s.kind,
             s.owner,
             f"{s.lat:.5f}",
@@ -111,6 +116,7 @@ def sites_add(
     ] = None,
     approximate: Annotated[bool, typer.Option(help="Mark the location as approximate.")] = False,
     source: Annotated[str | None, typer.Option(help="Where the location comes from.")] = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Add one protected site."""
@@ -134,6 +140,7 @@ def sites_add(
             names=names,
             approximate=approximate,
             source=source,
+            force=yes,
         )
     if as_json:
         print_json(_site_json(deconflict.SiteHit(site)))
@@ -149,11 +156,13 @@ def sites_import(
         str | None, typer.Option(help=f"One of {', '.join(SITE_FORMATS)} (default: by extension).")
     ] = None,
     city: Annotated[str | None, typer.Option(help="wikidata-embassies only: import one city's missions.")] = None,
+    delimiter: DelimiterOption = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import sites from a file: every row or none."""
     with opened() as db:
-        result = db.sites.import_file(file, format, city=city)
+        result = db.sites.import_file(file, format, city=city, delimiter=delimiter, force=yes)
     if as_json:
         print_json(result.to_json())
         return
@@ -176,28 +185,59 @@ def sites_list(
     kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
     search: Annotated[str | None, typer.Option(help="Any name of the site or its city, any language/script.")] = None,
     limit: Annotated[int | None, typer.Option(min=1)] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Withdrawn sites too, and each site's versions and corrections.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List sites, nearest first with --near."""
+    """List sites in force, nearest first with --near."""
     point = parse_point(near) if near else None
     with opened() as db:
-        hits = db.sites.list(near=point, within_m=within, owner=owner, kind=kind, search=search, limit=limit)
+        hits = db.sites.list(
+            near=point, within_m=within, owner=owner, kind=kind, search=search, limit=limit, include_withdrawn=history
+        )
+        histories = {h.site.id: db.sites.history(h.site.id) for h in hits} if history else {}
     if as_json:
-        print_json([_site_json(h) for h in hits])
+        rows = [_site_json(h) for h in hits]
+        for row in rows:
+            if history:
+                row["history"] = histories[row["id"]].to_json()
+        print_json(rows)
     else:
-        out.print(_site_table(hits))
-        out.print(f"{len(hits)} site(s)")
+        withdrawn = {site_id for site_id, record in histories.items() if record.state == "withdrawn"}
+        out.print(_site_table(hits, withdrawn))
+        out.print(f"{len(hits)} site(s)" + (f", {len(withdrawn)} of them withdrawn" if withdrawn else ""))
+        for record in histories.values():
+            if record.corrected:
+                print_history(record)
 
 
 @sites_app.command("show")
 @handle_errors
-def sites_show(site_id: Annotated[str, typer.Argument(help="Site id.")], as_json: JsonOption = False) -> None:
-    """Show one site with all its names."""
+def sites_show(
+    site_id: Annotated[str, typer.Argument(help="Site id.")],
+    history: HistoryOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one site with all its names (and, with --history, every version and correction)."""
     with opened() as db:
         site = db.sites.get(site_id)
+        record = db.sites.history(site_id) if history else None
     data = _site_json(deconflict.SiteHit(site))
+    if record is not None:
+        data["state"] = record.state
+        data["history"] = record.to_json()["events"]
     if as_json:
         print_json(data)
+        return
+    if record is not None:
+        data.pop("history")
+        for key, value in data.items():
+            if key == "names":
+                value = ", ".join(f"{n['name']} [{n['lang']}]" for n in value) or ""
+            if value not in (None, ""):
+                out.print(f"{key:>14}: {value}", markup=False)
+        print_history(record)
         return
     for key, value in data.items():
         if key == "names":
@@ -227,6 +267,15 @@ def incidents_import(
         str | None,
         typer.Option(help=f"One of {', '.join(INCIDENT_FORMATS)} (default: by extension)."),
     ] = None,
+    on_existing: Annotated[
+        str,
+        typer.Option(
+            "--on-existing",
+            help="Records already stored: refuse (the file), skip them, or update them (a revision entry).",
+        ),
+    ] = "refuse",
+    delimiter: DelimiterOption = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import incidents: every row or none; a progress bar on large files."""
@@ -244,13 +293,21 @@ def incidents_import(
                 transient=True,
             ) as bar:
                 task = bar.add_task(file.name, total=None)
-                result = db.incidents.import_file(file, format, progress=lambda n: bar.update(task, completed=n))
+                result = db.incidents.import_file(
+                    file, format, progress=lambda n: bar.update(task, completed=n), on_existing=on_existing,
+                    delimiter=delimiter, force=yes,
+                )  # fmt: skip
         else:
-            result = db.incidents.import_file(file, format)
+            result = db.incidents.import_file(file, format, on_existing=on_existing, delimiter=delimiter, force=yes)
     if as_json:
         print_json(result.to_json())
         return
     out.print(f"imported {result.added} incidents from {file} ({result.format}, sha256 {result.sha256[:16]}…)")
+    if result.updated or result.unchanged:
+        out.print(
+            f"{result.updated} already stored and revised (one revision entry), {result.unchanged} already stored "
+            "unchanged or skipped"
+        )
     if result.ignored_columns:
         err.print(f"warning: ignored unknown column(s) {', '.join(result.ignored_columns)}", markup=False)
 
@@ -293,6 +350,7 @@ def incidents_list(
         incidents = db.incidents.list(
             near=point, within_m=within, start=start_text, end=end_text, status=status, limit=limit
         )
+        tz = db.timezone
     if as_json:
         print_json([_incident_json(i) for i in incidents])
         return
@@ -313,7 +371,7 @@ def incidents_list(
         label = (i.provenance or "") + (" ⚠ SYNTHETIC" if i.provenance == "synthetic" else "")
         table.add_row(
             i.id,
-            i.time.to_text(),
+            format_span(i.time, tz),
             i.time.precision,
             f"{i.lat:.5f}",
             f"{i.lon:.5f}",
@@ -328,17 +386,28 @@ def incidents_list(
 
 @incidents_app.command("show")
 @handle_errors
-def incidents_show(incident_id: Annotated[str, typer.Argument()], as_json: JsonOption = False) -> None:
-    """Show one incident."""
+def incidents_show(
+    incident_id: Annotated[str, typer.Argument()], history: HistoryOption = False, as_json: JsonOption = False
+) -> None:
+    """Show one incident (with --history: every version, revision and merge, also of a merged report)."""
     with opened() as db:
-        incident = db.incidents.get(incident_id)
-    row = incident_row(incident)
+        record = db.incidents.history(incident_id) if history else None
+        incident = db.incidents.get(incident_id) if record is None or not record.state.startswith("merged") else None
+        tz = db.timezone
     if as_json:
-        print_json(_incident_json(incident))
+        data = _incident_json(incident) if incident is not None else {"id": incident_id}
+        if record is not None:
+            data.update(state=record.state, history=record.to_json()["events"])
+        print_json(data)
         return
-    for key, value in row.items():
-        if value:
-            out.print(f"{key:>17}: {value}", markup=False)
+    if incident is not None:
+        row = incident_row(incident)
+        row["time"] = f"{format_span(incident.time, tz)} ({row['time']})"
+        for key, value in row.items():
+            if value:
+                out.print(f"{key:>17}: {value}", markup=False)
+    if record is not None:
+        print_history(record)
 
 
 @incidents_app.command("export")
