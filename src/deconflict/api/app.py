@@ -230,7 +230,7 @@ def create_app(
     NotFound
         If there is no database at ``db_location``.
     """
-    from deconflict.api.routes import analysis, evidence, incidents, log, notifications, sites, ui
+    from deconflict.api.routes import analysis, evidence, incidents, log, notifications, records, sites, ui
 
     settings = Settings(
         db_location=str(db_location),
@@ -262,7 +262,8 @@ def create_app(
     app.state.settings = settings
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (sites, notifications, incidents, analysis, evidence, log):
+    # records first: its /incidents/duplicates must win over /incidents/{incident_id}
+    for module in (records, sites, notifications, incidents, analysis, evidence, log):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ui.router)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -92,6 +92,7 @@ def add_site(body: SiteIn, db: DbDep, principal: PrincipalDep, settings: Setting
             approximate=body.approximate,
             source=body.source,
             notes=body.notes,
+            force=body.force,
             principal=principal,
         )
     return site_out(added, "exact")
