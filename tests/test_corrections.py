@@ -28,7 +28,7 @@ def filled(db, write):
 def test_site_amendment_is_a_new_commitment_and_every_view_uses_it(filled):
     db = filled
     before = db.store.site_commitments("pol-emb")
-    site, index = db.sites.amend("pol-emb", lat=50.44561, lon=30.50842, radius_m=40, reason="surveyed on site")
+    _site, index = db.sites.amend("pol-emb", lat=50.44561, lon=30.50842, radius_m=40, reason="surveyed on site")
     after = db.store.site_commitments("pol-emb")
     assert len(after) == len(before) + 1 and after[-1].entry_index == index
     assert after[-1].commitment != before[-1].commitment and after[-1].salt != before[-1].salt
@@ -75,7 +75,7 @@ def test_a_tampered_site_or_broken_chain_fails_verification(filled):
 
 def test_withdrawn_site_leaves_listings_but_keeps_its_history_and_bundle(filled):
     db = filled
-    notification, _ = db.notifications.notify(["fra-emb"], to="RUS", at="2025-10-05")
+    _notification, _ = db.notifications.notify(["fra-emb"], to="RUS", at="2025-10-05")
     _, index = db.sites.withdraw("fra-emb", reason="registered twice")
     assert "fra-emb" not in {h.site.id for h in db.sites.list()} and db.sites.count() == 2
     assert "fra-emb" in {h.site.id for h in db.sites.list(include_withdrawn=True)}
@@ -126,7 +126,7 @@ def test_bundle_carries_the_chain_of_a_site_and_its_notification(filled):
 def test_withdrawn_notification_takes_its_acknowledgements_out_of_force(filled):
     db = filled
     notification, _ = db.notifications.notify(["aze-emb"], to="RUS", at="2025-10-05")
-    ack, _ = db.notifications.acknowledge(notification.id, by="RUS", at="2025-10-06")
+    _ack, _ = db.notifications.acknowledge(notification.id, by="RUS", at="2025-10-06")
     db.notifications.withdraw(notification.id, reason="entered for the wrong site")
     assert db.notifications.list() == [] and db.notifications.acknowledgements() == []
     assert [n.id for n, _ in db.notifications.list(include_withdrawn=True)] == [notification.id]
