@@ -55,6 +55,7 @@ from deconflict.options import (
     AnalysisOptions,
     parse_bandwidth,
 )
+from deconflict.records import record_labels
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
 
 if TYPE_CHECKING:
@@ -416,7 +417,7 @@ def _compute(db: Database, options: AnalysisOptions) -> _Computed:
                 f"only {counted} counted incidents: too few to estimate a background "
                 f"(at least {MIN_COUNTED_INCIDENTS} are needed)"
             )
-        labels = data_labels(incidents, sites)
+        labels = data_labels(incidents, sites) + record_labels(db, incidents)
         area = options.study_area
         if area is not None:
             from shapely import contains_xy
@@ -640,8 +641,9 @@ def report_data(
             f"Locations outside this token's scope are shown at the centre of their {COARSE_GRID_DEG}° grid "
             "cell (about 1 km); distances to such sites are rounded to the kilometre."
         )
-    labels = data_labels(all_incidents, [hit.site for hit in db.sites.list()])
+    labels = data_labels(all_incidents, [hit.site for hit in db.sites.list()]) + record_labels(db, all_incidents)
     return ReportData(
+        timezone=db.timezone.key,
         title=title,
         generated_at=datetime.now(UTC),
         sites=sites,

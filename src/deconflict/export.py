@@ -94,22 +94,16 @@ def incidents_to_csv(incidents: Iterable[Incident]) -> str:
     return _csv([incident_row(i) for i in incidents], INCIDENT_COLUMNS)
 
 
-def _feature(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in properties.items() if k not in ("lat", "lon") and v != ""}
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": props,
-    }
-
-
 def sites_to_geojson(sites: Iterable[Site]) -> str:
-    """GeoJSON FeatureCollection text of ``sites`` (Point geometries; footprint as WKT property)."""
-    features = [_feature(s.lon, s.lat, site_row(s)) for s in sites]
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)
+    """GeoJSON FeatureCollection text of ``sites``: Point geometries, typed properties (numbers, booleans;
+    footprint as a WKT property); see :mod:`deconflict.layers`."""
+    from deconflict.layers import site_features, to_geojson
+
+    return to_geojson(site_features(sites))
 
 
 def incidents_to_geojson(incidents: Iterable[Incident]) -> str:
-    """GeoJSON FeatureCollection text of ``incidents``."""
-    features = [_feature(i.lon, i.lat, incident_row(i)) for i in incidents]
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)
+    """GeoJSON FeatureCollection text of ``incidents``: typed properties with ``time_start``/``time_end``."""
+    from deconflict.layers import incident_features, to_geojson
+
+    return to_geojson(incident_features(incidents))

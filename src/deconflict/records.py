@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from deconflict.errors import NotFound
 from deconflict.ledger.entries import decode_entry, span_json
-from deconflict.model import Acknowledgement, Notification
+from deconflict.model import Acknowledgement, Incident, Notification
 from deconflict.store.base import CorrectionRow
 from deconflict.times import format_span
 
@@ -32,10 +32,12 @@ __all__ = [
     "RecordHistory",
     "acknowledgement_history",
     "correction_labels",
+    "duplicate_labels",
     "incident_history",
     "notification_history",
     "notification_record",
     "notifications_to_csv",
+    "record_labels",
     "site_history",
 ]
 
@@ -334,3 +336,22 @@ def notifications_to_csv(records: Sequence[NotificationRecord], timezone: ZoneIn
             "reason": "; ".join(c["reason"] or "" for c in data["corrections"]),
         })  # fmt: skip
     return buffer.getvalue()
+
+
+def duplicate_labels(db: Database, incidents: Sequence[Incident] | None = None) -> list[str]:
+    """A warning when incidents in force look like duplicate reports of one strike (they would count twice)."""
+    from deconflict.duplicates import find_duplicates
+
+    groups = find_duplicates(db.incidents.list() if incidents is None else incidents, db.store.incident_batches())
+    if not groups:
+        return []
+    reports = sum(len(g.incident_ids) for g in groups)
+    return [
+        f"LIKELY DUPLICATES: {len(groups)} group(s) of {reports} reports may be one strike each and would count "
+        "more than once; review them with 'deconflict incidents duplicates' and merge them"
+    ]
+
+
+def record_labels(db: Database, incidents: Sequence[Incident] | None = None) -> list[str]:
+    """What an analysis or report says about the record it rests on: corrections, and likely duplicates left."""
+    return correction_labels(db) + duplicate_labels(db, incidents)

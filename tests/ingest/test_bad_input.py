@@ -30,7 +30,7 @@ BAD_SITE_FILES = [
     (
         "duplicate ids",
         SITE_HEADER + "a,A,embassy,AZE,50,30.5\na,B,embassy,AZE,50,30.6\n",
-        ["duplicate", "'a'"],
+        ["'a' appears twice", "rows 2 and 3", "row 3, field 'id'"],
     ),
     ("empty file", "", ["empty"]),
     ("header only", SITE_HEADER, ["no rows"]),
@@ -123,7 +123,7 @@ BAD_INCIDENT_FILES = [
     (
         "duplicate ids",
         INC_HEADER + "i1,2025-11-14,50,30.5,10\ni1,2025-11-15,50,30.5,10\n",
-        ["duplicate", "'i1'"],
+        ["'i1' appears twice", "rows 2 and 3", "row 3, field 'id'"],
     ),
     ("missing latitude", INC_HEADER + "i1,2025-11-14,,30.5,10\n", ["row 2", "'lat'"]),
 ]

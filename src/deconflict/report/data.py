@@ -61,6 +61,9 @@ class ReportData:
         Optional WGS84 (Multi)Polygon drawn as the study area outline (offline basemap).
     study_area_label
         What that outline is, e.g. "Study area: a box around Kyiv (not the city boundary)".
+    timezone
+        The database's IANA timezone: every time is shown in it, with its precision
+        (:func:`deconflict.times.format_span`).
     """
 
     title: str
@@ -77,6 +80,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     study_area_wkt: str | None = None
     study_area_label: str | None = None
+    timezone: str = "UTC"
 
 
 def is_synthetic(incident: Incident) -> bool:
