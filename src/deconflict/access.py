@@ -349,6 +349,7 @@ def visible_sites(
     owner: str | None = None,
     kind: str | None = None,
     search: str | None = None,
+    city: str | None = None,
 ) -> list[tuple[Site, LocationView, float | None]]:
     """Every site the caller may see that matches the filters: ``(site, view, distance_m)``.
 
@@ -368,7 +369,7 @@ def visible_sites(
         if owner is not None and owner != only_owner:
             return []
     reach = None if within_m is None else within_m + _COARSE_SLACK_M
-    hits = db.sites.list(near=near, within_m=reach, owner=owner or only_owner, kind=kind, search=search)
+    hits = db.sites.list(near=near, within_m=reach, owner=owner or only_owner, kind=kind, search=search, city=city)
     found: list[tuple[Site, LocationView, float | None]] = []
     for hit in hits:
         view = principal.site_view(hit.site)

@@ -47,6 +47,7 @@ from deconflict.errors import InvalidInput, NotFound
 from deconflict.ledger.note import note_signatures
 from deconflict.match import IncidentInput, Match, SiteInput, match
 from deconflict.model import Acknowledgement, Incident, Notification, Site
+from deconflict.names import city_label
 from deconflict.options import (
     DEFAULT_ALPHA,
     DEFAULT_MIN_PROBABILITY,
@@ -130,7 +131,7 @@ def site_inputs(sites: Sequence[Site], first: dict[str, Notification]) -> list[S
                 lon=site.lon,
                 radius_m=site.radius_m,
                 kind=site.kind,
-                city=site.city or "",
+                city=city_label(site.city, near=(site.lat, site.lon)),  # the city as a place (GeoNames)
                 notified_at=None if notified is None else (notified.notified_at.start, notified.notified_at.end),
                 footprint=wkt.loads(site.footprint_wkt) if site.footprint_wkt else None,
             )

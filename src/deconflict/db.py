@@ -158,7 +158,7 @@ class Sites:
         resolved, city_ids = [], []
         cities = {}
         for site in sites:
-            city = find_city(site.city) if site.city else nearest_city(site.lat, site.lon)
+            city = find_city(site.city, near=(site.lat, site.lon)) if site.city else nearest_city(site.lat, site.lon)
             if city is not None:
                 cities[city.geonameid] = city
                 site = site if site.city else site.with_changes(city=city.name)
@@ -274,6 +274,7 @@ class Sites:
         limit: int | None = None,
         offset: int = 0,
         include_withdrawn: bool = False,
+        city: str | None = None,
     ) -> list[SiteHit]:
         """Sites in force matching every given filter (withdrawn ones too with ``include_withdrawn``).
 
@@ -283,8 +284,18 @@ class Sites:
             ``(lat, lon)`` and a geodesic radius in metres; results are nearest first.
         search
             Any name of the site or of its city, in any language or script, regardless of
-            case and diacritics ("Kyiv", "Kiew", "Київ" and "Киев" find the same sites).
+            case and diacritics ("Kyiv", "Kiew", "Київ" and "Киев" find the same sites); each word
+            may be inflected ("посольство азербайджану", "Botschaft Aserbaidschans").
+        city
+            The city as a place (GeoNames): "Київ", "Kiev" and "Kyiv" are one city, "Odessa" and
+            "Одесса" are Odesa. Raises :class:`InvalidInput` for a name GeoNames does not know.
         """
+        geonameid = None
+        if city is not None:
+            place = find_city(city)
+            if place is None:
+                raise InvalidInput(f"no city called {city!r} in the gazetteer (GeoNames)", where="city")
+            geonameid = place.geonameid
         if (near is None) != (within_m is None):
             raise InvalidInput("near and within_m go together", where="near" if near is None else "within_m")
         if within_m is not None and not (0 <= within_m <= 20_100_000):
@@ -303,6 +314,7 @@ class Sites:
             limit,
             offset,
             include_withdrawn,
+            geonameid,
         )
         return [SiteHit(site, distance) for site, distance in self._db.store.list_sites(query)]
 
@@ -367,7 +379,7 @@ class Sites:
         except InvalidInput as exc:
             field_name = next((k for k in changes if exc.message.startswith(k)), None)
             raise InvalidInput(exc.message, where=exc.where or field_name) from None
-        found = find_city(site.city) if site.city else nearest_city(site.lat, site.lon)
+        found = find_city(site.city, near=(site.lat, site.lon)) if site.city else nearest_city(site.lat, site.lon)
         if found is not None and not site.city:
             site = site.with_changes(city=found.name)
         from deconflict.plausibility import refuse_unless_forced, site_warnings
@@ -413,14 +425,20 @@ class Sites:
 
         return self.add_many(sites_from_geodataframe(frame))
 
-    def export(self, format: str = "csv", **filters: object) -> str:
-        """The sites (filtered as in :meth:`list`) as CSV or GeoJSON text."""
+    def export(self, format: str = "csv", *, path: str | Path | None = None, **filters: object) -> str:
+        """The sites (filtered as in :meth:`list`) as CSV or GeoJSON text (typed properties), or a
+        GeoPackage written to ``path`` (``gpkg``, with the ``geo`` extra; returns "")."""
         sites = [hit.site for hit in self.list(**filters)]  # type: ignore[arg-type]
         if format == "csv":
             return sites_to_csv(sites)
         if format == "geojson":
             return sites_to_geojson(sites)
-        raise InvalidInput(f"unknown export format {format!r}; expected csv or geojson")
+        if format == "gpkg":
+            from deconflict.layers import render_layer, site_features
+
+            render_layer(site_features(sites), "gpkg", path=path, layer="sites")
+            return ""
+        raise InvalidInput(f"unknown export format {format!r}; expected csv, geojson or gpkg", where="format")
 
 
 #: What an incident import does with records whose id is already stored.
@@ -701,14 +719,20 @@ class Incidents:
 
         return self.add_many(incidents_from_geodataframe(frame, self._db.timezone))
 
-    def export(self, format: str = "csv", **filters: object) -> str:
-        """The incidents as CSV or GeoJSON text."""
+    def export(self, format: str = "csv", *, path: str | Path | None = None, **filters: object) -> str:
+        """The incidents as CSV or GeoJSON text (typed, with ``time_start``/``time_end``), or a GeoPackage
+        written to ``path`` (``gpkg``, with the ``geo`` extra; returns "")."""
         incidents = self.iter(**filters)
         if format == "csv":
             return incidents_to_csv(incidents)
         if format == "geojson":
             return incidents_to_geojson(incidents)
-        raise InvalidInput(f"unknown export format {format!r}; expected csv or geojson")
+        if format == "gpkg":
+            from deconflict.layers import incident_features, render_layer
+
+            render_layer(incident_features(incidents), "gpkg", path=path, layer="incidents")
+            return ""
+        raise InvalidInput(f"unknown export format {format!r}; expected csv, geojson or gpkg", where="format")
 
 
 class Notifications:

@@ -28,15 +28,20 @@ from deconflict.model import Incident, Site
 from deconflict.times import format_utc
 
 if TYPE_CHECKING:
+    from deconflict.access import Principal
     from deconflict.analysis import AnalysisRun, MatchRecord
+    from deconflict.db import Database
 
 __all__ = [
     "LAYER_FORMATS",
     "analysis_features",
+    "analysis_layer",
     "feature_collection",
     "incident_features",
     "incident_properties",
     "match_features",
+    "match_layer",
+    "render_layer",
     "site_features",
     "site_properties",
     "to_csv",
@@ -166,10 +171,7 @@ def to_csv(features: list[Feature]) -> str:
 
     rows = []
     for feature in features:
-        row = {
-            k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v
-            for k, v in feature["properties"].items()
-        }
+        row = {k: _csv_value(v) for k, v in feature["properties"].items()}
         row["geometry_wkt"] = shape(feature["geometry"]).wkt
         rows.append(row)
     columns = list(dict.fromkeys(key for row in rows for key in row))
@@ -178,6 +180,15 @@ def to_csv(features: list[Feature]) -> str:
     writer.writeheader()
     writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
     return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    """A property as a CSV cell: JSON for nested values, ``true``/``false`` for booleans (as Datasette reads)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 def features_to_geodataframe(features: list[Feature]) -> Any:
@@ -205,3 +216,39 @@ def write_geopackage(features: list[Feature], path: str | Path, layer: str) -> N
         raise InvalidInput("nothing to write: the layer is empty", where=str(path))
     frame = features_to_geodataframe(features)
     frame.to_file(path, layer=layer, driver="GPKG")
+
+
+def render_layer(features: list[Feature], format: str, *, path: str | Path | None = None, layer: str = "layer",
+                 **members: Any) -> str | None:  # fmt: skip
+    """Write ``features`` as ``geojson`` or ``csv`` text (returned), or as a ``gpkg`` file at ``path``."""
+    if format == "geojson":
+        return to_geojson(features, **members)
+    if format == "csv":
+        return to_csv(features)
+    if format == "gpkg":
+        if path is None:
+            raise InvalidInput("a GeoPackage is written to a file: give one", where="path")
+        write_geopackage(features, path, layer)
+        return None
+    raise InvalidInput(f"unknown layer format {format!r}; expected one of {', '.join(LAYER_FORMATS)}", where="format")
+
+
+def analysis_layer(run: AnalysisRun) -> list[Feature]:
+    """The analysis as a layer of sites (:func:`analysis_features`); its data labels go with the collection."""
+    return analysis_features(run)
+
+
+def match_layer(db: Database, records: Sequence[MatchRecord], principal: Principal | None = None) -> list[Feature]:
+    """Possible hits as lines from incident to site, with the sites as ``principal`` sees them (coarsened
+    where its view is coarse, as :func:`deconflict.analysis.match_database` rounds their distances)."""
+    from dataclasses import replace
+
+    from deconflict.access import IncidentViews, Principal, coarsened_site, visible_site
+
+    caller = principal or Principal.local()
+    sites: dict[str, Site] = {}
+    for site_id in dict.fromkeys(r.match.site_id for r in records):
+        site, view = visible_site(db, caller, site_id)
+        sites[site_id] = site if view == "exact" else coarsened_site(site)
+    shown = IncidentViews(db, caller).shown([r.incident for r in records])
+    return match_features([replace(r, incident=i) for r, i in zip(records, shown, strict=True)], sites)

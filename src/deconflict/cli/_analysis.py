@@ -20,8 +20,10 @@ from deconflict.cli._common import (
     option_names,
     out,
     print_json,
+    write_output,
 )
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
+from deconflict.times import format_span
 
 
 def _fmt_p(value: float | None) -> str:
@@ -42,15 +44,23 @@ def match_command(
         typer.Option(help=f"Smallest hit probability listed [default: {DEFAULT_MIN_PROBABILITY:g}].", min=0, max=1),
     ] = None,
     site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites (repeatable).")] = None,
+    format: LayerFormatOption = None,
+    out_file: LayerOutOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Which incidents could have hit which sites, with hit probabilities."""
+    """Which incidents could have hit which sites, with hit probabilities (--format: pairs as lines)."""
     from deconflict.analysis import data_labels, match_database, resolve_options
+    from deconflict.layers import match_layer, render_layer
 
-    with opened() as db, option_names(min_probability="--min-probability"):
+    with opened() as db, option_names(min_probability="--min-probability", path="--out", format="--format"):
         options = resolve_options(db, min_probability=min_probability)
         matches = match_database(db, options, site_ids=site or [])
+        if format is not None:
+            text = render_layer(match_layer(db, matches), format, path=out_file, layer="matches")
+            _written(text, out_file)
+            return
         labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
+        tz = db.timezone
     if as_json:
         print_json([m.to_json() for m in matches])
         return
@@ -66,13 +76,29 @@ def match_command(
         table.add_row(
             m.match.site_id,
             m.match.incident_id,
-            incident.time.to_text(),
+            format_span(incident.time, tz),
             f"{m.match.distance_m:,.0f}",
             f"{m.match.probability:.3f}",
             label,
         )
     out.print(table)
     out.print(f"{len(matches)} possible hit(s) with probability ≥ {options.min_probability:g}")
+
+
+LayerFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format", help="Write a GIS layer instead of the table: geojson or csv (stdout or --out), gpkg (--out)."
+    ),
+]
+LayerOutOption = Annotated[Path | None, typer.Option("--out", help="File for --format (default stdout).")]
+
+
+def _written(text: str | None, out_file: Path | None) -> None:
+    if text is None:
+        err.print(f"wrote {out_file}", markup=False)
+    else:
+        write_output(text, out_file)
 
 
 @app.command()
@@ -88,16 +114,25 @@ def analyze(
         float, typer.Option(help="Level at which a site is flagged (adjusted p).", min=0, max=1)
     ] = DEFAULT_ALPHA,
     sensitivity: Annotated[bool, typer.Option(help="Also compute the bandwidth × hit-radius grid.")] = False,
+    format: LayerFormatOption = None,
+    out_file: LayerOutOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Intentionality statistics: observed vs expected hits per site, before and after notification."""
     from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
+    from deconflict.layers import analysis_layer, render_layer
 
-    with opened() as db, option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed"):
+    names = {"bandwidth": "--bandwidth", "alpha": "--alpha", "seed": "--seed", "path": "--out", "format": "--format"}
+    with opened() as db, option_names(**names):
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
         run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity)
+        tz = db.timezone
+        if format is not None:
+            text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
+            _written(text, out_file)
+            return
     results = run.results
     if as_json:
         print_json(run.rows())
@@ -123,7 +158,7 @@ def analyze(
             ratio += f" ({_fmt(ci[0])}–{_fmt(ci[1])})"
         table.add_row(
             r.site_id + (" (approx.)" if s.approximate else ""), s.owner,
-            "—" if notification is None else notification.notified_at.end.date().isoformat(),
+            "—" if notification is None else format_span(notification.notified_at, tz),
             f"{_fmt(before)}/{_fmt(r.observed_after)}" if before is not None else f"{_fmt(r.observed)} (not notified)",
             f"{_fmt(expected_before)}/{_fmt(r.expected_after)}" if expected_before is not None else _fmt(r.expected),
             ratio, _fmt_p(r.p_value), _fmt_p(r.p_value_after), _fmt_p(r.p_value_control), _fmt_p(r.p_adjusted),

@@ -183,7 +183,10 @@ def sites_list(
     within: Annotated[float | None, typer.Option(help="Geodesic distance from --near in metres.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner (ISO3).")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
-    search: Annotated[str | None, typer.Option(help="Any name of the site or its city, any language/script.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Any name of the site or its city, any language/script, words inflected.")
+    ] = None,
+    city: Annotated[str | None, typer.Option(help="Only sites in this city, any spelling (Kyiv, Kiev, Київ).")] = None,
     limit: Annotated[int | None, typer.Option(min=1)] = None,
     history: Annotated[
         bool, typer.Option("--history", help="Withdrawn sites too, and each site's versions and corrections.")
@@ -192,10 +195,11 @@ def sites_list(
 ) -> None:
     """List sites in force, nearest first with --near."""
     point = parse_point(near) if near else None
-    with opened() as db:
+    with opened() as db, option_names(city="--city"):
         hits = db.sites.list(
-            near=point, within_m=within, owner=owner, kind=kind, search=search, limit=limit, include_withdrawn=history
-        )
+            near=point, within_m=within, owner=owner, kind=kind, search=search, limit=limit, include_withdrawn=history,
+            city=city,
+        )  # fmt: skip
         histories = {h.site.id: db.sites.history(h.site.id) for h in hits} if history else {}
     if as_json:
         rows = [_site_json(h) for h in hits]
@@ -250,12 +254,15 @@ def sites_show(
 @handle_errors
 def sites_export(
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
-    format: Annotated[str, typer.Option(help="csv or geojson.")] = "csv",
+    format: Annotated[str, typer.Option(help="csv, geojson (typed) or gpkg (GeoPackage; needs --out).")] = "csv",
 ) -> None:
-    """Export the sites as CSV or GeoJSON (re-imports unchanged)."""
-    with opened() as db:
-        text = db.sites.export(format)
-    write_output(text, out_file)
+    """Export the sites as CSV, GeoJSON or GeoPackage (CSV and GeoJSON re-import unchanged)."""
+    with opened() as db, option_names(path="--out", format="--format"):
+        text = db.sites.export(format, path=out_file)
+    if format == "gpkg":
+        err.print(f"wrote {out_file}", markup=False)
+    else:
+        write_output(text, out_file)
 
 
 # -- incidents ---------------------------------------------------------------------------
@@ -414,12 +421,15 @@ def incidents_show(
 @handle_errors
 def incidents_export(
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
-    format: Annotated[str, typer.Option(help="csv or geojson.")] = "csv",
+    format: Annotated[str, typer.Option(help="csv, geojson (typed) or gpkg (GeoPackage; needs --out).")] = "csv",
 ) -> None:
-    """Export incidents as CSV or GeoJSON (re-imports unchanged)."""
-    with opened() as db:
-        text = db.incidents.export(format)
-    write_output(text, out_file)
+    """Export incidents as CSV, GeoJSON (time_start/time_end for QGIS) or GeoPackage."""
+    with opened() as db, option_names(path="--out", format="--format"):
+        text = db.incidents.export(format, path=out_file)
+    if format == "gpkg":
+        err.print(f"wrote {out_file}", markup=False)
+    else:
+        write_output(text, out_file)
 
 
 # -- demo --------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 from deconflict.errors import DeconflictError, InvalidInput, NotFound
 from deconflict.model import Incident, Notification, Site
-from deconflict.names import normalize
+from deconflict.names import normalize, search_stems
 from deconflict.store import _rows
 from deconflict.store.base import (
     Acknowledgement,
@@ -81,13 +81,19 @@ def site_filters(query: SiteQuery, params: Params) -> list[str]:
         where.append(f"s.kind = {params.add('kind', query.kind)}")
     if query.ids is not None:
         where.append(params.is_in("s.id", "ids", query.ids))
+    if query.city_geonameid is not None:
+        where.append(f"s.city_geonameid = {params.add('city_geonameid', query.city_geonameid)}")
     if query.search:
         key = normalize(query.search)
         if not key:
             raise InvalidInput(f"search text {query.search!r} has no letters or digits")
-        pattern = params.add("pattern", _rows.like_pattern(key))
+        # Every word's stem in one name of the site (inflected forms match), or the phrase is its city's name.
+        stems = [
+            f"norm LIKE {params.add(f'stem{k}', _rows.like_pattern(stem))} ESCAPE '\\'"
+            for k, stem in enumerate(search_stems(query.search))
+        ]
         where.append(
-            f"(s.pk IN (SELECT site_pk FROM site_names WHERE norm LIKE {pattern} ESCAPE '\\') "
+            f"(s.pk IN (SELECT site_pk FROM site_names WHERE {' AND '.join(stems)}) "
             f"OR s.city_geonameid IN (SELECT geonameid FROM city_names WHERE norm = {params.add('key', key)}))"
         )
     return where

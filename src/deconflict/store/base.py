@@ -59,6 +59,7 @@ class SiteQuery:
     limit: int | None = None
     offset: int = 0
     include_withdrawn: bool = False
+    city_geonameid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
