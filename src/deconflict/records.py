@@ -224,9 +224,12 @@ def correction_labels(db: Database) -> list[str]:
     """
     labels: list[str] = []
     incidents: dict[str, set[str]] = {}
+    merges: set[int] = set()
     for row in db.store.list_corrections():
         if row.target == "incident":
             incidents.setdefault(row.kind, set()).add(row.target_id)
+            if row.kind == "incident_merge":
+                merges.add(row.entry_index)
             continue
         verb = _ACTIONS.get(row.kind, row.kind)
         what = f"{row.target.upper()} {row.target_id} {verb.upper()}"
@@ -236,7 +239,9 @@ def correction_labels(db: Database) -> list[str]:
     if revised:
         labels.append(f"{len(revised)} incident(s) revised by later reports; the latest version of each is used")
     if merged:
-        labels.append(f"{len(merged)} incident report(s) merged as duplicates; each merged strike counts once")
+        labels.append(
+            f"{len(merged)} duplicate reports merged into {len(merges)} incident(s): each merged strike counts once"
+        )
     return labels
 
 

@@ -459,6 +459,9 @@ def demo(
         f"  [bold yellow]synthetic[/bold yellow]       {summary.synthetic} SYNTHETIC background strikes "
         f"(seed {DEMO_SEED}; no open strike data exists for Kyiv)"
     )
+    out.print(f"  amendment       {summary.amended}", markup=False)
+    for line in summary.merged:
+        out.print(f"  merged reports  {line}", markup=False)
     if summary.unplaced:
         out.print(
             f"  not placed      {len(summary.unplaced)} reported hits on premises without open "

@@ -57,7 +57,8 @@ ANALYSIS_ASSUMPTIONS: tuple[str, ...] = (
     "Space and time are separable: where strikes fall does not change between periods; "
     "a period's exposure is its share of all strikes.",
     "Counted incidents: confidence other than 'discounted' and status confirmed (or not given); "
-    "each report is one strike (duplicates must be merged beforehand).",
+    "each report is one strike (duplicates must be merged beforehand: 'deconflict incidents duplicates' "
+    "proposes them, 'incidents merge' records one incident).",
     "A hit is a true impact inside the site's hit region (radius_m around the point or the "
     "footprint); location errors follow the incident's uncertainty model.",
     "Expected hits are computed on the same basis as observed ones: the background's "
