@@ -7,7 +7,7 @@ STAMP_BASE := $(VENV)/.installed-base
 STAMP_DEV  := $(VENV)/.installed-dev
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test test-fast lint docs bench system-deps clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ lint: $(STAMP_DEV)
 
 test: $(STAMP_DEV) system-deps lint
 	$(VENV)/bin/pytest -q
+
+# The suite without the tests marked slow (statistical simulations, browsers, exhaustive tamper
+# tests): for local work; `make test` runs everything.
+test-fast: $(STAMP_DEV)
+	$(VENV)/bin/pytest -q -m "not slow"
+
+# Regenerate the CLI reference from --help (a test fails when it is stale).
+docs: $(STAMP_DEV)
+	$(VENV)/bin/cog -r docs/cli.md
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run_all.py

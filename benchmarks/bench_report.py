@@ -25,7 +25,7 @@ import numpy as np
 
 from deconflict.demo import KYIV_BOUNDS, build_demo_database
 from deconflict.model import Incident
-from deconflict.report import Chromium, ReportData, render_html
+from deconflict.report import ReportData, chromium, render_html
 from deconflict.times import TimeSpan
 
 RESULTS = Path(__file__).parent / "results" / "report.md"
@@ -80,19 +80,22 @@ def build(n: int, work: Path) -> tuple[Path, float, float]:
 
 def measure(path: Path, runs: int) -> list[dict[str, float]]:
     """Open the report ``runs`` times in fresh tabs of one offline Chromium; timings in ms."""
+    from deconflict.report import PageEvents
+
     results = []
-    with Chromium() as browser:
+    with chromium() as browser:
         for _ in range(runs):
-            page = browser.new_page(width=1280, height=900)
-            page.navigate(path.resolve().as_uri(), timeout_s=60)
-            page.wait_for("window.__reportReady === true", timeout_s=60, poll_s=0.01)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            events = PageEvents.watch(page)
+            page.goto(path.resolve().as_uri(), timeout=60_000)
+            page.wait_for_function("window.__reportReady === true", timeout=60_000, polling=10)
             timing = page.evaluate(
                 "(() => { const n = performance.getEntriesByType('navigation')[0];"
                 " return {ready: window.__reportReadyAt, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd,"
                 " stats: window.__reportStats}; })()"
             )
-            if page.errors or timing["stats"]["incidentMarkers"] == 0:
-                raise SystemExit(f"the report did not load cleanly: {page.errors} {timing['stats']}")
+            if events.errors or timing["stats"]["incidentMarkers"] == 0:
+                raise SystemExit(f"the report did not load cleanly: {events.errors} {timing['stats']}")
             results.append(timing)
             page.close()
     return results

@@ -11,6 +11,7 @@ The public API::
 
 from __future__ import annotations
 
+from deconflict._version import __version__
 from deconflict.db import Database, ImportResult, SiteHit, init, open
 from deconflict.errors import (
     ConflictError,
@@ -43,5 +44,3 @@ __all__ = [
     "open",
     "parse_time",
 ]
-
-__version__ = "0.1.0"

@@ -56,11 +56,12 @@ from deconflict.options import (
     AnalysisOptions,
     parse_bandwidth,
 )
+from deconflict.progress import ProgressCallback
 from deconflict.records import record_labels
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
 
 if TYPE_CHECKING:
-    from deconflict.report import ReportData
+    from deconflict.report import LedgerState, Period, ReportData, SensitivityPoint
 
 T = TypeVar("T")
 
@@ -274,15 +275,31 @@ class MatchRecord:
         }
 
 
-def _all_matches(db: Database, options: AnalysisOptions) -> list[MatchRecord]:
+def _phase(progress: ProgressCallback | None, phase: str, total: int | None = None) -> Callable[[int], None]:
+    """Report the start of ``phase`` now; the returned function reports its end with a count."""
+    if progress is not None:
+        progress(phase, 0, total)
+
+    def done(count: int) -> None:
+        if progress is not None:
+            progress(phase, count, count)
+
+    return done
+
+
+def _all_matches(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> list[MatchRecord]:
     def compute() -> list[MatchRecord]:
+        finish = _phase(progress, "reading")
         sites = _all_sites(db)
         incidents = db.incidents.list()
+        finish(len(incidents))
         if not sites or not incidents:
             return []
         by_id = {i.id: i for i in incidents}
+        finish = _phase(progress, "matching", len(sites))
         found = match(site_inputs(sites, {}), incident_inputs(incidents), min_probability=options.min_probability)
         found.sort(key=lambda m: (m.site_id, -m.probability, m.incident_id))
+        finish(len(sites))
         return [MatchRecord(m, by_id[m.incident_id]) for m in found]
 
     return _cached("match", db, options, compute)
@@ -294,6 +311,7 @@ def match_database(
     principal: Principal | None = None,
     *,
     site_ids: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
 ) -> list[MatchRecord]:
     """Every incident-site pair with a hit probability of at least ``options.min_probability``.
 
@@ -309,7 +327,7 @@ def match_database(
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
     rows = []
-    for record in _all_matches(db, options):
+    for record in _all_matches(db, options, progress):
         view = views.get(record.match.site_id)
         if view is None:
             continue
@@ -378,6 +396,16 @@ class AnalysisRun:
         )
         return data
 
+    def highlighted(self) -> list[SiteResult]:
+        """The sites worth a reader's attention, most significant first: notified, flagged, near-flagged or hit.
+
+        Every door shows these first (the CLI's table, the report's text); the rest are in the
+        full listing (``--json``, the API).
+        """
+        level = max(self.options.alpha, 0.2)
+        chosen = [r for r in self.results if r.notified_at is not None or r.p_adjusted <= level or r.observed >= 0.5]
+        return sorted(chosen, key=lambda r: (r.p_adjusted, r.site_id))
+
     def rows(self) -> list[dict[str, Any]]:
         """Every site's JSON (as ``deconflict analyze --json`` and ``/api/v1/analysis`` print it)."""
         rows = [self.to_json(r) for r in self.results]
@@ -406,10 +434,12 @@ class _Computed:
     incident_in: list[IncidentInput]
 
 
-def _compute(db: Database, options: AnalysisOptions) -> _Computed:
+def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> _Computed:
     def compute() -> _Computed:
+        finish = _phase(progress, "reading")
         sites = _all_sites(db)
         incidents = db.incidents.list()
+        finish(len(incidents))
         counted = sum(1 for i in incidents if i.counted)
         if not sites:
             raise InvalidInput("no sites to analyse (import sites first)")
@@ -432,6 +462,7 @@ def _compute(db: Database, options: AnalysisOptions) -> _Computed:
                 raise InvalidInput("no site lies inside the study area")
         first = first_notifications(db)
         site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)
+        finish = _phase(progress, "statistics", len(sites))
         results = analyze_sites(
             site_in,
             incident_in,
@@ -439,22 +470,30 @@ def _compute(db: Database, options: AnalysisOptions) -> _Computed:
             bandwidth_m=options.bandwidth_m,
             study_area=area,
         )
+        finish(len(sites))
         return _Computed(results, sites, first, labels, site_in, incident_in)
 
     return _cached("analysis", db, options, compute)
 
 
 def _sensitivity(
-    db: Database, options: AnalysisOptions, computed: _Computed, site_ids: set[str]
+    db: Database,
+    options: AnalysisOptions,
+    computed: _Computed,
+    site_ids: set[str],
+    progress: ProgressCallback | None = None,
 ) -> list[SensitivityCell]:
     def compute() -> list[SensitivityCell]:
-        return sensitivity_grid(
+        finish = _phase(progress, "sensitivity", len(site_ids))
+        cells = sensitivity_grid(
             computed.site_in,
             computed.incident_in,
             rng=np.random.default_rng(options.seed),
             bandwidth_m=options.bandwidth_m,
             study_area=options.study_area,
         )
+        finish(len(site_ids))
+        return cells
 
     cells = _cached("sensitivity", db, options, compute)
     return [c for c in cells if c.site_id in site_ids]
@@ -467,6 +506,7 @@ def analyze_database(
     *,
     site_ids: Sequence[str] = (),
     sensitivity: bool = False,
+    progress: ProgressCallback | None = None,
 ) -> AnalysisRun:
     """The intentionality statistics of every site of ``db`` that the caller may see.
 
@@ -481,6 +521,8 @@ def analyze_database(
     sensitivity
         Also compute the bandwidth x hit-radius grid, for ``site_ids`` or, when none are
         given, for the notified sites.
+    progress
+        Called with the phases (reading, statistics, sensitivity), see :mod:`deconflict.progress`.
 
     Raises
     ------
@@ -493,7 +535,7 @@ def analyze_database(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
-    computed = _compute(db, options)
+    computed = _compute(db, options, progress)
     analysed = {s.id for s in computed.sites}
     outside = sorted(set(site_ids) - analysed)
     if outside:
@@ -502,7 +544,7 @@ def analyze_database(
     cells: list[SensitivityCell] = []
     if sensitivity:
         wanted = set(site_ids) or {s for s, n in computed.first.items() if s in analysed and s in views}
-        cells = _sensitivity(db, options, computed, wanted)
+        cells = _sensitivity(db, options, computed, wanted, progress)
     return AnalysisRun(
         results=results,
         sites={s.id: s for s in computed.sites if s.id in views},
@@ -516,68 +558,98 @@ def analyze_database(
 # -- report data --------------------------------------------------------------------------------
 
 
-def _cosignatures(note: str, own_name: str) -> list[dict[str, Any]]:
-    """Witness signature lines of a checkpoint (shown, not verified: the bundle verifier checks them)."""
-    return [
-        {
-            "name": s.name,
-            "key_id": f"{s.key_id:08x}",
-            "timestamp": int.from_bytes(s.signature[:8], "big") if len(s.signature) >= 8 else None,
-        }
-        for s in note_signatures(note)
-        if s.name != own_name
-    ]
-
-
-def _ledger_state(db: Database) -> tuple[dict[str, Any] | None, list[str]]:
+def _ledger_state(db: Database) -> tuple[LedgerState | None, list[str]]:
     """The latest signed checkpoint as the report shows it, and a note when the log outgrew it."""
+    from deconflict.report import Cosignature, LedgerState
+
     try:
         latest = db.ledger.latest_checkpoint()
     except NotFound:
         return None, ["No checkpoint has been signed yet: sign one with 'deconflict log checkpoint'."]
     checkpoint = latest.checkpoint
-    state = {
-        "origin": checkpoint.origin,
-        "size": checkpoint.size,
-        "root_hash_b64": base64.b64encode(checkpoint.root_hash).decode(),
-        "checkpoint_note": latest.note,
-        "verifier_key": db.ledger.verifier_key,
-        "cosignatures": _cosignatures(latest.note, checkpoint.origin),
-    }
+    # Shown, not verified: the evidence bundle's verifier checks cosignatures.
+    cosignatures = tuple(
+        Cosignature(
+            s.name,
+            f"{s.key_id:08x}",
+            int.from_bytes(s.signature[:8], "big") if len(s.signature) >= 8 else None,
+        )
+        for s in note_signatures(latest.note)
+        if s.name != checkpoint.origin
+    )
+    state = LedgerState(
+        origin=checkpoint.origin,
+        size=checkpoint.size,
+        root_hash_b64=base64.b64encode(checkpoint.root_hash).decode(),
+        checkpoint_note=latest.note,
+        verifier_key=db.ledger.verifier_key,
+        cosignatures=cosignatures,
+    )
     newer = db.ledger.size - checkpoint.size
     notes = [f"{newer} log entries are newer than the latest signed checkpoint."] if newer > 0 else []
     return state, notes
 
 
-def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[dict[str, Any]]:
+def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[Period]:
     """Observed and expected hits before and after each notified site's first notification."""
+    from deconflict.report import Period
+
     start = min((i.time.start for i in incidents), default=None)
     end = max((i.time.end for i in incidents), default=None)
-    periods: list[dict[str, Any]] = []
+    periods: list[Period] = []
     for r in run.results:
         notification = run.notifications.get(r.site_id)
         if notification is None or start is None or end is None or r.expected_after is None:
             continue
         cut = notification.notified_at.end
-        periods.append(
-            {
-                "site_id": r.site_id,
-                "period_start": start,
-                "period_end": cut,
-                "observed": r.observed - (r.observed_after or 0.0),
-                "expected": r.expected - r.expected_after,
-            }
-        )
-        periods.append(
-            {
-                "site_id": r.site_id,
-                "period_start": cut,
-                "period_end": end,
-                "observed": r.observed_after,
-                "expected": r.expected_after,
-            }
-        )
+        before = r.observed - (r.observed_after or 0.0)
+        periods.append(Period(r.site_id, start, cut, before, r.expected - r.expected_after))
+        periods.append(Period(r.site_id, cut, end, r.observed_after or 0.0, r.expected_after))
     return periods
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """The records a caller sees, coarsened where its view is coarse."""
+
+    sites: list[Site]
+    incidents: list[Incident]
+    notifications: list[Notification]
+    acknowledgements: list[Acknowledgement]
+    coarse: bool
+
+
+def _shown_records(db: Database, caller: Principal, all_incidents: list[Incident]) -> _Shown:
+    sites = []
+    coarse = False
+    for site in _all_sites(db):
+        view = caller.site_view(site)
+        if view == "exact":
+            sites.append(site)
+        elif view == "coarse":
+            sites.append(coarsened_site(site))
+            coarse = True
+    incidents = IncidentViews(db, caller).shown(all_incidents)
+    coarse = coarse or any(shown is not original for shown, original in zip(incidents, all_incidents, strict=True))
+    notifications = [n for n, _ in visible_notifications(db, caller)]
+    readable = {n.id for n in notifications}
+    acknowledgements = [a for a, _ in db.notifications.acknowledgements() if a.notification_id in readable]
+    return _Shown(sites, incidents, notifications, acknowledgements, coarse)
+
+
+def _sensitivity_points(run: AnalysisRun | None, featured: Sequence[str]) -> list[SensitivityPoint]:
+    """The sensitivity grid of the featured sites: p after notification (whole period if never notified)."""
+    from deconflict.report import SensitivityPoint
+
+    if run is None:
+        return []
+    return [
+        SensitivityPoint(
+            c.site_id, c.bandwidth_m, c.radius_m, c.p_value_after if c.p_value_after is not None else c.p_value
+        )
+        for c in run.sensitivity
+        if c.site_id in set(featured)
+    ]
 
 
 def report_data(
@@ -589,6 +661,7 @@ def report_data(
     site_ids: Sequence[str] = (),
     analysis: bool = True,
     notes: Sequence[str] = (),
+    progress: ProgressCallback | None = None,
 ) -> ReportData:
     """Everything a report of ``db`` shows, as the caller may see it.
 
@@ -609,73 +682,38 @@ def report_data(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
-    sites = []
-    coarse = False
-    for site in _all_sites(db):
-        view = caller.site_view(site)
-        if view == "exact":
-            sites.append(site)
-        elif view == "coarse":
-            sites.append(coarsened_site(site))
-            coarse = True
     all_incidents = db.incidents.list()
-    incidents = IncidentViews(db, caller).shown(all_incidents)
-    coarse = coarse or any(shown is not original for shown, original in zip(incidents, all_incidents, strict=True))
-    notifications = [n for n, _ in visible_notifications(db, caller)]
-    readable = {n.id for n in notifications}
-    acknowledgements: list[Acknowledgement] = [
-        a for a, _ in db.notifications.acknowledgements() if a.notification_id in readable
-    ]
+    shown = _shown_records(db, caller, all_incidents)
     report_notes: list[str] = []
-    featured = list(site_ids) or sorted({s for n in notifications for s in n.site_ids if s in views})
+    featured = list(site_ids) or sorted({s for n in shown.notifications for s in n.site_ids if s in views})
     run = None
     if analysis:
         try:
-            run = analyze_database(db, options, caller, site_ids=site_ids, sensitivity=bool(featured))
+            run = analyze_database(
+                db, options, caller, site_ids=site_ids, sensitivity=bool(featured), progress=progress
+            )
         except InvalidInput as exc:
             if site_ids:
                 raise
             report_notes.append(f"Statistics are not shown: {exc.message}")
     ledger, ledger_notes = _ledger_state(db)
-    if coarse:
+    if shown.coarse:
         report_notes.append(
             f"Locations outside this token's scope are shown at the centre of their {COARSE_GRID_DEG}° grid "
             "cell (about 1 km); distances to such sites are rounded to the kilometre."
         )
-    labels = data_labels(all_incidents, [hit.site for hit in db.sites.list()]) + record_labels(db, all_incidents)
+    labels = data_labels(all_incidents, _all_sites(db)) + record_labels(db, all_incidents)
     return ReportData(
         timezone=db.timezone.key,
         title=title,
         generated_at=datetime.now(UTC),
-        sites=sites,
-        incidents=incidents,
-        notifications=notifications,
-        acknowledgements=[
-            {"notification_id": a.notification_id, "recipient": a.recipient, "at": a.at, "reference": a.reference}
-            for a in acknowledgements
-        ],
-        matches=[
-            {
-                "incident_id": m.match.incident_id,
-                "site_id": m.match.site_id,
-                "hit_probability": m.match.probability,
-                "distance_m": m.match.distance_m,
-            }
-            for m in match_database(db, options, caller)
-        ],
+        sites=shown.sites,
+        incidents=shown.incidents,
+        notifications=shown.notifications,
+        acknowledgements=shown.acknowledgements,
+        matches=[m.match for m in match_database(db, options, caller, progress=progress)],
         analysis=[] if run is None else run.rows(),
-        sensitivity=[]
-        if run is None
-        else [
-            {
-                "site_id": c.site_id,
-                "bandwidth_m": c.bandwidth_m,
-                "hit_radius_m": c.radius_m,
-                "p_value": c.p_value_after if c.p_value_after is not None else c.p_value,
-            }
-            for c in run.sensitivity
-            if c.site_id in set(featured)
-        ],
+        sensitivity=_sensitivity_points(run, featured),
         periods=[] if run is None else _periods(run, all_incidents),
         ledger=ledger,
         notes=[label for label in labels if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]

@@ -18,7 +18,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +34,7 @@ from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
 from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notification, Site, check_owner
 from deconflict.names import city_aliases, find_city, nearest_city
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
 from deconflict.times import TimeSpan, parse_time, zone
 
@@ -48,6 +49,8 @@ __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init"
 T = TypeVar("T")
 
 DEFAULT_DB = "deconflict.db"
+#: Rows stored per call while importing incidents (between two progress reports).
+_WRITE_CHUNK = 100_000
 
 
 def resolve_db_path(path: str | Path | None = None) -> str:
@@ -318,9 +321,12 @@ class Sites:
         )
         return [SiteHit(site, distance) for site, distance in self._db.store.list_sites(query)]
 
-    def count(self) -> int:
-        """How many sites are in force (registered and not withdrawn)."""
-        return self._db.store.count_sites()
+    def count(self, **filters: Any) -> int:
+        """How many sites match the filters of :meth:`list` (all sites without filters)."""
+        given = {name: value for name, value in filters.items() if value is not None}
+        if not given:
+            return self._db.store.count_sites()
+        return len(self.list(**given))
 
     def amend(
         self,
@@ -456,11 +462,15 @@ class Incidents:
         incidents: Sequence[Incident],
         import_record: ImportRecord | None = None,
         *,
+        progress: ProgressCallback | None = None,
         import_id: int | None = None,
     ) -> int:
         """Add incidents in one transaction (all or nothing); return how many.
 
         ``import_id``: the import already recorded for ``import_record`` (else it is recorded here).
+
+        Reports the phases ``"committing"`` (records hashed into the log entry) and ``"writing"``
+        (rows stored) to ``progress``.
         """
         store = self._db.store
         ids = [i.id for i in incidents]
@@ -471,8 +481,13 @@ class Incidents:
             with store.transaction():
                 if import_id is None and import_record is not None:
                     import_id = store.record_import(import_record)
-                entry = self._db.ledger.record_incidents(incidents, import_record)
-                store.insert_incidents(incidents, import_id, entry.index)
+                entry = self._db.ledger.record_incidents(incidents, import_record, progress=progress)
+                tick = report_steps(progress, "writing", len(incidents), step=_WRITE_CHUNK)
+                # In chunks only to report progress: one transaction, so still all or nothing.
+                for start in range(0, len(incidents), _WRITE_CHUNK):
+                    chunk = incidents[start : start + _WRITE_CHUNK]
+                    store.insert_incidents(chunk, import_id, entry.index, first_position=start)
+                    tick(start + len(chunk))
         except ConflictError:
             # The unique index refused a duplicate and the transaction was rolled back; name them.
             existing = store.existing_incident_ids(ids)
@@ -480,6 +495,7 @@ class Incidents:
                 f"incident id(s) already in the database: {', '.join(sorted(existing)[:5])}"
                 + (" (was this file imported before?)" if import_record else "")
             ) from None
+        tick(len(incidents), final=True)
         return len(incidents)
 
     def add(self, incident: Incident) -> Incident:
@@ -534,7 +550,7 @@ class Incidents:
         path: str | Path,
         format: str | None = None,
         *,
-        progress: Callable[[int], None] | None = None,
+        progress: ProgressCallback | None = None,
         on_existing: str = "refuse",
         delimiter: str | None = None,
         force: bool = False,
@@ -553,6 +569,9 @@ class Incidents:
             The CSV field separator (default ``,``).
         force
             Record incidents outside the study area without refusing (see :mod:`deconflict.plausibility`).
+
+        Reports the phases ``"reading"``, ``"validating"``, ``"committing"`` and ``"writing"`` to
+        ``progress`` (see :mod:`deconflict.progress`).
         """
         if on_existing not in ON_EXISTING:
             raise InvalidInput(f"must be one of {', '.join(ON_EXISTING)}, got {on_existing!r}", where="on_existing")
@@ -561,11 +580,19 @@ class Incidents:
         from deconflict.plausibility import incident_warnings, refuse_unless_forced
 
         refuse_unless_forced(incident_warnings(self._db, batch.records), force)
-        added, updated, unchanged = self._write_batch(batch.records, record, on_existing, where=str(path))
+        added, updated, unchanged = self._write_batch(
+            batch.records, record, on_existing, where=str(path), progress=progress
+        )
         return ImportResult(added, batch.sha256, batch.format, batch.skipped, batch.ignored_columns, updated, unchanged)
 
     def _write_batch(
-        self, incidents: Sequence[Incident], record: ImportRecord, on_existing: str, *, where: str
+        self,
+        incidents: Sequence[Incident],
+        record: ImportRecord,
+        on_existing: str,
+        *,
+        where: str,
+        progress: ProgressCallback | None = None,
     ) -> tuple[int, int, int]:
         """Add new incidents and (``update``) revise stored ones, in one transaction; return the counts."""
         store = self._db.store
@@ -588,7 +615,7 @@ class Incidents:
             with store.transaction():
                 import_id = store.record_import(record)
                 if fresh:
-                    self.add_many(fresh, import_id=import_id, import_record=record)
+                    self.add_many(fresh, import_id=import_id, import_record=record, progress=progress)
                 if revised:
                     from deconflict.ledger.corrections import revise_incidents
 
@@ -703,9 +730,12 @@ class Incidents:
         """Stream incidents matching the filters of :meth:`list`."""
         return self._db.store.iter_incidents(IncidentQuery(**filters))  # type: ignore[arg-type]
 
-    def count(self) -> int:
-        """How many incidents are stored."""
-        return self._db.store.count_incidents()
+    def count(self, **filters: Any) -> int:
+        """How many incidents match the filters of :meth:`list` (all incidents without filters)."""
+        given = {name: value for name, value in filters.items() if value is not None}
+        if not given:
+            return self._db.store.count_incidents()
+        return sum(1 for _ in self.iter(**given))
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The incidents as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""

@@ -1,39 +1,36 @@
 """The web UI in a real browser: Playwright driving Debian's Chromium against a live server.
 
 Sign in with a token, see the sites on the map and in the table (filtered live by htmx), add a
-notification and see it in the log. Fails with a clear message when Chromium is missing.
+notification and see it in the log. The browser is the project's one driver
+(:func:`deconflict.report.chromium`, reaching loopback only). Fails with a clear message when
+Chromium is missing.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
 from api.api_helpers import Fixture, LiveServer
-
-CHROMIUM = "/usr/bin/chromium"
+from deconflict.report import chromium, find_chromium
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: run 'sudo bash scripts/install-system-deps.sh'", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+def browser() -> Iterator[Browser]:
+    try:
+        find_chromium()
+    except Exception as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with chromium(network="loopback") as launched:
         yield launched
-        launched.close()
 
 
 def test_sign_in_add_a_notification_and_see_it_in_the_log(
-    browser: object, live_server: LiveServer, fresh: Fixture
+    browser: Browser, live_server: LiveServer, fresh: Fixture
 ) -> None:
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -69,9 +66,9 @@ def test_sign_in_add_a_notification_and_see_it_in_the_log(
 
 
 def test_analysis_and_report_pages_render_for_an_analyst(
-    browser: object, live_server: LiveServer, fresh: Fixture
+    browser: Browser, live_server: LiveServer, fresh: Fixture
 ) -> None:
-    page = browser.new_page()  # type: ignore[attr-defined]
+    page = browser.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.goto(f"{live_server.url}/ui/login")

@@ -14,11 +14,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 
 from deconflict.demo import KYIV_BOUNDS, build_demo_database
 from deconflict.match import IncidentInput, SiteInput, match
-from deconflict.model import Notification
-from deconflict.report import Chromium, ReportData, find_chromium, render_html, render_pdf
+from deconflict.model import Acknowledgement, Notification
+from deconflict.report import (
+    Cosignature,
+    LedgerState,
+    Period,
+    ReportData,
+    SensitivityPoint,
+    chromium,
+    find_chromium,
+    render_html,
+    render_pdf,
+)
 from deconflict.times import TimeSpan
 
 AZE_SITES = ("wd-Q5369559", "aze-consular-section", "aze-cultural-centre")
@@ -106,22 +117,9 @@ def make_report_data(out_dir: Path) -> ReportData:
         incidents=incidents,
         notifications=[notification],
         acknowledgements=[
-            {
-                "notification_id": notification.id,
-                "recipient": "RUS",
-                "at": ACKNOWLEDGED,
-                "reference": "hand-made test acknowledgement",
-            }
+            Acknowledgement("ack-1", notification.id, "RUS", ACKNOWLEDGED, "hand-made test acknowledgement")
         ],
-        matches=[
-            {
-                "incident_id": m.incident_id,
-                "site_id": m.site_id,
-                "hit_probability": m.probability,
-                "distance_m": m.distance_m,
-            }
-            for m in found
-        ],
+        matches=list(found),
         analysis=[
             analysis_row("wd-Q5369559", 3, 0.04, 1.1e-5, notified=True),
             analysis_row("aze-consular-section", 2, 0.03, 4.2e-4, notified=True),
@@ -129,28 +127,19 @@ def make_report_data(out_dir: Path) -> ReportData:
             analysis_row("wd-Q12127766", 0, 0.05, 1.0, notified=False),
         ],
         sensitivity=[
-            {"bandwidth_m": bw, "hit_radius_m": r, "site_id": "wd-Q5369559", "p_value": 1e-5 * bw / 1000 * r / 50}
+            SensitivityPoint("wd-Q5369559", bw, r, 1e-5 * bw / 1000 * r / 50)
             for bw in (500.0, 1000.0, 2000.0)
             for r in (25.0, 50.0, 100.0)
         ],
-        periods=[
-            {
-                "site_id": "wd-Q5369559",
-                "period_start": a,
-                "period_end": b,
-                "observed": observed.get(k, 0),
-                "expected": 0.005,
-            }
-            for k, (a, b) in enumerate(quarters)
-        ],
-        ledger={
-            "origin": "deconflict.example/kyiv-demo",
-            "size": 1232,
-            "root_hash_b64": "q1X4bYkYpS0bB3Qv9mQ3m0H3cZb8mE4eJ5Yf9+0c2KQ=",
-            "checkpoint_note": CHECKPOINT,
-            "verifier_key": "deconflict.example/kyiv-demo+4a5b6c7d+AXb0c2VzdC1rZXktbm90LXJlYWw=",
-            "cosignatures": [{"name": "witness.example", "key_id": "0badc0de", "timestamp": 1771588800}],
-        },
+        periods=[Period("wd-Q5369559", a, b, observed.get(k, 0), 0.005) for k, (a, b) in enumerate(quarters)],
+        ledger=LedgerState(
+            origin="deconflict.example/kyiv-demo",
+            size=1232,
+            root_hash_b64="q1X4bYkYpS0bB3Qv9mQ3m0H3cZb8mE4eJ5Yf9+0c2KQ=",
+            checkpoint_note=CHECKPOINT,
+            verifier_key="deconflict.example/kyiv-demo+4a5b6c7d+AXb0c2VzdC1rZXktbm90LXJlYWw=",
+            cosignatures=(Cosignature("witness.example", "0badc0de", 1771588800),),
+        ),
         notes=[
             "Background strikes are SYNTHETIC (simulated, seed 20251114): no open point-level strike data exists for Kyiv.",
             "The notification, acknowledgement, statistics and ledger figures in this report are hand-made test values.",
@@ -189,18 +178,18 @@ def rendered(report_data: ReportData, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Chromium]:
+def browser() -> Iterator[Browser]:
     """One headless Chromium for the session (offline). Fails, never skips, when it is missing."""
     try:
         find_chromium()
     except Exception as exc:
         pytest.fail(f"{exc} (run `make test`, which installs it)", pytrace=False)
-    with Chromium() as handle:
+    with chromium() as handle:
         yield handle
 
 
 @pytest.fixture(scope="session")
-def pdf_path(rendered: Rendered, browser: Chromium) -> Path:
+def pdf_path(rendered: Rendered, browser: Browser) -> Path:
     path = rendered.out_dir / "report.pdf"
     render_pdf(rendered.html_path, path, browser=browser)
     return path

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from deconflict.match import Match
 from deconflict.model import Incident, Site
 from deconflict.report import ReportData
 from deconflict.times import TimeSpan
@@ -34,5 +35,5 @@ def tiny_report_data() -> ReportData:
             Incident("i2", day, 50.45, 30.50, uncertainty_m=250, provenance="synthetic"),
             Incident("i3", day, 50.47, 30.48, uncertainty_m=100, provenance="acled"),
         ],
-        matches=[{"incident_id": "i1", "site_id": "s1", "hit_probability": 0.8, "distance_m": 13.0}],
+        matches=[Match("s1", "i1", 13.0, 0.8)],
     )

@@ -1,9 +1,8 @@
-"""The report in a real browser: headless Chromium (Debian), network cut off, DevTools counting.
+"""The report in a real browser: Playwright driving Debian's Chromium, network cut off, events counted.
 
-Chromium runs with every connection sent to an unreachable proxy, and the DevTools Protocol
-records each request the page makes (``Network.requestWillBeSent``) and each console error,
-uncaught exception and browser log error. The screenshot is written under the test's output
-directory (``<tmp>/report*/report-map.png``).
+Chromium runs with every connection sent to an unreachable proxy, and :class:`PageEvents` records
+each request the page makes and each console error, uncaught exception and failed request. The
+screenshot is written under the test's output directory (``<tmp>/report*/report-map.png``).
 """
 
 from __future__ import annotations
@@ -13,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, Page
 
-from deconflict.report import Chromium, render_html
+from deconflict.report import PageEvents, render_html
 from report.report_helpers import tiny_report_data
 
 
@@ -31,23 +31,24 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def loaded(rendered, browser: Chromium) -> Loaded:
-    page = browser.new_page(width=1280, height=900)
+def loaded(rendered, browser: Browser) -> Loaded:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    events = PageEvents.watch(page)
     try:
         url = rendered.html_path.resolve().as_uri()
-        page.navigate(url)
-        page.wait_for("window.__reportReady === true", timeout_s=20)
+        page.goto(url)
+        page.wait_for_function("window.__reportReady === true", timeout=20_000)
         stats = page.evaluate("window.__reportStats")
         page.evaluate("document.getElementById('map').scrollIntoView()")
         screenshot = rendered.out_dir / "report-map.png"
-        page.screenshot(screenshot)
+        page.screenshot(path=screenshot)
         popup = _click_loneliest_synthetic_incident(page)
-        return Loaded(url, list(page.requests), list(page.errors), stats, screenshot, popup)
+        return Loaded(url, list(events.requests), list(events.errors), stats, screenshot, popup)
     finally:
         page.close()
 
 
-def _click_loneliest_synthetic_incident(page: Any) -> str | None:
+def _click_loneliest_synthetic_incident(page: Page) -> str | None:
     """Centre the map on the synthetic incident farthest from every site, click it, return the popup text."""
     point = page.evaluate(
         """(() => {
@@ -66,12 +67,8 @@ def _click_loneliest_synthetic_incident(page: Any) -> str | None:
             return {x: box.left + p.x, y: box.top + p.y};
         })()"""
     )
-    for kind in ("mousePressed", "mouseReleased"):
-        page.send(
-            "Input.dispatchMouseEvent",
-            {"type": kind, "x": point["x"], "y": point["y"], "button": "left", "clickCount": 1},
-        )
-    page.wait_for("!!document.querySelector('.leaflet-popup-content')", timeout_s=5)
+    page.mouse.click(point["x"], point["y"])
+    page.wait_for_function("!!document.querySelector('.leaflet-popup-content')", timeout=5_000)
     text = page.evaluate("document.querySelector('.leaflet-popup-content').textContent")
     return str(text)
 
@@ -83,7 +80,7 @@ def test_report_loads_without_console_errors(loaded: Loaded) -> None:
 def test_report_makes_no_request_outside_its_own_file(loaded: Loaded) -> None:
     outside = [(url, kind) for url, kind in loaded.requests if url != loaded.url and not url.startswith("data:")]
     assert outside == []
-    assert (loaded.url, "Document") in loaded.requests
+    assert (loaded.url, "document") in loaded.requests
 
 
 def test_map_has_one_marker_per_site_and_per_incident(loaded: Loaded, rendered) -> None:
@@ -107,7 +104,7 @@ def test_screenshot_is_written_and_shows_the_map(loaded: Loaded) -> None:
     assert site_blue > 500, "embassy markers are not visible on the map"
 
 
-def test_online_tiles_are_the_only_requests_when_asked_for(browser: Chromium, tmp_path: Path) -> None:
+def test_online_tiles_are_the_only_requests_when_asked_for(browser: Browser, tmp_path: Path) -> None:
     path = tmp_path / "tiles.html"
     path.write_text(
         render_html(
@@ -115,15 +112,16 @@ def test_online_tiles_are_the_only_requests_when_asked_for(browser: Chromium, tm
         ),
         encoding="utf-8",
     )
-    page = browser.new_page(width=800, height=600)
+    page = browser.new_page(viewport={"width": 800, "height": 600})
+    events = PageEvents.watch(page)
     try:
-        page.navigate(path.as_uri())
-        page.wait_for("window.__reportReady === true", timeout_s=20)
+        page.goto(path.as_uri())
+        page.wait_for_function("window.__reportReady === true", timeout=20_000)
         stats = page.evaluate("window.__reportStats")
     finally:
         page.close()
-    outside = {url.split("/")[2] for url, _ in page.requests if url.startswith("http")}
+    outside = {url.split("/")[2] for url, _ in events.requests if url.startswith("http")}
     assert outside == {"tiles.example.org"}
     assert stats["siteMarkers"] == 2 and stats["incidentMarkers"] == 3
     # The browser is offline: the tile requests fail, and that is the only kind of error.
-    assert page.errors and all("tiles.example.org" in e for e in page.errors)
+    assert events.errors and all("tiles.example.org" in e for e in events.errors)

@@ -22,8 +22,13 @@ from report.report_helpers import data_block, tiny_report_data
 def test_package_exports_exactly_the_public_api() -> None:
     assert set(deconflict.report.__all__) == {
         "BrowserError",
-        "Chromium",
+        "Cosignature",
+        "LedgerState",
+        "PageEvents",
+        "Period",
+        "chromium",
         "ReportData",
+        "SensitivityPoint",
         "content_security_policy",
         "find_chromium",
         "is_approximate",

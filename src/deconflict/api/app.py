@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import deconflict
+from deconflict._version import __version__
 from deconflict.api.deps import Settings
 from deconflict.errors import DeconflictError
 
@@ -248,7 +249,7 @@ def create_app(
 
     app = FastAPI(
         title="deconflict",
-        version=deconflict.__version__,
+        version=__version__,
         summary="Tamper-evident notification records, strike matching and intentionality statistics.",
         description=(
             'Every error has the body `{"error": {"code", "message", "where", "status"}}`. '

@@ -4,26 +4,37 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
 from deconflict.cli._common import (
     JsonOption,
+    LimitOption,
     SeedOption,
+    SiteOption,
     StudyAreaOption,
     app,
     err,
+    first,
     handle_errors,
+    limit_rows,
     opened,
     option_names,
     out,
     print_json,
+    progress_bars,
+    say_shown,
     write_output,
 )
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
 from deconflict.times import format_span
+
+if TYPE_CHECKING:
+    from deconflict.analysis import AnalysisRun
+    from deconflict.stats import SiteResult
 
 
 def _fmt_p(value: float | None) -> str:
@@ -36,33 +47,64 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.{digits}g}"
 
 
+LayerFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="geojson|csv|gpkg",
+        help="Write a GIS layer instead of the table: geojson or csv (stdout or --out), gpkg (--out).",
+    ),
+]
+LayerOutOption = Annotated[Path | None, typer.Option("--out", help="File for --format (default stdout).")]
+
+
+def _written(text: str | None, out_file: Path | None) -> None:
+    if text is None:
+        err.print(f"wrote {out_file}", markup=False)
+    else:
+        write_output(text, out_file)
+
+
 @app.command("match")
 @handle_errors
 def match_command(
     min_probability: Annotated[
         float | None,
-        typer.Option(help=f"Smallest hit probability listed [default: {DEFAULT_MIN_PROBABILITY:g}].", min=0, max=1),
+        typer.Option(
+            metavar="P", help=f"Smallest hit probability listed [default: {DEFAULT_MIN_PROBABILITY:g}].", min=0, max=1
+        ),
     ] = None,
-    site: Annotated[list[str] | None, typer.Option("--site", help="Only these sites (repeatable).")] = None,
+    site: SiteOption = None,
+    limit: LimitOption = None,
     format: LayerFormatOption = None,
     out_file: LayerOutOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Which incidents could have hit which sites, with hit probabilities (--format: pairs as lines)."""
+    """Which incidents could have hit which sites, with hit probabilities (--format: pairs as lines).
+
+    Example:
+
+        deconflict match --site wd-Q5369559
+        deconflict match --min-probability 0.5 --json
+        deconflict match --format geojson --out matches.geojson
+    """
     from deconflict.analysis import data_labels, match_database, resolve_options
     from deconflict.layers import match_layer, render_layer
 
-    with opened() as db, option_names(min_probability="--min-probability", path="--out", format="--format"):
+    names = option_names(min_probability="--min-probability", path="--out", format="--format")
+    with opened() as db, names, progress_bars(quiet=as_json or format is not None) as progress:
         options = resolve_options(db, min_probability=min_probability)
-        matches = match_database(db, options, site_ids=site or [])
+        matches = match_database(db, options, site_ids=site or [], progress=progress)
         if format is not None:
-            text = render_layer(match_layer(db, matches), format, path=out_file, layer="matches")
-            _written(text, out_file)
+            _written(render_layer(match_layer(db, matches), format, path=out_file, layer="matches"), out_file)
             return
         labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
         tz = db.timezone
+    total = len(matches)
+    matches = first(matches, limit_rows(limit, as_json))
     if as_json:
         print_json([m.to_json() for m in matches])
+        say_shown(len(matches), total, "possible hits", as_json=True)
         return
     for label in labels:
         out.print(f"[bold yellow]{label}[/bold yellow]")
@@ -82,71 +124,16 @@ def match_command(
             label,
         )
     out.print(table)
-    out.print(f"{len(matches)} possible hit(s) with probability ≥ {options.min_probability:g}")
+    say_shown(len(matches), total, f"possible hit(s) with probability ≥ {options.min_probability:g}")
 
 
-LayerFormatOption = Annotated[
-    str | None,
-    typer.Option(
-        "--format", help="Write a GIS layer instead of the table: geojson or csv (stdout or --out), gpkg (--out)."
-    ),
-]
-LayerOutOption = Annotated[Path | None, typer.Option("--out", help="File for --format (default stdout).")]
-
-
-def _written(text: str | None, out_file: Path | None) -> None:
-    if text is None:
-        err.print(f"wrote {out_file}", markup=False)
-    else:
-        write_output(text, out_file)
-
-
-@app.command()
-@handle_errors
-def analyze(
-    site: Annotated[list[str] | None, typer.Option("--site", help="Show only these sites (all are analysed).")] = None,
-    seed: SeedOption = None,
-    bandwidth: Annotated[
-        str | None, typer.Option(help="Kernel bandwidth in metres, or cv (default), scott, silverman.")
-    ] = None,
-    study_area: StudyAreaOption = None,
-    alpha: Annotated[
-        float, typer.Option(help="Level at which a site is flagged (adjusted p).", min=0, max=1)
-    ] = DEFAULT_ALPHA,
-    sensitivity: Annotated[bool, typer.Option(help="Also compute the bandwidth × hit-radius grid.")] = False,
-    format: LayerFormatOption = None,
-    out_file: LayerOutOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Intentionality statistics: observed vs expected hits per site, before and after notification."""
-    from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
-    from deconflict.layers import analysis_layer, render_layer
-
-    names = {"bandwidth": "--bandwidth", "alpha": "--alpha", "seed": "--seed", "path": "--out", "format": "--format"}
-    with opened() as db, option_names(**names):
-        options = resolve_options(
-            db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
-        )
-        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity)
-        tz = db.timezone
-        if format is not None:
-            text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
-            _written(text, out_file)
-            return
-    results = run.results
-    if as_json:
-        print_json(run.rows())
-        return
-    for label in run.labels:
-        out.print(f"[bold yellow]{label}[/bold yellow]")
+def _results_table(run: AnalysisRun, shown: list[SiteResult], tz: ZoneInfo) -> Table:
+    """The per-site results as a table: hits, expected counts, rate ratio and p-values."""
     table = Table(show_edge=False, pad_edge=False)
     columns = ("site", "owner", "notified at", "hits before/after", "expected before/after", "rate ratio (95% CI)",
                "p Poisson", "p after", "p control-rank", "p adjusted")  # fmt: skip
     for column in columns:
         table.add_column(column)
-    shown = sorted(results, key=lambda r: (r.p_adjusted, r.site_id))
-    if not site:
-        shown = [r for r in shown if r.notified_at is not None or r.p_adjusted <= max(alpha, 0.2) or r.observed >= 0.5]
     for r in shown:
         s = run.sites[r.site_id]
         notification = run.notifications.get(r.site_id)
@@ -163,6 +150,62 @@ def analyze(
             f"{_fmt(expected_before)}/{_fmt(r.expected_after)}" if expected_before is not None else _fmt(r.expected),
             ratio, _fmt_p(r.p_value), _fmt_p(r.p_value_after), _fmt_p(r.p_value_control), _fmt_p(r.p_adjusted),
         )  # fmt: skip
+    return table
+
+
+@app.command()
+@handle_errors
+def analyze(
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="SITE_ID", help="Show only this site (all are analysed); repeat for several."),
+    ] = None,
+    seed: SeedOption = None,
+    bandwidth: Annotated[
+        str | None,
+        typer.Option(metavar="METRES|cv|scott|silverman", help="Kernel bandwidth (default cv: cross-validated)."),
+    ] = None,
+    study_area: StudyAreaOption = None,
+    alpha: Annotated[
+        float, typer.Option(metavar="P", help="Level at which a site is flagged (adjusted p).", min=0, max=1)
+    ] = DEFAULT_ALPHA,
+    sensitivity: Annotated[
+        bool, typer.Option("--sensitivity", help="Also compute the bandwidth × hit-radius grid.")
+    ] = False,
+    format: LayerFormatOption = None,
+    out_file: LayerOutOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Intentionality statistics: observed vs expected hits per site, before and after notification.
+
+    Example:
+
+        deconflict analyze --site wd-Q5369559 --sensitivity
+        deconflict analyze --bandwidth 1500 --alpha 0.01 --json
+        deconflict analyze --format gpkg --out analysis.gpkg
+    """
+    from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
+    from deconflict.layers import analysis_layer, render_layer
+
+    names = option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed", path="--out", format="--format")
+    with opened() as db, names, progress_bars(quiet=as_json or format is not None) as progress:
+        options = resolve_options(
+            db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
+        )
+        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
+        tz = db.timezone
+        if format is not None:
+            text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
+            _written(text, out_file)
+            return
+    results = run.results
+    if as_json:
+        print_json(run.rows())
+        return
+    for label in run.labels:
+        out.print(f"[bold yellow]{label}[/bold yellow]")
+    shown = sorted(results, key=lambda r: (r.p_adjusted, r.site_id)) if site else run.highlighted()
+    table = _results_table(run, shown, tz)
     out.print(table)
     out.print(f"{len(shown)} of {len(results)} sites shown (notified, flagged or hit); --json lists all")
     if sensitivity and run.sensitivity:
@@ -194,26 +237,42 @@ def analyze(
 @handle_errors
 def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
-    site: Annotated[list[str] | None, typer.Option("--site", help="Sites to feature (timelines, sensitivity).")] = None,
-    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (headless Chromium).")] = None,
-    tiles: Annotated[str | None, typer.Option(help="Online tile layer URL template (the only host allowed).")] = None,
-    title: Annotated[str, typer.Option(help="Report title.")] = "deconflict report",
+    site: Annotated[
+        list[str] | None,
+        typer.Option("--site", metavar="SITE_ID", help="A site to feature (timelines, sensitivity); repeatable."),
+    ] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Also write a PDF (headless Chromium, the pdf extra).")] = None,
+    tiles: Annotated[
+        str | None, typer.Option(metavar="URL", help="Online tile layer URL template (the only host allowed).")
+    ] = None,
+    title: Annotated[str, typer.Option(metavar="TEXT", help="Report title.")] = "deconflict report",
     seed: SeedOption = None,
     study_area: StudyAreaOption = None,
     no_analysis: Annotated[bool, typer.Option("--no-analysis", help="Map and timeline only.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF."""
+    """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF.
+
+    Example:
+
+        deconflict report --out report.html --site wd-Q5369559 --title "Kyiv, 2024-2025"
+        deconflict report --out map.html --no-analysis --pdf map.pdf
+    """
     from deconflict.analysis import load_study_area, report_data, resolve_options
     from deconflict.fileio import atomic_write_text
     from deconflict.report import render_html, render_pdf
 
-    with opened() as db, option_names(seed="--seed"):
+    with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
-        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis)
+        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis, progress=progress)
     atomic_write_text(out_file, render_html(data, tiles_url=tiles))
-    out.print(f"wrote {out_file}")
     if pdf is not None:
         render_pdf(out_file, pdf)
+    if as_json:
+        print_json({"html": str(out_file), "pdf": None if pdf is None else str(pdf), "notes": list(data.notes)})
+        return
+    out.print(f"wrote {out_file}")
+    if pdf is not None:
         out.print(f"wrote {pdf}")
     if data.notes:
         err.print("note: " + "; ".join(data.notes), markup=False)

@@ -20,16 +20,22 @@ def _short(text: str, width: int = 70) -> str:
 @app.command()
 @handle_errors
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="Report files (.txt, .md, .html) or folders.")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Report files (.txt, .md, .html) or folders.")],
     import_: Annotated[
         bool, typer.Option("--import", help="Store the incident candidates as unverified incidents for review.")
     ] = False,
     report_date: Annotated[
-        str | None, typer.Option(help="Date of the reports (YYYY-MM-DD) when the text does not say.")
+        str | None, typer.Option(metavar="YYYY-MM-DD", help="Date of the reports when the text does not say.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Propose candidate incidents, site hits, notification claims and responses from news reports."""
+    """Propose candidate incidents, site hits, notification claims and responses from news reports.
+
+    Example:
+
+        deconflict extract reports/ --report-date 2025-11-14
+        deconflict extract reports/statement.txt --import --json
+    """
     from datetime import date
 
     from deconflict.errors import InvalidInput
@@ -86,24 +92,45 @@ def extract(
 @incidents_app.command("confirm")
 @handle_errors
 def incidents_confirm(
-    incident_ids: Annotated[list[str], typer.Argument(help="Incidents to confirm.")],
-    note: Annotated[str | None, typer.Option(help="Why (kept in the log entry).")] = None,
+    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID", help="Incidents to confirm.")],
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept in the log entry).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Confirm incidents after review: they count in statistics from now on (a log entry each)."""
-    with opened() as db:
-        indices = db.incidents.review_many(incident_ids, "confirmed", note)
-    for incident_id, index in zip(incident_ids, indices, strict=True):
-        out.print(f"confirmed {incident_id} — log entry {index}")
+    """Confirm incidents after review: they count in statistics from now on (a log entry each).
+
+    Example:
+
+        deconflict incidents confirm x-report-1 --note "matches the municipal damage register"
+    """
+    _review(incident_ids, "confirmed", note, as_json)
 
 
 @incidents_app.command("reject")
 @handle_errors
 def incidents_reject(
-    incident_ids: Annotated[list[str], typer.Argument(help="Incidents to reject.")],
-    note: Annotated[str | None, typer.Option(help="Why (kept in the log entry).")] = None,
+    incident_ids: Annotated[list[str], typer.Argument(metavar="INCIDENT_ID", help="Incidents to reject.")],
+    note: Annotated[str | None, typer.Option(metavar="TEXT", help="Why (kept in the log entry).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Reject incidents after review (kept, never counted; a log entry each)."""
+    """Reject incidents after review (kept, never counted; a log entry each).
+
+    Example:
+
+        deconflict incidents reject x-report-1 --note "the same strike as rep-2025-11-14-aze-embassy"
+    """
+    _review(incident_ids, "rejected", note, as_json)
+
+
+def _review(incident_ids: list[str], status: str, note: str | None, as_json: bool) -> None:
     with opened() as db:
-        indices = db.incidents.review_many(incident_ids, "rejected", note)
+        indices = db.incidents.review_many(incident_ids, status, note)
+    if as_json:
+        print_json(
+            [
+                {"incident_id": incident_id, "status": status, "log_index": index}
+                for incident_id, index in zip(incident_ids, indices, strict=True)
+            ]
+        )
+        return
     for incident_id, index in zip(incident_ids, indices, strict=True):
-        out.print(f"rejected {incident_id} — log entry {index}")
+        out.print(f"{status} {incident_id} — log entry {index}")

@@ -11,14 +11,20 @@ from rich.table import Table
 
 from deconflict.cli._common import (
     JsonOption,
+    LimitOption,
+    OfflineCommand,
     YesOption,
     app,
     err,
+    group,
     handle_errors,
+    limit_rows,
     opened,
     option_names,
     out,
     print_json,
+    progress_bars,
+    say_shown,
     write_output,
 )
 from deconflict.errors import InvalidInput, NotFound
@@ -27,9 +33,14 @@ from deconflict.ledger.entries import decode_entry
 from deconflict.ledger.log import proof_text
 from deconflict.times import format_span
 
-log_app = typer.Typer(help="The transparency log: checkpoints, proofs, verification.", no_args_is_help=True)
-witness_app = typer.Typer(help="Witness a log you do not operate: verify growth, cosign.", no_args_is_help=True)
-evidence_app = typer.Typer(help="Evidence bundles: export for a site, verify offline.", no_args_is_help=True)
+log_app = group("The transparency log: checkpoints, proofs, verification.", "deconflict log verify")
+witness_app = group(
+    "Witness a log you do not operate: verify growth, cosign.",
+    "deconflict witness update --state witness.json --from-db deconflict.db",
+)
+evidence_app = group(
+    "Evidence bundles: export for a site, verify offline.", "deconflict evidence export wd-Q5369559 --out aze.zip"
+)
 app.add_typer(log_app, name="log")
 app.add_typer(witness_app, name="witness")
 app.add_typer(evidence_app, name="evidence")
@@ -47,21 +58,33 @@ def _read_text(path: Path, what: str) -> str:
 @app.command()
 @handle_errors
 def notify(
-    site_ids: Annotated[list[str], typer.Argument(help="The sites notified.", show_default=False)],
-    to: Annotated[str, typer.Option("--to", help="Recipient party, ISO 3166-1 alpha-3 (e.g. RUS).")],
+    site_ids: Annotated[list[str], typer.Argument(metavar="SITE_ID", help="The sites notified.", show_default=False)],
+    to: Annotated[str, typer.Option("--to", metavar="ISO3", help="Recipient party, ISO 3166-1 alpha-3 (e.g. RUS).")],
     at: Annotated[
         str,
-        typer.Option(help="When: ISO 8601 date-time, date, or interval start/end when the exact date is not public."),
+        typer.Option(
+            metavar="TIME",
+            help="When: ISO 8601 date-time, date, or interval start/end when the exact date is not public.",
+        ),
     ],
-    sender: Annotated[str | None, typer.Option(help="Notifying state (ISO3); default: the sites' owner.")] = None,
-    channel: Annotated[str | None, typer.Option(help="e.g. note-verbale, email, meeting.")] = None,
-    ref: Annotated[str | None, typer.Option("--ref", help="Reference number of the note.")] = None,
-    text: Annotated[str | None, typer.Option(help="Free text (kept in the public log entry).")] = None,
-    id: Annotated[str | None, typer.Option("--id", help="Notification id (default generated).")] = None,
+    sender: Annotated[
+        str | None, typer.Option(metavar="ISO3", help="Notifying state; default: the sites' owner.")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(metavar="TEXT", help="e.g. note-verbale, email, meeting.")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", metavar="TEXT", help="Reference number of the note.")] = None,
+    text: Annotated[str | None, typer.Option(metavar="TEXT", help="Free text (kept in the public log entry).")] = None,
+    id: Annotated[str | None, typer.Option("--id", metavar="ID", help="Notification id (default generated).")] = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Record that sites were notified to a party: one signed-log entry."""
+    """Record that sites were notified to a party: one signed-log entry.
+
+    Example:
+
+        deconflict notify wd-Q5369559 aze-consular-section --to RUS --at 2025-10-01T09:30+03:00 \\
+            --channel note-verbale --ref AZE-2025-117
+        deconflict notify wd-Q5369559 --to RUS --at 2024-01-02/2025-08-27
+    """
     with opened() as db, option_names(at="--at", to="--to", sender="--sender"):
         notification, index = db.notifications.notify(
             site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id, force=yes
@@ -84,18 +107,36 @@ def notify(
 @handle_errors
 def acknowledge(
     notification_id: Annotated[str, typer.Argument(help="The notification acknowledged.")],
-    by: Annotated[str, typer.Option("--by", help="Who acknowledged (ISO3), usually the recipient.")],
-    at: Annotated[str, typer.Option(help="When (ISO 8601).")],
-    ref: Annotated[str | None, typer.Option("--ref", help="Reference of the acknowledgement.")] = None,
-    text: Annotated[str | None, typer.Option()] = None,
-    id: Annotated[str | None, typer.Option("--id")] = None,
+    by: Annotated[str, typer.Option("--by", metavar="ISO3", help="Who acknowledged, usually the recipient.")],
+    at: Annotated[str, typer.Option(metavar="TIME", help="When (ISO 8601).")],
+    ref: Annotated[str | None, typer.Option("--ref", metavar="TEXT", help="Reference of the acknowledgement.")] = None,
+    text: Annotated[str | None, typer.Option(metavar="TEXT", help="Free text (kept in the log entry).")] = None,
+    id: Annotated[
+        str | None, typer.Option("--id", metavar="ID", help="Acknowledgement id (default generated).")
+    ] = None,
     yes: YesOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Record an acknowledgement of a notification: one log entry."""
+    """Record an acknowledgement of a notification: one log entry.
+
+    Example:
+
+        deconflict acknowledge aze-2024-coordinates --by RUS --at 2024-03-15T09:00Z --ref "MFA note 512"
+    """
     with opened() as db, option_names(at="--at", by="--by"):
         acknowledgement, index = db.notifications.acknowledge(
             notification_id, by=by, at=at, reference=ref, text=text, id=id, force=yes
         )
+    if as_json:
+        print_json(
+            {
+                "id": acknowledgement.id,
+                "notification_id": notification_id,
+                "recipient": acknowledgement.recipient,
+                "log_index": index,
+            }
+        )
+        return
     out.print(
         f"acknowledgement {acknowledgement.id} of {notification_id} by {acknowledgement.recipient} — log entry {index}"
     )
@@ -105,22 +146,51 @@ def acknowledge(
 @handle_errors
 def log_checkpoint(
     out_file: Annotated[Path | None, typer.Option("--out", help="Also write the signed note to this file.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Sign a checkpoint of the current log and print it (C2SP signed note)."""
+    """Sign a checkpoint of the current log and print it (C2SP signed note).
+
+    Example:
+
+        deconflict log checkpoint --out checkpoint.txt
+    """
     with opened() as db:
         stored = db.ledger.sign_checkpoint()
     if out_file is not None:
         atomic_write_text(out_file, stored.note)
         err.print(f"wrote {out_file}", markup=False)
+    if as_json:
+        print_json(_checkpoint_json(stored.note, stored.created_at))
+        return
     out.print(stored.note, end="", markup=False)
+
+
+def _checkpoint_json(note: str, created_at: str | None = None) -> dict[str, object]:
+    from deconflict.ledger.log import StoredCheckpoint
+
+    checkpoint = StoredCheckpoint(0, note, created_at or "").checkpoint
+    data: dict[str, object] = {
+        "origin": checkpoint.origin,
+        "size": checkpoint.size,
+        "root_hash": base64.b64encode(checkpoint.root_hash).decode(),
+        "note": note,
+    }
+    if created_at is not None:
+        data["created_at"] = created_at
+    return data
 
 
 @log_app.command("verify")
 @handle_errors
 def log_verify(as_json: JsonOption = False) -> None:
-    """Recompute the whole log from the stored entries; exit 1 naming the first bad index."""
-    with opened() as db:
-        report = db.ledger.verify()
+    """Recompute the whole log from the stored entries; exit 1 naming the first bad index.
+
+    Example:
+
+        deconflict log verify
+    """
+    with opened() as db, progress_bars(quiet=as_json) as progress:
+        report = db.ledger.verify(progress=progress)
     data = {
         "ok": True, "size": report.size, "root_hash": base64.b64encode(report.root_hash).decode(),
         "checkpoints": report.checkpoints, "site_commitments": report.site_commitments,
@@ -141,10 +211,15 @@ def log_verify(as_json: JsonOption = False) -> None:
 @handle_errors
 def log_prove(
     index: Annotated[int, typer.Argument(help="Entry index (0-based).")],
-    size: Annotated[int | None, typer.Option(help="Tree size (default: the latest checkpoint's).")] = None,
+    size: Annotated[int | None, typer.Option(metavar="N", help="Tree size (default: the latest checkpoint's).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the inclusion proof of an entry (base64 hashes, leaf to root)."""
+    """Print the inclusion proof of an entry (base64 hashes, leaf to root).
+
+    Example:
+
+        deconflict log prove 3 --json
+    """
     with opened() as db:
         ledger = db.ledger
         tree_size = size if size is not None else ledger.latest_checkpoint().size
@@ -162,10 +237,17 @@ def log_prove(
 @handle_errors
 def log_consistency(
     old_size: Annotated[int, typer.Argument(help="The smaller tree size.")],
-    new_size: Annotated[int | None, typer.Option(help="The larger size (default: the latest checkpoint's).")] = None,
+    new_size: Annotated[
+        int | None, typer.Option(metavar="N", help="The larger size (default: the latest checkpoint's).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the consistency proof between two tree sizes (what a witness needs)."""
+    """Print the consistency proof between two tree sizes (what a witness needs).
+
+    Example:
+
+        deconflict log consistency 2 > proof.txt
+    """
     with opened() as db:
         ledger = db.ledger
         target = new_size if new_size is not None else ledger.latest_checkpoint().size
@@ -180,16 +262,24 @@ def log_consistency(
 @log_app.command("entries")
 @handle_errors
 def log_entries(
-    start: Annotated[int, typer.Option(help="First index.")] = 0,
-    limit: Annotated[int, typer.Option(min=1, help="How many entries.")] = 50,
+    start: Annotated[int, typer.Option(metavar="INDEX", min=0, help="First index.")] = 0,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List log entries (their exact JSON bytes)."""
+    """List log entries (their exact JSON bytes).
+
+    Example:
+
+        deconflict log entries --start 2 --limit 5
+    """
+    shown = limit_rows(limit, as_json)
     with opened() as db:
-        rows = db.ledger.entries(start, start + limit)
+        total = max(db.ledger.size - start, 0)
+        rows = db.ledger.entries(start, start + (total if shown is None else shown))
     if as_json:
         print_json([{"index": r.index, "kind": r.kind, "logged_at": r.logged_at, "entry": decode_entry(r.data),
                      "leaf_hash": base64.b64encode(r.leaf_hash).decode()} for r in rows])  # fmt: skip
+        say_shown(len(rows), total, "entries", as_json=True)
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in ("index", "kind", "logged at", "entry"):
@@ -197,34 +287,57 @@ def log_entries(
     for r in rows:
         table.add_row(str(r.index), r.kind, r.logged_at, r.data.decode("utf-8"))
     out.print(table)
+    say_shown(len(rows), total, f"entries from index {start}" if start else "entries")
 
 
 @log_app.command("add-cosignature")
 @handle_errors
-def log_add_cosignature(file: Annotated[Path, typer.Argument(help="A checkpoint note cosigned by witnesses.")]) -> None:
-    """Store a checkpoint that witnesses cosigned, so evidence bundles carry the cosignatures."""
+def log_add_cosignature(
+    file: Annotated[Path, typer.Argument(help="A checkpoint note cosigned by witnesses.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Store a checkpoint that witnesses cosigned, so evidence bundles carry the cosignatures.
+
+    Example:
+
+        deconflict log add-cosignature cosigned.txt
+    """
     with opened() as db:
         stored = db.ledger.add_cosigned_checkpoint(_read_text(file, "checkpoint"))
+    if as_json:
+        print_json(_checkpoint_json(stored.note, stored.created_at))
+        return
     out.print(f"stored the cosigned checkpoint of size {stored.size}")
 
 
-@witness_app.command("init")
+@witness_app.command("init", cls=OfflineCommand)
 @handle_errors
 def witness_init(
-    name: Annotated[str, typer.Option(help="The witness's name (no spaces or '+'), e.g. witness.example.org.")],
+    name: Annotated[
+        str, typer.Option(metavar="NAME", help="The witness's name (no spaces or '+'), e.g. witness.example.org.")
+    ],
     key_file: Annotated[Path, typer.Option("--key-file", help="Where to write the private cosigning key.")],
+    as_json: JsonOption = False,
 ) -> None:
-    """Create a witness's cosigning key (Ed25519, tlog-cosignature) and print its verifier key."""
+    """Create a witness's cosigning key (Ed25519, tlog-cosignature) and print its verifier key.
+
+    Example:
+
+        deconflict witness init --name witness.example.org --key-file my-witness.key
+    """
     from deconflict.ledger.note import write_signer_key
     from deconflict.ledger.witness import generate_witness_key
 
     signer = generate_witness_key(name)
     write_signer_key(key_file, signer)
+    if as_json:
+        print_json({"name": name, "key_file": str(key_file), "verifier_key": signer.vkey})
+        return
     out.print(f"witness key written to {key_file} (private, mode 0600)")
     out.print(f"witness verifier key  {signer.vkey}", markup=False)
 
 
-@witness_app.command("update")
+@witness_app.command("update", cls=OfflineCommand)
 @handle_errors
 def witness_update(
     state_file: Annotated[Path, typer.Option("--state", help="The witness state file (created on first use).")],
@@ -232,12 +345,24 @@ def witness_update(
     proof: Annotated[
         Path | None, typer.Option(help="Consistency proof from the witnessed size (base64 lines).")
     ] = None,
-    log_key: Annotated[str | None, typer.Option(help="The log's verifier key (needed on first use).")] = None,
-    from_db: Annotated[
-        str | None, typer.Option("--from-db", help="Read the latest checkpoint and proof from this database instead.")
+    log_key: Annotated[
+        str | None, typer.Option(metavar="VKEY", help="The log's verifier key (needed on first use).")
     ] = None,
+    from_db: Annotated[
+        str | None,
+        typer.Option(
+            "--from-db", metavar="PATH|URL", help="Read the latest checkpoint and proof from this database instead."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Accept a newer checkpoint only if it is consistent with the one witnessed; else exit 1."""
+    """Accept a newer checkpoint only if it is consistent with the one witnessed; else exit 1.
+
+    Example:
+
+        deconflict witness update --state witness.json --checkpoint checkpoint.txt --log-key "$LOG_KEY"
+        deconflict witness update --state witness.json --from-db deconflict.db
+    """
     from deconflict.ledger.witness import WitnessState, parse_proof, update
 
     if from_db is not None:
@@ -255,7 +380,9 @@ def witness_update(
         note = _read_text(checkpoint, "checkpoint")
         hashes = parse_proof(_read_text(proof, "proof")) if proof is not None else []
     result = update(state_file, note, hashes, log_key=log_key)
-    if result.old_size is None:
+    if as_json:
+        print_json({"old_size": result.old_size, "new_size": result.new_size, "consistent": True})
+    elif result.old_size is None:
         out.print(f"witness started at size {result.new_size} (trusting log key on first use)")
     elif result.old_size == result.new_size:
         out.print(f"checkpoint unchanged at size {result.new_size}")
@@ -263,18 +390,29 @@ def witness_update(
         out.print(f"verified growth {result.old_size} -> {result.new_size}: consistent")
 
 
-@witness_app.command("cosign")
+@witness_app.command("cosign", cls=OfflineCommand)
 @handle_errors
 def witness_cosign(
     state_file: Annotated[Path, typer.Option("--state", help="The witness state file.")],
     key_file: Annotated[Path, typer.Option("--key-file", help="The witness's private cosigning key.")],
     out_file: Annotated[Path | None, typer.Option("--out", help="Write the cosigned note here.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Cosign the checkpoint this witness has verified (C2SP tlog-cosignature, with timestamp)."""
+    """Cosign the checkpoint this witness has verified (C2SP tlog-cosignature, with timestamp).
+
+    Example:
+
+        deconflict witness cosign --state witness.json --key-file witness.key --out cosigned.txt
+    """
     from deconflict.ledger.note import load_signer_key
     from deconflict.ledger.witness import cosign
 
     note = cosign(state_file, load_signer_key(key_file))
+    if as_json:
+        if out_file is not None:
+            atomic_write_text(out_file, note)
+        print_json(_checkpoint_json(note))
+        return
     write_output(note, out_file)
 
 
@@ -283,29 +421,50 @@ def witness_cosign(
 def evidence_export(
     site_id: Annotated[str, typer.Argument(help="The site.")],
     out_file: Annotated[Path, typer.Option("--out", help="The bundle to write (zip).")],
+    as_json: JsonOption = False,
 ) -> None:
-    """Write a site's evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures."""
+    """Write a site's evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures.
+
+    Example:
+
+        deconflict evidence export wd-Q5369559 --out evidence-aze.zip
+    """
+    import hashlib
+
     from deconflict.ledger.bundle import build_bundle
 
     with opened() as db:
         data = build_bundle(db.ledger, site_id)
         vkey = db.ledger.verifier_key
     atomic_write_bytes(out_file, data)
+    if as_json:
+        print_json(
+            {"site_id": site_id, "path": str(out_file), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+             "verifier_key": vkey}
+        )  # fmt: skip
+        return
     out.print(f"wrote {out_file} ({len(data):,} bytes)")
     out.print(f"verify it offline: deconflict evidence verify {out_file} --key '{vkey}'", markup=False)
 
 
-@evidence_app.command("verify")
+@evidence_app.command("verify", cls=OfflineCommand)
 @handle_errors
 def evidence_verify(
     bundle: Annotated[Path, typer.Argument(help="The bundle (zip).")],
-    key: Annotated[str, typer.Option("--key", help="The log's verifier key, from a channel you trust.")],
+    key: Annotated[
+        str, typer.Option("--key", metavar="VKEY", help="The log's verifier key, from a channel you trust.")
+    ],
     witness_key: Annotated[
-        list[str] | None, typer.Option("--witness-key", help="A trusted witness's verifier key (repeatable).")
+        list[str] | None, typer.Option("--witness-key", metavar="VKEY", help="A trusted witness's verifier key.")
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Verify an evidence bundle offline (no database); exit 1 on any altered byte."""
+    """Verify an evidence bundle offline (no database); exit 1 on any altered byte.
+
+    Example:
+
+        deconflict evidence verify evidence-aze-embassy.zip --key "$LOG_KEY" --witness-key "$WITNESS_KEY"
+    """
     from deconflict.ledger.bundle import verify_bundle
 
     try:

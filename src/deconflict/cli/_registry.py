@@ -14,17 +14,22 @@ from deconflict.cli._common import (
     DelimiterOption,
     HistoryOption,
     JsonOption,
+    LimitOption,
+    OfflineCommand,
     YesOption,
     app,
     err,
     handle_errors,
     incidents_app,
+    limit_rows,
     opened,
     option_names,
     out,
     parse_point,
     print_history,
     print_json,
+    progress_bars,
+    say_shown,
     sites_app,
     state,
     write_output,
@@ -40,16 +45,35 @@ from deconflict.times import format_span
 @handle_errors
 def init(
     timezone: Annotated[
-        str, typer.Option(help="IANA timezone in which dates without a time are read, e.g. Europe/Kyiv.")
+        str,
+        typer.Option(metavar="ZONE", help="IANA timezone in which dates without a time are read, e.g. Europe/Kyiv."),
     ] = "UTC",
     origin: Annotated[
-        str | None, typer.Option(help="The log's origin (checkpoint first line); default deconflict/log-<random>.")
+        str | None,
+        typer.Option(metavar="NAME", help="The log's origin (checkpoint first line); default deconflict/log-RANDOM."),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """Create the database and the log's Ed25519 signing key (printed as a verifier key)."""
+    """Create the database and the log's Ed25519 signing key (printed as a verifier key).
+
+    Example:
+
+        deconflict --db kyiv.db init --timezone Europe/Kyiv
+    """
     db = deconflict.init(state.db_path, timezone=timezone, origin=origin, key_file=state.key_file)
     try:
         ledger = db.ledger
+        if as_json:
+            print_json(
+                {
+                    "location": db.location,
+                    "timezone": timezone,
+                    "origin": ledger.origin,
+                    "key_file": str(ledger.key_file),
+                    "verifier_key": ledger.verifier_key,
+                }
+            )
+            return
         out.print(f"created {db.location} (dates read in {timezone})")
         out.print(f"log origin    {ledger.origin}")
         out.print(f"signing key   {ledger.key_file} (private, mode 0600; keep it safe, never share it)")
@@ -101,25 +125,37 @@ def _site_json(hit: deconflict.SiteHit) -> dict[str, Any]:
 @sites_app.command("add")
 @handle_errors
 def sites_add(
-    name: Annotated[str, typer.Option(help="Primary name.")],
-    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(SITE_KINDS)}.")],
-    owner: Annotated[str, typer.Option(help="ISO 3166-1 alpha-3 code of the owner state, e.g. AZE.")],
-    lat: Annotated[float, typer.Option(help="Latitude, WGS84 degrees.")],
-    lon: Annotated[float, typer.Option(help="Longitude, WGS84 degrees.")],
-    radius: Annotated[float | None, typer.Option(help="Protection radius in metres (default per kind).")] = None,
-    id: Annotated[str | None, typer.Option("--id", help="Site id (default derived from the content).")] = None,
-    address: Annotated[str | None, typer.Option()] = None,
-    city: Annotated[str | None, typer.Option(help="City (default: the nearest city in GeoNames).")] = None,
+    name: Annotated[str, typer.Option(metavar="TEXT", help="Primary name.")],
+    kind: Annotated[str, typer.Option(metavar="KIND", help=f"One of: {', '.join(SITE_KINDS)}.")],
+    owner: Annotated[str, typer.Option(metavar="ISO3", help="ISO 3166-1 alpha-3 code of the owner state, e.g. AZE.")],
+    lat: Annotated[float, typer.Option(metavar="DEGREES", help="Latitude, WGS84 degrees.")],
+    lon: Annotated[float, typer.Option(metavar="DEGREES", help="Longitude, WGS84 degrees.")],
+    radius: Annotated[
+        float | None, typer.Option(metavar="METRES", help="Protection radius in metres (default per kind).")
+    ] = None,
+    id: Annotated[
+        str | None, typer.Option("--id", metavar="ID", help="Site id (default derived from the content).")
+    ] = None,
+    address: Annotated[str | None, typer.Option(metavar="TEXT", help="Street address.")] = None,
+    city: Annotated[
+        str | None, typer.Option(metavar="NAME", help="City (default: the nearest city in GeoNames).")
+    ] = None,
     alt_name: Annotated[
         list[str] | None,
-        typer.Option("--alt-name", help="Another name as LANG=NAME, e.g. uk=Посольство."),
+        typer.Option("--alt-name", metavar="LANG=NAME", help="Another name, e.g. uk=Посольство."),
     ] = None,
-    approximate: Annotated[bool, typer.Option(help="Mark the location as approximate.")] = False,
-    source: Annotated[str | None, typer.Option(help="Where the location comes from.")] = None,
+    approximate: Annotated[bool, typer.Option("--approximate", help="Mark the location as approximate.")] = False,
+    source: Annotated[str | None, typer.Option(metavar="TEXT", help="Where the location comes from.")] = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Add one protected site."""
+    """Add one protected site.
+
+    Example:
+
+        deconflict sites add --name "Embassy of Japan" --kind embassy --owner JPN \\
+            --lat 50.4470 --lon 30.5170 --alt-name uk="Посольство Японії"
+    """
     names: dict[str, list[str]] = {}
     for item in alt_name or []:
         lang, sep, text = item.partition("=")
@@ -153,14 +189,23 @@ def sites_add(
 def sites_import(
     file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or the Wikidata embassies export.")],
     format: Annotated[
-        str | None, typer.Option(help=f"One of {', '.join(SITE_FORMATS)} (default: by extension).")
+        str | None,
+        typer.Option(metavar="|".join(SITE_FORMATS), help="The file's format (default: by extension)."),
     ] = None,
-    city: Annotated[str | None, typer.Option(help="wikidata-embassies only: import one city's missions.")] = None,
+    city: Annotated[
+        str | None, typer.Option(metavar="NAME", help="wikidata-embassies only: import one city's missions.")
+    ] = None,
     delimiter: DelimiterOption = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import sites from a file: every row or none."""
+    """Import sites from a file: every row or none.
+
+    Example:
+
+        deconflict sites import sites.csv
+        deconflict sites import sites-from-excel.csv --delimiter ';'
+    """
     with opened() as db:
         result = db.sites.import_file(file, format, city=city, delimiter=delimiter, force=yes)
     if as_json:
@@ -179,28 +224,42 @@ def sites_import(
 @sites_app.command("list")
 @handle_errors
 def sites_list(
-    near: Annotated[str | None, typer.Option(help="LAT,LON of a point; use with --within.")] = None,
-    within: Annotated[float | None, typer.Option(help="Geodesic distance from --near in metres.")] = None,
-    owner: Annotated[str | None, typer.Option(help="Only this owner (ISO3).")] = None,
-    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
-    search: Annotated[
-        str | None, typer.Option(help="Any name of the site or its city, any language/script, words inflected.")
+    near: Annotated[str | None, typer.Option(metavar="LAT,LON", help="A point; use with --within.")] = None,
+    within: Annotated[
+        float | None, typer.Option(metavar="METRES", help="Geodesic distance from --near in metres.")
     ] = None,
-    city: Annotated[str | None, typer.Option(help="Only sites in this city, any spelling (Kyiv, Kiev, Київ).")] = None,
-    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    owner: Annotated[str | None, typer.Option(metavar="ISO3", help="Only this owner.")] = None,
+    kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only this kind.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Any name of the site or its city, any language/script, words inflected."),
+    ] = None,
+    city: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Only sites in this city, any spelling (Kyiv, Kiev, Київ).")
+    ] = None,
+    limit: LimitOption = None,
     history: Annotated[
         bool, typer.Option("--history", help="Withdrawn sites too, and each site's versions and corrections.")
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List sites in force, nearest first with --near."""
+    """List sites in force, nearest first with --near.
+
+    Example:
+
+        deconflict sites list --near 50.4501,30.5234 --within 2000
+        deconflict sites list --search Київ --owner AZE --json
+        deconflict sites list --city Kiev --history
+    """
     point = parse_point(near) if near else None
+    filters = {"near": point, "within_m": within, "owner": owner, "kind": kind, "search": search, "city": city,
+               "include_withdrawn": history}  # fmt: skip
+    shown = limit_rows(limit, as_json)
     with opened() as db, option_names(city="--city"):
-        hits = db.sites.list(
-            near=point, within_m=within, owner=owner, kind=kind, search=search, limit=limit, include_withdrawn=history,
-            city=city,
-        )  # fmt: skip
+        hits = db.sites.list(**filters, limit=shown)  # type: ignore[arg-type]
+        total = db.sites.count(**filters) if shown is not None and len(hits) == shown else len(hits)
         histories = {h.site.id: db.sites.history(h.site.id) for h in hits} if history else {}
+    withdrawn = {site_id for site_id, record in histories.items() if record.state == "withdrawn"}
     if as_json:
         rows = [_site_json(h) for h in hits]
         for row in rows:
@@ -208,12 +267,13 @@ def sites_list(
                 row["history"] = histories[row["id"]].to_json()
         print_json(rows)
     else:
-        withdrawn = {site_id for site_id, record in histories.items() if record.state == "withdrawn"}
         out.print(_site_table(hits, withdrawn))
-        out.print(f"{len(hits)} site(s)" + (f", {len(withdrawn)} of them withdrawn" if withdrawn else ""))
+        if withdrawn:
+            out.print(f"{len(withdrawn)} of them withdrawn", markup=False)
         for record in histories.values():
             if record.corrected:
                 print_history(record)
+    say_shown(len(hits), total, "site(s)", as_json=as_json)
 
 
 @sites_app.command("show")
@@ -223,7 +283,13 @@ def sites_show(
     history: HistoryOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one site with all its names (and, with --history, every version and correction)."""
+    """Show one site with all its names (and, with --history, every version and correction).
+
+    Example:
+
+        deconflict sites show wd-Q5369559
+        deconflict sites show aze-consular-section --history
+    """
     with opened() as db:
         site = db.sites.get(site_id)
         record = db.sites.history(site_id) if history else None
@@ -254,9 +320,17 @@ def sites_show(
 @handle_errors
 def sites_export(
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
-    format: Annotated[str, typer.Option(help="csv, geojson (typed) or gpkg (GeoPackage; needs --out).")] = "csv",
+    format: Annotated[
+        str, typer.Option(metavar="csv|geojson|gpkg", help="The format to write (gpkg: a GeoPackage, needs --out).")
+    ] = "csv",
 ) -> None:
-    """Export the sites as CSV, GeoJSON or GeoPackage (CSV and GeoJSON re-import unchanged)."""
+    """Export the sites as CSV, typed GeoJSON or a GeoPackage (CSV and GeoJSON re-import unchanged).
+
+    Example:
+
+        deconflict sites export --format geojson --out sites.geojson
+        deconflict sites export --format gpkg --out sites.gpkg
+    """
     with opened() as db, option_names(path="--out", format="--format"):
         text = db.sites.export(format, path=out_file)
     if format == "gpkg":
@@ -272,7 +346,7 @@ def incidents_import(
     file: Annotated[Path, typer.Argument(help="CSV, GeoJSON or ACLED-style export.")],
     format: Annotated[
         str | None,
-        typer.Option(help=f"One of {', '.join(INCIDENT_FORMATS)} (default: by extension)."),
+        typer.Option(metavar="|".join(INCIDENT_FORMATS), help="The file's format (default: by extension)."),
     ] = None,
     on_existing: Annotated[
         str,
@@ -285,27 +359,18 @@ def incidents_import(
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Import incidents: every row or none; a progress bar on large files."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """Import incidents: every row or none; progress bars on a terminal.
 
-    with opened() as db:
-        size = file.stat().st_size if file.exists() else 0
-        if size > 1_000_000:  # roughly > 10,000 rows
-            with Progress(
-                TextColumn("reading {task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed:,} rows"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            ) as bar:
-                task = bar.add_task(file.name, total=None)
-                result = db.incidents.import_file(
-                    file, format, progress=lambda n: bar.update(task, completed=n), on_existing=on_existing,
-                    delimiter=delimiter, force=yes,
-                )  # fmt: skip
-        else:
-            result = db.incidents.import_file(file, format, on_existing=on_existing, delimiter=delimiter, force=yes)
+    Example:
+
+        deconflict incidents import strikes.csv
+        deconflict incidents import acled-export.csv --format acled --json
+        deconflict incidents import acled-redownload.csv --format acled --on-existing update
+    """
+    with opened() as db, progress_bars(quiet=as_json) as progress, option_names(on_existing="--on-existing"):
+        result = db.incidents.import_file(
+            file, format, progress=progress, on_existing=on_existing, delimiter=delimiter, force=yes
+        )
     if as_json:
         print_json(result.to_json())
         return
@@ -331,18 +396,26 @@ def _incident_json(incident: Any) -> dict[str, Any]:
 @incidents_app.command("list")
 @handle_errors
 def incidents_list(
-    near: Annotated[str | None, typer.Option(help="LAT,LON; use with --within.")] = None,
-    within: Annotated[float | None, typer.Option(help="Geodesic distance in metres.")] = None,
+    near: Annotated[str | None, typer.Option(metavar="LAT,LON", help="A point; use with --within.")] = None,
+    within: Annotated[float | None, typer.Option(metavar="METRES", help="Geodesic distance in metres.")] = None,
     start: Annotated[
         str | None,
-        typer.Option(help="Only incidents that may have happened at or after (ISO 8601)."),
+        typer.Option(metavar="TIME", help="Only incidents that may have happened at or after (ISO 8601)."),
     ] = None,
-    end: Annotated[str | None, typer.Option(help="... at or before (ISO 8601).")] = None,
-    status: Annotated[str | None, typer.Option(help="confirmed, unverified or rejected.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1)] = None,
+    end: Annotated[str | None, typer.Option(metavar="TIME", help="... at or before (ISO 8601).")] = None,
+    status: Annotated[
+        str | None, typer.Option(metavar="confirmed|unverified|rejected", help="Only this status.")
+    ] = None,
+    limit: LimitOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List incidents in time order."""
+    """List incidents in time order.
+
+    Example:
+
+        deconflict incidents list --near 50.4608,30.4906 --within 500
+        deconflict incidents list --start 2025-01-01 --status confirmed --limit 20
+    """
     from deconflict.model import INCIDENT_STATUSES
     from deconflict.times import format_utc, parse_instant
 
@@ -353,13 +426,15 @@ def incidents_list(
         raise InvalidInput(f"--status must be one of {', '.join(INCIDENT_STATUSES)}, got {status!r}")
     start_text = format_utc(parse_instant(start)) if start else None
     end_text = format_utc(parse_instant(end)) if end else None
+    filters = {"near": point, "within_m": within, "start": start_text, "end": end_text, "status": status}
+    shown = limit_rows(limit, as_json)
     with opened() as db:
-        incidents = db.incidents.list(
-            near=point, within_m=within, start=start_text, end=end_text, status=status, limit=limit
-        )
+        incidents = db.incidents.list(**filters, limit=shown)  # type: ignore[arg-type]
+        total = db.incidents.count(**filters) if shown is not None and len(incidents) == shown else len(incidents)
         tz = db.timezone
     if as_json:
         print_json([_incident_json(i) for i in incidents])
+        say_shown(len(incidents), total, "incident(s)", as_json=True)
         return
     table = Table(show_edge=False, pad_edge=False)
     for column in (
@@ -388,15 +463,23 @@ def incidents_list(
             label.strip(),
         )
     out.print(table)
-    out.print(f"{len(incidents)} incident(s)")
+    say_shown(len(incidents), total, "incident(s)")
 
 
 @incidents_app.command("show")
 @handle_errors
 def incidents_show(
-    incident_id: Annotated[str, typer.Argument()], history: HistoryOption = False, as_json: JsonOption = False
+    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    history: HistoryOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Show one incident (with --history: every version, revision and merge, also of a merged report)."""
+    """Show one incident (with --history: every version, revision and merge, also of a merged report).
+
+    Example:
+
+        deconflict incidents show rep-2025-11-14-aze-embassy
+        deconflict incidents show rep-2024-12-20-prt-embassy --history
+    """
     with opened() as db:
         record = db.incidents.history(incident_id) if history else None
         incident = db.incidents.get(incident_id) if record is None or not record.state.startswith("merged") else None
@@ -421,9 +504,17 @@ def incidents_show(
 @handle_errors
 def incidents_export(
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
-    format: Annotated[str, typer.Option(help="csv, geojson (typed) or gpkg (GeoPackage; needs --out).")] = "csv",
+    format: Annotated[
+        str, typer.Option(metavar="csv|geojson|gpkg", help="The format to write (gpkg: a GeoPackage, needs --out).")
+    ] = "csv",
 ) -> None:
-    """Export incidents as CSV, GeoJSON (time_start/time_end for QGIS) or GeoPackage."""
+    """Export incidents as CSV, typed GeoJSON (time_start/time_end for QGIS) or a GeoPackage.
+
+    Example:
+
+        deconflict incidents export --out incidents.csv
+        deconflict incidents export --format geojson --out incidents.geojson
+    """
     with opened() as db, option_names(path="--out", format="--format"):
         text = db.incidents.export(format, path=out_file)
     if format == "gpkg":
@@ -433,18 +524,29 @@ def incidents_export(
 
 
 # -- demo --------------------------------------------------------------------------------
-@app.command()
+@app.command(cls=OfflineCommand)
 @handle_errors
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the demo database and outputs.")] = Path(
         "demo-output"
     ),
+    as_json: JsonOption = False,
 ) -> None:
-    """Build the Kyiv example end to end and print where its outputs are."""
+    """Build the Kyiv example end to end and print where its outputs are.
+
+    Example:
+
+        deconflict demo --out demo-output
+    """
+    import dataclasses
+
     from deconflict.demo import DEMO_NOTES, DEMO_SEED, run_demo
 
     with Status("building the Kyiv example (about a minute)", console=err):
         summary = run_demo(out_dir)
+    if as_json:
+        print_json({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(summary).items()})
+        return
     out.print(f"[bold]deconflict demo[/bold]: Kyiv example in {out_dir}/")
     out.print(f"  database        {summary.database}")
     out.print(

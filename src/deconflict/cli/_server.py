@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -9,39 +11,69 @@ from rich.table import Table
 
 from deconflict.cli._common import (
     JsonOption,
+    LimitOption,
     SeedOption,
     StudyAreaOption,
     app,
     err,
+    first,
+    group,
     handle_errors,
+    limit_rows,
     opened,
     option_names,
     out,
     print_json,
+    say_shown,
     state,
 )
+from deconflict.errors import MissingDependency
 
-token_app = typer.Typer(help="API tokens for the server: create (printed once), list, revoke.", no_args_is_help=True)
+token_app = group("API tokens for the server: create (printed once), list, revoke.", "deconflict token list")
 app.add_typer(token_app, name="token")
+
+
+@contextmanager
+def server_extra() -> Iterator[None]:
+    """Turn a missing server dependency into one line naming the extra that installs it."""
+    try:
+        yield
+    except ImportError as exc:
+        raise MissingDependency(
+            f"the server needs the server extra ({exc.name or exc} is not installed): pip install 'deconflict[server]'"
+        ) from None
 
 
 @app.command()
 @handle_errors
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    max_body_mb: Annotated[float, typer.Option(help="Largest request body accepted, MiB (413 beyond).")] = 10.0,
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(metavar="PORT", help="TCP port.", min=1, max=65535)] = 8000,
+    max_body_mb: Annotated[
+        float, typer.Option(metavar="MIB", help="Largest request body accepted, MiB (413 beyond).")
+    ] = 10.0,
     private_log: Annotated[
         bool, typer.Option("--private-log", help="Require a token to read the log (default: the log is public).")
     ] = False,
     seed: SeedOption = None,
     study_area: StudyAreaOption = None,
 ) -> None:
-    """Serve the REST API (/api/v1, schema at /api/v1/openapi.json) and the web UI (/ui)."""
-    import uvicorn
+    """Serve the REST API (/api/v1, schema at /api/v1/openapi.json) and the web UI (/ui).
+
+    Needs the server extra: pip install 'deconflict[server]'.
+
+    Example:
+
+        deconflict serve --port 8080 --private-log
+    """
+    with server_extra():
+        import uvicorn
+
+        from deconflict.api import create_app
 
     from deconflict.analysis import load_study_area
-    from deconflict.api import create_app
     from deconflict.db import resolve_db_path
 
     location = resolve_db_path(state.db_path)
@@ -64,12 +96,19 @@ def serve(
 @handle_errors
 def token_create(
     scope: Annotated[
-        list[str], typer.Option("--scope", help="admin, analyst, public or owner:ISO3; repeat for several.")
+        list[str],
+        typer.Option("--scope", metavar="SCOPE", help="admin, analyst, public or owner:ISO3; repeat for several."),
     ],
-    name: Annotated[str | None, typer.Option(help="Who holds the token (a label).")] = None,
+    name: Annotated[str | None, typer.Option(metavar="TEXT", help="Who holds the token (a label).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a token and print it once (only its hash is stored)."""
+    """Create a token and print it once (only its hash is stored).
+
+    Example:
+
+        deconflict token create --scope owner:AZE --name "AZE foreign ministry"
+        deconflict token create --scope analyst --scope public --json
+    """
     from deconflict.access import create_token
 
     with opened() as db:
@@ -83,29 +122,48 @@ def token_create(
 
 @token_app.command("list")
 @handle_errors
-def token_list(as_json: JsonOption = False) -> None:
-    """List tokens: id, name, scopes, created, revoked (never the secret)."""
+def token_list(limit: LimitOption = None, as_json: JsonOption = False) -> None:
+    """List tokens: id, name, scopes, created, revoked (never the secret).
+
+    Example:
+
+        deconflict token list
+    """
     from deconflict.access import list_tokens
 
     with opened() as db:
         tokens = list_tokens(db)
+    total = len(tokens)
+    tokens = first(tokens, limit_rows(limit, as_json))
     if as_json:
         print_json([{"id": t.id, "name": t.name, "scopes": list(t.scopes), "created_at": t.created_at,
                      "revoked_at": t.revoked_at} for t in tokens])  # fmt: skip
+        say_shown(len(tokens), total, "token(s)", as_json=True)
         return
     table = Table("id", "name", "scopes", "created", "revoked")
     for t in tokens:
         table.add_row(t.id, t.name or "", " ".join(t.scopes), t.created_at, t.revoked_at or "")
     out.print(table)
-    out.print(f"{len(tokens)} token(s)")
+    say_shown(len(tokens), total, "token(s)")
 
 
 @token_app.command("revoke")
 @handle_errors
-def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (the part after dcf_).")]) -> None:
-    """Revoke a token: the server refuses it from the next request on."""
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="The token's id (the part after dcf_).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke a token: the server refuses it from the next request on.
+
+    Example:
+
+        deconflict token revoke "$TOKEN_ID"
+    """
     from deconflict.access import revoke_token
 
     with opened() as db:
         revoke_token(db, token_id)
+    if as_json:
+        print_json({"id": token_id, "revoked": True})
+        return
     out.print(f"revoked token {token_id}")

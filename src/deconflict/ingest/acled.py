@@ -17,7 +17,6 @@ ACLED codes:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,6 +32,7 @@ from deconflict.ingest.common import (
     with_row,
 )
 from deconflict.model import Incident
+from deconflict.progress import ProgressCallback, report_steps
 
 __all__ = ["ACLED_GEO_PRECISION_RADIUS_M", "ACLED_TIME_PRECISION", "read_incidents_acled"]
 
@@ -144,26 +144,29 @@ def _convert(row: dict[str, str], local: ZoneInfo | None) -> Incident:
 def read_incidents_acled(
     path: str | Path,
     local: ZoneInfo | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
     *,
     delimiter: str = ",",
 ) -> Batch:
     """Read an ACLED CSV export into incidents (confidence ``fair``, provenance ``acled``).
 
     Rows are numbered as a spreadsheet shows them (header = row 1); an event id given twice is
-    refused naming both rows.
+    refused naming both rows. Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows)
+    to ``progress``.
     """
     where = str(path)
-    data, digest = read_bytes(path)
-    _, rows = csv_rows(read_text(data, where), where, _REQUIRED, delimiter=delimiter)
+    data, digest = read_bytes(path, progress)
+    text = read_text(data, where)
+    _, rows = csv_rows(text, where, _REQUIRED, delimiter=delimiter)
+    tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1))  # an over-estimate
     incidents = []
     numbers = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(_convert, row, local)))
         numbers.append(number)
-        if progress is not None and len(numbers) % 10_000 == 0:
-            progress(len(numbers))
+        tick(len(numbers))
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
+    tick(len(incidents), final=True)
     refuse_repeated_ids(where, [i.id for i in incidents], numbers)
     return Batch(where, digest, "acled", incidents)

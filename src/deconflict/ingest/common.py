@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from deconflict.errors import DeconflictError, InvalidInput
 from deconflict.ids import content_id
 from deconflict.model import Incident, Site, Source
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.times import parse_time
 
 __all__ = [
@@ -44,8 +46,6 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "weapon", "source_url", "source_sha256", "source_title", "confidence", "notes", "provenance", "status",
 )  # fmt: skip
 
-ProgressCallback = Callable[[int], None]
-
 
 @dataclass
 class Batch:
@@ -59,18 +59,35 @@ class Batch:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def read_bytes(path: str | Path) -> tuple[bytes, str]:
-    """Read a file, returning its bytes and SHA-256; raise :class:`InvalidInput` when unreadable."""
+def read_bytes(path: str | Path, progress: ProgressCallback | None = None) -> tuple[bytes, str]:
+    """Read a file, returning its bytes and SHA-256; raise :class:`InvalidInput` when unreadable.
+
+    Reports the ``"reading"`` phase to ``progress`` in bytes.
+    """
     target = Path(path)
     if not target.exists():
         raise InvalidInput("file does not exist", where=str(path))
     if target.is_dir():
         raise InvalidInput("is a directory, expected a file", where=str(path))
+    digest = hashlib.sha256()
+    chunks: list[bytes] = []
     try:
-        data = target.read_bytes()
+        with target.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            tick = report_steps(progress, "reading", size, step=_READ_CHUNK)
+            done = 0
+            while chunk := handle.read(_READ_CHUNK):
+                digest.update(chunk)
+                chunks.append(chunk)
+                done += len(chunk)
+                tick(done)
     except OSError as exc:
         raise InvalidInput(f"cannot read: {exc.strerror}", where=str(path)) from exc
-    return data, hashlib.sha256(data).hexdigest()
+    tick(done, final=True)
+    return b"".join(chunks), digest.hexdigest()
+
+
+_READ_CHUNK = 1 << 22
 
 
 def read_text(data: bytes, where: str) -> str:

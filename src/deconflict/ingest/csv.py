@@ -27,6 +27,7 @@ from deconflict.ingest.common import (
     with_row,
 )
 from deconflict.model import Incident, Site, Source
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.times import parse_time
 
 __all__ = ["read_incidents_csv", "read_sites_csv"]
@@ -62,25 +63,26 @@ def read_sites_csv(path: str | Path, *, delimiter: str = ",") -> Batch:
 def read_incidents_csv(
     path: str | Path,
     local: ZoneInfo | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: ProgressCallback | None = None,
     *,
     delimiter: str = ",",
 ) -> Batch:
     """Read incidents from a CSV file; raise :class:`InvalidInput` naming file, row and field.
 
     Rows are numbered as a spreadsheet shows them (the header is row 1); an id given twice is
-    refused naming both rows.
+    refused naming both rows. Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows)
+    to ``progress``.
     """
     where = str(path)
-    data, digest = read_bytes(path)
+    data, digest = read_bytes(path, progress)
     text = read_text(data, where)
     header, rows = csv_rows(text, where, _INCIDENT_REQUIRED, delimiter=delimiter, aliases=COLUMN_ALIASES)
     ignored = _ignored(header, INCIDENT_COLUMNS + INCIDENT_OPTIONAL_COLUMNS)
-    fast = _fast_incidents(text, header, local, delimiter)
+    # Quoted line breaks make this an over-estimate; the final report gives the true count.
+    tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1))
+    fast = _fast_incidents(text, header, local, tick, delimiter)
     if fast is not None:
-        if progress is not None:
-            for number in range(10_000, len(fast) + 1, 10_000):
-                progress(number)
+        tick(len(fast), final=True)
         # The fast path only accepts files without blank or irregular rows: data row k is row k + 2.
         refuse_repeated_ids(where, [i.id for i in fast], range(2, len(fast) + 2))
         return Batch(where, digest, "csv", fast, ignored_columns=ignored)
@@ -89,10 +91,10 @@ def read_incidents_csv(
     for number, row in rows:
         incidents.append(with_row(where, number, partial(build_incident, row, local)))
         numbers.append(number)
-        if progress is not None and len(numbers) % 10_000 == 0:
-            progress(len(numbers))
+        tick(len(numbers))
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
+    tick(len(incidents), final=True)
     refuse_repeated_ids(where, [i.id for i in incidents], numbers)
     return Batch(where, digest, "csv", incidents, ignored_columns=ignored)
 
@@ -101,7 +103,11 @@ _INCIDENT_REQUIRED = ("time", "lat", "lon")
 
 
 def _fast_incidents(
-    text: str, header: Sequence[str], local: ZoneInfo | None, delimiter: str = ","
+    text: str,
+    header: Sequence[str],
+    local: ZoneInfo | None,
+    tick: Callable[[int], None] = lambda done: None,
+    delimiter: str = ",",
 ) -> list[Incident] | None:
     """The incidents of a CSV document whose every data row is complete and valid, or None.
 
@@ -113,7 +119,7 @@ def _fast_incidents(
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of new objects, none cyclic: skip the collector's passes
     try:
-        return _fast_incidents_unguarded(text, header, local, delimiter)
+        return _fast_incidents_unguarded(text, header, local, tick, delimiter)
     except Exception:  # any failure: the row-by-row path reports it
         return None
     finally:
@@ -122,7 +128,7 @@ def _fast_incidents(
 
 
 def _fast_incidents_unguarded(
-    text: str, header: Sequence[str], local: ZoneInfo | None, delimiter: str
+    text: str, header: Sequence[str], local: ZoneInfo | None, tick: Callable[[int], None], delimiter: str = ","
 ) -> list[Incident] | None:
     if any(column in header for column in INCIDENT_OPTIONAL_COLUMNS):
         return None  # JSON-valued columns are read by build_incident
@@ -173,6 +179,8 @@ def _fast_incidents_unguarded(
                 provenance=provenance, status=status or "confirmed",
             )
         )  # fmt: skip
+        if len(incidents) % 10_000 == 0:
+            tick(len(incidents))
     return incidents
 
 

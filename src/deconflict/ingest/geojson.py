@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,13 +18,14 @@ from deconflict.ingest.common import (
     read_text,
     with_row,
 )
+from deconflict.progress import ProgressCallback, report_steps
 
 __all__ = ["read_incidents_geojson", "read_sites_geojson"]
 
 
-def _features(path: str | Path) -> tuple[str, str, list[Any]]:
+def _features(path: str | Path, progress: ProgressCallback | None = None) -> tuple[str, str, list[Any]]:
     where = str(path)
-    data, digest = read_bytes(path)
+    data, digest = read_bytes(path, progress)
     try:
         document = json.loads(read_text(data, where))
     except json.JSONDecodeError as exc:
@@ -96,13 +97,17 @@ def read_sites_geojson(path: str | Path) -> Batch:
 
 
 def read_incidents_geojson(
-    path: str | Path, local: ZoneInfo | None = None, progress: Callable[[int], None] | None = None
+    path: str | Path, local: ZoneInfo | None = None, progress: ProgressCallback | None = None
 ) -> Batch:
-    """Read incidents (Point features) from a GeoJSON FeatureCollection."""
-    where, digest, features = _features(path)
+    """Read incidents (Point features) from a GeoJSON FeatureCollection.
+
+    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (features) to ``progress``.
+    """
+    where, digest, features = _features(path, progress)
+    tick = report_steps(progress, "validating", len(features))
     incidents = []
     for number, row in _rows(where, features, polygons=False):
         incidents.append(with_row(where, number, partial(build_incident, row, local), "feature"))
-        if progress is not None and number % 10_000 == 0:
-            progress(number)
+        tick(number)
+    tick(len(incidents), final=True)
     return Batch(where, digest, "geojson", incidents)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from deconflict.ledger.entries import (
 )
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
 from deconflict.model import Acknowledgement, Incident, Notification, Site
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store
 from deconflict.times import format_utc
 
@@ -178,12 +179,21 @@ class Ledger:
 
         return batch_records(self, entry_index, reviews)
 
-    def record_incidents(self, incidents: Sequence[Incident], source: ImportRecord | None) -> LogEntryRow:
+    def record_incidents(
+        self, incidents: Sequence[Incident], source: ImportRecord | None, *, progress: ProgressCallback | None = None
+    ) -> LogEntryRow:
         """Log one ``incident`` entry committing to a batch of incidents, in order.
 
-        The caller stores the incidents with the entry's index in the same transaction.
+        The caller stores the incidents with the entry's index in the same transaction. Reports
+        the phase ``"committing"`` (records hashed) to ``progress``.
         """
-        records = [canonical_record(incident_row(i)) for i in incidents]
+        tick = report_steps(progress, "committing", len(incidents))
+        records = []
+        for incident in incidents:
+            records.append(canonical_record(incident_row(incident)))
+            if len(records) % 10_000 == 0:
+                tick(len(records))
+        tick(len(records), final=True)
         body = {
             "count": len(records),
             "records_root": merkle.root_hash(records).hex(),
@@ -287,7 +297,7 @@ class Ledger:
         return StoredCheckpoint(checkpoint.size, note_text, created)
 
     # -- verification -------------------------------------------------------------------
-    def verify(self, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         """Recompute everything from the stored entries; raise naming the first bad index.
 
         Checks: entries are contiguous from 0, each is canonical JSON naming its own index,
@@ -296,8 +306,12 @@ class Ledger:
         root matches the recomputed tree at its size (a log shorter than a checkpoint was
         truncated); site commitments, notifications, acknowledgements and incident batches in
         the store match the entries that commit to them.
+
+        Reports the phases ``"entries"``, ``"tree"`` (stored subtree hashes) and ``"records"``
+        (log entries whose stored records are compared) to ``progress``.
         """
         verifier = parse_verifier_key(self.verifier_key)
+        tick = report_steps(progress, "entries", self.store.log_size())
         memory = tree.InMemoryNodeStore()
         bodies: dict[int, dict[str, Any]] = {}
         leaves: list[bytes] = []
@@ -318,11 +332,11 @@ class Ledger:
             leaves.append(row.leaf_hash)
             bodies[expected] = decoded
             count += 1
-            if progress is not None and count % 10_000 == 0:
-                progress(count)
+            tick(count)
+        tick(count, final=True)
         size = count
         memory.append(leaves)
-        self._verify_nodes(memory, size)
+        self._verify_nodes(memory, size, progress)
         root = tree.root_at(size, memory)
         checkpoints = self.checkpoints()
         for stored in checkpoints:
@@ -337,11 +351,12 @@ class Ledger:
                 )
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
-        counts = self._verify_records(bodies)
+        counts = self._verify_records(bodies, progress)
         return VerifyReport(size, root, len(checkpoints), *counts)
 
-    def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int) -> None:
+    def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int, progress: ProgressCallback | None) -> None:
         expected = memory.nodes
+        tick = report_steps(progress, "tree", len(expected))
         seen = 0
         for key, digest in self.store.log_iter_nodes():
             want = expected.get(key)
@@ -352,18 +367,29 @@ class Ledger:
             if want != digest:
                 raise VerificationError(f"stored hash of tree node {key} is altered (covers entry {first_leaf})")
             seen += 1
+            tick(seen)
         if seen != len(expected):
             missing = min((k for k in expected if not self.store.log_get_nodes([k])), key=lambda k: k[1] << k[0])
             raise VerificationError(f"stored tree node {missing} is missing (entry {missing[1] << missing[0]})")
+        tick(seen, final=True)
 
-    def _verify_records(self, bodies: dict[int, dict[str, Any]]) -> tuple[int, int, int, int]:
+    def _verify_records(
+        self, bodies: dict[int, dict[str, Any]], progress: ProgressCallback | None
+    ) -> tuple[int, int, int, int]:
         commitments = self.store.site_commitments()
         by_site: dict[str, list[SiteCommitment]] = {}
         for item in commitments:
             by_site.setdefault(item.site_id, []).append(item)
+        notifications = self.store.list_notifications(include_withdrawn=True)
+        from deconflict.ledger.corrections import BATCH_KINDS
+
+        incident_entries = [index for index, body in bodies.items() if body["kind"] in BATCH_KINDS]
+        tick = report_steps(progress, "records", len(commitments) + len(notifications) + len(incident_entries), 1000)
+        checked = 0
         for site_id, chain in by_site.items():
             self._verify_site_chain(site_id, chain, bodies)
-        notifications = self.store.list_notifications(include_withdrawn=True)
+            checked += len(chain)
+            tick(checked)
         for notification, index in notifications:
             body = bodies.get(index, {})
             logged = body.get("body", {})
@@ -380,6 +406,8 @@ class Ledger:
             if bodies.get(entry, {}).get("kind") != "notification":
                 raise VerificationError(f"log entry {entry}: notification {notification.id!r} differs from the log")
             self._verify_marker(withdrawn, "notification_withdrawn", "notification_id", notification.id)
+            checked += 1
+            tick(checked)
         for acknowledgement, _ in self.store.list_acknowledgements(include_withdrawn=True):
             _, _, withdrawn = self.store.acknowledgement_state(acknowledgement.id)
             self._verify_marker(withdrawn, "acknowledgement_withdrawn", "acknowledgement_id", acknowledgement.id)
@@ -387,13 +415,10 @@ class Ledger:
         for index, body in sorted(bodies.items()):
             if body["kind"] == "review":
                 reviews.setdefault(body["body"]["incident_id"], []).append((index, body["body"]))
-        from deconflict.ledger.corrections import BATCH_KINDS
-
         batches = 0
         incidents = 0
-        for index, body in bodies.items():
-            if body["kind"] not in BATCH_KINDS:
-                continue
+        for index in incident_entries:
+            body = bodies[index]
             for incident in self.store.incidents_in_entry(index):
                 history = [item for item in reviews.get(incident.id, ()) if item[0] > index]
                 if history and history[-1][1]["status"] != incident.status:
@@ -405,6 +430,9 @@ class Ledger:
                 raise VerificationError(f"log entry {index}: the incidents it commits to were changed or deleted")
             batches += 1
             incidents += len(records)
+            checked += 1
+            tick(checked)
+        tick(checked, final=True)
         return len(commitments), len(notifications), batches, incidents
 
     def _verify_marker(self, index: int | None, kind: str, key: str, record_id: str) -> None:

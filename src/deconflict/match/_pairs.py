@@ -134,6 +134,122 @@ def _argsort_site_index(si: NDArray[np.intp], n_sites: int) -> NDArray[np.intp]:
     return order
 
 
+_Columns = tuple[NDArray[Any], ...]
+_Pairs = tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One side of the search (sites or incidents): reach classes, their k-d trees and columns."""
+
+    groups: list[NDArray[np.intp]]
+    trees: list[cKDTree]
+    cols: list[_Columns]  # per group: (reach, *columns), contiguous, so per-pair gathers stay small
+
+    @classmethod
+    def build(
+        cls,
+        x: NDArray[np.float64],
+        y: NDArray[np.float64],
+        reach: NDArray[np.float64],
+        use: NDArray[np.bool_],
+        columns: tuple[NDArray[Any], ...],
+        workers: int | None,
+    ) -> _Side:
+        groups = _group_by_bin(_bins(reach), use)
+
+        def tree(g: NDArray[np.intp]) -> cKDTree:
+            return cKDTree(np.column_stack([x[g], y[g]]), balanced_tree=False)
+
+        trees = list(_thread_map(tree, groups, workers))
+        cols = [tuple(np.ascontiguousarray(c[g]) for c in (reach, *columns)) for g in groups]
+        return cls(groups, trees, cols)
+
+
+@dataclass(frozen=True)
+class _Search:
+    """The pair search between one site reach class and one incident reach class."""
+
+    sites: _Side
+    incidents: _Side
+    n_sites: int
+    min_probability: float
+    any_region: bool
+
+    def pairs(self, job: tuple[int, int]) -> _Pairs:
+        a, b = job
+        (s_reach, s_radius, s_region), (i_reach, i_unc, i_normal) = self.sites.cols[a], self.incidents.cols[b]
+        s_tree, i_tree = self.sites.trees[a], self.incidents.trees[b]
+        reach = float(s_reach.max() + i_reach.max())
+        # Search slightly beyond the reach, then keep exactly ``distance <= reach`` per pair.
+        found = s_tree.sparse_distance_matrix(i_tree, reach * (1 + 1e-9) + 1e-9, output_type="ndarray")
+        fi, fj = found["i"], found["j"]  # np.take: much faster than fancy indexing here
+        delta = np.take(s_tree.data, fi, axis=0) - np.take(i_tree.data, fj, axis=0)
+        dist = _distance(delta[:, 0], delta[:, 1])
+        if np.ptp(s_reach) > 0 or np.ptp(i_reach) > 0:
+            keep = dist <= np.take(s_reach, fi) + np.take(i_reach, fj)
+        else:
+            keep = dist <= reach
+        if not keep.all():
+            at = np.flatnonzero(keep)
+            fi, fj, dist = np.take(fi, at), np.take(fj, at), np.take(dist, at)
+        si = np.take(self.sites.groups[a], fi)
+        order = _argsort_site_index(si, self.n_sites)  # sorted runs merge fast below
+        fi, fj, si, dist = np.take(fi, order), np.take(fj, order), np.take(si, order), np.take(dist, order)
+        prob = _hit_probability_1d(dist, np.take(s_radius, fi), np.take(i_unc, fj), np.take(i_normal, fj))
+        keep = prob >= self.min_probability
+        if self.any_region:
+            keep |= np.take(s_region, fi)  # footprint probabilities are computed afterwards
+        ii = np.take(self.incidents.groups[b], fj)
+        if keep.all():
+            return si, ii, dist, prob
+        at = np.flatnonzero(keep)
+        return np.take(si, at), np.take(ii, at), np.take(dist, at), np.take(prob, at)
+
+
+def _merge_by_site(parts: list[_Pairs], workers: int | None) -> _Pairs:
+    """The parts' pairs in one table grouped by site index.
+
+    Each part is sorted by site: the stable (tim)sort merges the runs; parts are in a fixed
+    order, so the result does not depend on the threads.
+    """
+    si = np.concatenate([p[0] for p in parts])
+    ii = np.concatenate([p[1] for p in parts])
+    dist = np.concatenate([p[2] for p in parts])
+    prob = np.concatenate([p[3] for p in parts])
+    order = np.argsort(si, kind="stable")
+    si, ii, dist, prob = _thread_map(lambda v: np.take(v, order), (si, ii, dist, prob), workers)
+    return si, ii, dist, prob
+
+
+def _footprint_probabilities(
+    regions: list[BaseGeometry | None],
+    has_region: NDArray[np.bool_],
+    si: NDArray[np.intp],
+    ii: NDArray[np.intp],
+    dist: NDArray[np.float64],
+    prob: NDArray[np.float64],
+    ix: NDArray[np.float64],
+    iy: NDArray[np.float64],
+    incidents: IncidentArray,
+    min_probability: float,
+) -> _Pairs:
+    """Replace the probabilities of footprint sites' pairs by the polygon ones, then apply the cut."""
+    at = np.flatnonzero(has_region[si])  # contiguous runs, one per footprint site
+    if not at.size:
+        return si, ii, dist, prob
+    ks, first = np.unique(si[at], return_index=True)
+    for k, sel in zip(ks, np.split(at, first[1:]), strict=True):
+        region = regions[int(k)]
+        assert region is not None
+        chosen = ii[sel]
+        prob[sel] = polygon_hit_probability(
+            region, ix[chosen], iy[chosen], incidents.uncertainty_m[chosen], incidents.normal[chosen]
+        )
+    keep = np.flatnonzero(prob >= min_probability)
+    return si[keep], ii[keep], dist[keep], prob[keep]
+
+
 def match_arrays(
     sites: SiteArray,
     incidents: IncidentArray,
@@ -182,85 +298,27 @@ def match_arrays(
     ix, iy = projection.project(incidents.lon, incidents.lat, workers=workers)
     regions, site_reach = _site_hit_regions(sites, projection, sx, sy)
     has_region = np.array([r is not None for r in regions], dtype=bool)
-    any_region = bool(has_region.any())
     inc_reach = incident_reach_m(incidents.uncertainty_m, incidents.normal)
     use = incidents.counted if counted_only else np.ones(len(incidents), bool)
-    s_groups = _group_by_bin(_bins(site_reach), np.ones(len(sites), bool))
-    i_groups = _group_by_bin(_bins(inc_reach), use)
-    if not i_groups:
+    site_side = _Side.build(sx, sy, site_reach, np.ones(len(sites), bool), (sites.radius_m, has_region), workers)
+    incident_side = _Side.build(ix, iy, inc_reach, use, (incidents.uncertainty_m, incidents.normal), workers)
+    if not incident_side.groups:
         return empty
-    n_sites = len(sites)
-
-    def local(g: NDArray[np.intp], *cols: NDArray[np.generic]) -> tuple[NDArray[np.generic], ...]:
-        return tuple(np.ascontiguousarray(c[g]) for c in cols)
-
-    def tree(job: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]) -> cKDTree:
-        x, y, g = job
-        return cKDTree(np.column_stack([x[g], y[g]]), balanced_tree=False)
-
-    built = list(_thread_map(tree, [(sx, sy, g) for g in s_groups] + [(ix, iy, g) for g in i_groups], workers))
-    s_trees, i_trees = built[: len(s_groups)], built[len(s_groups) :]
-    # Per-group columns, so that the per-pair gathers stay within small arrays.
-    s_cols = [local(g, site_reach, sites.radius_m, has_region) for g in s_groups]
-    i_cols = [local(g, inc_reach, incidents.uncertainty_m, incidents.normal) for g in i_groups]
-
-    def pairs(
-        job: tuple[int, int],
-    ) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
-        a, b = job
-        (s_reach, s_radius, s_region), (i_reach, i_unc, i_normal) = s_cols[a], i_cols[b]
-        reach = float(s_reach.max() + i_reach.max())
-        # Search slightly beyond the reach, then keep exactly ``distance <= reach`` per pair.
-        found = s_trees[a].sparse_distance_matrix(i_trees[b], reach * (1 + 1e-9) + 1e-9, output_type="ndarray")
-        fi, fj = found["i"], found["j"]  # np.take: much faster than fancy indexing here
-        delta = np.take(s_trees[a].data, fi, axis=0) - np.take(i_trees[b].data, fj, axis=0)
-        dist = _distance(delta[:, 0], delta[:, 1])
-        if np.ptp(s_reach) > 0 or np.ptp(i_reach) > 0:
-            keep = dist <= np.take(s_reach, fi) + np.take(i_reach, fj)
-        else:
-            keep = dist <= reach
-        if not keep.all():
-            at = np.flatnonzero(keep)
-            fi, fj, dist = np.take(fi, at), np.take(fj, at), np.take(dist, at)
-        si = np.take(s_groups[a], fi)
-        order = _argsort_site_index(si, n_sites)  # sorted runs merge fast below
-        fi, fj, si, dist = np.take(fi, order), np.take(fj, order), np.take(si, order), np.take(dist, order)
-        prob = _hit_probability_1d(dist, np.take(s_radius, fi), np.take(i_unc, fj), np.take(i_normal, fj))
-        keep = prob >= min_probability
-        if any_region:
-            keep |= np.take(s_region, fi)  # footprint probabilities are computed below
-        ii = np.take(i_groups[b], fj)
-        if keep.all():
-            return si, ii, dist, prob
-        at = np.flatnonzero(keep)
-        return np.take(si, at), np.take(ii, at), np.take(dist, at), np.take(prob, at)
-
-    jobs = [(a, b) for a in range(len(s_groups)) for b in range(len(i_groups))]
+    search = _Search(site_side, incident_side, len(sites), min_probability, bool(has_region.any()))
+    jobs = [(a, b) for a in range(len(site_side.groups)) for b in range(len(incident_side.groups))]
     # Biggest searches first (about |S| |I| reach^2) balances the threads; output order is fixed.
-    size = [s_groups[a].size * i_groups[b].size * (s_cols[a][0].max() + i_cols[b][0].max() + 1.0) ** 2 for a, b in jobs]
+    size = [
+        site_side.groups[a].size
+        * incident_side.groups[b].size
+        * (site_side.cols[a][0].max() + incident_side.cols[b][0].max() + 1.0) ** 2
+        for a, b in jobs
+    ]
     jobs = [jobs[k] for k in np.argsort(size, kind="stable")[::-1]]
-    parts = list(_thread_map(pairs, jobs, workers))
-    si = np.concatenate([p[0] for p in parts])
-    ii = np.concatenate([p[1] for p in parts])
-    dist = np.concatenate([p[2] for p in parts])
-    prob = np.concatenate([p[3] for p in parts])
-    # Each part is sorted by site: the stable (tim)sort merges the runs; parts are in a fixed
-    # order, so the result does not depend on the threads.
-    order = np.argsort(si, kind="stable")
-    si, ii, dist, prob = _thread_map(lambda v: np.take(v, order), (si, ii, dist, prob), workers)
-    if any_region:
-        at = np.flatnonzero(has_region[si])  # contiguous runs, one per footprint site
-        if at.size:
-            ks, first = np.unique(si[at], return_index=True)
-            for k, sel in zip(ks, np.split(at, first[1:]), strict=True):
-                region = regions[int(k)]
-                assert region is not None
-                prob[sel] = polygon_hit_probability(
-                    region, ix[ii[sel]], iy[ii[sel]], incidents.uncertainty_m[ii[sel]],
-                    incidents.normal[ii[sel]],
-                )  # fmt: skip
-            keep = np.flatnonzero(prob >= min_probability)
-            si, ii, dist, prob = si[keep], ii[keep], dist[keep], prob[keep]
+    si, ii, dist, prob = _merge_by_site(list(_thread_map(search.pairs, jobs, workers)), workers)
+    if has_region.any():
+        si, ii, dist, prob = _footprint_probabilities(
+            regions, has_region, si, ii, dist, prob, ix, iy, incidents, min_probability
+        )
     return MatchTable(si.astype(np.int64, copy=False), ii.astype(np.int64, copy=False), dist, prob)
 
 

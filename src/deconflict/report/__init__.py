@@ -6,7 +6,7 @@
 
     html = render_html(data)                       # data: ReportData
     Path("report.html").write_text(html, encoding="utf-8")
-    render_pdf("report.html", "report.pdf")        # headless Chromium, A4, page numbers
+    render_pdf("report.html", "report.pdf")        # headless Chromium (pdf extra), A4, page numbers
 
 The HTML loads nothing from the network (a Content-Security-Policy forbids it); Leaflet is
 vendored into ``static/`` and inlined. Synthetic incidents and approximate site locations
@@ -15,15 +15,30 @@ are labelled on the map, in the timelines and in every table.
 
 from __future__ import annotations
 
-from deconflict.report.chromium import BrowserError, Chromium, find_chromium
-from deconflict.report.data import ReportData, is_approximate, is_synthetic, report_json
+from deconflict.errors import BrowserError
+from deconflict.report.browser import PageEvents, chromium, find_chromium
+from deconflict.report.data import (
+    Cosignature,
+    LedgerState,
+    Period,
+    ReportData,
+    SensitivityPoint,
+    is_approximate,
+    is_synthetic,
+    report_json,
+)
 from deconflict.report.html import content_security_policy, render_html
 from deconflict.report.pdf import render_pdf
 
 __all__ = [
     "BrowserError",
-    "Chromium",
+    "Cosignature",
+    "LedgerState",
+    "PageEvents",
+    "Period",
     "ReportData",
+    "SensitivityPoint",
+    "chromium",
     "content_security_policy",
     "find_chromium",
     "is_approximate",

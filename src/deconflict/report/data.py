@@ -12,14 +12,68 @@ Labelling rules (applied on the map, in the timeline and in every table):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from deconflict.model import Incident, Notification, Site, owner_name
+from deconflict.match import Match
+from deconflict.model import Acknowledgement, Incident, Notification, Site, owner_name
 from deconflict.times import TimeSpan, format_utc
 
-__all__ = ["ReportData", "is_approximate", "is_synthetic", "provenance_of", "report_json"]
+__all__ = [
+    "Cosignature",
+    "LedgerState",
+    "Period",
+    "ReportData",
+    "SensitivityPoint",
+    "is_approximate",
+    "is_synthetic",
+    "provenance_of",
+    "report_json",
+]
+
+
+@dataclass(frozen=True)
+class Period:
+    """Observed and expected hits of one site in one period (e.g. before / after notification)."""
+
+    site_id: str
+    start: datetime
+    end: datetime
+    observed: float
+    expected: float
+
+
+@dataclass(frozen=True)
+class SensitivityPoint:
+    """One cell of a site's sensitivity grid: the p-value under one bandwidth and hit radius."""
+
+    site_id: str
+    bandwidth_m: float
+    hit_radius_m: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    """A witness's cosignature line on a checkpoint (shown; bundles verify them)."""
+
+    name: str
+    key_id: str
+    timestamp: int | None
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """The log's latest signed checkpoint as the report shows it."""
+
+    origin: str
+    size: int
+    root_hash_b64: str
+    checkpoint_note: str
+    verifier_key: str
+    cosignatures: tuple[Cosignature, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,11 +89,9 @@ class ReportData:
     sites, incidents, notifications
         The records shown on the map, in the timeline and in the tables.
     acknowledgements
-        One dict per acknowledgement of a notification: ``notification_id``, ``recipient``,
-        ``at`` (:class:`~deconflict.times.TimeSpan`), ``reference``.
+        Acknowledgements of the notifications shown.
     matches
-        Incident–site pairs that may be hits: ``incident_id``, ``site_id``,
-        ``hit_probability``, ``distance_m``.
+        Incident–site pairs that may be hits (:class:`~deconflict.match.Match`).
     analysis
         One dict per site as printed by ``deconflict analyze --json`` plus ``sentence``
         (plain language) and ``flagged`` (bool): ``site_id``, ``observed``, ``expected``,
@@ -47,14 +99,11 @@ class ReportData:
         ``expected_after``, ``p_value_after``, ``rate_ratio``, ``rate_ratio_ci``,
         ``p_value_change``, ``p_value_control``, ``p_adjusted``, ``assumptions``.
     sensitivity
-        The sensitivity grid: ``bandwidth_m``, ``hit_radius_m``, ``site_id``, ``p_value``.
+        The sensitivity grids of the featured sites.
     periods
-        Expected vs observed hits per period: ``site_id``, ``period_start``, ``period_end``
-        (ISO text or datetime), ``observed``, ``expected``.
+        Expected vs observed hits per period and site.
     ledger
-        The log's state, or None: ``origin``, ``size``, ``root_hash_b64``,
-        ``checkpoint_note`` (the signed note's full text), ``verifier_key``, ``cosignatures``
-        (list of ``name``, ``key_id``, ``timestamp``).
+        The log's latest signed checkpoint, or None.
     notes
         Data provenance notes shown at the top, e.g. "background strikes are SYNTHETIC".
     study_area_wkt
@@ -71,12 +120,12 @@ class ReportData:
     sites: list[Site]
     incidents: list[Incident]
     notifications: list[Notification] = field(default_factory=list)
-    acknowledgements: list[dict[str, Any]] = field(default_factory=list)
-    matches: list[dict[str, Any]] = field(default_factory=list)
+    acknowledgements: list[Acknowledgement] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
     analysis: list[dict[str, Any]] = field(default_factory=list)
-    sensitivity: list[dict[str, Any]] = field(default_factory=list)
-    periods: list[dict[str, Any]] = field(default_factory=list)
-    ledger: dict[str, Any] | None = None
+    sensitivity: list[SensitivityPoint] = field(default_factory=list)
+    periods: list[Period] = field(default_factory=list)
+    ledger: LedgerState | None = None
     notes: list[str] = field(default_factory=list)
     study_area_wkt: str | None = None
     study_area_label: str | None = None
@@ -168,9 +217,9 @@ def report_json(data: ReportData) -> dict[str, Any]:
             }
         )
     matches = [
-        {**m, "synthetic": is_synthetic(incidents_by_id[m["incident_id"]])}
+        {**m.to_json(), "synthetic": is_synthetic(incidents_by_id[m.incident_id])}
         for m in data.matches
-        if m["incident_id"] in incidents_by_id
+        if m.incident_id in incidents_by_id
     ]
     return {
         "title": data.title,
@@ -190,13 +239,28 @@ def report_json(data: ReportData) -> dict[str, Any]:
             }
             for n in data.notifications
         ],
-        "acknowledgements": [{**a, "at": span_json(a["at"])} for a in data.acknowledgements],
-        "analysis": data.analysis,
-        "sensitivity": data.sensitivity,
-        "periods": [
-            {**p, "period_start": iso(p["period_start"]), "period_end": iso(p["period_end"])} for p in data.periods
+        "acknowledgements": [
+            {
+                "notification_id": a.notification_id,
+                "recipient": a.recipient,
+                "at": span_json(a.at),
+                "reference": a.reference,
+            }
+            for a in data.acknowledgements
         ],
-        "ledger": data.ledger,
+        "analysis": data.analysis,
+        "sensitivity": [dataclasses.asdict(c) for c in data.sensitivity],
+        "periods": [
+            {
+                "site_id": p.site_id,
+                "period_start": iso(p.start),
+                "period_end": iso(p.end),
+                "observed": p.observed,
+                "expected": p.expected,
+            }
+            for p in data.periods
+        ],
+        "ledger": None if data.ledger is None else dataclasses.asdict(data.ledger),
         "study_area": _study_area_geojson(data.study_area_wkt),
         "study_area_label": data.study_area_label,
     }

@@ -12,6 +12,7 @@ online tile layer and allows exactly that host for images.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import math
 import re
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from deconflict._version import __version__
 from deconflict.errors import InvalidInput
 from deconflict.model import owner_name
 from deconflict.report.data import ReportData, is_synthetic, notified_sites, provenance_of, report_json
@@ -187,8 +189,8 @@ def _hit_rows(data: ReportData) -> list[dict[str, Any]]:
     sites = {s.id: s for s in data.sites}
     incidents = {i.id: i for i in data.incidents}
     rows = []
-    for m in sorted(data.matches, key=lambda m: -m["hit_probability"])[:MAX_HIT_ROWS]:
-        incident, site = incidents.get(m["incident_id"]), sites.get(m["site_id"])
+    for m in sorted(data.matches, key=lambda m: -m.probability)[:MAX_HIT_ROWS]:
+        incident, site = incidents.get(m.incident_id), sites.get(m.site_id)
         if incident is None or site is None:
             continue
         rows.append(
@@ -197,8 +199,8 @@ def _hit_rows(data: ReportData) -> list[dict[str, Any]]:
                 "when": _when(incident.time, data.timezone),
                 "site": site.name,
                 "approximate": site.approximate,
-                "probability": f"{m['hit_probability']:.2f}",
-                "distance": f"{m['distance_m']:,.0f}",
+                "probability": f"{m.probability:.2f}",
+                "distance": f"{m.distance_m:,.0f}",
                 "uncertainty": f"{incident.uncertainty_m:,.0f}",
                 "kind": incident.kind or "—",
                 "synthetic": is_synthetic(incident),
@@ -225,13 +227,16 @@ def _provenance_rows(data: ReportData) -> list[dict[str, Any]]:
 def _ledger(data: ReportData) -> dict[str, Any] | None:
     if data.ledger is None:
         return None
-    ledger = dict(data.ledger)
-    cosignatures = []
-    for c in ledger.get("cosignatures") or []:
-        stamp = c.get("timestamp")
-        when = format_utc(datetime.fromtimestamp(stamp, tz=UTC)) if isinstance(stamp, (int, float)) else stamp
-        cosignatures.append({**c, "when": when})
-    ledger["cosignatures"] = cosignatures
+    ledger = dataclasses.asdict(data.ledger)
+    ledger["cosignatures"] = [
+        {
+            "name": c.name,
+            "key_id": c.key_id,
+            "timestamp": c.timestamp,
+            "when": None if c.timestamp is None else format_utc(datetime.fromtimestamp(c.timestamp, tz=UTC)),
+        }
+        for c in data.ledger.cosignatures
+    ]
     return ledger
 
 
@@ -243,6 +248,86 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _notification_rows(data: ReportData) -> list[dict[str, Any]]:
+    site_names = {s.id: s.name for s in data.sites}
+    return [
+        {
+            "id": n.id,
+            "recipient": f"{n.recipient} ({owner_name(n.recipient)})",
+            "when": _when(n.notified_at, data.timezone),
+            "channel": n.channel,
+            "reference": n.reference,
+            "sites": ", ".join(site_names.get(s, s) for s in n.site_ids),
+        }
+        for n in sorted(data.notifications, key=lambda n: n.notified_at.start)
+    ]
+
+
+def _acknowledgement_rows(data: ReportData) -> list[dict[str, Any]]:
+    return [
+        {
+            "recipient": a.recipient,
+            "notification_id": a.notification_id,
+            "reference": a.reference,
+            "when": _when(a.at, data.timezone),
+        }
+        for a in data.acknowledgements
+    ]
+
+
+def _site_rows(data: ReportData) -> list[dict[str, Any]]:
+    by_site = notified_sites(data)
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind.replace("_", " "),
+            "owner": s.owner,
+            "lat": f"{s.lat:.5f}",
+            "lon": f"{s.lon:.5f}",
+            "radius": f"{s.radius_m:g}",
+            "approximate": s.approximate,
+            "notified": (
+                f"{by_site[s.id][0].recipient} {_when(by_site[s.id][0].notified_at, data.timezone)}"
+                if s.id in by_site
+                else None
+            ),
+        }
+        for s in data.sites
+    ]
+
+
+def _figures(data: ReportData) -> dict[str, Any]:
+    """The SVG figures: overall timeline, per-site timelines, sensitivity heat maps."""
+    by_site = notified_sites(data)
+    arrays = incident_arrays(data.incidents)
+    periods_sites = {p.site_id for p in data.periods}
+    analysis_by_site = {a["site_id"]: a for a in data.analysis}
+    site_figures = [
+        {
+            "site": site,
+            "svg": Markup(site_timeline_svg(data, site, arrays=arrays)),
+            "has_periods": site.id in periods_sites,
+        }
+        for site in sites_for_timelines(data)
+    ]
+    sensitivity_sites = list(dict.fromkeys(c.site_id for c in data.sensitivity))
+    sensitivity_sites.sort(key=lambda s: (not analysis_by_site.get(s, {}).get("flagged"), s not in by_site, s))
+    site_names = {s.id: s.name for s in data.sites}
+    heatmaps = [{"name": site_names.get(s, s), "svg": Markup(sensitivity_svg(data, s))} for s in sensitivity_sites[:12]]
+    return {"overall_svg": Markup(overall_timeline_svg(data)), "site_figures": site_figures, "heatmaps": heatmaps}
+
+
+def _assets() -> dict[str, Markup]:
+    """The vendored CSS and JavaScript, inlined (the page loads nothing)."""
+    return {
+        "leaflet_css": Markup(_leaflet_css()),
+        "report_css": Markup(_static("report.css")),
+        "leaflet_js": Markup(_script_safe(_static("leaflet.js"), "leaflet.js")),
+        "report_js": Markup(_script_safe(_static("report.js"), "report.js")),
+    }
 
 
 def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribution: str | None = None) -> str:
@@ -270,25 +355,7 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
     InvalidInput
         When ``tiles_url`` is not an http(s) URL template.
     """
-    from deconflict import __version__
-
     csp = content_security_policy(tiles_url)
-    by_site = notified_sites(data)
-    arrays = incident_arrays(data.incidents)
-    periods_sites = {p["site_id"] for p in data.periods}
-    analysis_by_site = {a["site_id"]: a for a in data.analysis}
-    site_figures = [
-        {
-            "site": site,
-            "svg": Markup(site_timeline_svg(data, site, arrays=arrays)),
-            "has_periods": site.id in periods_sites,
-        }
-        for site in sites_for_timelines(data)
-    ]
-    sensitivity_sites = list(dict.fromkeys(c["site_id"] for c in data.sensitivity))
-    sensitivity_sites.sort(key=lambda s: (not analysis_by_site.get(s, {}).get("flagged"), s not in by_site, s))
-    site_names = {s.id: s.name for s in data.sites}
-    heatmaps = [{"name": site_names.get(s, s), "svg": Markup(sensitivity_svg(data, s))} for s in sensitivity_sites[:12]]
     config = {
         "tiles_url": tiles_url,
         "tiles_attribution": tiles_attribution,
@@ -313,49 +380,17 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         "n_synthetic": sum(is_synthetic(i) for i in data.incidents),
         "n_approximate": sum(s.approximate for s in data.sites),
         "n_flagged": sum(bool(a.get("flagged")) for a in data.analysis),
-        "notifications": [
-            {
-                "id": n.id,
-                "recipient": f"{n.recipient} ({owner_name(n.recipient)})",
-                "when": _when(n.notified_at, data.timezone),
-                "channel": n.channel,
-                "reference": n.reference,
-                "sites": ", ".join(site_names.get(s, s) for s in n.site_ids),
-            }
-            for n in sorted(data.notifications, key=lambda n: n.notified_at.start)
-        ],
-        "acknowledgements": [{**a, "when": _when(a["at"], data.timezone)} for a in data.acknowledgements],
+        "notifications": _notification_rows(data),
+        "acknowledgements": _acknowledgement_rows(data),
         "hit_rows": _hit_rows(data),
         "hit_total": len(data.matches),
         "provenance_rows": _provenance_rows(data),
-        "site_rows": [
-            {
-                "id": s.id,
-                "name": s.name,
-                "kind": s.kind.replace("_", " "),
-                "owner": s.owner,
-                "lat": f"{s.lat:.5f}",
-                "lon": f"{s.lon:.5f}",
-                "radius": f"{s.radius_m:g}",
-                "approximate": s.approximate,
-                "notified": (
-                    f"{by_site[s.id][0].recipient} {_when(by_site[s.id][0].notified_at, data.timezone)}"
-                    if s.id in by_site
-                    else None
-                ),
-            }
-            for s in data.sites
-        ],
+        "site_rows": _site_rows(data),
         "analysis_rows": _analysis_rows(data),
         "assumptions": _assumptions(data),
-        "overall_svg": Markup(overall_timeline_svg(data)),
-        "site_figures": site_figures,
-        "heatmaps": heatmaps,
+        **_figures(data),
         "ledger": _ledger(data),
-        "leaflet_css": Markup(_leaflet_css()),
-        "report_css": Markup(_static("report.css")),
-        "leaflet_js": Markup(_script_safe(_static("leaflet.js"), "leaflet.js")),
-        "report_js": Markup(_script_safe(_static("report.js"), "report.js")),
+        **_assets(),
         "data_json": Markup(_json_for_script(report_json(data))),
         "config_json": Markup(_json_for_script(config)),
     }

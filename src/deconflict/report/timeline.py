@@ -19,7 +19,7 @@ import io
 import math
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
 from deconflict.relevance import could_hit
-from deconflict.report.data import ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
+from deconflict.report.data import Period, ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
 from deconflict.times import TimeSpan, format_span
 
 __all__ = [
@@ -135,15 +135,15 @@ def _markers(ax: Any, data: ReportData, site_id: str | None, *, labels: bool = T
             )
     sites_of = {n.id: n.site_ids for n in data.notifications}
     for ack in data.acknowledgements:
-        if site_id is not None and site_id not in sites_of.get(ack["notification_id"], ()):
+        if site_id is not None and site_id not in sites_of.get(ack.notification_id, ()):
             continue
-        at: TimeSpan = ack["at"]
+        at: TimeSpan = ack.at
         label = "acknowledgement" if "a" not in shown else None
         shown.add("a")
         ax.axvline(_date(at.start), color=ACK_COLOUR, lw=1.2, ls="--", label=label)
         if labels:
             ax.annotate(
-                f"acknowledged by {ack['recipient']} {format_span(at, data.timezone, 'text')}",
+                f"acknowledged by {ack.recipient} {format_span(at, data.timezone, 'text')}",
                 xy=(_date(at.start), 0.86),
                 xycoords=("data", "axes fraction"),
                 xytext=(3, 0),
@@ -240,10 +240,10 @@ def site_timeline_svg(
     """
     cols = arrays or incident_arrays(data.incidents)
     index, dist = _near(site, data.incidents, cols["lat"], cols["lon"], within_m)
-    periods = [p for p in data.periods if p["site_id"] == site.id]
+    periods = [p for p in data.periods if p.site_id == site.id]
     fig, axes = _new_figure(9.0, 4.6 if periods else 3.1, rows=2 if periods else 1, ratios=(3, 2) if periods else None)
     ax = axes[0] if periods else axes
-    hit_prob = {m["incident_id"]: m["hit_probability"] for m in data.matches if m["site_id"] == site.id}
+    hit_prob = {m.incident_id: m.probability for m in data.matches if m.site_id == site.id}
     for name in sorted({cols["provenance"][k] for k in index}, key=lambda p: p != "synthetic"):
         sel = np.array([cols["provenance"][k] == name for k in index], dtype=bool)
         k_sel = index[sel]
@@ -302,15 +302,15 @@ def site_timeline_svg(
     return _to_svg(fig, f"timeline-{site.id}")
 
 
-def _periods(ax: Any, periods: list[dict[str, Any]]) -> None:
+def _periods(ax: Any, periods: list[Period]) -> None:
     """Observed vs expected hits per period as paired bars."""
-    starts = np.array([_as_datetime(p["period_start"]).timestamp() for p in periods])
-    ends = np.array([_as_datetime(p["period_end"]).timestamp() for p in periods])
+    starts = np.array([p.start.timestamp() for p in periods])
+    ends = np.array([p.end.timestamp() for p in periods])
     width = _ts(ends - starts)
     left = _ts(starts)
     ax.bar(
         left,
-        [p["expected"] for p in periods],
+        [p.expected for p in periods],
         width=width * 0.45,
         align="edge",
         color="#bbbbbb",
@@ -318,7 +318,7 @@ def _periods(ax: Any, periods: list[dict[str, Any]]) -> None:
     )
     ax.bar(
         left + width * 0.5,
-        [p["observed"] for p in periods],
+        [p.observed for p in periods],
         width=width * 0.45,
         align="edge",
         color="#c0392b",
@@ -327,12 +327,6 @@ def _periods(ax: Any, periods: list[dict[str, Any]]) -> None:
     ax.set_ylabel("hits per period")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     _date_axis(ax)
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def incident_arrays(incidents: Sequence[Incident]) -> dict[str, Any]:
@@ -359,7 +353,7 @@ def sites_for_timelines(data: ReportData, limit: int = 12) -> list[Site]:
     flagged = {a["site_id"] for a in data.analysis if a.get("flagged")}
     expected_hits: dict[str, float] = {}
     for match in data.matches:
-        expected_hits[match["site_id"]] = expected_hits.get(match["site_id"], 0.0) + match["hit_probability"]
+        expected_hits[match.site_id] = expected_hits.get(match.site_id, 0.0) + match.probability
     candidates = [s for s in data.sites if s.id in flagged or s.id in notified or expected_hits.get(s.id, 0) > 0.05]
     candidates.sort(key=lambda s: (s.id not in flagged, s.id not in notified, -expected_hits.get(s.id, 0.0), s.id))
     return candidates[:limit]
@@ -367,15 +361,15 @@ def sites_for_timelines(data: ReportData, limit: int = 12) -> list[Site]:
 
 def sensitivity_svg(data: ReportData, site_id: str) -> str:
     """Heat map of one site's p-values over the bandwidth × hit-radius grid ("" when absent)."""
-    cells = [c for c in data.sensitivity if c["site_id"] == site_id]
+    cells = [c for c in data.sensitivity if c.site_id == site_id]
     if not cells:
         return ""
-    bandwidths = sorted({float(c["bandwidth_m"]) for c in cells})
-    radii = sorted({float(c["hit_radius_m"]) for c in cells})
+    bandwidths = sorted({float(c.bandwidth_m) for c in cells})
+    radii = sorted({float(c.hit_radius_m) for c in cells})
     grid = np.full((len(radii), len(bandwidths)), np.nan)
     for c in cells:
-        if c["p_value"] is not None:
-            grid[radii.index(float(c["hit_radius_m"])), bandwidths.index(float(c["bandwidth_m"]))] = c["p_value"]
+        if c.p_value is not None:
+            grid[radii.index(float(c.hit_radius_m)), bandwidths.index(float(c.bandwidth_m))] = c.p_value
     fig, ax = _new_figure(3.6, 2.5)
     strength = -np.log10(np.clip(grid, 1e-12, 1.0))
     image = ax.imshow(

@@ -173,7 +173,7 @@ def site_values(site: Site, city_id: int | None, import_id: int | None, created_
 
 
 def incident_values(
-    incidents: Sequence[Incident], import_id: int | None, entry_index: int | None
+    incidents: Sequence[Incident], import_id: int | None, entry_index: int | None, first_position: int = 0
 ) -> list[tuple[Any, ...]]:
     """Values for :data:`INCIDENT_INSERT`, one tuple an incident (its position in the entry last)."""
     return [
@@ -183,7 +183,7 @@ def incident_values(
          extra_text(inc.extra) if inc.extra else None,
          sources_text(inc.more_sources) if inc.more_sources else None, import_id, entry_index,
          None if entry_index is None else i)
-        for i, inc in enumerate(incidents)
+        for i, inc in enumerate(incidents, start=first_position)
     ]  # fmt: skip
 
 

@@ -224,9 +224,17 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def insert_incidents(
-        self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
+        self,
+        incidents: Sequence[Incident],
+        import_id: int | None,
+        entry_index: int | None = None,
+        first_position: int = 0,
     ) -> None:
-        """Insert new incidents; ``entry_index`` is the log entry committing to them, in this order."""
+        """Insert new incidents; ``entry_index`` is the log entry committing to them, in this order.
+
+        ``first_position`` is the position of ``incidents[0]`` in that entry, so that one entry's
+        incidents can be inserted in several calls within one transaction.
+        """
 
     @abc.abstractmethod
     def get_incident(self, incident_id: str) -> Incident:

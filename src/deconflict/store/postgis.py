@@ -286,11 +286,15 @@ class PostGISStore(PostGISLedgerMixin, Store):
 
     # -- incidents ------------------------------------------------------------------------
     def insert_incidents(
-        self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
+        self,
+        incidents: Sequence[Incident],
+        import_id: int | None,
+        entry_index: int | None = None,
+        first_position: int = 0,
     ) -> None:
         if not incidents:
             return
-        rows = _rows.incident_values(incidents, import_id, entry_index)
+        rows = _rows.incident_values(incidents, import_id, entry_index, first_position)
         with self._refusing_duplicates("incident id already exists"):
             self._conn.cursor().executemany(_rows.insert_sql("incidents", _rows.INCIDENT_INSERT, "%s"), rows)
 

@@ -260,13 +260,20 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
 
     # -- incidents ------------------------------------------------------------------------
     def insert_incidents(
-        self, incidents: Sequence[Incident], import_id: int | None, entry_index: int | None = None
+        self,
+        incidents: Sequence[Incident],
+        import_id: int | None,
+        entry_index: int | None = None,
+        first_position: int = 0,
     ) -> None:
         if not incidents:
             return
         self._require_transaction()
         first_pk = int(self._conn.execute("SELECT coalesce(max(pk), 0) FROM incidents").fetchone()[0]) + 1
-        rows = [(first_pk + i, *row) for i, row in enumerate(_rows.incident_values(incidents, import_id, entry_index))]
+        rows = [
+            (first_pk + i, *row)
+            for i, row in enumerate(_rows.incident_values(incidents, import_id, entry_index, first_position))
+        ]
         # A large batch rewrites many index and R*Tree pages: a bigger page cache for its duration
         # (at most 64 MiB, restored after) keeps them from being spilled and re-read.
         cache_kib = -int(self._conn.execute("PRAGMA cache_size").fetchone()[0])
