@@ -143,7 +143,12 @@ def _where(loc: Any) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DeconflictError)
     async def deconflict_error(request: Request, exc: DeconflictError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, exc.message, exc.where)
+        response = error_response(exc.http_status, exc.code, exc.message, exc.where)
+        warnings = getattr(exc, "warnings", None)  # Implausible: what looked wrong (force to record it)
+        if warnings:
+            body = {"error": {**exc.to_json()["error"], "warnings": list(warnings)}}
+            return JSONResponse(body, status_code=exc.http_status)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -64,6 +64,9 @@ class ErrorBody(BaseModel):
     message: str = Field(description="What is wrong, in words a user understands.")
     where: str | None = Field(description="The input at fault (file, row, field or request part), or null.")
     status: int = Field(description="The HTTP status of the response.")
+    warnings: list[str] | None = Field(
+        None, description="For code implausible: what looks wrong; send force=true to record it anyway."
+    )
 
 
 class ErrorResponse(BaseModel):

@@ -13,6 +13,7 @@ from deconflict.cli._common import (
     JsonOption,
     YesOption,
     app,
+    group,
     handle_errors,
     incidents_app,
     opened,
@@ -25,14 +26,16 @@ from deconflict.cli._common import (
 )
 from deconflict.times import format_span
 
-notifications_app = typer.Typer(
-    help="Notifications: list, show, export, amend, withdraw (notify records them).", no_args_is_help=True
+notifications_app = group(
+    "Notifications: list, show, export, amend, withdraw (notify records them).", "deconflict notifications list"
 )
-acknowledgements_app = typer.Typer(help="Acknowledgements: list, withdraw.", no_args_is_help=True)
+acknowledgements_app = group("Acknowledgements: list, withdraw.", "deconflict acknowledgements list")
 app.add_typer(notifications_app, name="notifications")
 app.add_typer(acknowledgements_app, name="acknowledgements")
 
-ReasonOption = Annotated[str, typer.Option("--reason", help="Why (logged with the correction; required).")]
+ReasonOption = Annotated[
+    str, typer.Option("--reason", metavar="TEXT", help="Why (logged with the correction; required).")
+]
 
 
 # -- sites ---------------------------------------------------------------------------------------
@@ -56,7 +59,9 @@ def sites_amend(
 ) -> None:
     """Correct a site: a new salted commitment in the log superseding the old one (kept in its history).
 
-    Example: deconflict sites amend aze-emb --lat 50.46091 --lon 30.49062 --reason "surveyed on site"
+    Example:
+
+        deconflict sites amend aze-emb --lat 50.46091 --lon 30.49062 --reason "surveyed on site"
     """
     with opened() as db, option_names(lat="--lat", lon="--lon", radius_m="--radius", reason="--reason"):
         site, index = db.sites.amend(
@@ -79,7 +84,9 @@ def sites_amend(
 def sites_withdraw(site_id: Annotated[str, typer.Argument(help="The site to withdraw.")], reason: ReasonOption) -> None:
     """Withdraw a site (registered in error, closed): it leaves listings and analyses, the log keeps it.
 
-    Example: deconflict sites withdraw dup-site --reason "registered twice"
+    Example:
+
+        deconflict sites withdraw dup-site --reason "registered twice"
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.sites.withdraw(site_id, reason=reason)
@@ -96,7 +103,9 @@ def notifications_list(
 ) -> None:
     """List notifications as in force (amended ones as amended), oldest first.
 
-    Example: deconflict notifications list --json
+    Example:
+
+        deconflict notifications list --json
     """
     with opened() as db:
         records = db.notifications.records(site, include_withdrawn=history)
@@ -133,7 +142,9 @@ def notifications_show(
 ) -> None:
     """Show one notification as in force, its acknowledgements and (with --history) every version.
 
-    Example: deconflict notifications show ntf-1a2b3c --history
+    Example:
+
+        deconflict notifications show ntf-1a2b3c --history
     """
     with opened() as db:
         record = db.notifications.get(notification_id)
@@ -170,7 +181,9 @@ def notifications_export(
 ) -> None:
     """Export the notifications as JSON or CSV (times as recorded, in the database's timezone, and UTC).
 
-    Example: deconflict notifications export --format csv --out notifications.csv
+    Example:
+
+        deconflict notifications export --format csv --out notifications.csv
     """
     with opened() as db:
         text = db.notifications.export(format, include_withdrawn=history)
@@ -193,7 +206,9 @@ def notifications_amend(
 ) -> None:
     """Correct a notification (a wrong date or recipient): a log entry superseding it; analyses use the amended one.
 
-    Example: deconflict notifications amend ntf-1a2b3c --at 2025-10-03 --reason "date misread from the note"
+    Example:
+
+        deconflict notifications amend ntf-1a2b3c --at 2025-10-03 --reason "date misread from the note"
     """
     with opened() as db, option_names(at="--at", to="--to", reason="--reason", site_ids="--site"):
         notification, index = db.notifications.amend(
@@ -219,7 +234,9 @@ def notifications_withdraw(
 ) -> None:
     """Withdraw a notification recorded in error (its acknowledgements go with it); the log keeps it.
 
-    Example: deconflict notifications withdraw ntf-1a2b3c --reason "entered for the wrong site"
+    Example:
+
+        deconflict notifications withdraw ntf-1a2b3c --reason "entered for the wrong site"
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.notifications.withdraw(notification_id, reason=reason)
@@ -236,7 +253,9 @@ def acknowledgements_list(
 ) -> None:
     """List acknowledgements in force.
 
-    Example: deconflict acknowledgements list --json
+    Example:
+
+        deconflict acknowledgements list --json
     """
     with opened() as db:
         found = db.acknowledgements.list(notification, include_withdrawn=history)
@@ -258,7 +277,9 @@ def acknowledgements_withdraw(
 ) -> None:
     """Withdraw an acknowledgement recorded in error: a log entry; the original stays in the log.
 
-    Example: deconflict acknowledgements withdraw ack-1a2b3c --reason "the reply was to another note"
+    Example:
+
+        deconflict acknowledgements withdraw ack-1a2b3c --reason "the reply was to another note"
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.acknowledgements.withdraw(acknowledgement_id, reason=reason)
@@ -271,17 +292,19 @@ def acknowledgements_withdraw(
 def incidents_duplicates(as_json: JsonOption = False) -> None:
     """Propose groups of incidents that may be reports of one strike (merge them with 'incidents merge').
 
-    Example: deconflict incidents duplicates --json
+    Example:
+
+        deconflict incidents duplicates --json
     """
     with opened() as db:
         groups = db.incidents.duplicates()
     if as_json:
         print_json([g.to_json() for g in groups])
         return
-    for group in groups:
-        others = " ".join(i for i in group.incident_ids if i != group.keep)
-        out.print(f"{' '.join(group.incident_ids)}  → deconflict incidents merge {group.keep} {others}", markup=False)
-        for reason in group.reasons:
+    for found in groups:
+        others = " ".join(i for i in found.incident_ids if i != found.keep)
+        out.print(f"{' '.join(found.incident_ids)}  → deconflict incidents merge {found.keep} {others}", markup=False)
+        for reason in found.reasons:
             out.print(f"    {reason}", markup=False)
     out.print(f"{len(groups)} group(s) of likely duplicate reports")
 
@@ -297,7 +320,9 @@ def incidents_merge(
 ) -> None:
     """Record several reports as one incident with all their sources (a log entry); it counts once.
 
-    Example: deconflict incidents merge acled-123 news-9f2 --keep acled-123
+    Example:
+
+        deconflict incidents merge acled-123 news-9f2 --keep acled-123
     """
     with opened() as db, option_names(keep="--keep", incident_ids="INCIDENT_IDS"):
         incident, index = db.incidents.merge(incident_ids, keep=keep, reason=reason, force=yes)
