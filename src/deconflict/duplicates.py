@@ -27,6 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Source
@@ -71,17 +72,62 @@ def _compatible(a: str | None, b: str | None) -> bool:
     return not a or not b or a.strip().lower() == b.strip().lower()
 
 
-def _distinct_sources(a: Incident, b: Incident, batch: dict[str, int | None]) -> bool:
-    if batch.get(a.id) is not None and batch.get(a.id) == batch.get(b.id):
-        return False
-    return not (a.source.url and a.source.url == b.source.url)
-
-
 def _why(a: Incident, b: Incident, distance_m: float) -> str:
     return (
         f"{a.id} and {b.id}: {distance_m:,.0f} m apart (uncertainties {a.uncertainty_m:,.0f} m and "
         f"{b.uncertainty_m:,.0f} m), times overlap"
     )
+
+
+def _classes(values: NDArray[np.float64], edges: Sequence[float]) -> NDArray[np.int64]:
+    return np.searchsorted(np.asarray(edges), values, side="left")
+
+
+def _codes(values: Sequence[str | None]) -> NDArray[np.int64]:
+    """Integer codes of normalised texts; 0 for none (compatible with anything)."""
+    table: dict[str, int] = {}
+    return np.array([table.setdefault(v.strip().lower(), len(table) + 1) if v else 0 for v in values], dtype=np.int64)
+
+
+_UNCERTAINTY_EDGES = (0.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_000.0, MAX_UNCERTAINTY_M)
+_HALF_SPAN_EDGES_S = (0.0, 1_800.0, 3 * 3_600.0, 6 * 3_600.0, 12 * 3_600.0, 24 * 3_600.0)
+
+
+def _candidate_pairs(xyz: NDArray[np.float64], mid: NDArray[np.float64], half: NDArray[np.float64],
+                     unc: NDArray[np.float64]) -> NDArray[np.int64]:  # fmt: skip
+    """Index pairs that may overlap in time and lie within their uncertainties (a superset).
+
+    Reports are put in classes of uncertainty and of interval length; for each pair of classes a
+    box query (Chebyshev distance on position and scaled time) with the classes' largest reaches
+    finds the candidates, so a few vague reports do not widen the search for all.
+    """
+    from scipy.spatial import cKDTree
+
+    u_class, h_class = _classes(unc, _UNCERTAINTY_EDGES), _classes(half, _HALF_SPAN_EDGES_S)
+    groups: dict[tuple[int, int], NDArray[np.int64]] = {}
+    for key in sorted(set(zip(u_class.tolist(), h_class.tolist(), strict=True))):
+        groups[key] = np.flatnonzero((u_class == key[0]) & (h_class == key[1]))
+    found: list[NDArray[np.int64]] = []
+    keys = list(groups)
+    for a, key_a in enumerate(keys):
+        for key_b in keys[a:]:
+            ia, ib = groups[key_a], groups[key_b]
+            space = float(unc[ia].max() + unc[ib].max() + DUPLICATE_SLACK_M)
+            time_reach = float(half[ia].max() + half[ib].max())
+            scale = space / time_reach if time_reach > 0 else 0.0
+            if scale == 0.0:  # instants: the same second only
+                scale, space = 1.0, max(space, 1e-6)
+            pa = np.column_stack([xyz[ia], mid[ia] * scale])
+            pb = np.column_stack([xyz[ib], mid[ib] * scale])
+            tree_a, tree_b = cKDTree(pa), cKDTree(pb)
+            matrix = tree_a.sparse_distance_matrix(tree_b, space * (1 + 1e-9), p=np.inf, output_type="ndarray")
+            if len(matrix):
+                pairs = np.column_stack([ia[matrix["i"]], ib[matrix["j"]]])
+                found.append(pairs[pairs[:, 0] < pairs[:, 1]] if key_a == key_b else pairs)
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.sort(np.concatenate(found), axis=1)
+    return np.unique(pairs, axis=0)
 
 
 def find_duplicates(
@@ -100,51 +146,48 @@ def find_duplicates(
     eligible = [i for i in incidents if i.uncertainty_m <= MAX_UNCERTAINTY_M and i.time.end - i.time.start <= MAX_SPAN]
     if len(eligible) < 2:
         return []
-    from scipy.spatial import cKDTree
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    lat = np.radians([i.lat for i in eligible])
-    lon = np.radians([i.lon for i in eligible])
-    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]) * _EARTH_RADIUS_M
-    reach = 2 * MAX_UNCERTAINTY_M + DUPLICATE_SLACK_M
-    # Time as a fourth axis, scaled so that MAX_SPAN is `reach` metres: the box query (p=inf) then
-    # yields every pair whose intervals can overlap and whose points can be within their uncertainties.
+    lat = np.array([i.lat for i in eligible])
+    lon = np.array([i.lon for i in eligible])
+    phi, lam = np.radians(lat), np.radians(lon)
+    xyz = np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)]) * _EARTH_RADIUS_M
     start = np.array([i.time.start.timestamp() for i in eligible])
     end = np.array([i.time.end.timestamp() for i in eligible])
-    scale = reach / MAX_SPAN.total_seconds()
-    points = np.column_stack([xyz, (start + end) / 2 * scale])
-    pairs = cKDTree(points).query_pairs(reach, p=np.inf, output_type="ndarray")
-    parent = list(range(len(eligible)))
-
-    def root(k: int) -> int:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
+    unc = np.array([i.uncertainty_m for i in eligible])
+    pairs = _candidate_pairs(xyz, (start + end) / 2, (end - start) / 2, unc)
+    a, b = pairs[:, 0], pairs[:, 1]
+    keep = (start[a] <= end[b]) & (start[b] <= end[a])
+    kinds, weapons = _codes([i.kind for i in eligible]), _codes([i.weapon for i in eligible])
+    keep &= (kinds[a] == 0) | (kinds[b] == 0) | (kinds[a] == kinds[b])
+    keep &= (weapons[a] == 0) | (weapons[b] == 0) | (weapons[a] == weapons[b])
+    entries = np.array([-1 if batch.get(i.id) is None else int(batch[i.id]) for i in eligible])  # type: ignore[arg-type]
+    keep &= (entries[a] < 0) | (entries[a] != entries[b])
+    urls = _codes([i.source.url for i in eligible])
+    keep &= (urls[a] == 0) | (urls[a] != urls[b])
+    a, b = a[keep], b[keep]
+    distance = geodesic_distance_m(lon[a], lat[a], lon[b], lat[b])
+    close = distance <= unc[a] + unc[b] + DUPLICATE_SLACK_M
+    a, b, distance = a[close], b[close], distance[close]
+    if len(a) == 0:
+        return []
+    graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(len(eligible), len(eligible)))
+    _, labels = connected_components(graph, directed=False)
+    members: dict[int, list[int]] = {}
+    for k in np.unique(np.concatenate([a, b])).tolist():
+        members.setdefault(int(labels[k]), []).append(k)
     reasons: dict[int, list[str]] = {}
-    for i, j in pairs:
-        a, b = eligible[i], eligible[j]
-        if a.time.end < b.time.start or b.time.end < a.time.start:
-            continue
-        if not (_compatible(a.kind, b.kind) and _compatible(a.weapon, b.weapon) and _distinct_sources(a, b, batch)):
-            continue
-        distance = float(geodesic_distance_m(a.lon, a.lat, b.lon, b.lat))
-        if distance > a.uncertainty_m + b.uncertainty_m + DUPLICATE_SLACK_M:
-            continue
-        ri, rj = root(int(i)), root(int(j))
-        if ri != rj:
-            parent[rj] = ri
-            reasons.setdefault(ri, []).extend(reasons.pop(rj, []))
-        reasons.setdefault(ri, []).append(_why(a, b, distance))
-    groups: dict[int, list[Incident]] = {}
-    for k in range(len(eligible)):
-        groups.setdefault(root(k), []).append(eligible[k])
+    for i, j, d in zip(a.tolist(), b.tolist(), distance.tolist(), strict=True):
+        reasons.setdefault(int(labels[i]), []).append(_why(eligible[i], eligible[j], d))
     found = [
         DuplicateGroup(
-            tuple(sorted(i.id for i in members)), min(members, key=_precision_key).id, sorted(reasons.get(key, []))
+            tuple(sorted(eligible[k].id for k in ks)),
+            min((eligible[k] for k in ks), key=_precision_key).id,
+            sorted(reasons.get(label, [])),
         )
-        for key, members in groups.items()
-        if len(members) > 1
+        for label, ks in members.items()
+        if len(ks) > 1
     ]
     return sorted(found, key=lambda g: (-len(g.incident_ids), g.incident_ids))
 
