@@ -54,6 +54,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
                 status="unverified",
             )
         )
+        # An acknowledgement for the example of 'acknowledgements withdraw' (the demo has none).
+        db.notifications.acknowledge("aze-2024-coordinates", by="RUS", at="2025-09-01", id="ack-example")
         (root / "checkpoint.txt").write_text(db.ledger.latest_checkpoint().note, encoding="utf-8")
         witness = load_signer_key(root / "witness" / "witness.key")
         (root / "cosigned.txt").write_text(cosign(root / "witness" / "state.json", witness), encoding="utf-8")

@@ -61,7 +61,8 @@ def sites_amend(
 
     Example:
 
-        deconflict sites amend aze-emb --lat 50.46091 --lon 30.49062 --reason "surveyed on site"
+        deconflict sites amend aze-cultural-centre --lat 50.4606 --lon 30.4911 --approximate \\
+            --reason "placed from the mission's published address"
     """
     with opened() as db, option_names(lat="--lat", lon="--lon", radius_m="--radius", reason="--reason"):
         site, index = db.sites.amend(
@@ -86,7 +87,7 @@ def sites_withdraw(site_id: Annotated[str, typer.Argument(help="The site to with
 
     Example:
 
-        deconflict sites withdraw dup-site --reason "registered twice"
+        deconflict sites withdraw aze-cultural-centre --reason "registered twice"
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.sites.withdraw(site_id, reason=reason)
@@ -144,7 +145,7 @@ def notifications_show(
 
     Example:
 
-        deconflict notifications show ntf-1a2b3c --history
+        deconflict notifications show aze-2024-coordinates --history
     """
     with opened() as db:
         record = db.notifications.get(notification_id)
@@ -198,9 +199,9 @@ def notifications_amend(
     to: Annotated[str | None, typer.Option("--to", help="Corrected recipient (ISO3).")] = None,
     at: Annotated[str | None, typer.Option(help="Corrected time (as for notify --at).")] = None,
     site: Annotated[list[str] | None, typer.Option("--site", help="Corrected list of sites (repeat).")] = None,
-    channel: Annotated[str | None, typer.Option()] = None,
-    ref: Annotated[str | None, typer.Option("--ref", help="Corrected reference of the note.")] = None,
-    text: Annotated[str | None, typer.Option()] = None,
+    channel: Annotated[str | None, typer.Option(metavar="TEXT", help="Corrected channel.")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", metavar="TEXT", help="Corrected reference of the note.")] = None,
+    text: Annotated[str | None, typer.Option(metavar="TEXT", help="Corrected free text.")] = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -208,7 +209,7 @@ def notifications_amend(
 
     Example:
 
-        deconflict notifications amend ntf-1a2b3c --at 2025-10-03 --reason "date misread from the note"
+        deconflict notifications amend aze-2024-coordinates --ref NV-117 --reason "reference added"
     """
     with opened() as db, option_names(at="--at", to="--to", reason="--reason", site_ids="--site"):
         notification, index = db.notifications.amend(
@@ -236,7 +237,7 @@ def notifications_withdraw(
 
     Example:
 
-        deconflict notifications withdraw ntf-1a2b3c --reason "entered for the wrong site"
+        deconflict notifications withdraw aze-2024-coordinates --reason "entered for the wrong site"
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.notifications.withdraw(notification_id, reason=reason)
@@ -279,7 +280,7 @@ def acknowledgements_withdraw(
 
     Example:
 
-        deconflict acknowledgements withdraw ack-1a2b3c --reason "the reply was to another note"
+        deconflict acknowledgements withdraw ack-example --reason "the reply was to another note"
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.acknowledgements.withdraw(acknowledgement_id, reason=reason)
@@ -322,7 +323,8 @@ def incidents_merge(
 
     Example:
 
-        deconflict incidents merge acled-123 news-9f2 --keep acled-123
+        deconflict incidents merge rep-2025-11-14-aze-embassy x-report-1 \\
+            --keep rep-2025-11-14-aze-embassy
     """
     with opened() as db, option_names(keep="--keep", incident_ids="INCIDENT_IDS"):
         incident, index = db.incidents.merge(incident_ids, keep=keep, reason=reason, force=yes)

@@ -204,7 +204,6 @@ def sites_import(
     Example:
 
         deconflict sites import sites.csv
-        deconflict sites import sites-from-excel.csv --delimiter ';'
     """
     with opened() as db:
         result = db.sites.import_file(file, format, city=city, delimiter=delimiter, force=yes)
@@ -365,7 +364,7 @@ def incidents_import(
 
         deconflict incidents import strikes.csv
         deconflict incidents import acled-export.csv --format acled --json
-        deconflict incidents import acled-redownload.csv --format acled --on-existing update
+        deconflict incidents import strikes.csv --on-existing update
     """
     with opened() as db, progress_bars(quiet=as_json) as progress, option_names(on_existing="--on-existing"):
         result = db.incidents.import_file(
