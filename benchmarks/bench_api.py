@@ -1,4 +1,4 @@
-"""Server load (issue #7): requests/s and p50/p99 latency for reads and appends, SQLite and PostGIS.
+"""Server load: requests/s and p50/p99 latency for reads and appends, SQLite and PostGIS.
 
 Starts ``deconflict serve`` in a subprocess on 127.0.0.1 (loopback only) over a fresh database
 (the API test data: 9 sites, 83 incidents, one notification), then drives it with httpx

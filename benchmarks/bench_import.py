@@ -1,4 +1,4 @@
-"""Import and near-query speed (issue #3).
+"""Import and near-query speed.
 
 1. Import N incidents from CSV with ``deconflict incidents import`` (library call, durable, one
    transaction, ledger entry included) vs the ``sqlite3`` shell's own ``.import`` of the same file

@@ -1,4 +1,4 @@
-"""Ledger speed (issue #4): durable appends, proofs and `log verify` at N entries.
+"""Ledger speed: durable appends, proofs and `log verify` at N entries.
 
 Compares deconflict's persistent log (SQLite, synchronous=FULL, stored subtree hashes) with
 pymerkle's SqliteTree on the same leaves on the same machine, and relates the append rate to

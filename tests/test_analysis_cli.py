@@ -94,6 +94,7 @@ def test_study_area_file_is_read_and_bad_ones_refused(demo_db, tmp_path):
     assert bad.exit_code == 2 and "Polygon" in bad.stderr
 
 
+@pytest.mark.slow
 def test_report_writes_an_offline_html_file(demo_db, tmp_path):
     target = tmp_path / "report.html"
     result = run(demo_db, "report", "--out", str(target))

@@ -9,7 +9,7 @@ from pyproj import Geod
 import deconflict
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.model import Site
-from deconflict.store import postgis as pg_backend
+from deconflict.store.postgis import migrations as pg_migrations
 from samples import SITES_CSV
 
 
@@ -101,7 +101,7 @@ def test_database_uses_wal_foreign_keys_and_migrations(db, backend):
     conn = db.store.connection
     if backend == "postgis":
         assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
-        assert db.store.schema_version() == max(v for v, _, _ in pg_backend.migrations())
+        assert db.store.schema_version() == pg_migrations()[-1][0]
         indexes = {row[0] for row in conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname LIKE '%geog'")}
         assert indexes == {f"CREATE INDEX {t}_geog ON public.{t} USING gist (geog)" for t in ("sites", "incidents")}
         return

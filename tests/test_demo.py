@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 import deconflict
@@ -10,6 +11,7 @@ from deconflict.cli import app
 from deconflict.demo import KYIV_BOUNDS, synthetic_kyiv_strikes
 
 
+@pytest.mark.slow
 def test_demo_builds_the_kyiv_example_and_labels_synthetic_data(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
@@ -26,6 +28,25 @@ def test_demo_builds_the_kyiv_example_and_labels_synthetic_data(tmp_path):
             "2025-08",
             "2025-11",
         }
+        (commitment,) = db.commitments.records()
+        assert commitment.commitment.form == "public-statement" and commitment.commitment.party == "RUS"
+        assert commitment.commitment.text == "diplomatic locations are taken into account"
+        assert commitment.status == "unacknowledged" and commitment.deadline_missed_index is not None
+        (convoy,) = db.movements.list()
+        assert convoy.synthetic and convoy.window.start.isoformat().startswith("2025-11-13")
+        alerts = db.alerts.list()
+        reported_alerts = {
+            (a.alert.incident_id, a.alert.object.id) for a in alerts if a.incident.provenance == "reported"
+        }
+        assert ("rep-2025-11-14-aze-embassy", "wd-Q5369559") in reported_alerts
+        assert ("rep-2025-11-14-aze-embassy", convoy.id) in reported_alerts  # the convoy passed the embassy that night
+        assert not any(a.alert.incident_id.startswith("rep-2024-01-02") for a in alerts)  # before the notification
+        db.ledger.verify()
+    assert "PUBLIC STATEMENT" in result.stdout and "UNACKNOWLEDGED" in result.stdout
+    assert (tmp_path / "demo" / "dossier-aze-embassy.zip").exists()
+    assert (tmp_path / "demo" / "evidence-synthetic-convoy.zip").exists()
+    report = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
+    assert 'id="commitments-table"' in report and 'id="movements-table"' in report and 'id="alerts-table"' in report
 
 
 def test_synthetic_background_is_reproducible_and_inside_the_city():

@@ -9,8 +9,6 @@ The public API::
     db.incidents.import_file("strikes.csv")
 """
 
-from __future__ import annotations
-
 from deconflict._version import __version__
 from deconflict.db import Database, ImportResult, SiteHit, init, open
 from deconflict.errors import (

@@ -61,7 +61,7 @@ from deconflict.records import record_labels
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, sensitivity_grid
 
 if TYPE_CHECKING:
-    from deconflict.report import LedgerState, Period, ReportData, SensitivityPoint
+    from deconflict.report import LedgerState, OutsideTime, Period, ReportData, SensitivityPoint
 
 T = TypeVar("T")
 
@@ -584,10 +584,34 @@ def _ledger_state(db: Database) -> tuple[LedgerState | None, list[str]]:
         checkpoint_note=latest.note,
         verifier_key=db.ledger.verifier_key,
         cosignatures=cosignatures,
+        outside_times=_outside_times(db),
     )
     newer = db.ledger.size - checkpoint.size
     notes = [f"{newer} log entries are newer than the latest signed checkpoint."] if newer > 0 else []
     return state, notes
+
+
+def _outside_times(db: Database) -> tuple[OutsideTime, ...]:
+    """Per notification and acknowledgement: claimed time, first TSA or witness time, the gap (ledger.outside)."""
+    from deconflict.ledger.outside import describe_gap
+    from deconflict.report import OutsideTime
+    from deconflict.times import format_utc
+
+    return tuple(
+        OutsideTime(
+            kind=t.kind,
+            record_id=t.record_id,
+            log_index=t.index,
+            claimed=t.claimed,
+            first_time=None if t.first is None else format_utc(t.first.at),
+            vouched_by=None
+            if t.first is None
+            else ("TSA " if t.first.kind == "timestamp" else "witness ") + t.first.by,
+            gap=describe_gap(t.gap) if t.first is not None else "no outside proof",
+            statement=t.sentence(),
+        )
+        for t in db.ledger.entry_times()
+    )
 
 
 def _periods(run: AnalysisRun, incidents: Sequence[Incident]) -> list[Period]:
@@ -722,4 +746,21 @@ def report_data(
         + list(notes),
         study_area_wkt=None if options.study_area is None else options.study_area.wkt,
         study_area_label=options.study_area_label,
+        guarantees=_guarantees(db, options, caller),
     )
+
+
+def _guarantees(db: Database, options: AnalysisOptions, caller: Principal) -> dict[str, Any] | None:
+    """Commitments with their compliance status, movements and alerts, as the caller may see them."""
+    from deconflict.guarantees.compliance import compliance
+    from deconflict.guarantees.movements import movement_json
+
+    commitments = [
+        {**entry.record.to_json(), "status": entry.status, "hits": len(entry.hits)}
+        for entry in compliance(db, principal=caller, options=options)
+    ]
+    movements = [movement_json(m, db.movements.log_index(m.id)) for m in db.movements.list(principal=caller)]
+    alerts = [a.to_json() for a in db.alerts.list(principal=caller)] if caller.owners or caller.is_admin else []
+    if not (commitments or movements or alerts):
+        return None
+    return {"commitments": commitments, "movements": movements, "alerts": alerts}

@@ -140,13 +140,19 @@ class Sites:
         return self.add_many([site])[0]
 
     def add_many(
-        self, sites: Sequence[Site], import_record: ImportRecord | None = None, *, force: bool = True
+        self,
+        sites: Sequence[Site],
+        import_record: ImportRecord | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        force: bool = True,
     ) -> list[Site]:
         """Add sites in one transaction (all or nothing); return them with their city resolved.
 
-        With ``force=False`` the plausibility checks (:func:`deconflict.plausibility.site_warnings`)
-        run first and any warning raises :class:`~deconflict.errors.Implausible`; :meth:`create` and
-        :meth:`import_file` do that by default.
+        Reports the phases ``"placing"`` (cities found), ``"committing"`` (log entries) and
+        ``"writing"`` to ``progress``. With ``force=False`` the plausibility checks
+        (:func:`deconflict.plausibility.site_warnings`) run first and any warning raises
+        :class:`~deconflict.errors.Implausible`; :meth:`create` and :meth:`import_file` do that by default.
         """
         store = self._db.store
         ids = [s.id for s in sites]
@@ -160,6 +166,7 @@ class Sites:
             refuse_unless_forced(site_warnings(self._db, sites), force)
         resolved, city_ids = [], []
         cities = {}
+        tick = report_steps(progress, "placing", len(sites), step=1000)
         for site in sites:
             city = find_city(site.city, near=(site.lat, site.lon)) if site.city else nearest_city(site.lat, site.lon)
             if city is not None:
@@ -167,12 +174,16 @@ class Sites:
                 site = site if site.city else site.with_changes(city=city.name)
             resolved.append(site)
             city_ids.append(city.geonameid if city else None)
+            tick(len(resolved))
+        tick(len(resolved), final=True)
         with store.transaction():
             import_id = store.record_import(import_record) if import_record else None
+            writing = report_steps(progress, "writing", len(resolved))
             store.insert_sites(resolved, city_ids, import_id)
             for geonameid, city in cities.items():
                 store.add_city_names(geonameid, city_aliases(city))
-            self._db._after_sites_added(resolved)
+            writing(len(resolved), final=True)
+            self._db.ledger.commit_sites(resolved, progress=progress)
         return resolved
 
     def create(
@@ -247,16 +258,19 @@ class Sites:
         city: str | None = None,
         delimiter: str | None = None,
         force: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> ImportResult:
         """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none.
 
         ``delimiter`` is the CSV field separator (default ``,``; ``;`` as European spreadsheets
         write). Unless ``force``, plausibility warnings raise :class:`~deconflict.errors.Implausible`.
+        Reports the phases ``"reading"``, ``"validating"``, ``"placing"``, ``"writing"`` and
+        ``"committing"`` to ``progress`` (see :mod:`deconflict.progress`).
         """
-        batch = read_sites(path, format, city=city, delimiter=delimiter)
+        batch = read_sites(path, format, city=city, progress=progress, delimiter=delimiter)
         record = ImportRecord("sites", Path(path).name, batch.sha256, batch.format, len(batch.records))
         try:
-            self.add_many(batch.records, record, force=force)
+            self.add_many(batch.records, record, progress=progress, force=force)
         except ConflictError as exc:
             raise ConflictError(exc.message, where=str(path)) from exc
         return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
@@ -488,6 +502,7 @@ class Incidents:
                     chunk = incidents[start : start + _WRITE_CHUNK]
                     store.insert_incidents(chunk, import_id, entry.index, first_position=start)
                     tick(start + len(chunk))
+                self._db._incidents_written(incidents, "import")
         except ConflictError:
             # The unique index refused a duplicate and the transaction was rolled back; name them.
             existing = store.existing_incident_ids(ids)
@@ -697,8 +712,13 @@ class Incidents:
         """Confirm or reject an incident (e.g. one extracted from a report); a log entry. Returns its index.
 
         Only ``confirmed`` incidents count in statistics; ``unverified`` ones wait for review.
+        A confirmed incident is checked for breaches like a new one, in the same transaction.
         """
-        return self._db.ledger.review(incident_id, status, note).index
+        with self._db.store.transaction():
+            index = self._db.ledger.review(incident_id, status, note).index
+            if status == "confirmed":
+                self._db._incidents_written([self.get(incident_id)], "review")
+        return index
 
     def list(
         self,
@@ -782,15 +802,18 @@ class Notifications:
         reference: str | None = None,
         text: str | None = None,
         id: str | None = None,
+        movement_ids: Sequence[str] = (),
         force: bool = False,
         principal: Principal | None = None,
     ) -> Logged[Notification]:
-        """Record that sites were notified to a party: one log entry.
+        """Record that sites (and movements) were notified to a party: one log entry.
 
         Parameters
         ----------
         site_ids
             The sites notified (each must be registered).
+        movement_ids
+            The movements notified (:attr:`Database.movements`; each must be registered).
         to
             The recipient party, ISO 3166-1 alpha-3 (e.g. ``"RUS"``).
         at
@@ -829,6 +852,10 @@ class Notifications:
             site, _ = visible_site(self._db, caller, site_id)
             caller.require_write(site.owner)
             owners.add(site.owner)
+        for movement_id in movement_ids:
+            movement = self._db.movements.get(movement_id, principal=caller)
+            caller.require_write(movement.owner)
+            owners.add(movement.owner)
         if sender is not None:
             sender = check_owner(sender, "sender")
             if not caller.is_admin and sender not in caller.owners:
@@ -848,6 +875,7 @@ class Notifications:
             reference=reference,
             text=text,
             sender=sender,
+            movement_ids=tuple(sorted(movement_ids)),
         )
         from deconflict.plausibility import notification_warnings, refuse_unless_forced
 
@@ -1125,6 +1153,17 @@ class Database:
         self.sites = Sites(self)
         self.incidents = Incidents(self)
         self.notifications = Notifications(self)
+        # Guarantees (movements, commitments, alerts, channels) build on the layers above and are
+        # imported here, when a database is opened, not when this module is.
+        from deconflict.guarantees.alerts import Alerts
+        from deconflict.guarantees.channels import Channels
+        from deconflict.guarantees.commitments import Commitments
+        from deconflict.guarantees.movements import Movements
+
+        self.movements = Movements(self)
+        self.commitments = Commitments(self)
+        self.alerts = Alerts(self)
+        self.channels = Channels(self)
         self.acknowledgements = Acknowledgements(self)
         self._key_file = str(key_file) if key_file else None
         self._ledger: Ledger | None = None
@@ -1179,9 +1218,47 @@ class Database:
             self._ledger = Ledger(self.store, origin, vkey, Path(key_file) if key_file else None)
         return self._ledger
 
-    def _after_sites_added(self, sites: Sequence[Site]) -> None:
-        """Inside the write transaction: commit each site record to the log."""
-        self.ledger.commit_sites(sites)
+    def _incidents_written(self, incidents: Sequence[Incident], trigger: str) -> None:
+        """Inside the write transaction of every incident write: the breach check (alerts and their outbox).
+
+        The one hook of the incident write path (:meth:`Incidents.add_many`, which every import
+        and API batch goes through, and :meth:`Incidents.review`), so no door can bypass it.
+        """
+        from deconflict.guarantees.breach import check_incidents
+
+        check_incidents(self, incidents, trigger)
+
+    def acknowledge(
+        self,
+        record_id: str,
+        *,
+        by: str,
+        at: str | TimeSpan,
+        reference: str | None = None,
+        text: str | None = None,
+        id: str | None = None,
+        force: bool = False,
+        principal: Principal | None = None,
+    ) -> Logged[Any]:
+        """Record ``by``'s acknowledgement of a notification or a commitment (whichever ``record_id`` is).
+
+        Raises
+        ------
+        NotFound
+            When ``record_id`` is neither a notification nor a commitment the caller may read.
+        """
+        known = {n.id for n, _ in self.notifications.list()}
+        if record_id in known:
+            return self.notifications.acknowledge(
+                record_id, by=by, at=at, reference=reference, text=text, id=id, force=force, principal=principal
+            )
+        try:
+            self.commitments.get(record_id, principal=principal)
+        except NotFound:
+            raise NotFound(f"no notification or commitment with id {record_id!r}") from None
+        return self.commitments.acknowledge(
+            record_id, by=by, at=at, reference=reference, text=text, id=id, principal=principal
+        )
 
     def close(self) -> None:
         """Close the database."""

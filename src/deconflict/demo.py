@@ -11,6 +11,11 @@ What it builds (all printed, all labelled):
 - **Synthetic background**: no openly licensed point-level strike data for Kyiv exists,
   so the background is simulated (seed 20251114): clustered night-time strikes over the
   city, labelled ``synthetic`` in the data and every output.
+- **Guarantees**: Russia's public answer that diplomatic locations "are taken into account",
+  recorded as the public statement it is, as a commitment covering the three Azerbaijani sites
+  from their notification on, with an acknowledgement deadline (missed: the monitor logs it); a
+  SYNTHETIC humanitarian convoy through Kyiv, notified with its route, corridor and window; and
+  the alerts the reported hits raise.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -174,10 +180,20 @@ class DemoSummary:
     verifier_key: str = ""
     witness_key: str = ""
     bundle: Path | None = None
+    witness_policy: Path | None = None
+    tsa_roots: tuple[Path, ...] = ()
+    outside: tuple[str, ...] = ()
     checkpoint_size: int = 0
     findings: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
     report: Path | None = None
+    commitments: tuple[str, ...] = ()
+    movements: tuple[str, ...] = ()
+    alerts: int = 0
+    alerts_on_reported: int = 0
+    deadlines_missed: int = 0
+    movement_bundle: Path | None = None
+    dossier: Path | None = None
 
 
 AZE_SITES = ("wd-Q5369559", "aze-consular-section", "aze-cultural-centre")
@@ -191,11 +207,79 @@ AZE_NOTIFICATION_TEXT = (
 )
 
 
-def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
-    """Log the Azerbaijani notification, sign a checkpoint, have a demo witness cosign it, export a bundle."""
+#: Russia's answer, as a public statement (the exact date and wording are not recorded here: the
+#: statement followed President Aliyev's at the Munich Security Conference on 2026-02-14).
+RUS_STATEMENT = "diplomatic locations are taken into account"
+RUS_STATEMENT_MADE = "2026-02-14/2026-02-28"
+RUS_STATEMENT_REFERENCE = (
+    "public statement answering Azerbaijan (after the Munich Security Conference, 2026-02-14); "
+    "date and wording to be checked against the published source"
+)
+#: DEMO reading of the statement: the locations "are taken into account", i.e. since they were received,
+#: so it is recorded as holding from the notification on; its acknowledgement was asked for by this date.
+RUS_ACK_DEADLINE = "2026-03-31"
+#: A SYNTHETIC humanitarian convoy through Kyiv on the night of 14 November 2025, passing 30 m south
+#: of the Azerbaijani embassy (lat, lon waypoints; corridor 100 m wide).
+CONVOY_ROUTE = (
+    (50.4560, 30.3650), (50.4610, 30.4300), (50.46055, 30.49056), (50.4620, 30.5150), (50.4510, 30.5240),
+    (50.4280, 30.5650),
+)  # fmt: skip
+CONVOY_WINDOW = ("2025-11-13T20:00", "2025-11-14T08:00")
+
+
+def record_guarantees(db: Database) -> tuple[list[str], list[str], int]:
+    """Log the RUS commitment, the SYNTHETIC convoy and its notification, then run the monitor once.
+
+    Returns the commitment ids, the movement ids and how many deadline_missed entries were logged.
+    """
+    from deconflict.guarantees.monitor import run_once
+
+    commitment, _ = db.commitments.add(
+        party="RUS", owners=["AZE"], made_at=RUS_STATEMENT_MADE, start=AZE_NOTIFIED_AT.split("/")[1],
+        deadline=RUS_ACK_DEADLINE, form="public-statement", text=RUS_STATEMENT, reference=RUS_STATEMENT_REFERENCE,
+        id="rus-statement-diplomatic-locations",
+    )  # fmt: skip
+    convoy, _ = db.movements.create(
+        owner="XUN", route=CONVOY_ROUTE, width_m=100, start=CONVOY_WINDOW[0], until=CONVOY_WINDOW[1],
+        kind="convoy", name="SYNTHETIC convoy K-1", organisation="SYNTHETIC humanitarian organisation",
+        vehicles="SYNTHETIC: 6 trucks, white, emblem on roof", provenance="synthetic", id="synthetic-convoy-k1",
+        notes="SYNTHETIC: a simulated movement to show corridor matching; not a real convoy",
+    )  # fmt: skip
+    db.notifications.notify(
+        [], movement_ids=[convoy.id], to="RUS", at="2025-11-12T10:00", sender="XUN",
+        channel="humanitarian notification system (SYNTHETIC)", id="synthetic-convoy-k1-notification",
+    )  # fmt: skip
+    cycle = run_once(db, deliver=False)
+    return [commitment.id], [convoy.id], len(cycle.deadlines_missed)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerDemo:
+    """What the demo's ledger step made: keys, the bundle, and the DEMO outside-time servers' results."""
+
+    verifier_key: str
+    witness_key: str
+    bundle: Path
+    checkpoint_size: int
+    witness_policy: Path
+    tsa_roots: tuple[Path, ...]
+    outside: tuple[str, ...]
+
+
+def record_ledger(db: Database, out_dir: Path) -> LedgerDemo:
+    """Log the Azerbaijani notification, timestamp and witness a checkpoint, export a bundle.
+
+    The two RFC 3161 TSAs (OpenSSL's, when the ``openssl`` command exists) and the two
+    tlog-witnesses are local servers started here and stopped before returning: DEMO only,
+    they prove what this machine's clock said, not what an independent party saw.
+    """
     from deconflict.ledger.bundle import build_bundle
+    from deconflict.ledger.local_tsa import LocalTSA, openssl_available
     from deconflict.ledger.note import write_signer_key
-    from deconflict.ledger.witness import cosign, generate_witness_key, update
+    from deconflict.ledger.policy import WitnessPolicy
+    from deconflict.ledger.timestamp import load_tsa_trust
+    from deconflict.ledger.witness import Witness, generate_witness_key
+    from deconflict.ledger.witness_http import start_witness
 
     db.notifications.notify(
         AZE_SITES,
@@ -206,16 +290,54 @@ def record_ledger(db: Database, out_dir: Path) -> tuple[str, str, Path, int]:
         text=AZE_NOTIFICATION_TEXT,
         id="aze-2024-coordinates",
     )
-    checkpoint = db.ledger.sign_checkpoint()
-    witness_dir = out_dir / "witness"
-    witness_dir.mkdir(parents=True, exist_ok=True)
-    witness = generate_witness_key("demo-witness.example")
-    write_signer_key(witness_dir / "witness.key", witness)
-    update(witness_dir / "state.json", checkpoint.note, None, log_key=db.ledger.verifier_key)
-    db.ledger.add_cosigned_checkpoint(cosign(witness_dir / "state.json", witness))
+    record_guarantees(db)
+    db.ledger.sign_checkpoint()
+    outside = out_dir / "outside"
+    outside.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    roots: tuple[Path, ...] = ()
+    if openssl_available():
+        with (
+            LocalTSA(outside / "tsa-1", name="DEMO TSA one") as first,
+            LocalTSA(outside / "tsa-2", name="DEMO TSA two") as second,
+        ):
+            roots = (first.files.ca_cert, second.files.ca_cert)
+            stamped = db.ledger.timestamp([first.url, second.url], load_tsa_trust(roots))
+        times = ", ".join(t.gen_time for t in stamped.stored)
+        lines.append(f"DEMO: checkpoint {stamped.checkpoint_size} timestamped by 2 local OpenSSL TSAs at {times}")
+    else:
+        lines.append("DEMO: RFC 3161 timestamps skipped (the openssl command is not installed)")
+    keys = [generate_witness_key(f"demo-witness-{n}.local") for n in (1, 2)]
+    for number, key in enumerate(keys, start=1):
+        write_signer_key(outside / f"witness-{number}.key", key)
+    servers = [
+        start_witness(Witness(outside / f"witness-{n}.json", k, [db.ledger.verifier_key]))
+        for n, k in enumerate(keys, 1)
+    ]
+    try:
+        policy = WitnessPolicy.threshold([k.vkey for k in keys], 2, [s.url for s in servers])
+        witnessed = db.ledger.witness(policy)
+    finally:
+        for server in servers:
+            server.close()
+    lines.append(
+        f"DEMO: checkpoint {witnessed.checkpoint_size} cosigned by 2 local tlog-witnesses "
+        f"({'witnessed' if witnessed.witnessed else 'NOT witnessed'}: {witnessed.policy})"
+    )
+    policy_file = outside / "witness-policy.txt"
+    policy_file.write_text(
+        "# DEMO witness policy: both local demo witnesses must cosign (c2sp.org/tlog-policy)\n"
+        + WitnessPolicy.threshold([k.vkey for k in keys], 2).text,
+        encoding="utf-8",
+    )
     bundle = out_dir / "evidence-aze-embassy.zip"
     atomic_write_bytes(bundle, build_bundle(db.ledger, AZE_SITES[0]))
-    return db.ledger.verifier_key, witness.vkey, bundle, checkpoint.size
+    for item in db.ledger.entry_times():
+        if item.record_id == "aze-2024-coordinates":
+            lines.append(f"{item.kind} {item.record_id}: {item.sentence()}")
+    return LedgerDemo(
+        db.ledger.verifier_key, keys[0].vkey, bundle, witnessed.checkpoint_size, policy_file, roots, tuple(lines)
+    )
 
 
 SHARED_BUILDING_REASON = (
@@ -244,9 +366,9 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     db_path = out_dir / "demo.db"
     for suffix in ("", "-wal", "-shm", ".key"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    witness_dir = out_dir / "witness"
-    if witness_dir.exists():
-        shutil.rmtree(witness_dir)
+    for stale in (out_dir / "witness", out_dir / "outside"):
+        if stale.exists():
+            shutil.rmtree(stale)
     db = deconflict.init(db_path, timezone="Europe/Kyiv")
     db.set_analysis_options(demo_options())
     missions = out_dir / "kyiv_missions.csv"
@@ -262,16 +384,43 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
         incident, index = db.incidents.merge(group, reason=SHARED_BUILDING_REASON)
         merged.append(f"{len(group)} reports of {incident.time.start.astimezone(zone('Europe/Kyiv')).date()} "
                       f"({', '.join(group)}) merged into {incident.id}: log entry {index}")  # fmt: skip
-    verifier_key, witness_key, bundle, size = record_ledger(db, out_dir)
+    ledger = record_ledger(db, out_dir)
+    guarantees = guarantee_outputs(db, out_dir)
     summary = DemoSummary(
         database=db_path, sites=len(sites), approximate_sites=sum(s.approximate for s in sites),
         synthetic=len(synthetic),
         unplaced=[f"{p.row['date']} {p.row['premises']}" for p in placed if p.site is None],
         reports=sum(1 for p in placed if p.site is not None), amended=amended, merged=tuple(merged),
         reported=len(reported) - sum(len(g) - 1 for g in groups),
-        verifier_key=verifier_key, witness_key=witness_key, bundle=bundle, checkpoint_size=size,
+        verifier_key=ledger.verifier_key, witness_key=ledger.witness_key, bundle=ledger.bundle,
+        checkpoint_size=ledger.checkpoint_size,
+        witness_policy=ledger.witness_policy, tsa_roots=ledger.tsa_roots, outside=ledger.outside,
+        **guarantees,
     )  # fmt: skip
     return db, summary
+
+
+def guarantee_outputs(db: Database, out_dir: Path) -> dict[str, Any]:
+    """The convoy's evidence bundle and the dossier of the first alert on the embassy; what the summary says."""
+    from deconflict.guarantees.dossier import build_dossier
+    from deconflict.ledger.bundle import build_movement_bundle
+
+    alerts = db.alerts.list()
+    reported = [a for a in alerts if a.incident is not None and a.incident.provenance == "reported"]
+    movement_bundle = out_dir / "evidence-synthetic-convoy.zip"
+    atomic_write_bytes(movement_bundle, build_movement_bundle(db.ledger, "synthetic-convoy-k1"))
+    dossier = None
+    on_embassy = [a for a in reported if a.alert.object.id == AZE_SITES[0] and a.alert.commitment_id]
+    if on_embassy:
+        dossier = out_dir / "dossier-aze-embassy.zip"
+        atomic_write_bytes(dossier, build_dossier(db, on_embassy[-1].alert.id))
+    missed = sum(1 for r in db.commitments.records() if r.deadline_missed_index is not None)
+    return {
+        "commitments": tuple(r.commitment.id for r in db.commitments.records()),
+        "movements": tuple(m.id for m in db.movements.list()),
+        "alerts": len(alerts), "alerts_on_reported": len(reported), "deadlines_missed": missed,
+        "movement_bundle": movement_bundle, "dossier": dossier,
+    }  # fmt: skip
 
 
 DEMO_NOTES = (

@@ -7,10 +7,11 @@ mistake::
     DeconflictError                 exit 2, HTTP 500 (root; never raised bare for user input)
     ├── InvalidInput                exit 2, HTTP 400  bad file, row, field or argument
     │   └── Implausible             exit 2, HTTP 400  valid but probably a slip; force=True records it
-    ├── Unauthenticated             exit 2, HTTP 401  no token, or a malformed, unknown or revoked one
-    ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
     ├── NotFound                    exit 2, HTTP 404  unknown site, incident, entry, file
     ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
+    ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
+    ├── Unauthenticated             exit 2, HTTP 401  no token, or a malformed, unknown or revoked one
+    ├── ServiceUnavailable          exit 1, HTTP 502  a timestamp authority or witness did not answer
     ├── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
     ├── BrowserError                exit 2, HTTP 500  headless Chromium failed to load or print a page
     └── MissingDependency           exit 2, HTTP 503  an optional extra or system package is not installed
@@ -20,7 +21,7 @@ Each error carries ``exit_code`` (the CLI's exit status) and ``http_status``
 field), so the CLI prints one line that tells the user what to fix.
 
 Every error class of the package is defined here (a test checks it), so this tree is the
-whole list; modules that used to define one re-export it.
+whole list.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ __all__ = [
     "MissingDependency",
     "NotFound",
     "PermissionDenied",
+    "ServiceUnavailable",
     "Unauthenticated",
     "VerificationError",
     "where_named",
@@ -126,19 +128,19 @@ class PermissionDenied(DeconflictError):
     code = "permission_denied"
 
 
+class Unauthenticated(DeconflictError):
+    """No token, or a malformed, unknown or revoked token (HTTP 401)."""
+
+    http_status = 401
+    code = "unauthenticated"
+
+
 class VerificationError(DeconflictError):
     """A proof, signature, checkpoint, evidence bundle or stored log failed to verify."""
 
     exit_code = 1
     http_status = 422
     code = "verification_failed"
-
-
-class Unauthenticated(DeconflictError):
-    """No token, or a malformed, unknown or revoked one (HTTP 401)."""
-
-    http_status = 401
-    code = "unauthenticated"
 
 
 class BrowserError(DeconflictError):
@@ -155,6 +157,14 @@ class MissingDependency(DeconflictError):
 
     http_status = 503
     code = "missing_dependency"
+
+
+class ServiceUnavailable(DeconflictError):
+    """An outside service (a timestamp authority, a witness) could not be reached or failed."""
+
+    exit_code = 1
+    http_status = 502
+    code = "service_unavailable"
 
 
 @contextmanager

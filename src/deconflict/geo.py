@@ -33,6 +33,7 @@ __all__ = [
     "default_workers",
     "geodesic_destination",
     "geodesic_distance_m",
+    "thread_map",
     "utm_crs_for",
     "validate_lonlat",
 ]
@@ -59,7 +60,7 @@ def default_workers() -> int:
     return max(1, min(n, 8))
 
 
-def _thread_map(fn: Callable[[_T], _R], items: Iterable[_T], workers: int | None = None) -> Iterator[_R]:
+def thread_map(fn: Callable[[_T], _R], items: Iterable[_T], workers: int | None = None) -> Iterator[_R]:
     """``map(fn, items)`` on a shared thread pool, results in the order of ``items``.
 
     Worth it for work that releases the GIL (PROJ, numpy, scipy k-d trees). The pool is kept
@@ -98,7 +99,7 @@ def _transform_chunked(
     def run(k: int) -> None:
         transformer.transform(xf[bounds[k] : bounds[k + 1]], yf[bounds[k] : bounds[k + 1]], inplace=True)
 
-    for _ in _thread_map(run, range(n_chunks), n_workers):
+    for _ in thread_map(run, range(n_chunks), n_workers):
         pass
     return x, y
 
@@ -264,3 +265,64 @@ class LocalProjection:
     def unproject_geometry(self, geom: BaseGeometry) -> BaseGeometry:
         """Inverse of :meth:`project_geometry`."""
         return self._apply(geom, self._inverse.transform)
+
+
+#: Waypoints of a route are joined by geodesics, drawn as vertices at most this far apart.
+ROUTE_SEGMENT_M = 1_000.0
+
+
+def geodesic_densify(lon: ArrayLike, lat: ArrayLike, max_segment_m: float = ROUTE_SEGMENT_M) -> NDArray[np.float64]:
+    """The polyline through ``(lon, lat)`` waypoints with geodesic legs, as ``(n, 2)`` lon/lat vertices.
+
+    Each leg between two waypoints is the geodesic on the WGS84 ellipsoid, with intermediate
+    vertices at most ``max_segment_m`` apart (the waypoints themselves are kept).
+    """
+    lon_a, lat_a = validate_lonlat(np.ravel(lon), np.ravel(lat), where="route")
+    points = [(float(lon_a[0]), float(lat_a[0]))]
+    for k in range(1, lon_a.size):
+        _, _, leg = _GEOD.inv(lon_a[k - 1], lat_a[k - 1], lon_a[k], lat_a[k])
+        between = int(np.ceil(float(leg) / max_segment_m)) - 1
+        if between > 0:
+            points += _GEOD.npts(lon_a[k - 1], lat_a[k - 1], lon_a[k], lat_a[k], between)
+        points.append((float(lon_a[k]), float(lat_a[k])))
+    return np.asarray(points, dtype=float)
+
+
+def local_route(vertices: NDArray[np.float64], lon: float, lat: float) -> NDArray[np.float64]:
+    """Route vertices in the azimuthal-equidistant plane of ``(lon, lat)`` (metres, ``(n, 2)``).
+
+    Each vertex is placed at its exact geodesic distance and azimuth from the point, so the
+    distances from the point to the route (and the shape of the route near it) are geodesic
+    to well under a millimetre for legs of :data:`ROUTE_SEGMENT_M`, however long the route.
+    """
+    n = vertices.shape[0]
+    azimuth, _, distance = _GEOD.inv(np.full(n, lon), np.full(n, lat), vertices[:, 0], vertices[:, 1])
+    angle = np.radians(np.asarray(azimuth, dtype=float))
+    distance = np.asarray(distance, dtype=float)
+    return np.column_stack([distance * np.sin(angle), distance * np.cos(angle)])
+
+
+def _segment_distances(local: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Distance from the origin to each segment of a local polyline."""
+    a, b = local[:-1], local[1:]
+    ab = b - a
+    length2 = np.einsum("ij,ij->i", ab, ab)
+    t = np.where(length2 > 0, -np.einsum("ij,ij->i", a, ab) / np.where(length2 > 0, length2, 1.0), 0.0)
+    closest = a + np.clip(t, 0.0, 1.0)[:, None] * ab
+    out: NDArray[np.float64] = np.hypot(closest[:, 0], closest[:, 1])
+    return out
+
+
+def geodesic_distance_to_route_m(vertices: NDArray[np.float64], lon: ArrayLike, lat: ArrayLike) -> NDArray[np.float64]:
+    """Geodesic distance in metres from each point to a densified route (see :func:`geodesic_densify`).
+
+    Computed for each point in its own azimuthal-equidistant plane (:func:`local_route`), so the
+    result does not depend on where the route is or how long it is.
+    """
+    lon_a, lat_a = validate_lonlat(np.ravel(lon), np.ravel(lat))
+    if vertices.shape[0] == 1:
+        return geodesic_distance_m(vertices[0, 0], vertices[0, 1], lon_a, lat_a)
+    out = np.empty(lon_a.size)
+    for k in range(lon_a.size):
+        out[k] = float(_segment_distances(local_route(vertices, float(lon_a[k]), float(lat_a[k]))).min())
+    return out

@@ -325,7 +325,7 @@ def _check_extra(extra: tuple[tuple[str, ExtraValue], ...]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Notification:
-    """A notification of protected sites to a party.
+    """A notification of protected sites (and movements, :mod:`deconflict.guarantees`) to a party.
 
     ``notified_at`` is a :class:`TimeSpan`: when the exact date is not public (as for
     Azerbaijan's transmission to Russia, known only to lie between two hits) it is an
@@ -340,16 +340,20 @@ class Notification:
     reference: str | None = None
     text: str | None = None
     sender: str | None = None
+    movement_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_id(self.id)
-        if not self.site_ids:
-            raise InvalidInput("a notification names at least one site")
+        if not self.site_ids and not self.movement_ids:
+            raise InvalidInput("a notification names at least one site or movement")
         for site_id in self.site_ids:
             _check_id(site_id, "site id")
-        repeated = sorted({s for s in self.site_ids if self.site_ids.count(s) > 1})
-        if repeated:
-            raise InvalidInput(f"site(s) named twice in one notification: {', '.join(repeated)}")
+        for movement_id in self.movement_ids:
+            _check_id(movement_id, "movement id")
+        for what, ids in (("site", self.site_ids), ("movement", self.movement_ids)):
+            repeated = sorted({s for s in ids if ids.count(s) > 1})
+            if repeated:
+                raise InvalidInput(f"{what}(s) named twice in one notification: {', '.join(repeated)}")
         object.__setattr__(self, "recipient", check_owner(self.recipient, "recipient"))
         if self.sender is not None:
             object.__setattr__(self, "sender", check_owner(self.sender, "sender"))

@@ -14,6 +14,8 @@ from shapely.geometry.base import BaseGeometry
 from deconflict.errors import InvalidInput
 
 __all__ = [
+    "BREACH_CONFIRMED_PROBABILITY",
+    "DEFAULT_ALERT_THRESHOLD",
     "DEFAULT_ALPHA",
     "DEFAULT_MIN_PROBABILITY",
     "DEFAULT_SEED",
@@ -31,6 +33,12 @@ DEFAULT_SEED = 20251114
 MIN_COUNTED_INCIDENTS = 10
 #: Level at which a site is flagged (on the multiplicity-adjusted p-value).
 DEFAULT_ALPHA = 0.05
+#: Hit probability at or above which a counted incident in a protected object's window raises an
+#: alert (a possible breach); a database may set its own (``deconflict alerts threshold``).
+DEFAULT_ALERT_THRESHOLD = 0.05
+#: A commitment counts as *breached with confirmed incidents* when an incident graded
+#: ``confirmed`` hit a covered object at least this probably (more likely than not).
+BREACH_CONFIRMED_PROBABILITY = 0.5
 #: A kernel bandwidth in metres, or the rule that chooses it.
 Bandwidth = float | Literal["scott", "silverman", "cv"] | None
 

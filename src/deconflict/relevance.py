@@ -16,27 +16,46 @@ local projection, where distances agree with the geodesic ones to well under a m
 scale); evidence bundles contain exactly these incidents; an owner's exact view of incidents,
 and the per-site timelines of a report, are these incidents. A pair with a hit probability
 above zero is always within reach, so every listed match is in the site's bundle.
+
+A *movement* (:class:`~deconflict.guarantees.model.Movement`) has a corridor instead of a point:
+an incident concerns it when its time interval overlaps the movement's window and the geodesic
+distance from its reported point to the route is at most the **corridor reach** (half the
+corridor width) plus the incident's reach (:func:`could_hit_movement`). Breach monitoring,
+movement bundles and corridor matching use exactly these incidents.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from deconflict.geo import geodesic_distance_m
+from deconflict.geo import (
+    LocalProjection,
+    geodesic_densify,
+    geodesic_distance_m,
+    geodesic_distance_to_route_m,
+)
 from deconflict.model import Incident, Site
 from deconflict.store.base import IncidentQuery, Store
+from deconflict.times import format_utc
+
+if TYPE_CHECKING:
+    from deconflict.guarantees.model import Movement
 
 __all__ = [
     "NORMAL_95_SCALE",
     "NORMAL_REACH_SIGMAS",
     "REACH_SLACK_M",
+    "corridor_reach_m",
     "could_hit",
+    "could_hit_movement",
     "incident_reach_m",
     "incidents_concerning",
+    "incidents_concerning_movement",
     "site_reach_m",
 ]
 
@@ -100,4 +119,73 @@ def incidents_concerning(store: Store, site: Site) -> list[Incident]:
     within = site_reach_m(site) + widest + REACH_SLACK_M
     candidates = store.list_incidents(IncidentQuery(near=(site.lat, site.lon), within_m=within))
     mask = could_hit(site, candidates)
+    return [incident for incident, near in zip(candidates, mask, strict=True) if near]
+
+
+_EARTH_RADIUS_M = 6_371_008.8
+
+
+def corridor_reach_m(movement: Movement) -> float:
+    """How far from its route a movement's corridor reaches: half its width, in metres."""
+    return float(movement.half_width_m)
+
+
+def _within_route_reach(vertices: NDArray[np.float64], lon: NDArray[np.float64], lat: NDArray[np.float64],
+                        reach: NDArray[np.float64]) -> NDArray[np.bool_]:  # fmt: skip
+    """Conservative prefilter: True for every point whose geodesic distance to the route is <= its reach.
+
+    In an azimuthal-equidistant plane centred on the route, no distance is shorter than on the
+    ellipsoid and none longer than by the scale factor at the far edge, (d/R)/sin(d/R); a point
+    within reach is therefore within reach times that factor on the plane.
+    """
+    import shapely
+
+    projection = LocalProjection.from_points(vertices[:, 0], vertices[:, 1])
+    vx, vy = projection.project(vertices[:, 0], vertices[:, 1])
+    extent = float(np.hypot(vx, vy).max()) + float(reach.max(initial=0.0))
+    angle = min(extent / _EARTH_RADIUS_M, 3.0)
+    stretch = (angle / np.sin(angle) if angle > 1e-9 else 1.0) * 1.01
+    x, y = projection.project(lon, lat)
+    line = shapely.linestrings(np.column_stack([vx, vy]))
+    planar = shapely.distance(line, shapely.points(x, y))
+    mask: NDArray[np.bool_] = planar <= reach * stretch + REACH_SLACK_M
+    return mask
+
+
+def could_hit_movement(movement: Movement, incidents: Sequence[Incident]) -> NDArray[np.bool_]:
+    """For each incident, whether it concerns ``movement`` (see the module docstring)."""
+    if not incidents:
+        return np.zeros(0, dtype=bool)
+    window = movement.window
+    end = window.end
+    in_time = np.array([i.time.end >= window.start and (end is None or i.time.start <= end) for i in incidents])
+    mask = np.zeros(len(incidents), dtype=bool)
+    if not in_time.any():
+        return mask
+    chosen = np.flatnonzero(in_time)
+    lon = np.array([incidents[k].lon for k in chosen.tolist()])
+    lat = np.array([incidents[k].lat for k in chosen.tolist()])
+    reach = corridor_reach_m(movement) + incident_reach_m(
+        [incidents[k].uncertainty_m for k in chosen.tolist()],
+        [incidents[k].uncertainty_model == "normal" for k in chosen.tolist()],
+    )
+    vertices = route_vertices(movement)
+    near = _within_route_reach(vertices, lon, lat, reach)
+    if near.any():
+        exact = geodesic_distance_to_route_m(vertices, lon[near], lat[near])
+        mask[chosen[near]] = exact <= reach[near] + REACH_SLACK_M
+    return mask
+
+
+def route_vertices(movement: Movement) -> NDArray[np.float64]:
+    """The movement's route with geodesic legs, ``(n, 2)`` lon/lat (:func:`deconflict.geo.geodesic_densify`)."""
+    return geodesic_densify([p[1] for p in movement.route], [p[0] for p in movement.route])
+
+
+def incidents_concerning_movement(store: Store, movement: Movement) -> list[Incident]:
+    """The stored incidents that concern ``movement``, in time order."""
+    window = movement.window
+    query = IncidentQuery(start=format_utc(window.start), end=None if window.end is None else format_utc(window.end))
+    candidates = store.list_incidents(query)
+    mask = could_hit_movement(movement, candidates)
     return [incident for incident, near in zip(candidates, mask, strict=True) if near]

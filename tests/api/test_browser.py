@@ -16,6 +16,9 @@ from playwright.sync_api import Browser, expect
 from api.api_helpers import Fixture, LiveServer
 from deconflict.report import chromium, find_chromium
 
+# Starts Chromium and a server: seconds each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:

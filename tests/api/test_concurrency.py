@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 import deconflict
 from api.api_helpers import Fixture, LiveServer
@@ -41,6 +42,7 @@ async def append_notifications(url: str, token: str, clients: int, per_client: i
     return acknowledged
 
 
+@pytest.mark.slow
 def test_concurrent_appends_get_distinct_contiguous_indices_and_the_log_verifies(
     live_server: LiveServer, fresh: Fixture
 ) -> None:
@@ -56,6 +58,7 @@ def test_concurrent_appends_get_distinct_contiguous_indices_and_the_log_verifies
     assert all(stored[nid] == index for nid, index in acknowledged.items())
 
 
+@pytest.mark.slow
 def test_kill_9_loses_nothing_that_was_acknowledged(make_server: Callable[[], LiveServer], fresh: Fixture) -> None:
     server = make_server()
     acknowledged: dict[str, int] = {}

@@ -55,6 +55,7 @@ def fuzz(app: object, headers: dict[str, str]) -> list[str]:
     return failures
 
 
+@pytest.mark.slow
 def test_as_admin_no_server_errors_and_every_response_matches_the_schema(
     fuzz_target: tuple[object, dict[str, str]],
 ) -> None:

@@ -309,6 +309,7 @@ def big_csv(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_import_and_verify_show_progress_phases_on_a_terminal(base: Path, big_csv: Path) -> None:
     status, stdout, terminal = _on_a_terminal(["--db", str(base), "incidents", "import", str(big_csv)])
     assert status == 0 and "imported 30000 incidents" in stdout
@@ -347,6 +348,29 @@ def test_the_library_reports_every_phase_from_zero_to_its_total(base: Path, big_
         assert [c for c in calls if c[0] == "entries"][-1][1] == db.ledger.size
 
 
+def test_sites_import_reports_its_phases(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    deconflict.init(path).close()
+    sites = tmp_path / "many-sites.csv"
+    sites.write_text(
+        "id,name,kind,owner,lat,lon\n" + "".join(f"p{n},Site {n},school,UKR,50.{n:03d},30.5\n" for n in range(1500)),
+        encoding="utf-8",
+    )
+    calls: list[tuple[str, int, int | None]] = []
+    with deconflict.open(path) as db:
+        db.sites.import_file(sites, progress=lambda phase, done, total: calls.append((phase, done, total)))
+        assert db.sites.count() == 1500
+    assert list(dict.fromkeys(phase for phase, _, _ in calls)) == [
+        "reading",
+        "validating",
+        "placing",
+        "writing",
+        "committing",
+    ]
+    assert [c for c in calls if c[0] == "committing"][-1] == ("committing", 1500, 1500)
+    assert ("placing", 1000, 1500) in calls
+
+
 def test_analyze_match_and_report_show_their_phases_on_a_terminal(base: Path, big_csv: Path, tmp_path: Path) -> None:
     assert run(base, "incidents", "import", str(big_csv)).exit_code == 0
     status, stdout, terminal = _on_a_terminal(["--db", str(base), "analyze"])
@@ -371,3 +395,19 @@ def test_the_analysis_reports_its_phases_to_a_library_caller(base: Path, big_csv
     assert list(dict.fromkeys(phase for phase, _, _ in calls)) == ["reading", "statistics"]
     assert calls[-1] == ("statistics", sites, sites)
     assert next((done, total) for phase, done, total in calls if phase == "statistics") == (0, sites)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["sites", "list", "--within", "abc"], "--within"),
+        (["log", "prove", "-1"], "No such option: -1"),
+        (["no-such-command"], "No such command"),
+        (["notify", "aze-emb", "--to", "RUS"], "--at"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_the_option_with_exit_2(base: Path, args: list[str], says: str) -> None:
+    result = run(base, *args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and says in result.stderr
+    assert "╭" not in result.stderr and "Traceback" not in result.stderr and result.stdout == ""

@@ -2,7 +2,7 @@
 
 The workspace holds what the examples name: ``deconflict.db`` (the demo, with its notification,
 checkpoint, cosignature and an unverified incident), ``sites.csv``, ``strikes.csv``,
-``acled-export.csv``, ``reports/``, ``checkpoint.txt``, ``cosigned.txt``, the demo witness's
+``acled-export.csv``, ``movements.csv``, ``reports/``, ``checkpoint.txt``, ``cosigned.txt``, the demo witness's
 ``witness.key`` and ``witness.json``, the evidence bundle, and the shell variables ``$LOG_KEY``,
 ``$WITNESS_KEY`` and ``$TOKEN_ID``. Each command's examples run in a fresh copy, in order, through
 the CLI; ``serve`` runs in a subprocess on a free port until it answers.
@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,21 +28,25 @@ import deconflict
 from cli.test_reference import PATHS, examples
 from deconflict.cli import app
 from deconflict.demo import build_demo_database
+from deconflict.ledger.local_tsa import LocalTSA, TsaFiles
+from deconflict.ledger.witness import Witness
+from deconflict.ledger.witness_http import start_witness
 from deconflict.model import Incident
 from deconflict.times import TimeSpan
 from pg import free_port
 
-SLOW = {("demo",), ("analyze",), ("report",)}
+SLOW = {("demo",), ("analyze",), ("report",), ("serve",), ("extract",), ("compliance",), ("dossier",)}
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """The demo workspace, with the demo's first TSA and first witness running again for the examples."""
     root = tmp_path_factory.mktemp("examples")
     db, summary = build_demo_database(root)
     try:
         from deconflict.access import create_token
         from deconflict.ledger.note import load_signer_key
-        from deconflict.ledger.witness import cosign
+        from deconflict.ledger.witness import cosign, update
 
         db.incidents.add(
             Incident(
@@ -57,16 +62,17 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         # An acknowledgement for the example of 'acknowledgements withdraw' (the demo has none).
         db.notifications.acknowledge("aze-2024-coordinates", by="RUS", at="2025-09-01", id="ack-example")
         (root / "checkpoint.txt").write_text(db.ledger.latest_checkpoint().note, encoding="utf-8")
-        witness = load_signer_key(root / "witness" / "witness.key")
-        (root / "cosigned.txt").write_text(cosign(root / "witness" / "state.json", witness), encoding="utf-8")
+        witness = load_signer_key(root / "outside" / "witness-1.key")
+        shutil.copy(root / "outside" / "witness-1.key", root / "witness.key")
+        update(root / "witness.json", db.ledger.latest_checkpoint().note, None, log_key=db.ledger.verifier_key)
+        (root / "cosigned.txt").write_text(cosign(root / "witness.json", witness), encoding="utf-8")
         token = create_token(db, ["analyst"], "examples")
+        db.channels.add_webhook("AZE", "https://soc.example.org/deconflict", id="aze-soc")
         env = {"LOG_KEY": db.ledger.verifier_key, "WITNESS_KEY": summary.witness_key, "TOKEN_ID": token.split("_")[1]}
     finally:
         db.close()
     # The database records where its key is (the workspace's demo.db.key, shared by every copy).
     (root / "demo.db").rename(root / "deconflict.db")
-    shutil.move(root / "witness" / "witness.key", root / "witness.key")
-    shutil.move(root / "witness" / "state.json", root / "witness.json")
     (root / "sites.csv").write_text(
         "id,name,kind,owner,lat,lon\n"
         "ex-hospital-1,Example Children's Hospital,hospital,UKR,50.4420,30.5060\n"
@@ -84,6 +90,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         "UKR999001,2025-12-03,50.4501,30.5234,1,Explosions/Remote violence,Air/drone strike,example row\n",
         encoding="utf-8",
     )
+    (root / "movements.csv").write_text(
+        "id,name,kind,owner,organisation,route,width_m,from,until\n"
+        "ex-convoy-2,Example convoy 2,convoy,XUN,Example NGO,50.40 30.40; 50.45 30.52,150,2025-12-05,2025-12-05\n",
+        encoding="utf-8",
+    )
     (root / "reports").mkdir()
     (root / "reports" / "statement.txt").write_text(
         "Kyiv, 14 November 2025. Overnight, a Russian missile struck the Embassy of Azerbaijan in Kyiv, "
@@ -91,7 +102,14 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         "Russian side in advance.\n",
         encoding="utf-8",
     )
-    return root, env
+    outside = root / "outside"
+    tsa_files = TsaFiles(outside / "tsa-1" / "ca.pem", outside / "tsa-1" / "tsa.pem", outside / "tsa-1" / "tsa.key")
+    with LocalTSA(root.parent / f"{root.name}-tsa", tsa_files, name="DEMO TSA one") as tsa:
+        witness_server = start_witness(Witness(root.parent / f"{root.name}-witness.json", witness, [env["LOG_KEY"]]))
+        try:
+            yield root, {**env, "TSA_URL": tsa.url, "WITNESS_URL": witness_server.url}
+        finally:
+            witness_server.close()
 
 
 def _run(line: str, cwd: Path) -> None:
@@ -101,7 +119,7 @@ def _run(line: str, cwd: Path) -> None:
     if ">" in words:
         at = words.index(">")
         words, target = words[:at], words[at + 1]
-    if words[1:2] == ["serve"]:
+    if words[1:2] == ["serve"] or words[1:3] == ["witness", "serve"]:
         _serve(words, cwd)
         return
     result = CliRunner().invoke(app, words[1:])
@@ -124,11 +142,15 @@ def _serve(words: list[str], cwd: Path) -> None:
         while True:
             assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=1).status_code == 200:
+                probe = "/api/v1/openapi.json" if words[1] == "serve" else "/add-checkpoint"
+                if httpx.get(f"http://127.0.0.1:{port}{probe}", timeout=1).status_code in (200, 404):
                     return
             except httpx.TransportError:
                 pass
-            assert time.monotonic() < deadline, "serve did not answer within 30 s"
+            if time.monotonic() > deadline:
+                process.terminate()
+                output = process.stderr.read().decode() if process.stderr else ""
+                raise AssertionError(f"{' '.join(words[1:3])} did not answer within 30 s: {output}")
             time.sleep(0.2)
     finally:
         process.terminate()

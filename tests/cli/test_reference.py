@@ -63,3 +63,18 @@ def test_help_shows_flags_as_flags_and_values_as_words(path: tuple[str, ...]) ->
     text = help_text(path)
     for machine_words in ("<bool>", "BOOLEAN", "<str>", "<int>", "<float>", "<path>", "list[", "<=x", "x>="):
         assert machine_words not in text, f"{machine_words!r} in deconflict {' '.join(path)} --help"
+
+
+#: Commands whose output is not a result to describe: exports print the data itself, serve serves.
+WITHOUT_JSON = {("sites", "export"), ("incidents", "export"), ("movements", "export"), ("serve",), ("witness", "serve")}
+
+
+LEAVES = [p for p in PATHS if not any(len(q) > len(p) and q[: len(p)] == p for q in PATHS)]
+
+
+@pytest.mark.parametrize("path", LEAVES, ids=" ".join)
+def test_every_command_that_prints_a_result_has_json(path: tuple[str, ...]) -> None:
+    has_json = "--json" in help_text(path)
+    assert has_json != (path in WITHOUT_JSON), (
+        f"deconflict {' '.join(path)}: --json {'missing' if not has_json else 'unexpected'}"
+    )

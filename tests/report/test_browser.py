@@ -17,6 +17,9 @@ from playwright.sync_api import Browser, Page
 from deconflict.report import PageEvents, render_html
 from report.report_helpers import tiny_report_data
 
+# Starts Chromium: seconds.
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Loaded:

@@ -22,11 +22,12 @@ from report.report_helpers import data_block, tiny_report_data
 def test_package_exports_exactly_the_public_api() -> None:
     assert set(deconflict.report.__all__) == {
         "BrowserError",
+        "PageEvents",
+        "chromium",
         "Cosignature",
         "LedgerState",
-        "PageEvents",
+        "OutsideTime",
         "Period",
-        "chromium",
         "ReportData",
         "SensitivityPoint",
         "content_security_policy",

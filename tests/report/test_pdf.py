@@ -6,7 +6,11 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from PIL import Image
+
+# Starts Chromium and prints a PDF: seconds.
+pytestmark = pytest.mark.slow
 
 
 def _pages(pdf_path: Path, pdftoppm: str, out_dir: Path) -> list[Path]:

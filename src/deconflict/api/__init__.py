@@ -10,8 +10,6 @@ Submodules: :mod:`~deconflict.api.app` (the app, error shape, body limit),
 :mod:`~deconflict.api.tiles` (C2SP tlog-tiles), ``routes/`` (one router per resource).
 """
 
-from __future__ import annotations
-
 from deconflict.api.app import create_app
 
 __all__ = ["create_app"]

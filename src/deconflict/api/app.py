@@ -13,6 +13,7 @@ with the status in the body and in the response line:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -201,6 +202,18 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _deliver_alerts(settings: Settings, every_s: float, stop: threading.Event) -> None:
+    """The server's outbox relay: deliver due alerts until ``stop`` (errors are logged, never fatal)."""
+    from deconflict.guarantees.delivery import deliver_due
+
+    while not stop.wait(every_s):
+        try:
+            with settings.pool.connection() as db:
+                deliver_due(db)
+        except Exception:  # a relay that dies would stop every later delivery: log and go on
+            _log.exception("alert delivery failed; retrying in %s s", every_s)
+
+
 def create_app(
     db_location: str | Path,
     *,
@@ -208,6 +221,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     anonymous_log: bool = True,
     analysis_overrides: dict[str, Any] | None = None,
+    deliver_alerts_every_s: float | None = None,
 ) -> FastAPI:
     """The deconflict server for one database.
 
@@ -225,6 +239,9 @@ def create_app(
     analysis_overrides
         Analysis options (``seed``, ``study_area``, ...) applied over the database's own, as the
         CLI's flags are (default: none, i.e. the database's options).
+    deliver_alerts_every_s
+        Also deliver due alerts (the outbox) every this many seconds while serving, as
+        ``deconflict monitor`` does (default: not; run the monitor from cron instead).
 
     Returns
     -------
@@ -236,7 +253,7 @@ def create_app(
     NotFound
         If there is no database at ``db_location``.
     """
-    from deconflict.api.routes import analysis, evidence, incidents, log, notifications, records, sites, ui
+    from deconflict.api.routes import analysis, evidence, guarantees, incidents, log, notifications, records, sites, ui
 
     settings = Settings(
         db_location=str(db_location),
@@ -249,7 +266,20 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        worker = None
+        if deliver_alerts_every_s:
+            worker = threading.Thread(
+                target=_deliver_alerts,
+                args=(settings, deliver_alerts_every_s, stop),
+                name="deconflict-alerts",
+                daemon=True,
+            )
+            worker.start()
         yield
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=30)
         settings.pool.close()
 
     app = FastAPI(
@@ -269,7 +299,7 @@ def create_app(
     _install_error_handlers(app)
     _install_openapi(app)
     # records first: its /incidents/duplicates must win over /incidents/{incident_id}
-    for module in (records, sites, notifications, incidents, analysis, evidence, log):
+    for module in (records, sites, notifications, incidents, analysis, evidence, log, guarantees):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ui.router)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -71,7 +71,10 @@ def match_command(
     min_probability: Annotated[
         float | None,
         typer.Option(
-            metavar="P", help=f"Smallest hit probability listed [default: {DEFAULT_MIN_PROBABILITY:g}].", min=0, max=1
+            metavar="P",
+            help=f"Smallest hit probability listed (default: the database's, else {DEFAULT_MIN_PROBABILITY:g}).",
+            min=0,
+            max=1,
         ),
     ] = None,
     site: SiteOption = None,
@@ -104,7 +107,7 @@ def match_command(
     matches = first(matches, limit_rows(limit, as_json))
     if as_json:
         print_json([m.to_json() for m in matches])
-        say_shown(len(matches), total, "possible hits", as_json=True)
+        say_shown(len(matches), total, "possible hit(s)", as_json=True)
         return
     for label in labels:
         out.print(f"[bold yellow]{label}[/bold yellow]")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer._click.exceptions as click_errors  # typer vendors its own click
 import typer.main
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -129,46 +130,49 @@ def _given_on_command_line(ctx: Any, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
+def _db_option(**settings: Any) -> Any:
+    return typer.Option("--db", metavar="PATH|URL", envvar="DECONFLICT_DB", show_envvar=True, **settings)
+
+
+def _key_file_option(**settings: Any) -> Any:
+    return typer.Option("--key-file", metavar="PATH", envvar="DECONFLICT_KEY", show_envvar=True, **settings)
+
+
+_AFTER_COMMAND: dict[str, Any] = {"expose_value": False, "rich_help_panel": "Global options"}
+_DbAfterCommand = Annotated[
+    str | None,
+    _db_option(
+        help=f"{DB_HELP} Also accepted before the command.", callback=_set_after_command("db"), **_AFTER_COMMAND
+    ),
+]
+_KeyFileAfterCommand = Annotated[
+    str | None,
+    _key_file_option(
+        help=f"{KEY_FILE_HELP} Also accepted before the command.",
+        callback=_set_after_command("key_file"),
+        **_AFTER_COMMAND,
+    ),
+]
+
+
 def _global_params() -> list[Any]:
     """``--db`` and ``--key-file`` as parameters of a command (they set :data:`state`)."""
     holder = typer.Typer(add_completion=False)
 
     @holder.command()
-    def command(
-        db: Annotated[
-            str | None,
-            typer.Option(
-                "--db",
-                metavar="PATH|URL",
-                help=DB_HELP + " Also accepted before the command.",
-                envvar="DECONFLICT_DB",
-                show_envvar=True,
-                expose_value=False,
-                callback=_set_after_command("db"),
-                rich_help_panel="Global options",
-            ),
-        ] = None,
-        key_file: Annotated[
-            str | None,
-            typer.Option(
-                "--key-file",
-                metavar="PATH",
-                help=KEY_FILE_HELP + " Also accepted before the command.",
-                envvar="DECONFLICT_KEY",
-                show_envvar=True,
-                expose_value=False,
-                callback=_set_after_command("key_file"),
-                rich_help_panel="Global options",
-            ),
-        ] = None,
-    ) -> None:
+    def command(db: _DbAfterCommand = None, key_file: _KeyFileAfterCommand = None) -> None:
         """Holds the global options."""
 
     return list(typer.main.get_command(holder).params)
 
 
 def _in_words(params: list[Any]) -> None:
-    """Give typer's parameters the help of :class:`_Option` and :class:`_Argument` (same state)."""
+    """Give typer's parameters the help of :class:`_Option` and :class:`_Argument` (same state).
+
+    Typer builds its parameter objects itself and offers no way to choose their class, and its
+    rich help shows ``<bool>`` for flags and ``<list[str]>`` for repeated options; the subclasses
+    only change how a parameter is described, so switching the class of the built objects is safe.
+    """
     for param in params:
         if type(param) is TyperOption:
             param.__class__ = _Option
@@ -195,11 +199,42 @@ class Command(TyperCommand):
 
 
 class Group(TyperGroup):
-    """A group of commands, its own options in words."""
+    """A group of commands, its own options in words; a usage error is one line on stderr."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _in_words(self.params)
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the command line; a mistake in the arguments prints one line and exits 2.
+
+        Typer would draw a boxed, multi-line panel; the project's rule is one line naming the
+        input (the option and what is wrong with it) and where to read more.
+        """
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
+        except click_errors.NoArgsIsHelpError as exc:
+            out.print(exc.ctx.get_help() if exc.ctx else "", markup=False)
+            sys.exit(0 if exc.ctx is None else 2)
+        except click_errors.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "deconflict"
+            message = " ".join(exc.format_message().split())
+            err.print(f"error: {message} (see '{command} --help')", markup=False)
+            sys.exit(exc.exit_code)
+        except click_errors.ClickException as exc:
+            err.print(f"error: {' '.join(exc.format_message().split())}", markup=False)
+            sys.exit(exc.exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def get_params(self, ctx: Any) -> list[Any]:
         params = super().get_params(ctx)
@@ -418,12 +453,14 @@ HistoryOption = Annotated[bool, typer.Option("--history", help="Show every versi
 SeedOption = Annotated[
     int | None,
     typer.Option(
-        help=f"Seed of the statistics' random generator [default: the database's, else {DEFAULT_SEED}].", min=0
+        metavar="N",
+        min=0,
+        help=f"Seed of the statistics' random generator (default: the database's, else {DEFAULT_SEED}).",
     ),
 ]
 StudyAreaOption = Annotated[
     Path | None,
-    typer.Option(help="GeoJSON or WKT polygon of the study area [default: the database's, else the buffered hull]."),
+    typer.Option(help="GeoJSON or WKT polygon of the study area (default: the database's, else the buffered hull)."),
 ]
 SiteOption = Annotated[
     list[str] | None, typer.Option("--site", metavar="SITE_ID", help="Only this site; repeat for several.")
@@ -438,23 +475,14 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    db: Annotated[
-        str | None,
-        typer.Option("--db", metavar="PATH|URL", envvar="DECONFLICT_DB", show_envvar=True, help=DB_HELP),
-    ] = None,
-    key_file: Annotated[
-        str | None,
-        typer.Option("--key-file", metavar="PATH", envvar="DECONFLICT_KEY", show_envvar=True, help=KEY_FILE_HELP),
-    ] = None,
+    db: Annotated[str | None, _db_option(help=DB_HELP)] = None,
+    key_file: Annotated[str | None, _key_file_option(help=KEY_FILE_HELP)] = None,
     version: Annotated[
         bool,
         typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
     ] = False,
 ) -> None:
-    """deconflict: records what was notified, matches strikes to sites, tests for chance.
-
-    --db and --key-file may come before the command or after it.
-    """
+    """deconflict: records what was notified, matches strikes to sites, tests for chance."""
     state.db = db
     state.key_file = key_file
 

@@ -58,7 +58,6 @@ def _read_text(path: Path, what: str) -> str:
 @app.command()
 @handle_errors
 def notify(
-    site_ids: Annotated[list[str], typer.Argument(metavar="SITE_ID", help="The sites notified.", show_default=False)],
     to: Annotated[str, typer.Option("--to", metavar="ISO3", help="Recipient party, ISO 3166-1 alpha-3 (e.g. RUS).")],
     at: Annotated[
         str,
@@ -74,21 +73,31 @@ def notify(
     ref: Annotated[str | None, typer.Option("--ref", metavar="TEXT", help="Reference number of the note.")] = None,
     text: Annotated[str | None, typer.Option(metavar="TEXT", help="Free text (kept in the public log entry).")] = None,
     id: Annotated[str | None, typer.Option("--id", metavar="ID", help="Notification id (default generated).")] = None,
+    site_ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[SITE_ID]...", help="The sites notified.", show_default=False)
+    ] = None,
+    movement: Annotated[
+        list[str] | None,
+        typer.Option("--movement", metavar="ID", help="A movement notified (repeatable; see deconflict movements)."),
+    ] = None,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Record that sites were notified to a party: one signed-log entry.
+    """Record that sites (and movements) were notified to a party: one signed-log entry.
 
     Example:
 
         deconflict notify wd-Q5369559 aze-consular-section --to RUS --at 2025-10-01T09:30+03:00 \\
             --channel note-verbale --ref AZE-2025-117
         deconflict notify wd-Q5369559 --to RUS --at 2024-01-02/2025-08-27
+        deconflict notify --movement synthetic-convoy-k1 --to RUS --at 2025-11-12T10:00
     """
+    site_ids = site_ids or []
     with opened() as db, option_names(at="--at", to="--to", sender="--sender"):
         notification, index = db.notifications.notify(
-            site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id, force=yes
-        )
+            site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id,
+            movement_ids=movement or (), force=yes,
+        )  # fmt: skip
         shown = format_span(notification.notified_at, db.timezone)
     span = notification.notified_at
     if as_json:
@@ -96,8 +105,9 @@ def notify(
             {"id": notification.id, "log_index": index, "notified_at": span.to_text(), "notified_at_text": shown}
         )
     else:
+        movements = f" and {len(notification.movement_ids)} movement(s)" if notification.movement_ids else ""
         out.print(
-            f"notification {notification.id}: {len(site_ids)} site(s) to {notification.recipient} "
+            f"notification {notification.id}: {len(site_ids)} site(s){movements} to {notification.recipient} "
             f"{shown} — log entry {index}"
         )
         out.print("sign a checkpoint to fix it in time: deconflict log checkpoint")
@@ -106,7 +116,7 @@ def notify(
 @app.command()
 @handle_errors
 def acknowledge(
-    notification_id: Annotated[str, typer.Argument(help="The notification acknowledged.")],
+    notification_id: Annotated[str, typer.Argument(metavar="ID", help="The notification or commitment acknowledged.")],
     by: Annotated[str, typer.Option("--by", metavar="ISO3", help="Who acknowledged, usually the recipient.")],
     at: Annotated[str, typer.Option(metavar="TIME", help="When (ISO 8601).")],
     ref: Annotated[str | None, typer.Option("--ref", metavar="TEXT", help="Reference of the acknowledgement.")] = None,
@@ -117,29 +127,23 @@ def acknowledge(
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Record an acknowledgement of a notification: one log entry.
+    """Record an acknowledgement of a notification or a commitment: one log entry.
 
     Example:
 
         deconflict acknowledge aze-2024-coordinates --by RUS --at 2024-03-15T09:00Z --ref "MFA note 512"
+        deconflict acknowledge rus-statement-diplomatic-locations --by RUS --at 2026-03-20
     """
     with opened() as db, option_names(at="--at", by="--by"):
-        acknowledgement, index = db.notifications.acknowledge(
+        acknowledgement, index = db.acknowledge(
             notification_id, by=by, at=at, reference=ref, text=text, id=id, force=yes
         )
+    party = getattr(acknowledgement, "recipient", None) or getattr(acknowledgement, "party", "")
     if as_json:
-        print_json(
-            {
-                "id": acknowledgement.id,
-                "notification_id": notification_id,
-                "recipient": acknowledgement.recipient,
-                "log_index": index,
-            }
-        )
+        print_json({"id": acknowledgement.id, "notification_id": notification_id, "recipient": party,
+                    "log_index": index})  # fmt: skip
         return
-    out.print(
-        f"acknowledgement {acknowledgement.id} of {notification_id} by {acknowledgement.recipient} — log entry {index}"
-    )
+    out.print(f"acknowledgement {acknowledgement.id} of {notification_id} by {party} — log entry {index}")
 
 
 @log_app.command("checkpoint")
@@ -419,22 +423,28 @@ def witness_cosign(
 @evidence_app.command("export")
 @handle_errors
 def evidence_export(
-    site_id: Annotated[str, typer.Argument(help="The site.")],
+    site_id: Annotated[str, typer.Argument(help="The site (or movement).")],
     out_file: Annotated[Path, typer.Option("--out", help="The bundle to write (zip).")],
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Witness policy (default: the one stored by 'log witness').")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Write a site's evidence bundle: record, salt, entries, proofs, checkpoint, cosignatures.
+    """Write a site's (or a movement's) evidence bundle: record, salt, entries, proofs, checkpoint, timestamps.
 
     Example:
 
         deconflict evidence export wd-Q5369559 --out evidence-aze.zip
+        deconflict evidence export synthetic-convoy-k1 --out evidence-convoy.zip
     """
     import hashlib
 
-    from deconflict.ledger.bundle import build_bundle
+    from deconflict.guarantees.evidence import bundle_for
+    from deconflict.ledger.policy import load_policy
 
+    policy = load_policy(policy_file) if policy_file is not None else None
     with opened() as db:
-        data = build_bundle(db.ledger, site_id)
+        data = bundle_for(db, site_id, policy=policy)
         vkey = db.ledger.verifier_key
     atomic_write_bytes(out_file, data)
     if as_json:
@@ -457,29 +467,61 @@ def evidence_verify(
     witness_key: Annotated[
         list[str] | None, typer.Option("--witness-key", metavar="VKEY", help="A trusted witness's verifier key.")
     ] = None,
+    witness_policy: Annotated[
+        Path | None,
+        typer.Option("--witness-policy", help="Witness policy (c2sp.org/tlog-policy) the checkpoint must satisfy."),
+    ] = None,
+    tsa_cert: Annotated[
+        list[Path] | None,
+        typer.Option("--tsa-cert", help="PEM file with a trusted TSA root certificate (repeatable)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Verify an evidence bundle offline (no database); exit 1 on any altered byte.
 
+    Prints, per notification, the time it claims, the first time an independent party (a TSA
+    given with --tsa-cert, a witness given with --witness-key/--witness-policy) vouches that
+    it was recorded, and the gap.
+
     Example:
 
-        deconflict evidence verify evidence-aze-embassy.zip --key "$LOG_KEY" --witness-key "$WITNESS_KEY"
+        deconflict evidence verify evidence-aze-embassy.zip --key "$LOG_KEY" \\
+            --witness-key "$WITNESS_KEY"
+        deconflict evidence verify evidence-aze-embassy.zip --key "$LOG_KEY" \\
+            --witness-policy outside/witness-policy.txt \\
+            --tsa-cert outside/tsa-1/ca.pem --tsa-cert outside/tsa-2/ca.pem
     """
     from deconflict.ledger.bundle import verify_bundle
+    from deconflict.ledger.policy import load_policy
+    from deconflict.ledger.timestamp import load_tsa_trust
 
     try:
         data = bundle.read_bytes()
     except FileNotFoundError:
         raise NotFound("bundle does not exist", where=str(bundle)) from None
-    report = verify_bundle(data, key, witness_key or [])
+    policy = load_policy(witness_policy) if witness_policy is not None else None
+    trust = load_tsa_trust(tsa_cert) if tsa_cert else None
+    report = verify_bundle(data, key, witness_key or [], witness_policy=policy, tsa_trust=trust)
     if as_json:
         print_json({"ok": True, "site_id": report.site_id, "origin": report.origin,
                     "checkpoint_size": report.checkpoint_size, "statements": report.statements,
                     "cosigners": [{"name": n, "time": t} for n, t in report.cosigners],
-                    "unverified_signers": report.unverified_signers})  # fmt: skip
+                    "unverified_signers": report.unverified_signers, "witnessed": report.witnessed,
+                    "timestamps": [{"tsa": v.by, "time": v.at.isoformat().replace("+00:00", "Z"),
+                                    "checkpoint_size": v.checkpoint_size} for v in report.timestamps],
+                    "unchecked_timestamps": report.unchecked_timestamps,
+                    "times": [t.to_json() for t in report.entry_times]})  # fmt: skip
         return
-    out.print(f"VERIFIED evidence bundle for site {report.site_id}")
+    out.print(f"VERIFIED evidence bundle for {report.subject_kind} {report.site_id}")
     for statement in report.statements:
         out.print(f"  - {statement}", markup=False)
     if report.unverified_signers:
-        out.print(f"  (signatures by {', '.join(report.unverified_signers)} not checked: pass --witness-key)")
+        out.print(
+            f"  (signatures by {', '.join(report.unverified_signers)} not checked: pass --witness-key)", markup=False
+        )
+    if report.unchecked_timestamps:
+        out.print(
+            f"  ({len(report.unchecked_timestamps)} RFC 3161 timestamp(s) not checked: pass the TSA root with "
+            "--tsa-cert)",
+            markup=False,
+        )

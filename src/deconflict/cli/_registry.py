@@ -205,8 +205,8 @@ def sites_import(
 
         deconflict sites import sites.csv
     """
-    with opened() as db:
-        result = db.sites.import_file(file, format, city=city, delimiter=delimiter, force=yes)
+    with opened() as db, progress_bars(quiet=as_json) as progress:
+        result = db.sites.import_file(file, format, city=city, progress=progress, delimiter=delimiter, force=yes)
     if as_json:
         print_json(result.to_json())
         return
@@ -537,11 +537,13 @@ def demo(
 
         deconflict demo --out demo-output
     """
+    import contextlib
     import dataclasses
 
-    from deconflict.demo import DEMO_NOTES, DEMO_SEED, run_demo
+    from deconflict.demo import DEMO_NOTES, DEMO_SEED, RUS_ACK_DEADLINE, RUS_STATEMENT, run_demo
 
-    with Status("building the Kyiv example (about a minute)", console=err):
+    building = Status("building the Kyiv example (about a minute)", console=err)
+    with contextlib.nullcontext() if as_json else building:
         summary = run_demo(out_dir)
     if as_json:
         print_json({k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(summary).items()})
@@ -570,10 +572,30 @@ def demo(
         )
     out.print(
         f"  ledger          notification of the 3 Azerbaijani sites to RUS between 2024-01-02 and 2025-08-27 "
-        f"(exact date not public); checkpoint of size {summary.checkpoint_size}, cosigned by a demo witness. "
+        f"(exact date not public); checkpoint of size {summary.checkpoint_size}. "
         "Logged today: the log proves when a record was made, not the date it claims"
     )
+    for line in summary.outside:
+        out.print(f"    {line}", markup=False)
     out.print(f"  evidence        {summary.bundle}")
+    out.print(
+        f'  commitment      RUS: "{RUS_STATEMENT}" — recorded as the PUBLIC STATEMENT it is, covering the 3 '
+        f"Azerbaijani sites from their notification on (DEMO reading); acknowledgement deadline {RUS_ACK_DEADLINE}: "
+        + ("UNACKNOWLEDGED, deadline_missed logged by the monitor" if summary.deadlines_missed else "awaiting"),
+        markup=False,
+    )
+    out.print(
+        f"  movement        [bold yellow]SYNTHETIC[/bold yellow] convoy through Kyiv on the night of 14 November 2025 "
+        f"(corridor 100 m), notified to RUS; its bundle: {summary.movement_bundle}"
+    )
+    out.print(
+        f"  alerts          {summary.alerts} raised: {summary.alerts_on_reported} by reported hits, "
+        f"{summary.alerts - summary.alerts_on_reported} by SYNTHETIC strikes (see 'deconflict alerts list', "
+        "'deconflict compliance')",
+        markup=False,
+    )
+    if summary.dossier:
+        out.print(f"  dossier         {summary.dossier} (evidence + DRAFT account in en, de, uk, ru)", markup=False)
     out.print(
         f"  analysis        (against the SYNTHETIC background; seed {DEMO_SEED}; study area: a box around Kyiv;"
         " stored with the database, so 'deconflict report' reproduces these numbers)"
@@ -587,6 +609,6 @@ def demo(
     out.print("  verify it offline:", markup=False)
     out.print(
         f"    deconflict evidence verify {summary.bundle} --key '{summary.verifier_key}' "
-        f"--witness-key '{summary.witness_key}'",
+        f"--witness-policy {summary.witness_policy}" + "".join(f" --tsa-cert {root}" for root in summary.tsa_roots),
         markup=False,
     )

@@ -59,6 +59,10 @@ def serve(
     ] = False,
     seed: SeedOption = None,
     study_area: StudyAreaOption = None,
+    deliver_alerts: Annotated[
+        float | None,
+        typer.Option(help="Also deliver due alerts every this many seconds (else run 'deconflict monitor').", min=1),
+    ] = None,
 ) -> None:
     """Serve the REST API (/api/v1, schema at /api/v1/openapi.json) and the web UI (/ui).
 
@@ -72,7 +76,6 @@ def serve(
         import uvicorn
 
         from deconflict.api import create_app
-
     from deconflict.analysis import load_study_area
     from deconflict.db import resolve_db_path
 
@@ -85,6 +88,7 @@ def serve(
         max_body_bytes=int(max_body_mb * 1024 * 1024),
         anonymous_log=not private_log,
         analysis_overrides=overrides,
+        deliver_alerts_every_s=deliver_alerts,
     )
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(f"warning: listening on {host}; put TLS in front of it, tokens travel in headers", markup=False)

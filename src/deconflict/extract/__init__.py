@@ -1,4 +1,4 @@
-"""Candidate records from news reports and official statements (issue #8).
+"""Candidate records from news reports and official statements.
 
 ``extract_report`` reads one text; ``extract_paths`` reads files and folders (plain text
 or HTML). Every candidate carries the character span and the quoted words it came from,

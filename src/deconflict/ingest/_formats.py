@@ -63,19 +63,25 @@ def detect_csv_format(path: str | Path) -> str | None:
 
 
 def read_sites(
-    path: str | Path, format: str | None = None, *, city: str | None = None, delimiter: str | None = None
+    path: str | Path,
+    format: str | None = None,
+    *,
+    city: str | None = None,
+    progress: ProgressCallback | None = None,
+    delimiter: str | None = None,
 ) -> Batch:
     """Read sites from ``path`` in ``format`` (guessed from the extension when None).
 
-    ``delimiter`` separates CSV fields (default ``,``; the Wikidata export is always ``;``).
+    ``delimiter`` separates CSV fields (default ``,``; the Wikidata export is always ``;``). Reports the
+    phases ``"reading"`` and ``"validating"`` to ``progress`` (see :mod:`deconflict.progress`).
     """
     chosen = format or guess_format(path, SITE_FORMATS)
     if chosen == "csv":
-        return read_sites_csv(path, delimiter=delimiter or ",")
+        return read_sites_csv(path, progress, delimiter=delimiter or ",")
     if chosen == "geojson":
-        return read_sites_geojson(path)
+        return read_sites_geojson(path, progress)
     if chosen == "wikidata-embassies":
-        return read_sites_wikidata(path, city=city)
+        return read_sites_wikidata(path, city=city, progress=progress)
     raise InvalidInput(f"unknown site format {chosen!r}; expected one of {', '.join(SITE_FORMATS)}")
 
 

@@ -37,25 +37,29 @@ def _ignored(header: Sequence[str], known: Sequence[str]) -> list[str]:
     return [h for h in header if h not in known and not h.startswith("name:")]
 
 
-def read_sites_csv(path: str | Path, *, delimiter: str = ",") -> Batch:
+def read_sites_csv(path: str | Path, progress: ProgressCallback | None = None, *, delimiter: str = ",") -> Batch:
     """Read sites from a CSV file; raise :class:`InvalidInput` naming file, row and field.
 
     Rows are numbered as a spreadsheet shows them (the header is row 1); an id given twice is
-    refused naming both rows.
+    refused naming both rows. Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows)
+    to ``progress``.
     """
     where = str(path)
-    data, digest = read_bytes(path)
+    data, digest = read_bytes(path, progress)
+    text = read_text(data, where)
     header, rows = csv_rows(
-        read_text(data, where), where, ("name", "kind", "owner", "lat", "lon"), delimiter=delimiter,
-        aliases=COLUMN_ALIASES,
-    )  # fmt: skip
+        text, where, ("name", "kind", "owner", "lat", "lon"), delimiter=delimiter, aliases=COLUMN_ALIASES
+    )
+    tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1), step=1000)  # an over-estimate
     sites: list[Site] = []
     numbers: list[int] = []
     for number, row in rows:
         sites.append(with_row(where, number, partial(build_site, row)))
         numbers.append(number)
+        tick(len(numbers))
     if not sites:
         raise InvalidInput("has a header but no rows", where=where)
+    tick(len(sites), final=True)
     refuse_repeated_ids(where, [s.id for s in sites], numbers)
     return Batch(where, digest, "csv", sites, ignored_columns=_ignored(header, SITE_COLUMNS))
 

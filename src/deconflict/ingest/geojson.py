@@ -87,12 +87,18 @@ def _rows(where: str, features: list[Any], *, polygons: bool) -> Iterator[tuple[
         yield number, row
 
 
-def read_sites_geojson(path: str | Path) -> Batch:
-    """Read sites (Point, or Polygon footprint) from a GeoJSON FeatureCollection."""
-    where, digest, features = _features(path)
-    sites = [
-        with_row(where, n, partial(build_site, row), "feature") for n, row in _rows(where, features, polygons=True)
-    ]
+def read_sites_geojson(path: str | Path, progress: ProgressCallback | None = None) -> Batch:
+    """Read sites (Point, or Polygon footprint) from a GeoJSON FeatureCollection.
+
+    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (features) to ``progress``.
+    """
+    where, digest, features = _features(path, progress)
+    tick = report_steps(progress, "validating", len(features), step=1000)
+    sites = []
+    for number, row in _rows(where, features, polygons=True):
+        sites.append(with_row(where, number, partial(build_site, row), "feature"))
+        tick(number)
+    tick(len(sites), final=True)
     return Batch(where, digest, "geojson", sites)
 
 

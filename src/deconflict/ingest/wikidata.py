@@ -18,6 +18,7 @@ import pycountry
 from deconflict.errors import InvalidInput
 from deconflict.ingest.common import Batch, build_site, csv_rows, read_bytes, read_text, with_row
 from deconflict.names import find_city, normalize
+from deconflict.progress import ProgressCallback
 
 __all__ = ["WIKIDATA_KINDS", "operator_code", "read_sites_wikidata"]
 
@@ -60,10 +61,15 @@ def operator_code(name: str) -> str | None:
         return None
 
 
-def read_sites_wikidata(path: str | Path, *, city: str | None = None) -> Batch:
-    """Read the embassies export, optionally only the missions in ``city`` (any spelling)."""
+def read_sites_wikidata(
+    path: str | Path, *, city: str | None = None, progress: ProgressCallback | None = None
+) -> Batch:
+    """Read the embassies export, optionally only the missions in ``city`` (any spelling).
+
+    Reports the phase ``"reading"`` (bytes) to ``progress``.
+    """
     where = str(path)
-    data, digest = read_bytes(path)
+    data, digest = read_bytes(path, progress)
     _, rows = csv_rows(
         read_text(data, where),
         where,

@@ -18,13 +18,20 @@ entries
 log
     The persistent log of a database: appends, proofs, checkpoints, verify.
 witness
-    Witness state: refuse rollbacks and forks, cosign what was verified.
+    Witnesses: the C2SP tlog-witness protocol (and the file-based witness state);
+    ``witness_http`` puts it behind HTTP and is the log's client for it.
+policy
+    C2SP tlog-policy witness policies: which witnesses, how many.
+timestamp
+    RFC 3161 requests and verification (rfc3161-client); ``local_tsa`` is a throwaway
+    OpenSSL TSA for the demo and the tests.
+outside
+    Outside time for a log: timestamp and witness its checkpoints, and the first outside
+    time of each entry.
 bundle
-    Evidence bundles: export for a site, verify offline.
+    Evidence bundles: export for a site, verify offline (``bundle_time``: their time part).
 
 Nothing is re-exported here: import from the submodule that owns a name.
 """
-
-from __future__ import annotations
 
 __all__: list[str] = []

@@ -127,7 +127,7 @@ def withdraw_site(ledger: Ledger, site_id: str, reason: str) -> LogEntryRow:
 
 # -- notifications ----------------------------------------------------------------------------------
 def notification_body(ledger: Ledger, notification: Notification) -> dict[str, Any]:
-    """The body of a ``notification`` entry: its fields and each site's latest commitment."""
+    """The body of a ``notification`` entry: its fields and each site's (and movement's) latest commitment."""
     sites = []
     for site_id in notification.site_ids:
         ledger.store.get_site(site_id)
@@ -136,7 +136,16 @@ def notification_body(ledger: Ledger, notification: Notification) -> dict[str, A
             raise NotFound(f"site {site_id!r} has no commitment in the log")
         latest = commitments[-1]
         sites.append({"site_id": site_id, "commitment": latest.commitment, "committed_index": latest.entry_index})
-    return {
+    movements = []
+    for movement_id in sorted(notification.movement_ids):
+        found = ledger.store.select_rows("movements", {"id": movement_id})
+        if not found:
+            raise NotFound(f"no movement with id {movement_id!r}")
+        movement = found[0]
+        movements.append(
+            {"movement_id": movement_id, "commitment": movement["commitment"], "committed_index": movement["entry_idx"]}
+        )
+    body: dict[str, Any] = {
         "notification_id": notification.id,
         "sender": notification.sender,
         "recipient": notification.recipient,
@@ -146,6 +155,9 @@ def notification_body(ledger: Ledger, notification: Notification) -> dict[str, A
         "text": notification.text,
         "sites": sites,
     }
+    if movements:  # only then: entries of notifications without movements keep their bytes
+        body["movements"] = movements
+    return body
 
 
 def amend_notification(ledger: Ledger, notification: Notification, reason: str) -> LogEntryRow:

@@ -28,6 +28,11 @@ so the index and the log's own time are inside the signed bytes. Kinds and bodie
 
 Corrections (amendments, withdrawals, incident revisions and merges) are described in
 :mod:`deconflict.ledger.corrections`.
+
+Guarantees (:mod:`deconflict.guarantees`; bodies in :mod:`deconflict.guarantees.records`):
+``movement_committed`` (a salted commitment to a movement's record, as for sites; a
+``notification`` names movements in ``"movements"``), ``commitment`` (what a party undertook),
+``commitment_acknowledged``, ``deadline_missed``, ``alert`` and ``alert_acknowledged``.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ ENTRY_KINDS = (
     # corrections (deconflict.ledger.corrections)
     "site_amended", "site_withdrawn", "notification_amended", "notification_withdrawn",
     "acknowledgement_withdrawn", "incident_revision", "incident_merge",
+    "movement_committed", "commitment", "commitment_acknowledged", "deadline_missed", "alert", "alert_acknowledged",
 )  # fmt: skip
 ENTRY_VERSION = 1
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import incident_row, site_row
@@ -31,8 +31,13 @@ from deconflict.ledger.entries import (
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.progress import ProgressCallback, report_steps
-from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store
+from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store, TimestampRecord
 from deconflict.times import format_utc
+
+if TYPE_CHECKING:
+    from deconflict.ledger.outside import EntryTime, TimestampRun, WitnessRun
+    from deconflict.ledger.policy import WitnessPolicy
+    from deconflict.ledger.timestamp import TsaTrust
 
 __all__ = ["Ledger", "StoredCheckpoint", "VerifyReport"]
 
@@ -65,6 +70,7 @@ class VerifyReport:
     notifications: int
     incident_batches: int
     incidents: int
+    timestamps: int = 0
 
 
 def _now() -> str:
@@ -148,13 +154,18 @@ class Ledger:
             self.store.log_append(rows, nodes)
         return rows
 
-    def commit_sites(self, sites: Sequence[Site]) -> list[SiteCommitment]:
-        """Log a salted commitment to each site record (in the current transaction)."""
+    def commit_sites(self, sites: Sequence[Site], *, progress: ProgressCallback | None = None) -> list[SiteCommitment]:
+        """Log a salted commitment to each site record (in the current transaction).
+
+        Reports the phase ``"committing"`` (records committed) to ``progress``.
+        """
+        tick = report_steps(progress, "committing", len(sites), step=1000)
         prepared = []
         for site in sites:
             salt = secrets.token_bytes(32)
             record = canonical_record(site_row(site))
             prepared.append((site.id, salt, record, commitment(salt, record)))
+            tick(len(prepared))
         with self.store.transaction():
             rows = self.append([("site_committed", {"site_id": s, "commitment": c}) for s, _, _, c in prepared])
             saved = []
@@ -162,6 +173,7 @@ class Ledger:
                 item = SiteCommitment(site_id, row.index, salt, digest, record)
                 self.store.save_site_commitment(item)
                 saved.append(item)
+        tick(len(saved), final=True)
         return saved
 
     def reviews(self) -> dict[str, list[tuple[int, dict[str, Any]]]]:
@@ -214,6 +226,13 @@ class Ledger:
         with self.store.transaction():
             (row,) = self.append([("notification", body)])
             self.store.insert_notification(notification, row.index)
+            self.store.insert_rows(
+                "notification_movements",
+                [
+                    {"notification_id": notification.id, "movement_id": m["movement_id"]}
+                    for m in body.get("movements", [])
+                ],
+            )
         return row
 
     def acknowledge(self, acknowledgement: Acknowledgement) -> LogEntryRow:
@@ -296,6 +315,49 @@ class Ledger:
             self.store.save_checkpoint(checkpoint.size, note_text, created)
         return StoredCheckpoint(checkpoint.size, note_text, created)
 
+    # -- outside time (RFC 3161 timestamps, tlog-witness cosignatures) ---------------------
+    def timestamp(
+        self, tsa_urls: Sequence[str], trust: TsaTrust | None = None, *, timeout: float = 30.0
+    ) -> TimestampRun:
+        """Timestamp the latest checkpoint at each TSA; see :func:`deconflict.ledger.outside.timestamp_checkpoint`."""
+        from deconflict.ledger.outside import timestamp_checkpoint
+
+        return timestamp_checkpoint(self, tsa_urls, trust, timeout=timeout)
+
+    def witness(
+        self, policy: WitnessPolicy | None = None, urls: Sequence[str] = (), *, timeout: float = 30.0
+    ) -> WitnessRun:
+        """Have witnesses cosign the latest checkpoint; see :func:`deconflict.ledger.outside.witness_checkpoint`.
+
+        ``policy`` defaults to the one stored by an earlier call; given, it is stored.
+        """
+        from deconflict.ledger.outside import witness_checkpoint, witness_policy
+
+        chosen = policy or witness_policy(self)
+        if chosen is None:
+            raise NotFound("no witness policy: pass --policy FILE, or --witness-key (and --quorum)")
+        return witness_checkpoint(self, chosen, urls, timeout=timeout, store_policy=policy is not None)
+
+    def witness_policy(self) -> WitnessPolicy | None:
+        """The witness policy stored with the log, or None."""
+        from deconflict.ledger.outside import witness_policy
+
+        return witness_policy(self)
+
+    def tsa_urls(self) -> list[str]:
+        """The TSAs this log has been timestamped by (the server's configured TSAs)."""
+        return list(dict.fromkeys(t.tsa_url for t in self.store.list_timestamps()))
+
+    def timestamps(self) -> list[TimestampRecord]:
+        """Every stored RFC 3161 token (verified when stored), by checkpoint size."""
+        return self.store.list_timestamps()
+
+    def entry_times(self, policy: WitnessPolicy | None = None) -> list[EntryTime]:
+        """Per notification and acknowledgement: claimed time, log time, first outside time."""
+        from deconflict.ledger.outside import entry_times
+
+        return entry_times(self, policy)
+
     # -- verification -------------------------------------------------------------------
     def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
         """Recompute everything from the stored entries; raise naming the first bad index.
@@ -352,7 +414,36 @@ class Ledger:
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
         counts = self._verify_records(bodies, progress)
-        return VerifyReport(size, root, len(checkpoints), *counts)
+        # Guarantees (movements, commitments, alerts) live in a package above the ledger; imported
+        # here, when the log is verified, so the layers do not import each other at load time.
+        from deconflict.guarantees.records import verify_guarantees
+
+        verify_guarantees(self.store, bodies)
+        timestamps = self._verify_timestamps(memory, size)
+        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps)
+
+    def _verify_timestamps(self, memory: tree.InMemoryNodeStore, size: int) -> int:
+        """Each stored RFC 3161 token: over a note of this log whose root matches, and valid for the stored roots."""
+        from deconflict.ledger.outside import stored_tsa_trust
+        from deconflict.ledger.timestamp import verify_timestamp
+
+        trust = stored_tsa_trust(self)
+        records = self.store.list_timestamps()
+        for record in records:
+            where = f"timestamp of checkpoint {record.checkpoint_size} by {record.tsa_url}"
+            try:
+                checkpoint = verify_checkpoint(record.note, self.verifier_key)
+            except VerificationError as exc:
+                raise VerificationError(exc.message, where=where) from None
+            if (
+                checkpoint.size != record.checkpoint_size
+                or checkpoint.size > size
+                or checkpoint.root_hash != tree.root_at(checkpoint.size, memory)
+            ):
+                raise VerificationError("the timestamped note does not match the log at its size", where=where)
+            if trust:
+                verify_timestamp(record.response, record.note.encode("utf-8"), trust, where=where)
+        return len(records)
 
     def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int, progress: ProgressCallback | None) -> None:
         expected = memory.nodes
@@ -401,6 +492,7 @@ class Ledger:
                 or logged.get("recipient") != notification.recipient
                 or logged.get("notified_at") != span_json(notification.notified_at)
                 or [s["site_id"] for s in logged.get("sites", [])] != list(notification.site_ids)
+                or [m["movement_id"] for m in logged.get("movements", [])] != sorted(notification.movement_ids)
             ):
                 raise VerificationError(f"log entry {index}: notification {notification.id!r} differs from the log")
             if bodies.get(entry, {}).get("kind") != "notification":

@@ -32,8 +32,7 @@ or two.
 ACLED geo-precision codes map to uncertainty radii by :data:`ACLED_GEO_PRECISION_RADIUS_M`.
 """
 
-from __future__ import annotations
-
+from deconflict.match._corridor import CorridorHit, corridor_hit_probabilities
 from deconflict.match._inputs import (
     ACLED_GEO_PRECISION_RADIUS_M,
     CONFIDENCE_LEVELS,
@@ -42,8 +41,8 @@ from deconflict.match._inputs import (
     IncidentInput,
     SiteArray,
     SiteInput,
+    UncertaintyModel,
 )
-from deconflict.match._inputs import UncertaintyModel as UncertaintyModel
 from deconflict.match._pairs import Match, MatchTable, match, match_arrays, site_hit_regions
 from deconflict.match._probability import hit_probability, polygon_hit_probability, uncertainty_offsets
 from deconflict.relevance import NORMAL_95_SCALE, NORMAL_REACH_SIGMAS
@@ -54,12 +53,15 @@ __all__ = [
     "DEFAULT_MIN_PROBABILITY",
     "NORMAL_95_SCALE",
     "NORMAL_REACH_SIGMAS",
+    "CorridorHit",
     "IncidentArray",
     "IncidentInput",
     "Match",
     "MatchTable",
     "SiteArray",
     "SiteInput",
+    "UncertaintyModel",
+    "corridor_hit_probabilities",
     "hit_probability",
     "match",
     "match_arrays",

@@ -12,7 +12,8 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from deconflict.geo import LocalProjection, _thread_map
+from deconflict.geo import LocalProjection
+from deconflict.geo import thread_map as _thread_map
 from deconflict.match._inputs import (
     DEFAULT_MIN_PROBABILITY,
     IncidentArray,

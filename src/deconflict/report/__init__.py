@@ -13,13 +13,12 @@ vendored into ``static/`` and inlined. Synthetic incidents and approximate site 
 are labelled on the map, in the timelines and in every table.
 """
 
-from __future__ import annotations
-
 from deconflict.errors import BrowserError
 from deconflict.report.browser import PageEvents, chromium, find_chromium
 from deconflict.report.data import (
     Cosignature,
     LedgerState,
+    OutsideTime,
     Period,
     ReportData,
     SensitivityPoint,
@@ -34,6 +33,7 @@ __all__ = [
     "BrowserError",
     "Cosignature",
     "LedgerState",
+    "OutsideTime",
     "PageEvents",
     "Period",
     "ReportData",

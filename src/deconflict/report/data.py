@@ -24,6 +24,7 @@ from deconflict.times import TimeSpan, format_utc
 __all__ = [
     "Cosignature",
     "LedgerState",
+    "OutsideTime",
     "Period",
     "ReportData",
     "SensitivityPoint",
@@ -65,6 +66,20 @@ class Cosignature:
 
 
 @dataclass(frozen=True)
+class OutsideTime:
+    """For one notification or acknowledgement: its claimed time and the first outside proof of recording."""
+
+    kind: str
+    record_id: str
+    log_index: int
+    claimed: str | None
+    first_time: str | None
+    vouched_by: str | None
+    gap: str
+    statement: str
+
+
+@dataclass(frozen=True)
 class LedgerState:
     """The log's latest signed checkpoint as the report shows it."""
 
@@ -74,6 +89,7 @@ class LedgerState:
     checkpoint_note: str
     verifier_key: str
     cosignatures: tuple[Cosignature, ...] = ()
+    outside_times: tuple[OutsideTime, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,10 @@ class ReportData:
     timezone
         The database's IANA timezone: every time is shown in it, with its precision
         (:func:`deconflict.times.format_span`).
+    guarantees
+        Commitments (with their compliance ``status`` and acknowledgement deadline), movements
+        (routes drawn on the map) and alerts, as their ``to_json`` (:mod:`deconflict.guarantees`):
+        ``{"commitments": [...], "movements": [...], "alerts": [...]}``; None when there are none.
     """
 
     title: str
@@ -130,6 +150,7 @@ class ReportData:
     study_area_wkt: str | None = None
     study_area_label: str | None = None
     timezone: str = "UTC"
+    guarantees: dict[str, Any] | None = None
 
 
 def is_synthetic(incident: Incident) -> bool:
@@ -263,6 +284,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "ledger": None if data.ledger is None else dataclasses.asdict(data.ledger),
         "study_area": _study_area_geojson(data.study_area_wkt),
         "study_area_label": data.study_area_label,
+        "guarantees": data.guarantees or {"commitments": [], "movements": [], "alerts": []},
     }
 
 

@@ -390,6 +390,7 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         "assumptions": _assumptions(data),
         **_figures(data),
         "ledger": _ledger(data),
+        "guarantees": data.guarantees,
         **_assets(),
         "data_json": Markup(_json_for_script(report_json(data))),
         "config_json": Markup(_json_for_script(config)),

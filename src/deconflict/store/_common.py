@@ -9,7 +9,7 @@ their ledger halves.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -27,7 +27,9 @@ from deconflict.store.base import (
     SiteCommitment,
     SiteQuery,
     Store,
+    TimestampRecord,
     TokenRecord,
+    WitnessPeer,
 )
 
 __all__ = ["NamedParams", "QmarkParams", "SQLBackend", "incident_filters", "site_filters", "where_sql"]
@@ -346,7 +348,10 @@ class SQLBackend(Store):
             f"SELECT notification_id, site_id FROM notification_sites ORDER BY {self._NOTIFICATION_SITES_ORDER}"
         ):
             sites.setdefault(notification_id, []).append(sid)
-        return [_rows.notification_from_row(row, sites.get(row[0], ())) for row in rows]
+        movements: dict[str, list[str]] = {}
+        for link in self.select_rows("notification_movements"):
+            movements.setdefault(link["notification_id"], []).append(link["movement_id"])
+        return [_rows.notification_from_row(row, sites.get(row[0], ()), movements.get(row[0], ())) for row in rows]
 
     def insert_acknowledgement(self, acknowledgement: Acknowledgement, entry_index: int) -> None:
         a = acknowledgement
@@ -476,6 +481,135 @@ class SQLBackend(Store):
             tuple(params),
         ).fetchall()
         return [_rows.version_from_row(row, self._to_bytes) for row in rows]
+
+    # -- guarantees -----------------------------------------------------------------------------------
+    def _conditions(self, table: str, where: Mapping[str, Any] | None) -> tuple[str, list[Any], bool]:
+        """``WHERE`` text and parameters for equality filters; the flag is False when nothing can match."""
+        where = dict(where or {})
+        _rows.guarantee_columns(table, list(where))
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in where.items():
+            if value is None:
+                clauses.append(f"{column} IS NULL")
+            elif isinstance(value, list | tuple | set | frozenset):
+                values = list(value)
+                if not values:
+                    return "", [], False
+                clauses.append(f"{column} IN ({', '.join([self._MARK] * len(values))})")
+                params += values
+            else:
+                clauses.append(f"{column} = {self._MARK}")
+                params.append(value)
+        return where_sql(clauses), params, True
+
+    def _guarantee_row(self, table: str, row: Sequence[Any]) -> dict[str, Any]:
+        columns = _rows.GUARANTEE_TABLES[table]
+        return {
+            column: (self._to_bytes(value) if column in _rows.GUARANTEE_BLOBS and value is not None else value)
+            for column, value in zip(columns, row, strict=True)
+        }
+
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        self._require_transaction()
+        for row in rows:
+            columns = _rows.guarantee_columns(table, list(row))
+            with self._refusing_duplicates(f"a {table} record with this key already exists"):
+                self._conn.execute(_rows.insert_sql(table, columns, self._MARK), tuple(row[c] for c in columns))
+
+    def select_rows(
+        self, table: str, where: Mapping[str, Any] | None = None, order: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        columns = _rows.GUARANTEE_TABLES.get(table)
+        if columns is None:
+            raise ValueError(f"not a guarantees table: {table!r}")
+        condition, params, possible = self._conditions(table, where)
+        if not possible:
+            return []
+        ordering = _rows.guarantee_columns(table, list(order))
+        sql = f"SELECT {', '.join(columns)} FROM {table}{condition}"
+        if ordering:
+            sql += " ORDER BY " + ", ".join(ordering)
+        return [self._guarantee_row(table, row) for row in self._conn.execute(sql, params).fetchall()]
+
+    def update_rows(self, table: str, where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+        self._require_transaction()
+        condition, params, possible = self._conditions(table, where)
+        if not possible or not values:
+            return 0
+        columns = _rows.guarantee_columns(table, list(values))
+        assignments = ", ".join(f"{c} = {self._MARK}" for c in columns)
+        cursor = self._conn.execute(
+            f"UPDATE {table} SET {assignments}{condition}", [*(values[c] for c in columns), *params]
+        )
+        return int(cursor.rowcount)
+
+    def claim_deliveries(self, now: float, lease_until: float, claimant: str, limit: int) -> list[dict[str, Any]]:
+        m = self._MARK
+        free = f"status = 'pending' AND next_attempt_at <= {m} AND (lease_until IS NULL OR lease_until <= {m})"
+        with self.transaction():
+            due = self._conn.execute(
+                f"SELECT id FROM alert_deliveries WHERE {free} ORDER BY next_attempt_at, id LIMIT {int(limit)}",
+                (now, now),
+            ).fetchall()
+            claimed = []
+            for (delivery_id,) in due:
+                # The condition is evaluated again under the row's write lock: one claimant wins.
+                cursor = self._conn.execute(
+                    f"UPDATE alert_deliveries SET lease_until = {m}, claimed_by = {m}, attempts = attempts + 1 "
+                    f"WHERE id = {m} AND {free}",
+                    (lease_until, claimant, delivery_id, now, now),
+                )
+                if cursor.rowcount == 1:
+                    claimed.append(delivery_id)
+            return self.select_rows("alert_deliveries", {"id": claimed}, ("next_attempt_at", "id")) if claimed else []
+
+    def log_entries_at(self, indices: Sequence[int]) -> dict[int, LogEntryRow]:
+        found: dict[int, LogEntryRow] = {}
+        wanted = sorted(set(int(i) for i in indices))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join([self._MARK] * len(chunk))
+            for entry in self._entries(f" WHERE idx IN ({marks})", tuple(chunk)):
+                found[entry.index] = entry
+        return found
+
+    # -- outside time ---------------------------------------------------------------------------------
+    _TIMESTAMP_FIELDS = (
+        "size", "note", "tsa_url", "response", "certificates", "gen_time", "tsa", "serial", "created_at"
+    )  # fmt: skip
+    _PEER_FIELDS = ("url", "key_name", "vkey", "last_size", "updated_at")
+
+    def save_timestamp(self, record: TimestampRecord) -> None:
+        self._require_transaction()
+        r = record
+        self._conn.execute(
+            _rows.insert_sql("checkpoint_timestamps", self._TIMESTAMP_FIELDS, self._MARK),
+            (r.checkpoint_size, r.note, r.tsa_url, r.response, r.certificates, r.gen_time, r.tsa, r.serial,
+             r.created_at),
+        )  # fmt: skip
+
+    def list_timestamps(self) -> list[TimestampRecord]:
+        rows = self._conn.execute(
+            f"SELECT {', '.join(self._TIMESTAMP_FIELDS)} FROM checkpoint_timestamps ORDER BY size, gen_time, id"
+        ).fetchall()
+        return [
+            TimestampRecord(int(r[0]), str(r[1]), str(r[2]), self._to_bytes(r[3]), *(str(v) for v in r[4:]))
+            for r in rows
+        ]
+
+    def save_witness_peer(self, peer: WitnessPeer) -> None:
+        self._require_transaction()
+        self._conn.execute(
+            _rows.insert_sql("witness_peers", self._PEER_FIELDS, self._MARK)
+            + " ON CONFLICT (url) DO UPDATE SET key_name = excluded.key_name, vkey = excluded.vkey, "
+            "last_size = excluded.last_size, updated_at = excluded.updated_at",
+            (peer.url, peer.key_name, peer.vkey, peer.last_size, peer.updated_at),
+        )
+
+    def list_witness_peers(self) -> list[WitnessPeer]:
+        rows = self._conn.execute(f"SELECT {', '.join(self._PEER_FIELDS)} FROM witness_peers ORDER BY url").fetchall()
+        return [WitnessPeer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows]
 
     # -- API tokens ---------------------------------------------------------------------------------
     def insert_token(self, token: TokenRecord) -> None:

@@ -58,6 +58,41 @@ ACKNOWLEDGEMENT_FIELDS = (
 CORRECTION_FIELDS = ("entry_idx", "kind", "target", "target_id", "supersedes_idx", "reason")
 VERSION_FIELDS = ("incident_id", "entry_idx", "entry_pos", "record", "status", "superseded_idx")
 TOKEN_FIELDS = ("id", "secret_hash", "scopes", "name", "created_at", "revoked_at")
+#: The guarantees tables (migration 0005) and their columns: what :meth:`Store.insert_rows`,
+#: :meth:`Store.select_rows` and :meth:`Store.update_rows` accept (nothing else reaches SQL).
+GUARANTEE_TABLES: dict[str, tuple[str, ...]] = {
+    "movements": ("id", "owner", "entry_idx", "start_at", "end_at", "salt", "commitment", "record"),
+    "notification_movements": ("notification_id", "movement_id"),
+    "commitments": ("id", "party", "entry_idx"),
+    "commitment_objects": ("commitment_id", "object_kind", "object_id", "owner"),
+    "commitment_acknowledgements": ("id", "commitment_id", "entry_idx"),
+    "deadlines_missed": ("commitment_id", "entry_idx"),
+    "alerts": ("id", "alert_key", "owner", "object_kind", "object_id", "incident_id", "commitment_id", "entry_idx"),
+    "alert_acknowledgements": ("alert_id", "entry_idx"),
+    "alert_channels": ("id", "owner", "kind", "target", "options", "created_at", "removed_at"),
+    "alert_deliveries": (
+        "id", "alert_id", "channel_id", "status", "attempts", "created_at", "next_attempt_at", "lease_until",
+        "claimed_by", "last_error", "delivered_at",
+    ),
+    "alert_delivery_attempts": (
+        "delivery_id", "attempt", "started_at", "finished_at", "outcome", "error", "claimed_by",
+    ),
+}  # fmt: skip
+#: Columns holding bytes (read back as ``bytes`` whatever the driver returns).
+GUARANTEE_BLOBS = frozenset({"salt", "record"})
+
+
+def guarantee_columns(table: str, columns: Sequence[str]) -> tuple[str, ...]:
+    """``columns`` after checking that ``table`` is a guarantees table and has every one of them."""
+    known = GUARANTEE_TABLES.get(table)
+    if known is None:
+        raise ValueError(f"not a guarantees table: {table!r}")
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise ValueError(f"table {table} has no column(s) {', '.join(unknown)}")
+    return tuple(columns)
+
+
 TOKEN_SELECT = ", ".join(TOKEN_FIELDS)
 
 
@@ -139,11 +174,13 @@ def commitment_from_row(row: Sequence[Any]) -> SiteCommitment:
     return SiteCommitment(str(site_id), int(entry_index), bytes(salt), str(commitment), bytes(record))
 
 
-def notification_from_row(row: Sequence[Any], site_ids: Sequence[str]) -> tuple[Notification, int]:
+def notification_from_row(
+    row: Sequence[Any], site_ids: Sequence[str], movement_ids: Sequence[str] = ()
+) -> tuple[Notification, int]:
     """A notification and its log index from a :data:`NOTIFICATION_FIELDS` row."""
     notification = Notification(
         id=row[0], site_ids=tuple(site_ids), recipient=row[3], notified_at=span(row[4], row[5], row[6]),
-        channel=row[7], reference=row[8], text=row[9], sender=row[2],
+        channel=row[7], reference=row[8], text=row[9], sender=row[2], movement_ids=tuple(sorted(movement_ids)),
     )  # fmt: skip
     return notification, int(row[1])
 

@@ -1,4 +1,4 @@
-"""The storage interface every backend implements (SQLite by default, PostGIS later).
+"""The storage interface every backend implements: SQLite (the default) and PostgreSQL + PostGIS.
 
 Callers (the library API, CLI and server) only ever use :class:`Store`; a backend is
 chosen by :func:`deconflict.store.open_store` from a path or URL.
@@ -7,9 +7,10 @@ chosen by :func:`deconflict.store.open_store` from a path or URL.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 
@@ -25,7 +26,9 @@ __all__ = [
     "SiteCommitment",
     "SiteQuery",
     "Store",
+    "TimestampRecord",
     "TokenRecord",
+    "WitnessPeer",
 ]
 
 
@@ -140,6 +143,32 @@ class TokenRecord:
     name: str | None
     created_at: str
     revoked_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampRecord:
+    """An RFC 3161 token over a checkpoint note, verified when it was stored."""
+
+    checkpoint_size: int
+    note: str
+    tsa_url: str
+    response: bytes
+    certificates: str
+    gen_time: str
+    tsa: str
+    serial: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessPeer:
+    """A tlog-witness the log reports to: its cosigning key and the last size it cosigned."""
+
+    url: str
+    key_name: str
+    vkey: str
+    last_size: int
+    updated_at: str
 
 
 class Store(abc.ABC):
@@ -387,6 +416,52 @@ class Store(abc.ABC):
         self, *, incident_id: str | None = None, entry_index: int | None = None
     ) -> list[IncidentVersion]:
         """Superseded incident versions (of one incident, or of one entry, or all), by entry and position."""
+
+    # -- guarantees (movements, commitments, alerts, the alert outbox) ---------------------------
+    # The tables of :data:`deconflict.store._rows.GUARANTEE_TABLES` are read and written through
+    # these few generic methods: most of them only index log entries (the records are the entries).
+    @abc.abstractmethod
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows into a guarantees table; raises :class:`~deconflict.errors.ConflictError` on a duplicate key."""
+
+    @abc.abstractmethod
+    def select_rows(
+        self, table: str, where: Mapping[str, Any] | None = None, order: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Rows of a guarantees table whose columns equal ``where`` (a list or tuple value means one of)."""
+
+    @abc.abstractmethod
+    def update_rows(self, table: str, where: Mapping[str, Any], values: Mapping[str, Any]) -> int:
+        """Set ``values`` on the rows matching ``where`` (inside a transaction); return how many."""
+
+    @abc.abstractmethod
+    def claim_deliveries(self, now: float, lease_until: float, claimant: str, limit: int) -> list[dict[str, Any]]:
+        """Claim up to ``limit`` due outbox rows (pending, due by ``now``, not leased) until ``lease_until``.
+
+        Runs in its own transaction: a row is claimed by one claimant only, and its ``attempts``
+        count is raised in the same write. Returns the claimed rows (after the update).
+        """
+
+    @abc.abstractmethod
+    def log_entries_at(self, indices: Sequence[int]) -> dict[int, LogEntryRow]:
+        """The entries at ``indices`` (missing ones are left out)."""
+
+    # -- outside time -----------------------------------------------------------------------
+    @abc.abstractmethod
+    def save_timestamp(self, record: TimestampRecord) -> None:
+        """Store a verified timestamp token (inside a transaction)."""
+
+    @abc.abstractmethod
+    def list_timestamps(self) -> list[TimestampRecord]:
+        """Every stored timestamp token, by checkpoint size then time."""
+
+    @abc.abstractmethod
+    def save_witness_peer(self, peer: WitnessPeer) -> None:
+        """Store or replace what the log knows of a witness (inside a transaction)."""
+
+    @abc.abstractmethod
+    def list_witness_peers(self) -> list[WitnessPeer]:
+        """Every witness the log has reported to, by URL."""
 
     # -- API tokens -------------------------------------------------------------------------
     @abc.abstractmethod

@@ -105,7 +105,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             raise InvalidInput(f"{self.path} is not a deconflict database: {exc}") from exc
         self._lock = threading.RLock()
         self._depth = 0
-        if create or self._missing_migrations():
+        if create or self._pending_migrations():
             self.migrate()
 
     def _check_header(self) -> None:
@@ -130,10 +130,10 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             applied.append(version)
         return applied
 
-    def _missing_migrations(self) -> bool:
-        """Whether a shipped migration is not applied (also one numbered below the highest applied)."""
+    def _pending_migrations(self) -> bool:
+        """Whether a shipped migration is not applied (numbers merged from branches may leave gaps)."""
         try:
-            done = {row[0] for row in self._conn.execute("SELECT version FROM schema_migrations")}
+            done = {int(row[0]) for row in self._conn.execute("SELECT version FROM schema_migrations")}
         except sqlite3.OperationalError:
             return True
         return any(version not in done for version, _, _ in migrations())

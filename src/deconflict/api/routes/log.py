@@ -1,5 +1,9 @@
 """``/api/v1/log``: the transparency log's public read API, readable by every scope.
 
+Outside time: ``GET /log/timestamps`` and ``GET /log/time`` (readable like the log), and the
+admin writes ``POST /log/timestamp`` (RFC 3161) and ``POST /log/witness`` (C2SP tlog-witness),
+which contact only the TSAs and witnesses the operator configured, never a URL from a request.
+
 JSON: the log's state, entries (exact bytes and decoded), inclusion and consistency proofs.
 C2SP tlog-tiles under the prefix ``/api/v1/log``: ``checkpoint``, ``tile/<L>/<N>[.p/<W>]`` and
 ``tile/entries/<N>[.p/<W>]``, so existing tlog clients and witnesses read the log directly.
@@ -9,20 +13,22 @@ Log entries carry site ids and salted commitments, never coordinates.
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
-from deconflict.api.auth import LogReaderDep
+from deconflict.api.auth import LogReaderDep, PrincipalDep
 from deconflict.api.deps import DbDep, Settings, SettingsDep
 from deconflict.api.routes import LimitQuery, api_router, page_bounds
 from deconflict.api.schemas import ConsistencyProofOut, InclusionProofOut, LogEntryOut, LogInfo, Page
 from deconflict.api.tiles import entry_bundle, parse_tile_path, tile_hashes
 from deconflict.db import Database
-from deconflict.errors import NotFound
+from deconflict.errors import InvalidInput, NotFound
 from deconflict.ledger.entries import decode_entry
 from deconflict.ledger.log import StoredCheckpoint
+from deconflict.ledger.outside import timestamp_json, witness_run_json
 from deconflict.store.base import LogEntryRow
 
 __all__ = ["current_checkpoint", "router"]
@@ -171,3 +177,67 @@ def merkle_tile(
     index, width = parse_tile_path(tile_path)
     data = tile_hashes(db.ledger, level, index, width)
     return Response(data, media_type="application/octet-stream", headers=_IMMUTABLE)
+
+
+# -- outside time: RFC 3161 timestamps and tlog-witness cosignatures --------------------------
+class TimestampIn(BaseModel):
+    """Ask the configured timestamp authorities to timestamp the latest checkpoint.
+
+    The server only contacts TSAs configured by its operator (``deconflict log timestamp
+    --tsa URL`` on the server), never a URL from a request.
+    """
+
+    tsa: list[str] = Field(default_factory=list, max_length=8, description="A subset of the configured TSA URLs.")
+    timeout_s: float = Field(30.0, gt=0, le=120)
+
+
+class WitnessIn(BaseModel):
+    """Ask the witnesses the log already reports to (``deconflict log witness`` on the server) to cosign."""
+
+    urls: list[str] = Field(default_factory=list, max_length=16, description="A subset of those witnesses' URLs.")
+    timeout_s: float = Field(30.0, gt=0, le=120)
+
+
+def _configured(given: list[str], configured: list[str], what: str, how: str) -> list[str]:
+    if not configured:
+        raise NotFound(f"no {what} is configured on the server ({how})")
+    unknown = [url for url in given if url not in configured]
+    if unknown:
+        raise InvalidInput(f"{unknown[0]!r} is not a configured {what} ({how})", where="body")
+    return given or configured
+
+
+@router.get("/log/timestamps", summary="RFC 3161 timestamps of checkpoints")
+def timestamps(db: DbDep, principal: LogReaderDep) -> list[dict[str, Any]]:
+    """Every stored token (verified when stored), as ``deconflict log timestamps --json``."""
+    return [timestamp_json(t) for t in db.ledger.timestamps()]
+
+
+@router.get("/log/time", summary="Claimed time and first outside time per record")
+def entry_times(db: DbDep, principal: LogReaderDep) -> list[dict[str, Any]]:
+    """Per notification and acknowledgement: claimed time, first TSA or witness time, gap (``log time --json``)."""
+    return [t.to_json() for t in db.ledger.entry_times()]
+
+
+@router.post("/log/timestamp", status_code=201, summary="Timestamp the latest checkpoint (admin)")
+def timestamp(body: TimestampIn, db: DbDep, principal: PrincipalDep, settings: SettingsDep) -> dict[str, Any]:
+    """Have the configured TSAs timestamp the latest checkpoint; 422 when an answer fails (nothing stored)."""
+    principal.require_admin("timestamping the log")
+    urls = _configured(body.tsa, db.ledger.tsa_urls(), "timestamp authority", "deconflict log timestamp --tsa URL")
+    with settings.write_lock:
+        run = db.ledger.timestamp(urls, timeout=body.timeout_s)
+    return {"checkpoint_size": run.checkpoint_size, "timestamps": [timestamp_json(t) for t in run.stored],
+            "unreachable": [{"url": u, "error": m} for u, m in run.unreachable]}  # fmt: skip
+
+
+@router.post("/log/witness", summary="Have the policy's witnesses cosign the latest checkpoint (admin)")
+def witness(body: WitnessIn, db: DbDep, principal: PrincipalDep, settings: SettingsDep) -> dict[str, Any]:
+    """Send the latest checkpoint to the stored policy's witnesses; 422 when an answer fails (nothing stored)."""
+    principal.require_admin("witnessing the log")
+    policy = db.ledger.witness_policy()
+    listed = [w.url for w in policy.witnesses if w.url] if policy is not None else []
+    urls = list(dict.fromkeys([*listed, *(peer.url for peer in db.store.list_witness_peers())]))
+    chosen = _configured(body.urls, urls if policy is not None else [], "witness", "deconflict log witness")
+    with settings.write_lock:
+        run = db.ledger.witness(None, chosen, timeout=body.timeout_s)
+    return witness_run_json(run)

@@ -191,6 +191,37 @@ def notify(
     return RedirectResponse(f"/ui/log?highlight={index}", status_code=303)
 
 
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, db: DbDep) -> Response:
+    """The alert inbox of the token's owner(s) (every owner's for admins) and the commitments they rest on."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    try:
+        alerts = [a.to_json() for a in db.alerts.list(principal=principal)]
+        commitments = [r.to_json() for r in db.commitments.records(principal=principal)]
+    except DeconflictError as exc:
+        return _error_page(request, principal, exc)
+    return _page(request, "alerts.html", principal, alerts=alerts, commitments=commitments)
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge_alert(
+    request: Request, db: DbDep, settings: SettingsDep, alert_id: str, csrf: Annotated[str, Form(max_length=100)]
+) -> Response:
+    """Acknowledge an alert (a log entry), then show the inbox."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    try:
+        _check_csrf(principal, csrf)
+        with settings.write_lock:
+            db.alerts.acknowledge(alert_id, principal=principal)
+    except DeconflictError as exc:
+        return _error_page(request, principal, exc)
+    return RedirectResponse("/ui/alerts", status_code=303)
+
+
 @router.get("/incidents", response_class=HTMLResponse)
 def incidents_page(request: Request, db: DbDep) -> Response:
     """The latest incidents and, for admins, the import form."""

@@ -259,6 +259,20 @@
       Math.round((t1 - t0) / 3600) + " h window)<br>uncertainty " + inc.unc[best] + " m · " + esc(provLabel(prov))).openOn(m);
   });
 
+  /* ---- movements: routes of notified humanitarian movements ---- */
+  var G = D.guarantees || { movements: [] };
+  if (G.movements.length) {
+    var routes = L.layerGroup().addTo(map);
+    G.movements.forEach(function (m) {
+      var line = L.polyline(m.route.coordinates.map(function (c) { return [c[1], c[0]]; }),
+        { color: "#7b3294", weight: 4, opacity: 0.85, dashArray: m.synthetic ? "8 6" : null });
+      line.bindTooltip("movement " + esc(m.name || m.id) + (m.synthetic ? " (SYNTHETIC)" : "") + ", corridor " +
+        m.width_m + " m, " + esc(m.window.start) + " to " + esc(m.window.end));
+      routes.addLayer(line);
+    });
+    overlays["Movements: routes (" + G.movements.length + ")"] = routes;
+  }
+
   /* ---- controls: layers, scale, legend, owner highlight, banners ---- */
   L.control.layers(baseLayers, overlays, { collapsed: false, position: "topright" }).addTo(map);
   L.control.scale({ imperial: false, maxWidth: 160 }).addTo(map);
@@ -275,6 +289,9 @@
       html += (inc.synthetic[k] ? '<span class="swatch round" style="background:' + provColour(p) + '"></span>'
         : '<span class="cross" style="color:' + provColour(p) + '">✕</span>') + "incident: " + esc(provLabel(p)) + "<br>";
     });
+    if ((D.guarantees || { movements: [] }).movements.length) {
+      html += '<span class="line" style="border-color:#7b3294"></span>movement route (dashed: SYNTHETIC)<br>';
+    }
     html += '<span class="line"></span>possible hit → site (width: P(hit))<br>' +
       '<span class="swatch round hollow"></span>location uncertainty circle';
     div.innerHTML = html;
