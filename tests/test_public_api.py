@@ -147,7 +147,7 @@ def test_every_error_class_is_defined_in_errors_and_drawn_in_its_tree() -> None:
     assert {cls.__name__ for cls in classes} == set(errors.__all__) - {"where_named"}
     tree = errors.__doc__ or ""
     for cls in classes:
-        line = next(line for line in tree.splitlines() if re.match(rf"\s*(?:[├└]── )?{cls.__name__} ", line))
+        line = next(line for line in tree.splitlines() if re.match(rf"[\s│]*(?:[├└]── )?{cls.__name__} ", line))
         assert f"exit {cls.exit_code}, HTTP {cls.http_status}" in line, line
 
 

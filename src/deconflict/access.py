@@ -56,6 +56,7 @@ __all__ = [
     "create_token",
     "hash_secret",
     "list_tokens",
+    "may_read_notification",
     "parse_scope",
     "revoke_token",
     "visible_incidents",
@@ -307,7 +308,8 @@ class IncidentViews:
         return [i if exact else coarsened_incident(i) for i, exact in zip(incidents, mask, strict=True)]
 
 
-def _may_read_notification(db: Database, principal: Principal, notification: Notification) -> bool:
+def may_read_notification(db: Database, principal: Principal, notification: Notification) -> bool:
+    """Whether ``principal`` may read ``notification``: admins and analysts all; owners those of their sites."""
     from deconflict.errors import NotFound
 
     if principal.is_admin or principal.is_analyst:
@@ -330,7 +332,7 @@ def visible_notifications(
     principal.require_registry()
     if site_id is not None:
         visible_site(db, principal, site_id)
-    return [(n, i) for n, i in db.notifications.list(site_id) if _may_read_notification(db, principal, n)]
+    return [(n, i) for n, i in db.notifications.list(site_id) if may_read_notification(db, principal, n)]
 
 
 #: A search by a caller with coarse views considers records this much beyond the radius, then
@@ -347,6 +349,7 @@ def visible_sites(
     owner: str | None = None,
     kind: str | None = None,
     search: str | None = None,
+    city: str | None = None,
 ) -> list[tuple[Site, LocationView, float | None]]:
     """Every site the caller may see that matches the filters: ``(site, view, distance_m)``.
 
@@ -366,7 +369,7 @@ def visible_sites(
         if owner is not None and owner != only_owner:
             return []
     reach = None if within_m is None else within_m + _COARSE_SLACK_M
-    hits = db.sites.list(near=near, within_m=reach, owner=owner or only_owner, kind=kind, search=search)
+    hits = db.sites.list(near=near, within_m=reach, owner=owner or only_owner, kind=kind, search=search, city=city)
     found: list[tuple[Site, LocationView, float | None]] = []
     for hit in hits:
         view = principal.site_view(hit.site)

@@ -48,6 +48,7 @@ from deconflict.errors import InvalidInput, NotFound
 from deconflict.ledger.note import note_signatures
 from deconflict.match import IncidentInput, Match, SiteInput, match
 from deconflict.model import Acknowledgement, Incident, Notification, Site
+from deconflict.names import city_label
 from deconflict.options import (
     DEFAULT_ALPHA,
     DEFAULT_MIN_PROBABILITY,
@@ -57,6 +58,7 @@ from deconflict.options import (
     parse_bandwidth,
 )
 from deconflict.progress import ProgressCallback
+from deconflict.records import record_labels
 from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, attach_sensitivity, sensitivity_grid
 
 if TYPE_CHECKING:
@@ -131,7 +133,7 @@ def site_inputs(sites: Sequence[Site], first: dict[str, Notification]) -> list[S
                 lon=site.lon,
                 radius_m=site.radius_m,
                 kind=site.kind,
-                city=site.city or "",
+                city=city_label(site.city, near=(site.lat, site.lon)),  # the city as a place (GeoNames)
                 notified_at=None if notified is None else (notified.notified_at.start, notified.notified_at.end),
                 footprint=wkt.loads(site.footprint_wkt) if site.footprint_wkt else None,
                 owner=site.owner or "",
@@ -450,7 +452,7 @@ def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback 
                 f"only {counted} counted incidents: too few to estimate a background "
                 f"(at least {MIN_COUNTED_INCIDENTS} are needed)"
             )
-        labels = data_labels(incidents, sites)
+        labels = data_labels(incidents, sites) + record_labels(db, incidents)
         area = options.study_area
         if area is not None:
             from shapely import contains_xy
@@ -730,8 +732,9 @@ def report_data(
             f"Locations outside this token's scope are shown at the centre of their {COARSE_GRID_DEG}° grid "
             "cell (about 1 km); distances to such sites are rounded to the kilometre."
         )
-    labels = data_labels(all_incidents, _all_sites(db))
+    labels = data_labels(all_incidents, _all_sites(db)) + record_labels(db, all_incidents)
     return ReportData(
+        timezone=db.timezone.key,
         title=title,
         generated_at=datetime.now(UTC),
         sites=shown.sites,

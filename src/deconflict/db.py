@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Self, TypeVar
@@ -33,7 +33,7 @@ from deconflict.ids import new_id
 from deconflict.ingest import Batch, read_incidents, read_sites
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
-from deconflict.model import Acknowledgement, Incident, Notification, Site, check_owner
+from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notification, Site, check_owner
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
@@ -41,7 +41,9 @@ from deconflict.times import TimeSpan, parse_time, zone
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
+    from deconflict.duplicates import DuplicateGroup
     from deconflict.options import AnalysisOptions
+    from deconflict.records import NotificationRecord, RecordHistory
 
 __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init", "open", "resolve_db_path"]
 
@@ -74,15 +76,25 @@ class ImportResult:
     format: str
     skipped: list[tuple[int, str]] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON every door prints for an import (CLI ``--json`` and the API)."""
+        """The JSON every door prints for an import (CLI ``--json`` and the API).
+
+        ``updated``: records already stored that the file revises (``on_existing="update"``);
+        ``unchanged``: records already stored as the file has them (or skipped, ``"skip"``).
+        """
         return {
             "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
             "sha256": self.sha256,
             "format": self.format,
             "skipped": [{"row": row, "reason": reason} for row, reason in self.skipped],
             "ignored_columns": list(self.ignored_columns),
+            "warnings": list(self.warnings),
         }
 
 
@@ -134,11 +146,14 @@ class Sites:
         import_record: ImportRecord | None = None,
         *,
         progress: ProgressCallback | None = None,
+        force: bool = True,
     ) -> list[Site]:
         """Add sites in one transaction (all or nothing); return them with their city resolved.
 
         Reports the phases ``"placing"`` (cities found), ``"committing"`` (log entries) and
-        ``"writing"`` to ``progress``.
+        ``"writing"`` to ``progress``. With ``force=False`` the plausibility checks
+        (:func:`deconflict.plausibility.site_warnings`) run first and any warning raises
+        :class:`~deconflict.errors.Implausible`; :meth:`create` and :meth:`import_file` do that by default.
         """
         store = self._db.store
         ids = [s.id for s in sites]
@@ -146,11 +161,15 @@ class Sites:
         existing = store.existing_site_ids(ids)
         if existing:
             raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
+        if not force:
+            from deconflict.plausibility import refuse_unless_forced, site_warnings
+
+            refuse_unless_forced(site_warnings(self._db, sites), force)
         resolved, city_ids = [], []
         cities = {}
         tick = report_steps(progress, "placing", len(sites), step=1000)
         for site in sites:
-            city = find_city(site.city) if site.city else nearest_city(site.lat, site.lon)
+            city = find_city(site.city, near=(site.lat, site.lon)) if site.city else nearest_city(site.lat, site.lon)
             if city is not None:
                 cities[city.geonameid] = city
                 site = site if site.city else site.with_changes(city=city.name)
@@ -185,6 +204,7 @@ class Sites:
         approximate: bool = False,
         source: str | None = None,
         notes: str | None = None,
+        force: bool = False,
         principal: Principal | None = None,
     ) -> Site:
         """Register one site from its fields (the id is derived from the content when not given).
@@ -204,6 +224,9 @@ class Sites:
             When ``principal`` may not write sites of ``owner``.
         ConflictError
             When the id exists.
+        Implausible
+            Unless ``force``, when the site lies outside the study area, far from the city it names,
+            or within a few metres of a site of the same owner and kind.
         """
         from deconflict.ingest.common import build_site
 
@@ -226,7 +249,7 @@ class Sites:
             row[f"name:{lang}"] = value if isinstance(value, str) else "; ".join(value)
         site = build_site(row)
         (principal or _local()).require_write(site.owner)
-        return self.add(site)
+        return self.add_many([site], force=force)[0]
 
     def import_file(
         self,
@@ -234,17 +257,21 @@ class Sites:
         format: str | None = None,
         *,
         city: str | None = None,
+        delimiter: str | None = None,
+        force: bool = False,
         progress: ProgressCallback | None = None,
     ) -> ImportResult:
         """Import a CSV, GeoJSON or Wikidata-embassies file; all rows or none.
 
+        ``delimiter`` is the CSV field separator (default ``,``; ``;`` as European spreadsheets
+        write). Unless ``force``, plausibility warnings raise :class:`~deconflict.errors.Implausible`.
         Reports the phases ``"reading"``, ``"validating"``, ``"placing"``, ``"writing"`` and
         ``"committing"`` to ``progress`` (see :mod:`deconflict.progress`).
         """
-        batch = read_sites(path, format, city=city, progress=progress)
+        batch = read_sites(path, format, city=city, progress=progress, delimiter=delimiter)
         record = ImportRecord("sites", Path(path).name, batch.sha256, batch.format, len(batch.records))
         try:
-            self.add_many(batch.records, record, progress=progress)
+            self.add_many(batch.records, record, progress=progress, force=force)
         except ConflictError as exc:
             raise ConflictError(exc.message, where=str(path)) from exc
         return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
@@ -264,8 +291,10 @@ class Sites:
         ids: Sequence[str] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        include_withdrawn: bool = False,
+        city: str | None = None,
     ) -> list[SiteHit]:
-        """Sites matching every given filter.
+        """Sites in force matching every given filter (withdrawn ones too with ``include_withdrawn``).
 
         Parameters
         ----------
@@ -273,8 +302,18 @@ class Sites:
             ``(lat, lon)`` and a geodesic radius in metres; results are nearest first.
         search
             Any name of the site or of its city, in any language or script, regardless of
-            case and diacritics ("Kyiv", "Kiew", "Київ" and "Киев" find the same sites).
+            case and diacritics ("Kyiv", "Kiew", "Київ" and "Киев" find the same sites); each word
+            may be inflected ("посольство азербайджану", "Botschaft Aserbaidschans").
+        city
+            The city as a place (GeoNames): "Київ", "Kiev" and "Kyiv" are one city, "Odessa" and
+            "Одесса" are Odesa. Raises :class:`InvalidInput` for a name GeoNames does not know.
         """
+        geonameid = None
+        if city is not None:
+            place = find_city(city)
+            if place is None:
+                raise InvalidInput(f"no city called {city!r} in the gazetteer (GeoNames)", where="city")
+            geonameid = place.geonameid
         if (near is None) != (within_m is None):
             raise InvalidInput("near and within_m go together", where="near" if near is None else "within_m")
         if within_m is not None and not (0 <= within_m <= 20_100_000):
@@ -292,6 +331,8 @@ class Sites:
             tuple(ids) if ids is not None else None,
             limit,
             offset,
+            include_withdrawn,
+            geonameid,
         )
         return [SiteHit(site, distance) for site, distance in self._db.store.list_sites(query)]
 
@@ -301,6 +342,97 @@ class Sites:
         if not given:
             return self._db.store.count_sites()
         return len(self.list(**given))
+
+    def amend(
+        self,
+        site_id: str,
+        *,
+        reason: str,
+        lat: float | None = None,
+        lon: float | None = None,
+        radius_m: float | None = None,
+        name: str | None = None,
+        kind: str | None = None,
+        address: str | None = None,
+        city: str | None = None,
+        approximate: bool | None = None,
+        footprint_wkt: str | None = None,
+        notes: str | None = None,
+        force: bool = False,
+        principal: Principal | None = None,
+    ) -> Logged[Site]:
+        """Correct a site: a new salted commitment (one log entry) superseding the one in force.
+
+        Fields left None keep their value. A site refined from an approximate placement stops being
+        ``approximate`` unless ``approximate`` says otherwise. Notifications logged before keep
+        naming the commitment they were made with (their bundle reveals both versions).
+
+        Raises
+        ------
+        InvalidInput
+            Without a reason, for an invalid field, or when nothing changes.
+        NotFound, PermissionDenied
+            For an unknown site, or one the principal may not write.
+        ConflictError
+            When the site was withdrawn.
+        Implausible
+            Unless ``force``, when the amended site fails a plausibility check.
+        """
+        from deconflict.access import visible_site
+        from deconflict.ledger.corrections import amend_site
+
+        caller = principal or _local()
+        old, _ = visible_site(self._db, caller, site_id)
+        caller.require_write(old.owner)
+        changes: dict[str, Any] = {
+            key: value
+            for key, value in (("lat", lat), ("lon", lon), ("radius_m", radius_m), ("name", name), ("kind", kind),
+                               ("address", address), ("city", city), ("footprint_wkt", footprint_wkt),
+                               ("notes", notes))
+            if value is not None
+        }  # fmt: skip
+        moved = "lat" in changes or "lon" in changes
+        changes["approximate"] = approximate if approximate is not None else (old.approximate and not moved)
+        if kind is not None and radius_m is None and old.radius_m == DEFAULT_RADIUS_M[old.kind]:
+            changes["radius_m"] = -1.0  # the default radius of the new kind
+        try:
+            site = old.with_changes(**changes)
+        except InvalidInput as exc:
+            field_name = next((k for k in changes if exc.message.startswith(k)), None)
+            raise InvalidInput(exc.message, where=exc.where or field_name) from None
+        found = find_city(site.city, near=(site.lat, site.lon)) if site.city else nearest_city(site.lat, site.lon)
+        if found is not None and not site.city:
+            site = site.with_changes(city=found.name)
+        from deconflict.plausibility import refuse_unless_forced, site_warnings
+
+        refuse_unless_forced(site_warnings(self._db, [site], replacing=True), force)
+        with self._db.store.transaction():
+            item = amend_site(self._db.ledger, site, found.geonameid if found else None, reason)
+            if found is not None:
+                self._db.store.add_city_names(found.geonameid, city_aliases(found))
+        return Logged(site, item.entry_index)
+
+    def withdraw(self, site_id: str, *, reason: str, principal: Principal | None = None) -> Logged[Site]:
+        """Withdraw a site from the registry (registered in error, closed): one log entry.
+
+        It leaves every listing and analysis; its record and history stay in the log and in its
+        evidence bundle. Raises :class:`ConflictError` when already withdrawn.
+        """
+        from deconflict.access import visible_site
+        from deconflict.ledger.corrections import withdraw_site
+
+        caller = principal or _local()
+        site, _ = visible_site(self._db, caller, site_id)
+        caller.require_write(site.owner)
+        return Logged(site, withdraw_site(self._db.ledger, site_id, reason).index)
+
+    def history(self, site_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """Every version of a site (as committed) with the reasons of its corrections."""
+        from deconflict.access import visible_site
+        from deconflict.records import site_history
+
+        _, view = visible_site(self._db, principal or _local(), site_id)
+        return site_history(self._db, site_id, exact=view == "exact")
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The sites (filtered as in :meth:`list`) as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""
@@ -314,14 +446,24 @@ class Sites:
 
         return self.add_many(sites_from_geodataframe(frame))
 
-    def export(self, format: str = "csv", **filters: object) -> str:
-        """The sites (filtered as in :meth:`list`) as CSV or GeoJSON text."""
+    def export(self, format: str = "csv", *, path: str | Path | None = None, **filters: object) -> str:
+        """The sites (filtered as in :meth:`list`) as CSV or GeoJSON text (typed properties), or a
+        GeoPackage written to ``path`` (``gpkg``, with the ``geo`` extra; returns "")."""
         sites = [hit.site for hit in self.list(**filters)]  # type: ignore[arg-type]
         if format == "csv":
             return sites_to_csv(sites)
         if format == "geojson":
             return sites_to_geojson(sites)
-        raise InvalidInput(f"unknown export format {format!r}; expected csv or geojson")
+        if format == "gpkg":
+            from deconflict.layers import render_layer, site_features
+
+            render_layer(site_features(sites), "gpkg", path=path, layer="sites")
+            return ""
+        raise InvalidInput(f"unknown export format {format!r}; expected csv, geojson or gpkg", where="format")
+
+
+#: What an incident import does with records whose id is already stored.
+ON_EXISTING = ("refuse", "skip", "update")
 
 
 class Incidents:
@@ -336,8 +478,11 @@ class Incidents:
         import_record: ImportRecord | None = None,
         *,
         progress: ProgressCallback | None = None,
+        import_id: int | None = None,
     ) -> int:
         """Add incidents in one transaction (all or nothing); return how many.
+
+        ``import_id``: the import already recorded for ``import_record`` (else it is recorded here).
 
         Reports the phases ``"committing"`` (records hashed into the log entry) and ``"writing"``
         (rows stored) to ``progress``.
@@ -349,7 +494,8 @@ class Incidents:
             return 0
         try:
             with store.transaction():
-                import_id = store.record_import(import_record) if import_record else None
+                if import_id is None and import_record is not None:
+                    import_id = store.record_import(import_record)
                 entry = self._db.ledger.record_incidents(incidents, import_record, progress=progress)
                 tick = report_steps(progress, "writing", len(incidents), step=_WRITE_CHUNK)
                 # In chunks only to report progress: one transaction, so still all or nothing.
@@ -374,7 +520,13 @@ class Incidents:
         return incident
 
     def add_rows(
-        self, rows: Sequence[Mapping[str, Any]], *, name: str = "batch.json", principal: Principal | None = None
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        name: str = "batch.json",
+        on_existing: str = "refuse",
+        force: bool = False,
+        principal: Principal | None = None,
     ) -> ImportResult:
         """Add incidents given as rows of the interchange format (CSV column names), all or none.
 
@@ -398,10 +550,16 @@ class Incidents:
             with_row(name, number, functools.partial(build_incident, row, local), unit="record")
             for number, row in enumerate(rows, start=1)
         ]
+        if on_existing not in ON_EXISTING:
+            raise InvalidInput(f"must be one of {', '.join(ON_EXISTING)}, got {on_existing!r}", where="on_existing")
+        from deconflict.plausibility import incident_warnings, refuse_unless_forced
+
+        refuse_unless_forced(incident_warnings(self._db, incidents), force)
         payload = json.dumps([dict(row) for row in rows], sort_keys=True, ensure_ascii=False, default=str)
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-        self.add_many(incidents, ImportRecord("incidents", name, digest, "json", len(incidents)))
-        return ImportResult(len(incidents), digest, "json")
+        record = ImportRecord("incidents", name, digest, "json", len(incidents))
+        added, updated, unchanged = self._write_batch(incidents, record, on_existing, where=name)
+        return ImportResult(added, digest, "json", updated=updated, unchanged=unchanged)
 
     def import_file(
         self,
@@ -409,19 +567,136 @@ class Incidents:
         format: str | None = None,
         *,
         progress: ProgressCallback | None = None,
+        on_existing: str = "refuse",
+        delimiter: str | None = None,
+        force: bool = False,
     ) -> ImportResult:
-        """Import incidents from CSV, GeoJSON or an ACLED-style export; all rows or none.
+        """Import incidents from CSV, GeoJSON or an ACLED export; all rows or none.
+
+        Parameters
+        ----------
+        on_existing
+            What to do with records whose id is already stored: ``refuse`` (the whole file),
+            ``skip`` them, or ``update`` them: each one that differs becomes a new version, one
+            ``incident_revision`` log entry for the file, superseding the old version (which stays
+            in the log); review decisions carry over. Overlapping re-downloads (ACLED revises
+            events over time) are read with ``update``.
+        delimiter
+            The CSV field separator (default ``,``).
+        force
+            Record incidents outside the study area without refusing (see :mod:`deconflict.plausibility`).
 
         Reports the phases ``"reading"``, ``"validating"``, ``"committing"`` and ``"writing"`` to
         ``progress`` (see :mod:`deconflict.progress`).
         """
-        batch: Batch = read_incidents(path, format, local=self._db.timezone, progress=progress)
+        if on_existing not in ON_EXISTING:
+            raise InvalidInput(f"must be one of {', '.join(ON_EXISTING)}, got {on_existing!r}", where="on_existing")
+        batch: Batch = read_incidents(path, format, local=self._db.timezone, progress=progress, delimiter=delimiter)
         record = ImportRecord("incidents", Path(path).name, batch.sha256, batch.format, len(batch.records))
+        from deconflict.plausibility import incident_warnings, refuse_unless_forced
+
+        refuse_unless_forced(incident_warnings(self._db, batch.records), force)
+        added, updated, unchanged = self._write_batch(
+            batch.records, record, on_existing, where=str(path), progress=progress
+        )
+        return ImportResult(added, batch.sha256, batch.format, batch.skipped, batch.ignored_columns, updated, unchanged)
+
+    def _write_batch(
+        self,
+        incidents: Sequence[Incident],
+        record: ImportRecord,
+        on_existing: str,
+        *,
+        where: str,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[int, int, int]:
+        """Add new incidents and (``update``) revise stored ones, in one transaction; return the counts."""
+        store = self._db.store
+        existing = store.existing_incident_ids([i.id for i in incidents]) if on_existing != "refuse" else set()
+        fresh = [i for i in incidents if i.id not in existing]
+        revised: list[Incident] = []
+        unchanged = 0
+        for incident in (i for i in incidents if i.id in existing):
+            old = store.get_incident(incident.id)
+            candidate = replace(incident, status=old.status)  # review decisions stay with the incident
+            if on_existing == "update" and candidate != old:
+                revised.append(candidate)
+            else:
+                unchanged += 1
+        if not fresh and not revised:
+            if incidents and not unchanged:
+                raise InvalidInput("the batch is empty", where=where)
+            return 0, 0, unchanged
         try:
-            self.add_many(batch.records, record, progress=progress)
+            with store.transaction():
+                import_id = store.record_import(record)
+                if fresh:
+                    self.add_many(fresh, import_id=import_id, import_record=record, progress=progress)
+                if revised:
+                    from deconflict.ledger.corrections import revise_incidents
+
+                    reason = f"revised by {record.filename} (sha256 {record.sha256[:16]})"
+                    revise_incidents(self._db.ledger, revised, record, import_id, reason)
         except ConflictError as exc:
-            raise ConflictError(exc.message, where=str(path)) from exc
-        return ImportResult(len(batch.records), batch.sha256, batch.format, batch.skipped, batch.ignored_columns)
+            raise ConflictError(
+                exc.message + " (pass on_existing='skip' or 'update' for an overlapping file)", where=where
+            ) from exc
+        return len(fresh), len(revised), unchanged
+
+    def history(self, incident_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """Every version of an incident (revisions, merges) with their log entries and reasons."""
+        from deconflict.records import incident_history
+
+        (principal or _local()).require_admin("reading an incident's history")
+        return incident_history(self._db, incident_id)
+
+    def duplicates(self, *, principal: Principal | None = None) -> builtins.list[DuplicateGroup]:
+        """Groups of incidents in force that may be reports of one strike (see :mod:`deconflict.duplicates`)."""
+        from deconflict.duplicates import find_duplicates
+
+        (principal or _local()).require_admin("looking for duplicate incidents")
+        return find_duplicates(self.list(), self._db.store.incident_batches())
+
+    def merge(
+        self,
+        incident_ids: Sequence[str],
+        *,
+        keep: str | None = None,
+        reason: str = "duplicate reports of one strike",
+        force: bool = False,
+        principal: Principal | None = None,
+    ) -> Logged[Incident]:
+        """Record several reports as one incident with all their sources: one ``incident_merge`` log entry.
+
+        The merged incident keeps the id ``keep`` (default: the most precise report) and takes the
+        most precise location and time; the other reports leave the effective state (they stay in
+        the log and in the merged incident's history), so the statistics count the strike once.
+
+        Raises
+        ------
+        InvalidInput
+            For fewer than two distinct ids, or ``keep`` not among them.
+        NotFound
+            For an id not in force (unknown, or already merged into another).
+        Implausible
+            Unless ``force``, when the reports cannot be one strike (times apart, points beyond
+            their uncertainties, different kinds).
+        """
+        from deconflict.duplicates import merge_warnings, merged_incident
+        from deconflict.ledger.corrections import merge_incidents
+        from deconflict.plausibility import refuse_unless_forced
+
+        (principal or _local()).require_admin("merging incidents")
+        ids = list(dict.fromkeys(incident_ids))
+        if len(ids) < 2:
+            raise InvalidInput("a merge needs at least two different incident ids", where="incident_ids")
+        if keep is not None and keep not in ids:
+            raise InvalidInput(f"{keep!r} is not one of the incidents merged", where="keep")
+        members = [self.get(i) for i in ids]
+        refuse_unless_forced(merge_warnings(members), force)
+        merged = merged_incident(members, keep)
+        entry = merge_incidents(self._db.ledger, merged, members, reason)
+        return Logged(merged, entry.index)
 
     def get(self, incident_id: str) -> Incident:
         """The incident ``incident_id``; raises :class:`NotFound`."""
@@ -495,14 +770,20 @@ class Incidents:
 
         return self.add_many(incidents_from_geodataframe(frame, self._db.timezone))
 
-    def export(self, format: str = "csv", **filters: object) -> str:
-        """The incidents as CSV or GeoJSON text."""
+    def export(self, format: str = "csv", *, path: str | Path | None = None, **filters: object) -> str:
+        """The incidents as CSV or GeoJSON text (typed, with ``time_start``/``time_end``), or a GeoPackage
+        written to ``path`` (``gpkg``, with the ``geo`` extra; returns "")."""
         incidents = self.iter(**filters)
         if format == "csv":
             return incidents_to_csv(incidents)
         if format == "geojson":
             return incidents_to_geojson(incidents)
-        raise InvalidInput(f"unknown export format {format!r}; expected csv or geojson")
+        if format == "gpkg":
+            from deconflict.layers import incident_features, render_layer
+
+            render_layer(incident_features(incidents), "gpkg", path=path, layer="incidents")
+            return ""
+        raise InvalidInput(f"unknown export format {format!r}; expected csv, geojson or gpkg", where="format")
 
 
 class Notifications:
@@ -523,6 +804,7 @@ class Notifications:
         text: str | None = None,
         id: str | None = None,
         movement_ids: Sequence[str] = (),
+        force: bool = False,
         principal: Principal | None = None,
     ) -> Logged[Notification]:
         """Record that sites (and movements) were notified to a party: one log entry.
@@ -560,6 +842,8 @@ class Notifications:
             For a bad recipient, sender or time (``where`` names the parameter).
         PermissionDenied, ConflictError
             When the principal may not write for a site's owner; when the id exists.
+        Implausible
+            Unless ``force``, for a notification dated in the future.
         """
         from deconflict.access import visible_site
 
@@ -594,6 +878,9 @@ class Notifications:
             sender=sender,
             movement_ids=tuple(sorted(movement_ids)),
         )
+        from deconflict.plausibility import notification_warnings, refuse_unless_forced
+
+        refuse_unless_forced(notification_warnings(notification), force)
         return Logged(notification, self.record(notification))
 
     def record(self, notification: Notification) -> int:
@@ -617,6 +904,7 @@ class Notifications:
         reference: str | None = None,
         text: str | None = None,
         id: str | None = None,
+        force: bool = False,
         principal: Principal | None = None,
     ) -> Logged[Acknowledgement]:
         """Record the acknowledgement of a notification by ``by`` (usually its recipient): one log entry.
@@ -629,6 +917,8 @@ class Notifications:
             For a bad party or time (``where`` names the parameter).
         PermissionDenied
             When the principal may not write for the notified sites' owners.
+        Implausible
+            Unless ``force``, when dated in the future or before the notification.
         """
         from deconflict.access import visible_notifications
 
@@ -651,15 +941,209 @@ class Notifications:
             reference=reference,
             text=text,
         )
+        from deconflict.plausibility import acknowledgement_warnings, refuse_unless_forced
+
+        refuse_unless_forced(acknowledgement_warnings(acknowledgement, notification), force)
         return Logged(acknowledgement, self._db.ledger.acknowledge(acknowledgement).index)
 
-    def list(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
-        """Notifications (of one site, or all) with their log index."""
-        return self._db.store.list_notifications(site_id)
+    def list(self, site_id: str | None = None, *, include_withdrawn: bool = False) -> list[tuple[Notification, int]]:
+        """Notifications in force (of one site, or all), as amended, with the index of the entry that
+        says so; withdrawn ones too with ``include_withdrawn``."""
+        return self._db.store.list_notifications(site_id, include_withdrawn=include_withdrawn)
 
-    def acknowledgements(self, notification_id: str | None = None) -> builtins.list[tuple[Acknowledgement, int]]:
-        """Acknowledgements (of one notification, or all) with their log index."""
-        return self._db.store.list_acknowledgements(notification_id)
+    def acknowledgements(
+        self, notification_id: str | None = None, *, include_withdrawn: bool = False
+    ) -> builtins.list[tuple[Acknowledgement, int]]:
+        """Acknowledgements in force (of one notification, or all) with their log index."""
+        return self._db.store.list_acknowledgements(notification_id, include_withdrawn=include_withdrawn)
+
+    def _readable(self, notification_id: str, principal: Principal | None) -> tuple[Notification, int]:
+        """The notification (withdrawn ones too) if the principal may read it, else :class:`NotFound`."""
+        for notification, index in _readable_all(self._db, principal or _local()):
+            if notification.id == notification_id:
+                return notification, index
+        raise NotFound(f"no notification with id {notification_id!r}")
+
+    def get(self, notification_id: str, *, principal: Principal | None = None) -> NotificationRecord:
+        """One notification as in force, with its state, acknowledgements and (all) corrections.
+
+        Raises :class:`NotFound` for an unknown one or one the principal may not read.
+        """
+        from deconflict.records import notification_record
+
+        notification, index = self._readable(notification_id, principal)
+        return notification_record(self._db, notification, index)
+
+    def records(
+        self, site_id: str | None = None, *, include_withdrawn: bool = False, principal: Principal | None = None
+    ) -> builtins.list[NotificationRecord]:
+        """Every notification the principal may read, as :meth:`get` gives it (``notifications list``)."""
+        from deconflict.records import notification_record
+
+        caller = principal or _local()
+        readable = {n.id for n, _ in _readable_all(self._db, caller, include_withdrawn=include_withdrawn)}
+        return [
+            notification_record(self._db, n, i)
+            for n, i in self.list(site_id, include_withdrawn=include_withdrawn)
+            if n.id in readable
+        ]
+
+    def export(
+        self, format: str = "json", *, include_withdrawn: bool = False, principal: Principal | None = None
+    ) -> str:
+        """The notifications as JSON (a list of :meth:`NotificationRecord.to_json`) or CSV text."""
+        from deconflict.records import notifications_to_csv
+
+        records = self.records(include_withdrawn=include_withdrawn, principal=principal)
+        if format == "json":
+            return json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=1) + "\n"
+        if format == "csv":
+            return notifications_to_csv(records, self._db.timezone)
+        raise InvalidInput(f"unknown export format {format!r}; expected json or csv", where="format")
+
+    def amend(
+        self,
+        notification_id: str,
+        *,
+        reason: str,
+        to: str | None = None,
+        at: str | TimeSpan | None = None,
+        site_ids: Sequence[str] | None = None,
+        sender: str | None = None,
+        channel: str | None = None,
+        reference: str | None = None,
+        text: str | None = None,
+        force: bool = False,
+        principal: Principal | None = None,
+    ) -> Logged[Notification]:
+        """Correct a notification (a wrong date, recipient, reference ...): one log entry superseding it.
+
+        Fields left None keep their value. Every listing, analysis, report and bundle then uses the
+        amended notification (and says it was amended); the original stays in the log.
+
+        Raises
+        ------
+        InvalidInput
+            Without a reason, for a bad field (``where`` names the parameter), or when nothing changes.
+        NotFound, PermissionDenied
+            For an unknown notification or site, or a principal that may not write for the sites' owners.
+        ConflictError
+            When the notification was withdrawn.
+        Implausible
+            Unless ``force``, when the amended notification is dated in the future.
+        """
+        from deconflict.access import visible_site
+        from deconflict.ledger.corrections import amend_notification
+        from deconflict.plausibility import notification_warnings, refuse_unless_forced
+
+        caller = principal or _local()
+        old, _ = self._readable(notification_id, principal)
+        for site_id in {*old.site_ids, *(site_ids or ())}:
+            site, _ = visible_site(self._db, caller, site_id)
+            caller.require_write(site.owner)
+        changes: dict[str, Any] = {}
+        if to is not None:
+            try:
+                changes["recipient"] = check_owner(to, "recipient")
+            except InvalidInput as exc:
+                raise InvalidInput(exc.message, where="to") from None
+        if sender is not None:
+            changes["sender"] = check_owner(sender, "sender")
+        if at is not None:
+            changes["notified_at"] = _time(at, "at", self._db)
+        if site_ids is not None:
+            changes["site_ids"] = tuple(site_ids)
+        for key, value in (("channel", channel), ("reference", reference), ("text", text)):
+            if value is not None:
+                changes[key] = value or None
+        try:
+            notification = replace(old, **changes)
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, where=exc.where or "site_ids") from None
+        refuse_unless_forced(notification_warnings(notification), force)
+        return Logged(notification, amend_notification(self._db.ledger, notification, reason).index)
+
+    def withdraw(
+        self, notification_id: str, *, reason: str, principal: Principal | None = None
+    ) -> Logged[Notification]:
+        """Withdraw a notification recorded in error: one log entry. It (and its acknowledgements) leave
+        every listing and analysis; the log keeps it. Raises :class:`ConflictError` when already withdrawn."""
+        from deconflict.ledger.corrections import withdraw_notification
+
+        caller = principal or _local()
+        notification, _ = self._readable(notification_id, principal)
+        for site_id in notification.site_ids:
+            caller.require_write(self._db.sites.get(site_id).owner)
+        return Logged(notification, withdraw_notification(self._db.ledger, notification_id, reason).index)
+
+    def history(self, notification_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """The notification as first logged and every amendment or withdrawal, with reasons."""
+        from deconflict.records import notification_history
+
+        self._readable(notification_id, principal)
+        return notification_history(self._db, notification_id)
+
+
+def _readable_all(
+    db: Database, principal: Principal, *, include_withdrawn: bool = True
+) -> builtins.list[tuple[Notification, int]]:
+    """The notifications ``principal`` may read (withdrawn ones included by default)."""
+    from deconflict.access import may_read_notification
+
+    principal.require_registry()
+    return [
+        (n, i) for n, i in db.notifications.list(include_withdrawn=include_withdrawn)
+        if may_read_notification(db, principal, n)
+    ]  # fmt: skip
+
+
+class Acknowledgements:
+    """Acknowledgements of notifications (:meth:`Notifications.acknowledge` records them)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(
+        self, notification_id: str | None = None, *, include_withdrawn: bool = False, principal: Principal | None = None
+    ) -> builtins.list[tuple[Acknowledgement, int]]:
+        """Acknowledgements the principal may read (of one notification, or all), with their log index."""
+        caller = principal or _local()
+        readable = {n.id for n, _ in _readable_all(self._db, caller)}
+        return [
+            (a, i)
+            for a, i in self._db.store.list_acknowledgements(notification_id, include_withdrawn=include_withdrawn)
+            if a.notification_id in readable
+        ]
+
+    def _readable(self, acknowledgement_id: str, principal: Principal | None) -> Acknowledgement:
+        caller = principal or _local()
+        try:
+            acknowledgement, _, _ = self._db.store.acknowledgement_state(acknowledgement_id)
+        except NotFound:
+            raise NotFound(f"no acknowledgement with id {acknowledgement_id!r}") from None
+        if not any(n.id == acknowledgement.notification_id for n, _ in _readable_all(self._db, caller)):
+            raise NotFound(f"no acknowledgement with id {acknowledgement_id!r}")
+        return acknowledgement
+
+    def withdraw(
+        self, acknowledgement_id: str, *, reason: str, principal: Principal | None = None
+    ) -> Logged[Acknowledgement]:
+        """Withdraw an acknowledgement recorded in error: one log entry (the log keeps the original)."""
+        from deconflict.ledger.corrections import withdraw_acknowledgement
+
+        caller = principal or _local()
+        acknowledgement = self._readable(acknowledgement_id, principal)
+        notification, _ = self._db.notifications._readable(acknowledgement.notification_id, principal)
+        for site_id in notification.site_ids:
+            caller.require_write(self._db.sites.get(site_id).owner)
+        return Logged(acknowledgement, withdraw_acknowledgement(self._db.ledger, acknowledgement_id, reason).index)
+
+    def history(self, acknowledgement_id: str, *, principal: Principal | None = None) -> RecordHistory:
+        """The acknowledgement as logged and its withdrawal, with the reason."""
+        from deconflict.records import acknowledgement_history
+
+        self._readable(acknowledgement_id, principal)
+        return acknowledgement_history(self._db, acknowledgement_id)
 
 
 class Database:
@@ -682,6 +1166,7 @@ class Database:
         self.commitments = Commitments(self)
         self.alerts = Alerts(self)
         self.channels = Channels(self)
+        self.acknowledgements = Acknowledgements(self)
         self._key_file = str(key_file) if key_file else None
         self._ledger: Ledger | None = None
 
@@ -754,6 +1239,7 @@ class Database:
         reference: str | None = None,
         text: str | None = None,
         id: str | None = None,
+        force: bool = False,
         principal: Principal | None = None,
     ) -> Logged[Any]:
         """Record ``by``'s acknowledgement of a notification or a commitment (whichever ``record_id`` is).
@@ -766,7 +1252,7 @@ class Database:
         known = {n.id for n, _ in self.notifications.list()}
         if record_id in known:
             return self.notifications.acknowledge(
-                record_id, by=by, at=at, reference=reference, text=text, id=id, principal=principal
+                record_id, by=by, at=at, reference=reference, text=text, id=id, force=force, principal=principal
             )
         try:
             self.commitments.get(record_id, principal=principal)

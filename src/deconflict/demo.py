@@ -120,12 +120,15 @@ class PlacedReport:
     site: Site | None
 
 
-def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport]]:
-    """Kyiv rows of the reported-damage table as incidents at the premises they name."""
+def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport], list[list[str]]]:
+    """Kyiv rows of the reported-damage table as incidents at the premises they name, and the groups of
+    reports that are one strike (neighbouring premises of one building hit the same night): the demo
+    records each group as one incident with ``incidents merge``."""
     reader = csv.DictReader(io.StringIO(package_data("reported_damage_to_diplomatic_premises.csv")))
     by_owner_kind = {(s.owner, s.kind): s for s in sites if not s.approximate or s.kind != "embassy"}
     incidents: list[Incident] = []
     placed: list[PlacedReport] = []
+    groups: dict[str, list[str]] = {}
     kyiv = zone("Europe/Kyiv")
     for row in reader:
         if row["city"] != "Kyiv":
@@ -142,16 +145,16 @@ def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport]
         # embassy: counting it once per premises would break the statistics' independence assumption.
         same_event = next(
             (i for i in incidents if i.time.start.date() == parse_time(row["date"], precision, kyiv).start.date()
-             and geodesic_distance_m(i.lon, i.lat, site.lon, site.lat) <= SAME_BUILDING_M),
+             and geodesic_distance_m(i.lon, i.lat, site.lon, site.lat) <= SAME_BUILDING_M
+             and not any(i.id in g[1:] for g in groups.values())),
             None,
         )  # fmt: skip
+        incident_id = f"rep-{row['date']}-{row['owner'].lower()}-{kind}"
         if same_event is not None:
-            merged = (same_event.notes or "") + f"; also {row['premises']}"
-            incidents[incidents.index(same_event)] = replace(same_event, notes=merged)
-            continue
+            groups.setdefault(same_event.id, [same_event.id]).append(incident_id)
         described = f"reported distance {distance} m" if distance else "distance not reported"
         incidents.append(Incident(
-            id=f"rep-{row['date']}-{row['owner'].lower()}-{kind}",
+            id=incident_id,
             time=parse_time(row["date"], precision, kyiv),
             lat=site.lat, lon=site.lon, uncertainty_m=float(distance) if distance else 100.0,
             kind=row["mechanism"], confidence="confirmed",
@@ -159,7 +162,7 @@ def reported_hits(sites: list[Site]) -> tuple[list[Incident], list[PlacedReport]
             notes=f"reported: {row['damage']} (placed at the premises of {row['premises']}; {described})",
             provenance="reported",
         ))  # fmt: skip
-    return incidents, placed
+    return incidents, placed, list(groups.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,8 @@ class DemoSummary:
     synthetic: int
     unplaced: list[str]
     reports: int = 0
+    amended: str = ""
+    merged: tuple[str, ...] = ()
     verifier_key: str = ""
     witness_key: str = ""
     bundle: Path | None = None
@@ -336,6 +341,26 @@ def record_ledger(db: Database, out_dir: Path) -> LedgerDemo:
     )
 
 
+SHARED_BUILDING_REASON = (
+    "one strike damaged neighbouring premises of one building the same night: reported once per premises, "
+    "recorded once (counting it per premises would break the statistics' independence assumption)"
+)
+CONSULAR_REFINEMENT = (
+    "the reports of 2025-08-28 and 2025-11-14 describe the consular section as part of the embassy premises: "
+    "placed at the compound's point (Wikidata Q5369559) instead of the hand-placed point; still not surveyed"
+)
+
+
+def refine_consular_section(db: Database) -> str:
+    """Amend the hand-placed consular section onto the embassy compound's point (a log entry with its reason)."""
+    embassy = db.sites.get(AZE_SITES[0])
+    site, index = db.sites.amend(
+        AZE_SITES[1], lat=embassy.lat, lon=embassy.lon, approximate=True, reason=CONSULAR_REFINEMENT
+    )
+    where = f"{site.lat:.5f}, {site.lon:.5f}"
+    return f"{site.id} moved to {where} (still approximate): log entry {index}, reason: {CONSULAR_REFINEMENT}"
+
+
 def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     """Create ``out_dir/demo.db`` afresh with the Kyiv sites and incidents."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -350,17 +375,24 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
     missions = out_dir / "kyiv_missions.csv"
     missions.write_text(package_data("kyiv_missions.csv"), encoding="utf-8")
     db.sites.import_file(missions)
+    amended = refine_consular_section(db)
     sites = [hit.site for hit in db.sites.list()]
-    reported, placed = reported_hits(sites)
+    reported, placed, groups = reported_hits(sites)
     synthetic = synthetic_kyiv_strikes(np.random.default_rng(DEMO_SEED))
     db.incidents.add_many(reported + synthetic)
+    merged = []
+    for group in groups:
+        incident, index = db.incidents.merge(group, reason=SHARED_BUILDING_REASON)
+        merged.append(f"{len(group)} reports of {incident.time.start.astimezone(zone('Europe/Kyiv')).date()} "
+                      f"({', '.join(group)}) merged into {incident.id}: log entry {index}")  # fmt: skip
     ledger = record_ledger(db, out_dir)
     guarantees = guarantee_outputs(db, out_dir)
     summary = DemoSummary(
         database=db_path, sites=len(sites), approximate_sites=sum(s.approximate for s in sites),
-        reported=len(reported), synthetic=len(synthetic),
+        synthetic=len(synthetic),
         unplaced=[f"{p.row['date']} {p.row['premises']}" for p in placed if p.site is None],
-        reports=sum(1 for p in placed if p.site is not None),
+        reports=sum(1 for p in placed if p.site is not None), amended=amended, merged=tuple(merged),
+        reported=len(reported) - sum(len(g) - 1 for g in groups),
         verifier_key=ledger.verifier_key, witness_key=ledger.witness_key, bundle=ledger.bundle,
         checkpoint_size=ledger.checkpoint_size,
         witness_policy=ledger.witness_policy, tsa_roots=ledger.tsa_roots, outside=ledger.outside,

@@ -6,6 +6,7 @@ mistake::
 
     DeconflictError                 exit 2, HTTP 500 (root; never raised bare for user input)
     ├── InvalidInput                exit 2, HTTP 400  bad file, row, field or argument
+    │   └── Implausible             exit 2, HTTP 400  valid but probably a slip; force=True records it
     ├── NotFound                    exit 2, HTTP 404  unknown site, incident, entry, file
     ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
     ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
@@ -33,6 +34,7 @@ __all__ = [
     "BrowserError",
     "ConflictError",
     "DeconflictError",
+    "Implausible",
     "InvalidInput",
     "MissingDependency",
     "NotFound",
@@ -84,6 +86,32 @@ class InvalidInput(DeconflictError):
 
     http_status = 400
     code = "invalid_input"
+
+
+#: How many plausibility warnings an error line names (all are in ``warnings``).
+SHOWN_WARNINGS = 5
+
+
+class Implausible(InvalidInput):
+    """Input that is valid but probably a slip (a date in the future, a lat/lon swap, a duplicate).
+
+    Nothing is written; ``warnings`` says what looks wrong, and the same call with ``force=True``
+    (CLI ``--yes``, API ``"force": true``) records it anyway.
+    """
+
+    code = "implausible"
+
+    def __init__(self, warnings: list[str], *, where: str | None = None) -> None:
+        self.warnings = list(warnings)
+        shown = "; ".join(self.warnings[:SHOWN_WARNINGS])
+        if len(self.warnings) > SHOWN_WARNINGS:
+            shown += f"; and {len(self.warnings) - SHOWN_WARNINGS} more like these"
+        super().__init__(shown + " (nothing was recorded; force it if it is right)", where=where)
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        data["error"]["warnings"] = self.warnings
+        return data
 
 
 class NotFound(DeconflictError):

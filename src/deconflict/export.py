@@ -9,15 +9,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from deconflict.ingest.common import INCIDENT_COLUMNS, SITE_COLUMNS
-from deconflict.model import Incident, Site
+from deconflict.model import Incident, Site, Source
 
 __all__ = [
+    "extra_text",
     "incident_row",
     "incidents_to_csv",
     "incidents_to_geojson",
     "site_row",
     "sites_to_csv",
     "sites_to_geojson",
+    "sources_text",
 ]
 
 
@@ -44,7 +46,7 @@ def incident_row(incident: Incident) -> dict[str, str]:
     """An incident as a row of the interchange format."""
     # Hot path of large imports (the log commits to every row): read each attribute once, inline _text.
     span, source = incident.time, incident.source
-    return {
+    row = {
         "id": incident.id, "time": span.to_text(), "time_precision": span.precision,
         "lat": repr(float(incident.lat)), "lon": repr(float(incident.lon)),
         "uncertainty_m": repr(float(incident.uncertainty_m)), "uncertainty_model": incident.uncertainty_model,
@@ -54,6 +56,23 @@ def incident_row(incident: Incident) -> dict[str, str]:
         "confidence": incident.confidence, "notes": incident.notes or "",
         "provenance": incident.provenance or "", "status": incident.status,
     }  # fmt: skip
+    # Only when present, so the records of incidents without them stay byte for byte as committed.
+    if incident.extra:
+        row["extra"] = extra_text(incident.extra)
+    if incident.more_sources:
+        row["more_sources"] = sources_text(incident.more_sources)
+    return row
+
+
+def extra_text(extra: Iterable[tuple[str, Any]]) -> str:
+    """The ``extra`` column: a JSON object of source-specific fields, keys sorted."""
+    return json.dumps(dict(extra), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sources_text(sources: Iterable[Source]) -> str:
+    """The ``more_sources`` column: a JSON list of ``{"url", "sha256", "title"}`` (empty ones left out)."""
+    items = [{k: v for k, v in (("url", s.url), ("sha256", s.sha256), ("title", s.title)) if v} for s in sources]
+    return json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _csv(rows: list[dict[str, str]], columns: tuple[str, ...]) -> str:
@@ -75,22 +94,16 @@ def incidents_to_csv(incidents: Iterable[Incident]) -> str:
     return _csv([incident_row(i) for i in incidents], INCIDENT_COLUMNS)
 
 
-def _feature(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
-    props = {k: v for k, v in properties.items() if k not in ("lat", "lon") and v != ""}
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": props,
-    }
-
-
 def sites_to_geojson(sites: Iterable[Site]) -> str:
-    """GeoJSON FeatureCollection text of ``sites`` (Point geometries; footprint as WKT property)."""
-    features = [_feature(s.lon, s.lat, site_row(s)) for s in sites]
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)
+    """GeoJSON FeatureCollection text of ``sites``: Point geometries, typed properties (numbers, booleans;
+    footprint as a WKT property); see :mod:`deconflict.layers`."""
+    from deconflict.layers import site_features, to_geojson
+
+    return to_geojson(site_features(sites))
 
 
 def incidents_to_geojson(incidents: Iterable[Incident]) -> str:
-    """GeoJSON FeatureCollection text of ``incidents``."""
-    features = [_feature(i.lon, i.lat, incident_row(i)) for i in incidents]
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1)
+    """GeoJSON FeatureCollection text of ``incidents``: typed properties with ``time_start``/``time_end``."""
+    from deconflict.layers import incident_features, to_geojson
+
+    return to_geojson(incident_features(incidents))

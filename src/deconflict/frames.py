@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from deconflict.errors import InvalidInput
-from deconflict.export import incident_row, site_row
 from deconflict.ingest.common import build_incident, build_site, with_row
 from deconflict.model import Incident, Site
 
@@ -44,13 +43,21 @@ def _frame(rows: list[dict[str, str]]) -> geopandas.GeoDataFrame:
 
 
 def sites_to_geodataframe(sites: Iterable[Site]) -> geopandas.GeoDataFrame:
-    """Sites as a GeoDataFrame in EPSG:4326 (interchange columns, Point geometry)."""
-    return _frame([site_row(s) for s in sites])
+    """Sites as a GeoDataFrame in EPSG:4326: the interchange columns typed (``radius_m`` float,
+    ``approximate`` bool), Point geometry."""
+    from deconflict.layers import features_to_geodataframe, site_features
+
+    features = site_features(sites)
+    return features_to_geodataframe(features) if features else _frame([])
 
 
 def incidents_to_geodataframe(incidents: Iterable[Incident]) -> geopandas.GeoDataFrame:
-    """Incidents as a GeoDataFrame in EPSG:4326 (interchange columns, Point geometry)."""
-    return _frame([incident_row(i) for i in incidents])
+    """Incidents as a GeoDataFrame in EPSG:4326: typed columns, ``time_start``/``time_end`` as
+    timezone-aware (UTC) datetimes beside the ``time`` interval text, Point geometry."""
+    from deconflict.layers import features_to_geodataframe, incident_features
+
+    features = incident_features(incidents)
+    return features_to_geodataframe(features) if features else _frame([])
 
 
 def _rows(frame: geopandas.GeoDataFrame) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ __all__ = [
     "UNCERTAINTY_MODELS",
     "Acknowledgement",
     "Claim",
+    "ExtraValue",
     "Incident",
     "Notification",
     "Site",
@@ -133,6 +134,10 @@ def is_counted(status: str, confidence: str) -> bool:
 def counted_mask(statuses: Iterable[str], confidences: Iterable[str]) -> list[bool]:
     """:func:`is_counted` of each (status, confidence) pair."""
     return [is_counted(s, c) for s, c in zip(statuses, confidences, strict=True)]
+
+
+#: A value of :attr:`Incident.extra`: what a source gives beyond the interchange columns.
+ExtraValue = str | int | float | bool | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,9 +272,13 @@ class Incident:
     notes: str | None = None
     provenance: str | None = None
     status: str = "confirmed"
+    extra: tuple[tuple[str, ExtraValue], ...] = ()
+    more_sources: tuple[Source, ...] = ()
 
     def __post_init__(self) -> None:
         _check_id(self.id)
+        if self.extra:
+            _check_extra(self.extra)
         lat, lon = check_lat_lon(self.lat, self.lon)
         object.__setattr__(self, "lat", lat)
         object.__setattr__(self, "lon", lon)
@@ -292,6 +301,30 @@ class Incident:
     def counted(self) -> bool:
         """Whether the incident counts in statistics (confirmed status, not discounted)."""
         return is_counted(self.status, self.confidence)
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """Every source of the incident: its own and those of reports merged into it."""
+        own = () if self.source == Source() else (self.source,)
+        return own + self.more_sources
+
+    @property
+    def extra_fields(self) -> dict[str, ExtraValue]:
+        """The source-specific fields (e.g. ACLED ``fatalities``, ``actor1``) as a dict."""
+        return dict(self.extra)
+
+
+def _check_extra(extra: tuple[tuple[str, ExtraValue], ...]) -> None:
+    keys = [key for key, _ in extra]
+    if keys != sorted(set(keys)):
+        raise InvalidInput("extra fields must be (name, value) pairs with distinct names, sorted by name")
+    for key, value in extra:
+        if not isinstance(key, str) or not key:
+            raise InvalidInput(f"extra field name {key!r} is not a non-empty text")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput(f"extra field {key!r} must be a finite number, got {value!r}")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise InvalidInput(f"extra field {key!r} must be text, a number, a boolean or null, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from deconflict.geo import geodesic_distance_m
 
-__all__ = ["City", "city_aliases", "find_city", "nearest_city", "normalize"]
+__all__ = ["City", "city_aliases", "city_label", "find_city", "nearest_city", "normalize", "search_stems"]
 
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ye", "ё": "yo",
@@ -105,18 +105,41 @@ def _alias_index() -> dict[str, tuple[City, ...]]:
 
 
 @lru_cache(maxsize=4096)
-def find_city(name: str, country_code: str | None = None) -> City | None:
-    """The most populous city called ``name`` in any language (optionally in a country).
+def find_city(name: str, country_code: str | None = None, near: tuple[float, float] | None = None) -> City | None:
+    """The city called ``name`` in any language or spelling (optionally in a country).
 
-    The cities' own names are tried first; the ~400,000 alternate names are indexed (once per
-    process, about a second) only when that fails.
+    Among the places with that name or alternate name (GeoNames), the one nearest ``near``
+    (``(lat, lon)``, within 100 km) when given, else the most populous: ``Odessa`` and ``Одесса``
+    are Odesa in Ukraine (about a million people), not Odessa, Texas; ``Kiev``, ``Kiew``, ``Київ``
+    and ``Киев`` are Kyiv. The ~400,000 alternate names are indexed once per process (about a second).
     """
     key = normalize(name)
+    if not key:
+        return None
+    seen: dict[int, City] = {}
     for index in (_name_index, _alias_index):
         for city in index().get(key, ()):
             if country_code is None or city.country_code == country_code.upper():
-                return city
-    return None
+                seen.setdefault(city.geonameid, city)
+    if not seen:
+        return None
+    candidates = sorted(seen.values(), key=lambda c: (-c.population, c.geonameid))
+    if near is not None:
+        lats = np.array([c.lat for c in candidates])
+        lons = np.array([c.lon for c in candidates])
+        distance = geodesic_distance_m(near[1], near[0], lons, lats)
+        if float(distance.min()) <= 100_000.0:
+            return candidates[int(np.argmin(distance))]
+    return candidates[0]
+
+
+def city_label(name: str | None, near: tuple[float, float] | None = None) -> str:
+    """The city as a place, for grouping: ``"Kyiv, UA"`` for Kyiv, Kiev, Київ or Киев (GeoNames);
+    the name as given when GeoNames does not know it, "" for none."""
+    if not name:
+        return ""
+    city = find_city(name, near=near)
+    return f"{city.name}, {city.country_code}" if city is not None else name.strip()
 
 
 @lru_cache(maxsize=1)
@@ -164,3 +187,16 @@ def city_aliases(city: City) -> set[str]:
 def _iter_names(city: City) -> Iterable[str]:
     yield city.name
     yield from city.aliases
+
+
+def search_stems(text: str) -> list[str]:
+    """The search keys of a phrase: each word normalised (:func:`normalize`) and cut to a stem, so that
+    inflected forms find each other ("посольство азербайджану" ↔ "Посольство Азербайджан", "Botschaft
+    Aserbaidschans" ↔ "Botschaft von Aserbaidschan"). Words of 7+ letters lose their last two letters,
+    of 5-6 letters their last one; shorter words are kept whole. A name matches when it contains every stem.
+    """
+    stems = []
+    for word in normalize(text).split():
+        cut = 2 if len(word) >= 7 else 1 if len(word) >= 5 else 0
+        stems.append(word[: len(word) - cut])
+    return stems

@@ -29,7 +29,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from deconflict.errors import InvalidInput
 
-__all__ = ["PRECISIONS", "TimeSpan", "format_utc", "parse_instant", "parse_time", "zone"]
+__all__ = [
+    "PRECISIONS",
+    "TimeSpan",
+    "format_instant",
+    "format_span",
+    "format_utc",
+    "parse_instant",
+    "parse_time",
+    "zone",
+]
 
 PRECISIONS: tuple[str, ...] = ("instant", "day", "night-of", "week", "month", "interval")
 
@@ -215,3 +224,83 @@ def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None =
         morning = local_moment.date() + (timedelta(days=1) if local_moment.time() >= NIGHT_START else timedelta(0))
         return parse_time(morning.isoformat(), "night-of", tz)
     return parse_time(local_day, prec, tz)
+
+
+# -- showing times ----------------------------------------------------------------------------------
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz)
+
+
+def _is_midnight(moment: datetime) -> bool:
+    return moment.hour == moment.minute == moment.second == moment.microsecond == 0
+
+
+def _day(moment: date, style: str) -> str:
+    return moment.isoformat() if style == "iso" else f"{moment:%d %b %Y}"
+
+
+def _offset(moment: datetime) -> str:
+    text = moment.strftime("%z")
+    return "UTC" if text in ("+0000", "") and moment.utcoffset() == timedelta(0) else f"{text[:3]}:{text[3:]}"
+
+
+def format_instant(moment: datetime, tz: ZoneInfo, style: str = "iso") -> str:
+    """An instant in ``tz`` with its offset: ``2025-10-01 15:00 +03:00`` (``text``: ``01 Oct 2025 15:00 UTC+03:00``)."""
+    local = _local(moment, tz)
+    clock = f"{local:%H:%M}" + (f":{local:%S}" if local.second else "")
+    offset = _offset(local)
+    if style == "iso":
+        return f"{local.date().isoformat()} {clock} {offset}"
+    return f"{local:%d %b %Y} {clock} " + (offset if offset == "UTC" else f"UTC{offset}")
+
+
+def format_span(span: TimeSpan, tz: ZoneInfo | str, style: str = "iso") -> str:
+    """A time as it was recorded, in the database's timezone ``tz``: THE way every door shows a time.
+
+    - ``day``: that local day (``2025-10-05``), never the UTC start of it;
+    - ``instant``: local date and time with the offset (``2025-10-01 15:00 +03:00``);
+    - ``night-of``: ``night of 2025-11-13/14`` (the night ending on the morning of the date);
+    - ``week``: ``week 2025-W46`` (an ISO week) or ``week from 2025-11-12``;
+    - ``month``: ``2025-11``;
+    - ``interval``: its two local ends, ``2024-01-02 to 2025-08-27`` for whole days (the last
+      day shown, not the exclusive midnight after it), else two local instants.
+
+    Parameters
+    ----------
+    span
+        The time, as stored (UTC).
+    tz
+        The database's timezone (``db.timezone``) or its IANA name.
+    style
+        ``iso`` (tables, the API, the UI: ISO 8601 dates) or ``text`` (reports: ``05 Oct 2025``,
+        ``between 02 Jan 2024 and 27 Aug 2025``, ``November 2025``).
+    """
+    zone_info = zone(tz) if isinstance(tz, str) else tz
+    if style not in ("iso", "text"):
+        raise InvalidInput(f"unknown time style {style!r}; expected iso or text")
+    start, end = _local(span.start, zone_info), _local(span.end, zone_info)
+    precision = span.precision
+    whole_days = _is_midnight(start) and _is_midnight(end) and end > start
+    last_day = (end - timedelta(days=1)).date() if whole_days else end.date()
+    if precision == "instant" or span.start == span.end:
+        return format_instant(span.start, zone_info, style)
+    if precision == "day" and whole_days and last_day == start.date():
+        return _day(start.date(), style)
+    if precision == "night-of" and start.time() == NIGHT_START and end.time() == NIGHT_END:
+        if style == "iso":
+            return f"night of {start.date().isoformat()}/{end:%d}"
+        return f"night of {start:%d}/{end:%d %b %Y}"
+    if precision == "month" and whole_days and start.day == 1 and last_day.month == start.month:
+        return f"{start:%Y-%m}" if style == "iso" else f"{start:%B %Y}"
+    if precision == "week" and whole_days and (last_day - start.date()).days == 6:
+        year, week, weekday = start.date().isocalendar()
+        if weekday == 1:
+            return f"week {year}-W{week:02d}" if style == "iso" else f"week {week} of {year} (from {start:%d %b %Y})"
+        return f"week from {_day(start.date(), style)}"
+    if whole_days:
+        first, last = _day(start.date(), style), _day(last_day, style)
+        if first == last:
+            return first
+        return f"{first} to {last}" if style == "iso" else f"between {first} and {last}"
+    first, last = format_instant(span.start, zone_info, style), format_instant(span.end, zone_info, style)
+    return f"{first} to {last}" if style == "iso" else f"between {first} and {last}"

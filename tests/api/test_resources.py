@@ -72,7 +72,7 @@ def test_a_refused_upload_names_the_row_and_changes_nothing(fresh_client: TestCl
     response = fresh_client.post("/api/v1/incidents/import?filename=bad.csv", headers=headers, content=bad)
     assert response.status_code == 400
     error = response.json()["error"]
-    assert "bad.csv" in error["where"] and "row 2" in error["where"] and "/tmp" not in str(error)
+    assert "bad.csv" in error["where"] and "row 3" in error["where"] and "/tmp" not in str(error)
     assert fresh_client.get("/api/v1/log").json()["size"] == size
 
 

@@ -46,7 +46,16 @@ _CSV = "id,time,lat,lon,uncertainty_m\n{id},2025-11-14,50.45,30.52,100\n"
 WRITES: dict[str, tuple[str, object, tuple[int, ...]]] = {
     "add site of AZE": (
         "/api/v1/sites",
-        {"id": "new-{who}", "name": "New AZE site", "kind": "consulate", "owner": "AZE", "lat": 46.0, "lon": 30.7},
+        # every caller adds one at the same point: force past the "probably the same site" warning
+        {
+            "id": "new-{who}",
+            "name": "New AZE site",
+            "kind": "consulate",
+            "owner": "AZE",
+            "lat": 46.0,
+            "lon": 30.7,
+            "force": True,
+        },
         (201, 201, 403, 403, 403, 401),
     ),
     "notify AZE sites": (

@@ -358,7 +358,7 @@ def test_sites_import_reports_its_phases(tmp_path: Path) -> None:
     )
     calls: list[tuple[str, int, int | None]] = []
     with deconflict.open(path) as db:
-        db.sites.import_file(sites, progress=lambda phase, done, total: calls.append((phase, done, total)))
+        db.sites.import_file(sites, force=True, progress=lambda phase, done, total: calls.append((phase, done, total)))
         assert db.sites.count() == 1500
     assert list(dict.fromkeys(phase for phase, _, _ in calls)) == [
         "reading",

@@ -59,6 +59,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
                 status="unverified",
             )
         )
+        # An acknowledgement for the example of 'acknowledgements withdraw' (the demo has none).
+        db.notifications.acknowledge("aze-2024-coordinates", by="RUS", at="2025-09-01", id="ack-example")
         (root / "checkpoint.txt").write_text(db.ledger.latest_checkpoint().note, encoding="utf-8")
         witness = load_signer_key(root / "outside" / "witness-1.key")
         shutil.copy(root / "outside" / "witness-1.key", root / "witness.key")

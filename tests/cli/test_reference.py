@@ -66,7 +66,14 @@ def test_help_shows_flags_as_flags_and_values_as_words(path: tuple[str, ...]) ->
 
 
 #: Commands whose output is not a result to describe: exports print the data itself, serve serves.
-WITHOUT_JSON = {("sites", "export"), ("incidents", "export"), ("movements", "export"), ("serve",), ("witness", "serve")}
+WITHOUT_JSON = {
+    ("sites", "export"),
+    ("incidents", "export"),
+    ("notifications", "export"),
+    ("movements", "export"),
+    ("serve",),
+    ("witness", "serve"),
+}
 
 
 LEAVES = [p for p in PATHS if not any(len(q) > len(p) and q[: len(p)] == p for q in PATHS)]

@@ -13,38 +13,38 @@ SITE_HEADER = "id,name,kind,owner,lat,lon\n"
 INC_HEADER = "id,time,lat,lon,uncertainty_m\n"
 
 BAD_SITE_FILES = [
-    ("missing latitude", SITE_HEADER + "a,A,embassy,AZE,,30.5\n", ["row 1", "'lat'"]),
+    ("missing latitude", SITE_HEADER + "a,A,embassy,AZE,,30.5\n", ["row 2", "'lat'"]),
     (
         "latitude out of range",
         SITE_HEADER + "a,A,embassy,AZE,95,30.5\n",
-        ["row 1", "'lat'", "outside"],
+        ["row 2", "'lat'", "outside"],
     ),
-    ("longitude out of range", SITE_HEADER + "a,A,embassy,AZE,50,181\n", ["row 1", "'lon'"]),
+    ("longitude out of range", SITE_HEADER + "a,A,embassy,AZE,50,181\n", ["row 2", "'lon'"]),
     (
         "non-numeric latitude",
         SITE_HEADER + "a,A,embassy,AZE,fifty,30.5\n",
-        ["row 1", "'lat'", "number"],
+        ["row 2", "'lat'", "number"],
     ),
-    ("unknown kind", SITE_HEADER + "a,A,bunker,AZE,50,30.5\n", ["row 1", "'kind'"]),
-    ("unknown owner", SITE_HEADER + "a,A,embassy,ZZQ1,50,30.5\n", ["row 1", "'owner'"]),
+    ("unknown kind", SITE_HEADER + "a,A,bunker,AZE,50,30.5\n", ["row 2", "'kind'"]),
+    ("unknown owner", SITE_HEADER + "a,A,embassy,ZZQ1,50,30.5\n", ["row 2", "'owner'"]),
     (
         "duplicate ids",
         SITE_HEADER + "a,A,embassy,AZE,50,30.5\na,B,embassy,AZE,50,30.6\n",
-        ["duplicate", "'a'"],
+        ["'a' appears twice", "rows 2 and 3", "row 3, field 'id'"],
     ),
     ("empty file", "", ["empty"]),
     ("header only", SITE_HEADER, ["no rows"]),
     (
         "wrong delimiter",
         SITE_HEADER.replace(",", ";") + "a;A;embassy;AZE;50;30.5\n",
-        ["delimiter", "row 0"],
+        ["delimiter", "row 1"],
     ),
     ("missing column", "id,name,kind,owner,lat\na,A,embassy,AZE,50\n", ["missing column", "lon"]),
-    ("too many fields", SITE_HEADER + "a,A,embassy,AZE,50,30.5,extra\n", ["row 1", "7 fields"]),
+    ("too many fields", SITE_HEADER + "a,A,embassy,AZE,50,30.5,extra\n", ["row 2", "7 fields"]),
     (
         "second row bad",
         SITE_HEADER + "a,A,embassy,AZE,50,30.5\nb,B,embassy,AZE,50,nan\n",
-        ["row 2", "'lon'"],
+        ["row 3", "'lon'"],
     ),
 ]
 
@@ -82,7 +82,7 @@ def test_field_larger_than_the_csv_limit_is_refused(cli, db_path, write):
     path = write("sites.csv", SITE_HEADER + f"a,{huge},embassy,AZE,50,30.5\n")
     result = cli("sites", "import", str(path))
     assert result.exit_code == 2
-    assert "row 1" in result.stderr and "field larger than field limit" in result.stderr
+    assert "row 2" in result.stderr and "field larger than field limit" in result.stderr
     assert snapshot(db_path) == before
 
 
@@ -98,34 +98,34 @@ def test_ids_already_in_the_database_are_refused_and_nothing_is_added(cli, db, d
 
 
 BAD_INCIDENT_FILES = [
-    ("bad date", INC_HEADER + "i1,2025-13-45,50,30.5,10\n", ["row 1", "'time'"]),
-    ("missing time", INC_HEADER + "i1,,50,30.5,10\n", ["row 1", "'time'"]),
+    ("bad date", INC_HEADER + "i1,2025-13-45,50,30.5,10\n", ["row 2", "'time'"]),
+    ("missing time", INC_HEADER + "i1,,50,30.5,10\n", ["row 2", "'time'"]),
     (
         "negative uncertainty",
         INC_HEADER + "i1,2025-11-14,50,30.5,-5\n",
-        ["row 1", "'uncertainty_m'"],
+        ["row 2", "'uncertainty_m'"],
     ),
     (
         "non-numeric uncertainty",
         INC_HEADER + "i1,2025-11-14,50,30.5,far\n",
-        ["row 1", "'uncertainty_m'"],
+        ["row 2", "'uncertainty_m'"],
     ),
     (
         "bad confidence",
         "time,lat,lon,confidence\n2025-11-14,50,30.5,sure\n",
-        ["row 1", "'confidence'"],
+        ["row 2", "'confidence'"],
     ),
     (
         "bad sha256",
         "time,lat,lon,source_sha256\n2025-11-14,50,30.5,abc\n",
-        ["row 1", "'source_sha256'"],
+        ["row 2", "'source_sha256'"],
     ),
     (
         "duplicate ids",
         INC_HEADER + "i1,2025-11-14,50,30.5,10\ni1,2025-11-15,50,30.5,10\n",
-        ["duplicate", "'i1'"],
+        ["'i1' appears twice", "rows 2 and 3", "row 3, field 'id'"],
     ),
-    ("missing latitude", INC_HEADER + "i1,2025-11-14,,30.5,10\n", ["row 1", "'lat'"]),
+    ("missing latitude", INC_HEADER + "i1,2025-11-14,,30.5,10\n", ["row 2", "'lat'"]),
 ]
 
 
@@ -188,5 +188,5 @@ def test_a_non_positive_radius_is_refused_not_replaced_by_the_default(cli, db_pa
     before = snapshot(db_path)
     path = write("sites.csv", f"id,name,kind,owner,lat,lon,radius_m\na,A,embassy,AZE,50,30.5,{radius}\n")
     result = cli("sites", "import", str(path))
-    assert result.exit_code == 2 and "row 1, field 'radius_m'" in result.stderr
+    assert result.exit_code == 2 and "row 2, field 'radius_m'" in result.stderr
     assert snapshot(db_path) == before

@@ -76,11 +76,18 @@ def documents(draw: Any, valid: bool) -> str:
         chosen += draw(st.lists(st.sampled_from(["colour", "time", ""]), max_size=1))
         if draw(st.booleans()) and draw(st.booleans()):
             chosen.remove(draw(st.sampled_from(required)))
+    if valid and "notes" not in chosen:
+        chosen.append("notes")
     header = draw(st.permutations(chosen))
     strategy = _valid_value if valid else _value
     rows = draw(
         st.lists(st.fixed_dictionaries({c: strategy(c) for c in header}), min_size=0 if not valid else 1, max_size=8)
     )
+    if valid:  # a valid file names each record once (a repeated id is refused naming both rows)
+        for k, row in enumerate(rows):
+            row["notes"] = f"{row['notes']}{k}"
+            if row.get("id", "").strip():
+                row["id"] = f"{row['id'].strip()}x{k}"
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator=draw(st.sampled_from(["\n", "\r\n"])))
     writer.writerow(header)

@@ -56,8 +56,9 @@ def test_acled_export_maps_precision_codes(db, write):
         "UKR2,2025-11-14,3,50.4,30.6,1,Explosions/Remote violence,Shelling/artillery/missile attack,,Suspilne,1\n"
     )
     result = db.incidents.import_file(write("acled.csv", content), "acled")
-    assert result.ignored_columns == ["fatalities"]
+    assert result.ignored_columns == []
     first, second = db.incidents.get("UKR1"), db.incidents.get("UKR2")
+    assert first.extra_fields == {"fatalities": 0} and second.extra_fields == {"fatalities": 1}
     assert first.uncertainty_m == ACLED_GEO_PRECISION_RADIUS_M[2] and first.time.precision == "day"
     assert first.kind == "Explosions/Remote violence / Air/drone strike" and first.source.title == "Ukrainska Pravda"
     assert second.time.precision == "month" and second.time.start.month in (10, 11)
@@ -66,4 +67,4 @@ def test_acled_export_maps_precision_codes(db, write):
 def test_acled_bad_latitude_names_acled_column(cli, write):
     content = "event_date,latitude,longitude\n2025-11-14,95,30.5\n"
     result = cli("incidents", "import", str(write("acled.csv", content)), "--format", "acled")
-    assert result.exit_code == 2 and "row 1" in result.stderr and "latitude" in result.stderr
+    assert result.exit_code == 2 and "row 2" in result.stderr and "latitude" in result.stderr

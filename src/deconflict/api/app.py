@@ -144,7 +144,12 @@ def _where(loc: Any) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DeconflictError)
     async def deconflict_error(request: Request, exc: DeconflictError) -> JSONResponse:
-        return error_response(exc.http_status, exc.code, exc.message, exc.where)
+        response = error_response(exc.http_status, exc.code, exc.message, exc.where)
+        warnings = getattr(exc, "warnings", None)  # Implausible: what looked wrong (force to record it)
+        if warnings:
+            body = {"error": {**exc.to_json()["error"], "warnings": list(warnings)}}
+            return JSONResponse(body, status_code=exc.http_status)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -248,7 +253,7 @@ def create_app(
     NotFound
         If there is no database at ``db_location``.
     """
-    from deconflict.api.routes import analysis, evidence, guarantees, incidents, log, notifications, sites, ui
+    from deconflict.api.routes import analysis, evidence, guarantees, incidents, log, notifications, records, sites, ui
 
     settings = Settings(
         db_location=str(db_location),
@@ -293,7 +298,8 @@ def create_app(
     app.state.settings = settings
     _install_error_handlers(app)
     _install_openapi(app)
-    for module in (sites, notifications, incidents, analysis, evidence, log, guarantees):
+    # records first: its /incidents/duplicates must win over /incidents/{incident_id}
+    for module in (records, sites, notifications, incidents, analysis, evidence, log, guarantees):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ui.router)
     app.add_middleware(SecurityHeadersMiddleware)

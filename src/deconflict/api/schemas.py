@@ -64,6 +64,9 @@ class ErrorBody(BaseModel):
     message: str = Field(description="What is wrong, in words a user understands.")
     where: str | None = Field(description="The input at fault (file, row, field or request part), or null.")
     status: int = Field(description="The HTTP status of the response.")
+    warnings: list[str] | None = Field(
+        None, description="For code implausible: what looks wrong; send force=true to record it anyway."
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -113,6 +116,7 @@ class SiteIn(_In):
     approximate: bool = False
     source: str | None = Field(None, max_length=2000)
     notes: str | None = Field(None, max_length=4000)
+    force: bool = Field(False, description="Register it even when a plausibility check warns.")
 
 
 class SiteOut(BaseModel):
@@ -174,6 +178,9 @@ class IncidentIn(_In):
     notes: str | None = Field(None, max_length=4000)
     provenance: str | None = Field(None, max_length=100)
     status: Literal["confirmed", "unverified", "rejected"] = "confirmed"
+    extra: dict[str, str | int | float | bool | None] | None = Field(
+        None, description="Source-specific fields (e.g. ACLED fatalities, actor1)."
+    )
 
 
 class IncidentOut(BaseModel):
@@ -224,6 +231,9 @@ class ImportOut(BaseModel):
     format: str
     skipped: list[SkippedRow]
     ignored_columns: list[str]
+    updated: int = Field(0, description="Stored records the upload revised (on_existing=update).")
+    unchanged: int = Field(0, description="Stored records the upload has unchanged, or skipped.")
+    warnings: list[str] = Field(default_factory=list)
 
 
 # -- notifications ------------------------------------------------------------------------------
@@ -240,6 +250,7 @@ class NotificationIn(_In):
     channel: str | None = Field(None, max_length=200)
     reference: str | None = Field(None, max_length=200)
     text: str | None = Field(None, max_length=4000, description="Free text; it is public in the log entry.")
+    force: bool = Field(False, description="Record it even when a plausibility check warns.")
 
 
 class NotificationOut(BaseModel):
@@ -273,6 +284,7 @@ class AcknowledgementIn(_In):
     at: str = Field(min_length=1, max_length=100)
     reference: str | None = Field(None, max_length=200)
     text: str | None = Field(None, max_length=4000)
+    force: bool = Field(False, description="Record it even when a plausibility check warns.")
 
 
 class AcknowledgementOut(BaseModel):

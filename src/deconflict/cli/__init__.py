@@ -9,6 +9,7 @@ the input, with exit status 2 (1 for a failed verification); never a traceback.
 # isort: off
 from deconflict.cli import _registry  # noqa: F401
 from deconflict.cli import _ledger  # noqa: F401
+from deconflict.cli import _records  # noqa: F401
 from deconflict.cli import _guarantees  # noqa: F401
 from deconflict.cli import _outside  # noqa: F401
 from deconflict.cli import _analysis  # noqa: F401

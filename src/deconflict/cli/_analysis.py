@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -26,8 +27,10 @@ from deconflict.cli._common import (
     print_json,
     progress_bars,
     say_shown,
+    write_output,
 )
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
+from deconflict.times import format_span
 
 if TYPE_CHECKING:
     from deconflict.analysis import AnalysisRun
@@ -44,6 +47,24 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.{digits}g}"
 
 
+LayerFormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        metavar="geojson|csv|gpkg",
+        help="Write a GIS layer instead of the table: geojson or csv (stdout or --out), gpkg (--out).",
+    ),
+]
+LayerOutOption = Annotated[Path | None, typer.Option("--out", help="File for --format (default stdout).")]
+
+
+def _written(text: str | None, out_file: Path | None) -> None:
+    if text is None:
+        err.print(f"wrote {out_file}", markup=False)
+    else:
+        write_output(text, out_file)
+
+
 @app.command("match")
 @handle_errors
 def match_command(
@@ -58,21 +79,30 @@ def match_command(
     ] = None,
     site: SiteOption = None,
     limit: LimitOption = None,
+    format: LayerFormatOption = None,
+    out_file: LayerOutOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Which incidents could have hit which sites, with hit probabilities.
+    """Which incidents could have hit which sites, with hit probabilities (--format: pairs as lines).
 
     Example:
 
         deconflict match --site wd-Q5369559
         deconflict match --min-probability 0.5 --json
+        deconflict match --format geojson --out matches.geojson
     """
     from deconflict.analysis import data_labels, match_database, resolve_options
+    from deconflict.layers import match_layer, render_layer
 
-    with opened() as db, option_names(min_probability="--min-probability"), progress_bars(quiet=as_json) as progress:
+    names = option_names(min_probability="--min-probability", path="--out", format="--format")
+    with opened() as db, names, progress_bars(quiet=as_json or format is not None) as progress:
         options = resolve_options(db, min_probability=min_probability)
         matches = match_database(db, options, site_ids=site or [], progress=progress)
+        if format is not None:
+            _written(render_layer(match_layer(db, matches), format, path=out_file, layer="matches"), out_file)
+            return
         labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
+        tz = db.timezone
     total = len(matches)
     matches = first(matches, limit_rows(limit, as_json))
     if as_json:
@@ -91,7 +121,7 @@ def match_command(
         table.add_row(
             m.match.site_id,
             m.match.incident_id,
-            incident.time.to_text(),
+            format_span(incident.time, tz),
             f"{m.match.distance_m:,.0f}",
             f"{m.match.probability:.3f}",
             label,
@@ -100,7 +130,7 @@ def match_command(
     say_shown(len(matches), total, f"possible hit(s) with probability ≥ {options.min_probability:g}")
 
 
-def _results_table(run: AnalysisRun, shown: list[SiteResult]) -> Table:
+def _results_table(run: AnalysisRun, shown: list[SiteResult], tz: ZoneInfo) -> Table:
     """The per-site results as a table: hits, expected counts, rate ratio and p-values."""
     table = Table(show_edge=False, pad_edge=False)
     columns = ("site", "owner", "notified at", "headline p (range)", "p adjusted", "hits before/after",
@@ -122,7 +152,7 @@ def _results_table(run: AnalysisRun, shown: list[SiteResult]) -> Table:
             headline += f" ({_fmt_p(r.headline.range[0])}–{_fmt_p(r.headline.range[1])})"
         table.add_row(
             r.site_id + (" (approx.)" if s.approximate else ""), s.owner,
-            "—" if notification is None else notification.notified_at.end.date().isoformat(),
+            "—" if notification is None else format_span(notification.notified_at, tz),
             headline, _fmt_p(r.p_adjusted),
             f"{_fmt(before)}/{_fmt(r.observed_after)}" if before is not None else f"{_fmt(r.observed)} (not notified)",
             f"{_fmt(expected_before)}/{_fmt(r.expected_after)}" if expected_before is not None else _fmt(r.expected),
@@ -151,6 +181,8 @@ def analyze(
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Also compute the bandwidth × hit-radius grid.")
     ] = False,
+    format: LayerFormatOption = None,
+    out_file: LayerOutOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Intentionality statistics: observed vs expected hits per site, before and after notification.
@@ -159,15 +191,22 @@ def analyze(
 
         deconflict analyze --site wd-Q5369559 --sensitivity
         deconflict analyze --bandwidth 1500 --alpha 0.01 --json
+        deconflict analyze --format gpkg --out analysis.gpkg
     """
     from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
+    from deconflict.layers import analysis_layer, render_layer
 
-    names = option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed")
-    with opened() as db, names, progress_bars(quiet=as_json) as progress:
+    names = option_names(bandwidth="--bandwidth", alpha="--alpha", seed="--seed", path="--out", format="--format")
+    with opened() as db, names, progress_bars(quiet=as_json or format is not None) as progress:
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
         run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
+        tz = db.timezone
+        if format is not None:
+            text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
+            _written(text, out_file)
+            return
     results = run.results
     if as_json:
         print_json(run.rows())
@@ -179,7 +218,7 @@ def analyze(
         if site
         else run.highlighted()
     )
-    table = _results_table(run, shown)
+    table = _results_table(run, shown, tz)
     out.print(table)
     out.print(f"{len(shown)} of {len(results)} sites shown (notified, flagged or hit); --json lists all")
     if sensitivity and run.sensitivity:

@@ -21,9 +21,10 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 import deconflict
 from deconflict._version import __version__
 from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput, where_named
+from deconflict.errors import DeconflictError, Implausible, InvalidInput, where_named
 from deconflict.options import DEFAULT_SEED
 from deconflict.progress import ProgressCallback
+from deconflict.records import RecordHistory
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -303,6 +304,11 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except Implausible as exc:
+            for warning in exc.warnings:
+                err.print(f"warning: {warning}", markup=False)
+            err.print("error: nothing was recorded; run the command again with --yes if it is right", markup=False)
+            raise typer.Exit(exc.exit_code) from None
         except DeconflictError as exc:
             err.print(f"error: {exc}", markup=False)
             raise typer.Exit(exc.exit_code) from None
@@ -436,6 +442,14 @@ def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback | None]:
 
 # -- shared options ---------------------------------------------------------------------------
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+YesOption = Annotated[
+    bool, typer.Option("--yes", "-y", help="Record it even when a plausibility check warns (see the warning).")
+]
+DelimiterOption = Annotated[
+    str | None,
+    typer.Option(metavar="CHAR", help="CSV field separator, e.g. ';' as European spreadsheets write [default: ,]."),
+]
+HistoryOption = Annotated[bool, typer.Option("--history", help="Show every version and correction, with reasons.")]
 SeedOption = Annotated[
     int | None,
     typer.Option(
@@ -474,3 +488,18 @@ def root(
 
 
 _GLOBAL_PARAMS = _global_params()
+
+
+def print_history(record: RecordHistory) -> None:
+    """A record's versions and corrections, oldest first (``--history``)."""
+    out.print(f"history of {record.target} {record.id} ({record.state}):", markup=False)
+    for event in record.events:
+        line = f"  log entry {event.index:>5}  {event.logged_at}  {event.action}"
+        if event.supersedes is not None:
+            line += f" (supersedes entry {event.supersedes})"
+        if event.reason:
+            line += f" — reason: {event.reason}"
+        out.print(line, markup=False)
+        if event.record and record.target == "site":
+            shown = ", ".join(f"{k}={event.record[k]}" for k in ("lat", "lon", "radius_m", "name") if k in event.record)
+            out.print(f"      {shown}", markup=False)

@@ -13,6 +13,7 @@ from deconflict.cli._common import (
     JsonOption,
     LimitOption,
     OfflineCommand,
+    YesOption,
     app,
     err,
     group,
@@ -30,6 +31,7 @@ from deconflict.errors import InvalidInput, NotFound
 from deconflict.fileio import atomic_write_bytes, atomic_write_text
 from deconflict.ledger.entries import decode_entry
 from deconflict.ledger.log import proof_text
+from deconflict.times import format_span
 
 log_app = group("The transparency log: checkpoints, proofs, verification.", "deconflict log verify")
 witness_app = group(
@@ -78,6 +80,7 @@ def notify(
         list[str] | None,
         typer.Option("--movement", metavar="ID", help="A movement notified (repeatable; see deconflict movements)."),
     ] = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record that sites (and movements) were notified to a party: one signed-log entry.
@@ -93,16 +96,19 @@ def notify(
     with opened() as db, option_names(at="--at", to="--to", sender="--sender"):
         notification, index = db.notifications.notify(
             site_ids, to=to, at=at, sender=sender, channel=channel, reference=ref, text=text, id=id,
-            movement_ids=movement or (),
+            movement_ids=movement or (), force=yes,
         )  # fmt: skip
+        shown = format_span(notification.notified_at, db.timezone)
     span = notification.notified_at
     if as_json:
-        print_json({"id": notification.id, "log_index": index, "notified_at": span.to_text()})
+        print_json(
+            {"id": notification.id, "log_index": index, "notified_at": span.to_text(), "notified_at_text": shown}
+        )
     else:
         movements = f" and {len(notification.movement_ids)} movement(s)" if notification.movement_ids else ""
         out.print(
             f"notification {notification.id}: {len(site_ids)} site(s){movements} to {notification.recipient} "
-            f"at {span.to_text()} — log entry {index}"
+            f"{shown} — log entry {index}"
         )
         out.print("sign a checkpoint to fix it in time: deconflict log checkpoint")
 
@@ -118,6 +124,7 @@ def acknowledge(
     id: Annotated[
         str | None, typer.Option("--id", metavar="ID", help="Acknowledgement id (default generated).")
     ] = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Record an acknowledgement of a notification or a commitment: one log entry.
@@ -128,7 +135,9 @@ def acknowledge(
         deconflict acknowledge rus-statement-diplomatic-locations --by RUS --at 2026-03-20
     """
     with opened() as db, option_names(at="--at", by="--by"):
-        acknowledgement, index = db.acknowledge(notification_id, by=by, at=at, reference=ref, text=text, id=id)
+        acknowledgement, index = db.acknowledge(
+            notification_id, by=by, at=at, reference=ref, text=text, id=id, force=yes
+        )
     party = getattr(acknowledgement, "recipient", None) or getattr(acknowledgement, "party", "")
     if as_json:
         print_json({"id": acknowledgement.id, "notification_id": notification_id, "recipient": party,

@@ -11,9 +11,12 @@ from rich.table import Table
 
 import deconflict
 from deconflict.cli._common import (
+    DelimiterOption,
+    HistoryOption,
     JsonOption,
     LimitOption,
     OfflineCommand,
+    YesOption,
     app,
     err,
     handle_errors,
@@ -23,6 +26,7 @@ from deconflict.cli._common import (
     option_names,
     out,
     parse_point,
+    print_history,
     print_json,
     progress_bars,
     say_shown,
@@ -34,6 +38,7 @@ from deconflict.errors import InvalidInput
 from deconflict.export import incident_row
 from deconflict.ingest import INCIDENT_FORMATS, SITE_FORMATS
 from deconflict.model import SITE_KINDS
+from deconflict.times import format_span
 
 
 @app.command()
@@ -79,7 +84,7 @@ def init(
 
 
 # -- sites -------------------------------------------------------------------------------
-def _site_table(hits: list[deconflict.SiteHit]) -> Table:
+def _site_table(hits: list[deconflict.SiteHit], withdrawn: set[str] | None = None) -> Table:
     table = Table(show_edge=False, pad_edge=False)
     show_distance = any(h.distance_m is not None for h in hits)
     for column in ("id", "name", "kind", "owner", "lat", "lon", "radius m", "city"):
@@ -90,7 +95,7 @@ def _site_table(hits: list[deconflict.SiteHit]) -> Table:
         s = hit.site
         cells = [
             s.id,
-            s.name + (" (approx.)" if s.approximate else ""),
+            s.name + (" (approx.)" if s.approximate else "") + (" (WITHDRAWN)" if s.id in (withdrawn or ()) else ""),
             s.kind,
             s.owner,
             f"{s.lat:.5f}",
@@ -141,6 +146,7 @@ def sites_add(
     ] = None,
     approximate: Annotated[bool, typer.Option("--approximate", help="Mark the location as approximate.")] = False,
     source: Annotated[str | None, typer.Option(metavar="TEXT", help="Where the location comes from.")] = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Add one protected site.
@@ -170,6 +176,7 @@ def sites_add(
             names=names,
             approximate=approximate,
             source=source,
+            force=yes,
         )
     if as_json:
         print_json(_site_json(deconflict.SiteHit(site)))
@@ -188,6 +195,8 @@ def sites_import(
     city: Annotated[
         str | None, typer.Option(metavar="NAME", help="wikidata-embassies only: import one city's missions.")
     ] = None,
+    delimiter: DelimiterOption = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import sites from a file: every row or none.
@@ -197,7 +206,7 @@ def sites_import(
         deconflict sites import sites.csv
     """
     with opened() as db, progress_bars(quiet=as_json) as progress:
-        result = db.sites.import_file(file, format, city=city, progress=progress)
+        result = db.sites.import_file(file, format, city=city, progress=progress, delimiter=delimiter, force=yes)
     if as_json:
         print_json(result.to_json())
         return
@@ -221,45 +230,83 @@ def sites_list(
     owner: Annotated[str | None, typer.Option(metavar="ISO3", help="Only this owner.")] = None,
     kind: Annotated[str | None, typer.Option(metavar="KIND", help="Only this kind.")] = None,
     search: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Any name of the site or its city, any language/script.")
+        str | None,
+        typer.Option(metavar="TEXT", help="Any name of the site or its city, any language/script, words inflected."),
+    ] = None,
+    city: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Only sites in this city, any spelling (Kyiv, Kiev, Київ).")
     ] = None,
     limit: LimitOption = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Withdrawn sites too, and each site's versions and corrections.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """List sites, nearest first with --near.
+    """List sites in force, nearest first with --near.
 
     Example:
 
         deconflict sites list --near 50.4501,30.5234 --within 2000
         deconflict sites list --search Київ --owner AZE --json
+        deconflict sites list --city Kiev --history
     """
     point = parse_point(near) if near else None
-    filters = {"near": point, "within_m": within, "owner": owner, "kind": kind, "search": search}
+    filters = {"near": point, "within_m": within, "owner": owner, "kind": kind, "search": search, "city": city,
+               "include_withdrawn": history}  # fmt: skip
     shown = limit_rows(limit, as_json)
-    with opened() as db:
+    with opened() as db, option_names(city="--city"):
         hits = db.sites.list(**filters, limit=shown)  # type: ignore[arg-type]
         total = db.sites.count(**filters) if shown is not None and len(hits) == shown else len(hits)
+        histories = {h.site.id: db.sites.history(h.site.id) for h in hits} if history else {}
+    withdrawn = {site_id for site_id, record in histories.items() if record.state == "withdrawn"}
     if as_json:
-        print_json([_site_json(h) for h in hits])
+        rows = [_site_json(h) for h in hits]
+        for row in rows:
+            if history:
+                row["history"] = histories[row["id"]].to_json()
+        print_json(rows)
     else:
-        out.print(_site_table(hits))
+        out.print(_site_table(hits, withdrawn))
+        if withdrawn:
+            out.print(f"{len(withdrawn)} of them withdrawn", markup=False)
+        for record in histories.values():
+            if record.corrected:
+                print_history(record)
     say_shown(len(hits), total, "site(s)", as_json=as_json)
 
 
 @sites_app.command("show")
 @handle_errors
-def sites_show(site_id: Annotated[str, typer.Argument(help="Site id.")], as_json: JsonOption = False) -> None:
-    """Show one site with all its names.
+def sites_show(
+    site_id: Annotated[str, typer.Argument(help="Site id.")],
+    history: HistoryOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one site with all its names (and, with --history, every version and correction).
 
     Example:
 
         deconflict sites show wd-Q5369559
+        deconflict sites show aze-consular-section --history
     """
     with opened() as db:
         site = db.sites.get(site_id)
+        record = db.sites.history(site_id) if history else None
     data = _site_json(deconflict.SiteHit(site))
+    if record is not None:
+        data["state"] = record.state
+        data["history"] = record.to_json()["events"]
     if as_json:
         print_json(data)
+        return
+    if record is not None:
+        data.pop("history")
+        for key, value in data.items():
+            if key == "names":
+                value = ", ".join(f"{n['name']} [{n['lang']}]" for n in value) or ""
+            if value not in (None, ""):
+                out.print(f"{key:>14}: {value}", markup=False)
+        print_history(record)
         return
     for key, value in data.items():
         if key == "names":
@@ -272,17 +319,23 @@ def sites_show(site_id: Annotated[str, typer.Argument(help="Site id.")], as_json
 @handle_errors
 def sites_export(
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
-    format: Annotated[str, typer.Option(metavar="csv|geojson", help="The format to write.")] = "csv",
+    format: Annotated[
+        str, typer.Option(metavar="csv|geojson|gpkg", help="The format to write (gpkg: a GeoPackage, needs --out).")
+    ] = "csv",
 ) -> None:
-    """Export the sites as CSV or GeoJSON (re-imports unchanged).
+    """Export the sites as CSV, typed GeoJSON or a GeoPackage (CSV and GeoJSON re-import unchanged).
 
     Example:
 
         deconflict sites export --format geojson --out sites.geojson
+        deconflict sites export --format gpkg --out sites.gpkg
     """
-    with opened() as db:
-        text = db.sites.export(format)
-    write_output(text, out_file)
+    with opened() as db, option_names(path="--out", format="--format"):
+        text = db.sites.export(format, path=out_file)
+    if format == "gpkg":
+        err.print(f"wrote {out_file}", markup=False)
+    else:
+        write_output(text, out_file)
 
 
 # -- incidents ---------------------------------------------------------------------------
@@ -294,6 +347,15 @@ def incidents_import(
         str | None,
         typer.Option(metavar="|".join(INCIDENT_FORMATS), help="The file's format (default: by extension)."),
     ] = None,
+    on_existing: Annotated[
+        str,
+        typer.Option(
+            "--on-existing",
+            help="Records already stored: refuse (the file), skip them, or update them (a revision entry).",
+        ),
+    ] = "refuse",
+    delimiter: DelimiterOption = None,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Import incidents: every row or none; progress bars on a terminal.
@@ -302,13 +364,21 @@ def incidents_import(
 
         deconflict incidents import strikes.csv
         deconflict incidents import acled-export.csv --format acled --json
+        deconflict incidents import strikes.csv --on-existing update
     """
-    with opened() as db, progress_bars(quiet=as_json) as progress:
-        result = db.incidents.import_file(file, format, progress=progress)
+    with opened() as db, progress_bars(quiet=as_json) as progress, option_names(on_existing="--on-existing"):
+        result = db.incidents.import_file(
+            file, format, progress=progress, on_existing=on_existing, delimiter=delimiter, force=yes
+        )
     if as_json:
         print_json(result.to_json())
         return
     out.print(f"imported {result.added} incidents from {file} ({result.format}, sha256 {result.sha256[:16]}…)")
+    if result.updated or result.unchanged:
+        out.print(
+            f"{result.updated} already stored and revised (one revision entry), {result.unchanged} already stored "
+            "unchanged or skipped"
+        )
     if result.ignored_columns:
         err.print(f"warning: ignored unknown column(s) {', '.join(result.ignored_columns)}", markup=False)
 
@@ -360,6 +430,7 @@ def incidents_list(
     with opened() as db:
         incidents = db.incidents.list(**filters, limit=shown)  # type: ignore[arg-type]
         total = db.incidents.count(**filters) if shown is not None and len(incidents) == shown else len(incidents)
+        tz = db.timezone
     if as_json:
         print_json([_incident_json(i) for i in incidents])
         say_shown(len(incidents), total, "incident(s)", as_json=True)
@@ -381,7 +452,7 @@ def incidents_list(
         label = (i.provenance or "") + (" ⚠ SYNTHETIC" if i.provenance == "synthetic" else "")
         table.add_row(
             i.id,
-            i.time.to_text(),
+            format_span(i.time, tz),
             i.time.precision,
             f"{i.lat:.5f}",
             f"{i.lon:.5f}",
@@ -397,40 +468,58 @@ def incidents_list(
 @incidents_app.command("show")
 @handle_errors
 def incidents_show(
-    incident_id: Annotated[str, typer.Argument(help="Incident id.")], as_json: JsonOption = False
+    incident_id: Annotated[str, typer.Argument(help="Incident id.")],
+    history: HistoryOption = False,
+    as_json: JsonOption = False,
 ) -> None:
-    """Show one incident.
+    """Show one incident (with --history: every version, revision and merge, also of a merged report).
 
     Example:
 
         deconflict incidents show rep-2025-11-14-aze-embassy
+        deconflict incidents show rep-2024-12-20-prt-embassy --history
     """
     with opened() as db:
-        incident = db.incidents.get(incident_id)
-    row = incident_row(incident)
+        record = db.incidents.history(incident_id) if history else None
+        incident = db.incidents.get(incident_id) if record is None or not record.state.startswith("merged") else None
+        tz = db.timezone
     if as_json:
-        print_json(_incident_json(incident))
+        data = _incident_json(incident) if incident is not None else {"id": incident_id}
+        if record is not None:
+            data.update(state=record.state, history=record.to_json()["events"])
+        print_json(data)
         return
-    for key, value in row.items():
-        if value:
-            out.print(f"{key:>17}: {value}", markup=False)
+    if incident is not None:
+        row = incident_row(incident)
+        row["time"] = f"{format_span(incident.time, tz)} ({row['time']})"
+        for key, value in row.items():
+            if value:
+                out.print(f"{key:>17}: {value}", markup=False)
+    if record is not None:
+        print_history(record)
 
 
 @incidents_app.command("export")
 @handle_errors
 def incidents_export(
     out_file: Annotated[Path | None, typer.Option("--out", help="File to write (default stdout).")] = None,
-    format: Annotated[str, typer.Option(metavar="csv|geojson", help="The format to write.")] = "csv",
+    format: Annotated[
+        str, typer.Option(metavar="csv|geojson|gpkg", help="The format to write (gpkg: a GeoPackage, needs --out).")
+    ] = "csv",
 ) -> None:
-    """Export incidents as CSV or GeoJSON (re-imports unchanged).
+    """Export incidents as CSV, typed GeoJSON (time_start/time_end for QGIS) or a GeoPackage.
 
     Example:
 
         deconflict incidents export --out incidents.csv
+        deconflict incidents export --format geojson --out incidents.geojson
     """
-    with opened() as db:
-        text = db.incidents.export(format)
-    write_output(text, out_file)
+    with opened() as db, option_names(path="--out", format="--format"):
+        text = db.incidents.export(format, path=out_file)
+    if format == "gpkg":
+        err.print(f"wrote {out_file}", markup=False)
+    else:
+        write_output(text, out_file)
 
 
 # -- demo --------------------------------------------------------------------------------
@@ -473,6 +562,9 @@ def demo(
         f"  [bold yellow]synthetic[/bold yellow]       {summary.synthetic} SYNTHETIC background strikes "
         f"(seed {DEMO_SEED}; no open strike data exists for Kyiv)"
     )
+    out.print(f"  amendment       {summary.amended}", markup=False)
+    for line in summary.merged:
+        out.print(f"  merged reports  {line}", markup=False)
     if summary.unplaced:
         out.print(
             f"  not placed      {len(summary.unplaced)} reported hits on premises without open "

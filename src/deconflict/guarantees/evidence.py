@@ -9,7 +9,7 @@ commitment digest or an entry in the bundle) and says what they prove.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from deconflict.errors import VerificationError
@@ -73,14 +73,18 @@ def guarantee_indices(store: Store, ref: ObjectRef) -> set[int]:
     return found
 
 
-def guarantee_statements(entries: Mapping[int, Mapping[str, Any]], ref: ObjectRef, digest: str) -> list[str]:
-    """Check the guarantee entries of a verified bundle about ``ref`` (committed as ``digest``); say what they prove.
+def guarantee_statements(
+    entries: Mapping[int, Mapping[str, Any]], ref: ObjectRef, digest: str | Collection[str]
+) -> list[str]:
+    """Check the guarantee entries of a verified bundle about ``ref`` (committed as ``digest``, or as any of
+    several digests: an amended site's versions); say what they prove.
 
     Raises
     ------
     VerificationError
         When one names another object or commitment, or refers to an entry the bundle lacks.
     """
+    digests = {digest} if isinstance(digest, str) else set(digest)
     key = "sites" if ref.kind == "site" else "movements"
     id_key = "site_id" if ref.kind == "site" else "movement_id"
     commitments: dict[str, int] = {}
@@ -90,7 +94,7 @@ def guarantee_statements(entries: Mapping[int, Mapping[str, Any]], ref: ObjectRe
         kind, body = entry["kind"], entry["body"]
         if kind == "commitment":
             mine = [o for o in body[key] if o[id_key] == ref.id]
-            if not mine or mine[0]["commitment"] != digest:
+            if not mine or mine[0]["commitment"] not in digests:
                 raise VerificationError(f"commitment entry {index} does not name this {ref.kind}'s commitment")
             commitments[body["commitment_id"]] = index
             window = body["window"]

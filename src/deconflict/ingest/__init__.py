@@ -5,7 +5,14 @@ Every reader returns a :class:`Batch` of validated records and raises
 problem, before anything is written.
 """
 
-from deconflict.ingest._formats import INCIDENT_FORMATS, SITE_FORMATS, guess_format, read_incidents, read_sites
+from deconflict.ingest._formats import (
+    INCIDENT_FORMATS,
+    SITE_FORMATS,
+    detect_csv_format,
+    guess_format,
+    read_incidents,
+    read_sites,
+)
 from deconflict.ingest.acled import ACLED_GEO_PRECISION_RADIUS_M
 from deconflict.ingest.common import INCIDENT_COLUMNS, SITE_COLUMNS, Batch
 
@@ -16,6 +23,7 @@ __all__ = [
     "SITE_COLUMNS",
     "SITE_FORMATS",
     "Batch",
+    "detect_csv_format",
     "guess_format",
     "read_incidents",
     "read_sites",

@@ -1,8 +1,12 @@
 """Reader for ACLED-style exports (Armed Conflict Location & Event Data).
 
-Columns used: ``event_id_cnty`` (id, optional), ``event_date``, ``time_precision``,
-``latitude``, ``longitude``, ``geo_precision``, ``event_type``, ``sub_event_type``,
-``notes``, ``source``. Other columns are ignored (and listed). ACLED codes:
+Columns used: ``event_id_cnty`` (id, optional), ``event_date`` (``2024-01-02`` or, as ACLED's
+downloads write it, ``02 January 2024``), ``time_precision``, ``latitude``, ``longitude``,
+``geo_precision``, ``event_type``, ``sub_event_type``, ``notes``, ``source``. Every other
+non-empty column (``fatalities``, ``actor1``, ``actor2``, ``location``, ``admin1``..``admin3``,
+``civilian_targeting``, ``country``, ``iso``, ``timestamp`` …) is kept in the incident's
+``extra`` fields, typed: counts and codes as integers, ``civilian_targeting`` as a boolean.
+ACLED codes:
 
 - ``time_precision``: 1 = the day is known, 2 = the week, 3 = the month.
 - ``geo_precision``: 1 = the coordinates of the exact town/place, 2 = a nearby or
@@ -24,8 +28,10 @@ from deconflict.ingest.common import (
     csv_rows,
     read_bytes,
     read_text,
+    refuse_repeated_ids,
     with_row,
 )
+from deconflict.model import Incident
 from deconflict.progress import ProgressCallback, report_steps
 
 __all__ = ["ACLED_GEO_PRECISION_RADIUS_M", "ACLED_TIME_PRECISION", "read_incidents_acled"]
@@ -49,11 +55,60 @@ def _code(value: str | None, table: dict[int, object], name: str) -> int:
     return code
 
 
-def _convert(row: dict[str, str], local: ZoneInfo | None) -> object:
+#: The columns mapped onto interchange fields; every other one goes to ``extra``.
+MAPPED_COLUMNS = frozenset({
+    "event_id_cnty", "event_date", "time_precision", "latitude", "longitude", "geo_precision",
+    "event_type", "sub_event_type", "notes", "source",
+})  # fmt: skip
+#: ACLED columns holding whole numbers (kept as integers in ``extra``).
+INTEGER_COLUMNS = frozenset({"fatalities", "iso", "timestamp", "inter1", "inter2", "interaction", "year"})
+#: ACLED's signature columns: a CSV with most of them is an ACLED export.
+SIGNATURE_COLUMNS = frozenset({"event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1",
+                               "geo_precision", "fatalities", "admin1"})  # fmt: skip
+
+
+def _event_date(text: str) -> str:
+    """``event_date`` as ISO 8601: ACLED downloads write ``02 January 2024`` (and ``2024-01-02``)."""
+    raw = text.strip()
+    if not raw or raw[:4].isdigit():
+        return raw
+    from datetime import datetime
+
+    for pattern in ("%d %B %Y", "%d %b %Y", "%d-%b-%Y", "%d/%m/%Y", "%B %d, %Y"):
+        try:
+            return datetime.strptime(raw, pattern).date().isoformat()
+        except ValueError:
+            continue
+    raise InvalidInput(f"not a date: {raw!r} (expected 2024-01-02 or 02 January 2024)", where="field 'event_date'")
+
+
+def _extra(row: dict[str, str]) -> str:
+    import json
+
+    extra: dict[str, object] = {}
+    for key, value in row.items():
+        text = value.strip()
+        if key in MAPPED_COLUMNS or not text:
+            continue
+        if key in INTEGER_COLUMNS:
+            try:
+                extra[key] = int(float(text))
+            except ValueError:
+                raise InvalidInput(f"not a whole number: {text!r}", where=f"field {key!r}") from None
+        elif key == "civilian_targeting":
+            extra[key] = True  # ACLED writes "Civilian targeting" or leaves it empty
+        else:
+            extra[key] = text
+    if "civilian_targeting" in row and "civilian_targeting" not in extra:
+        extra["civilian_targeting"] = False
+    return json.dumps(extra, sort_keys=True, ensure_ascii=False) if extra else ""
+
+
+def _convert(row: dict[str, str], local: ZoneInfo | None) -> Incident:
     geo = _code(row.get("geo_precision"), ACLED_GEO_PRECISION_RADIUS_M, "geo_precision")  # type: ignore[arg-type]
     when = _code(row.get("time_precision"), ACLED_TIME_PRECISION, "time_precision")  # type: ignore[arg-type]
     kind = " / ".join(v for v in (row.get("event_type", "").strip(), row.get("sub_event_type", "").strip()) if v)
-    date = row.get("event_date", "").strip()
+    date = _event_date(row.get("event_date", ""))
     if when == 3 and len(date) == 10:
         date = date[:7]
     mapped = {
@@ -68,6 +123,7 @@ def _convert(row: dict[str, str], local: ZoneInfo | None) -> object:
         "source_title": row.get("source", ""),
         "confidence": "fair",
         "provenance": "acled",
+        "extra": _extra(row),
     }
     try:
         return build_incident(mapped, local)
@@ -86,34 +142,31 @@ def _convert(row: dict[str, str], local: ZoneInfo | None) -> object:
 
 
 def read_incidents_acled(
-    path: str | Path, local: ZoneInfo | None = None, progress: ProgressCallback | None = None
+    path: str | Path,
+    local: ZoneInfo | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    delimiter: str = ",",
 ) -> Batch:
-    """Read an ACLED-style CSV export into incidents (confidence ``fair``, provenance ``acled``).
+    """Read an ACLED CSV export into incidents (confidence ``fair``, provenance ``acled``).
 
-    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows) to ``progress``.
+    Rows are numbered as a spreadsheet shows them (header = row 1); an event id given twice is
+    refused naming both rows. Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows)
+    to ``progress``.
     """
     where = str(path)
     data, digest = read_bytes(path, progress)
     text = read_text(data, where)
-    header, rows = csv_rows(text, where, _REQUIRED)
+    _, rows = csv_rows(text, where, _REQUIRED, delimiter=delimiter)
     tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1))  # an over-estimate
     incidents = []
+    numbers = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(_convert, row, local)))
-        tick(number)
+        numbers.append(number)
+        tick(len(numbers))
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
     tick(len(incidents), final=True)
-    known = {
-        "event_id_cnty",
-        "event_date",
-        "time_precision",
-        "latitude",
-        "longitude",
-        "geo_precision",
-        "event_type",
-        "sub_event_type",
-        "notes",
-        "source",
-    }
-    return Batch(where, digest, "acled", incidents, ignored_columns=[h for h in header if h not in known])
+    refuse_repeated_ids(where, [i.id for i in incidents], numbers)
+    return Batch(where, digest, "acled", incidents)

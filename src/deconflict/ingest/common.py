@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,20 +20,27 @@ from deconflict.progress import ProgressCallback, report_steps
 from deconflict.times import parse_time
 
 __all__ = [
+    "COLUMN_ALIASES",
     "INCIDENT_COLUMNS",
+    "INCIDENT_OPTIONAL_COLUMNS",
     "SITE_COLUMNS",
     "Batch",
     "build_incident",
     "build_site",
     "csv_rows",
+    "header_row",
     "read_bytes",
     "read_text",
+    "refuse_repeated_ids",
 ]
 
 SITE_COLUMNS: tuple[str, ...] = (
     "id", "name", "kind", "owner", "lat", "lon", "radius_m", "address", "city",
     "footprint_wkt", "approximate", "source", "notes",
 )  # fmt: skip
+#: Incident columns written only when a record has them: source-specific fields as a JSON object,
+#: and further sources (of reports merged into the incident) as a JSON list.
+INCIDENT_OPTIONAL_COLUMNS: tuple[str, ...] = ("extra", "more_sources")
 INCIDENT_COLUMNS: tuple[str, ...] = (
     "id", "time", "time_precision", "lat", "lon", "uncertainty_m", "uncertainty_model", "kind",
     "weapon", "source_url", "source_sha256", "source_title", "confidence", "notes", "provenance", "status",
@@ -96,13 +104,28 @@ def read_text(data: bytes, where: str) -> str:
         ) from exc
 
 
+#: Header names accepted for the interchange columns (as GIS tools and spreadsheets write them).
+COLUMN_ALIASES: dict[str, str] = {"latitude": "lat", "longitude": "lon", "lng": "lon", "long": "lon"}
+
+
+def header_row(where: str) -> str:
+    """``where`` of the header: row 1, as a spreadsheet numbers it."""
+    return f"{where}, row 1 (header)"
+
+
 def csv_rows(
-    text: str, where: str, required: tuple[str, ...], *, delimiter: str = ","
+    text: str,
+    where: str,
+    required: tuple[str, ...],
+    *,
+    delimiter: str = ",",
+    aliases: Mapping[str, str] | None = None,
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Parse CSV text; return the header and an iterator of ``(row_number, row)``.
 
-    Row numbers count data rows from 1 (the header is row 0), as spreadsheet users expect
-    when the header is line 1 (row 1 is line 2).
+    Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is
+    row 2 (a record whose quoted field spans several lines counts as one row). ``aliases`` maps
+    other header names to ours (``latitude`` → ``lat``) when ours is absent.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
@@ -112,25 +135,29 @@ def csv_rows(
     header = [h.strip() for h in header]
     while header and header[-1] == "":  # a trailing delimiter on the header line (Wikidata export)
         header.pop()
+    for theirs, ours in (aliases or {}).items():
+        if theirs in header and ours not in header:
+            header[header.index(theirs)] = ours
     missing = [c for c in required if c not in header]
     if missing:
-        others = [d for d in (";", "\t", "|") if d != delimiter and d in (header[0] if header else "")]
+        others = [d for d in (";", "\t", "|", ",") if d != delimiter and d in (header[0] if header else "")]
         if len(header) == 1 and others:
+            shown = {"\t": "tab"}.get(others[0], others[0])
             raise InvalidInput(
-                f"wrong delimiter: the header is one column containing {others[0]!r}; "
-                f"expected {delimiter!r}-separated columns",
-                where=f"{where}, row 0 (header)",
+                f"wrong delimiter: the header is one column containing {shown!r}; "
+                f"expected {delimiter!r}-separated columns (pass --delimiter '{others[0]}')",
+                where=header_row(where),
             )
         raise InvalidInput(
             f"missing column(s) {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}",
-            where=f"{where}, row 0 (header)",
+            where=header_row(where),
         )
     duplicates = sorted({h for h in header if header.count(h) > 1})
     if duplicates:
-        raise InvalidInput(f"duplicate column(s) {', '.join(duplicates)}", where=f"{where}, row 0 (header)")
+        raise InvalidInput(f"duplicate column(s) {', '.join(duplicates)}", where=header_row(where))
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        number = 0
+        number = 1
         while True:
             try:
                 values = next(reader)
@@ -151,6 +178,18 @@ def csv_rows(
             yield number, dict(zip(header, values, strict=True))
 
     return header, rows()
+
+
+def refuse_repeated_ids(where: str, ids: Sequence[str], numbers: Sequence[int], unit: str = "row") -> None:
+    """Raise :class:`InvalidInput` naming both rows of the first id that appears twice in a file."""
+    seen: dict[str, int] = {}
+    for record_id, number in zip(ids, numbers, strict=True):
+        if record_id in seen:
+            raise InvalidInput(
+                f"id {record_id!r} appears twice, in {unit}s {seen[record_id]} and {number}",
+                where=f"{where}, {unit} {number}, field 'id'",
+            )
+        seen[record_id] = number
 
 
 def _get(row: Mapping[str, Any], key: str) -> str | None:
@@ -284,7 +323,46 @@ def build_incident(row: Mapping[str, Any], local: ZoneInfo | None) -> Incident:
         kind=kind, weapon=values.get("weapon"),
         confidence=values.get("confidence") or "confirmed", source=source, notes=notes,
         provenance=values.get("provenance"), status=values.get("status") or "confirmed",
+        extra=_extra(row.get("extra")), more_sources=_more_sources(row.get("more_sources")),
     )  # fmt: skip
+
+
+def _json_field(value: Any, key: str) -> Any:
+    if value is None or isinstance(value, dict | list):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"not JSON: {exc.msg}", where=f"field {key!r}") from None
+
+
+def _extra(value: Any) -> tuple[tuple[str, Any], ...]:
+    """The ``extra`` field: a JSON object (text or mapping) of text, numbers, booleans and nulls."""
+    data = _json_field(value, "extra")
+    if data is None:
+        return ()
+    if not isinstance(data, dict):
+        raise InvalidInput("must be a JSON object of source-specific fields", where="field 'extra'")
+    for key, item in data.items():
+        if isinstance(item, dict | list):
+            raise InvalidInput(f"{key!r} must be text, a number, a boolean or null", where="field 'extra'")
+    return tuple(sorted((str(k), v) for k, v in data.items()))
+
+
+def _more_sources(value: Any) -> tuple[Source, ...]:
+    """The ``more_sources`` field: a JSON list of ``{"url", "sha256", "title"}``."""
+    data = _json_field(value, "more_sources")
+    if data is None:
+        return ()
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise InvalidInput("must be a JSON list of {url, sha256, title}", where="field 'more_sources'")
+    try:
+        return tuple(Source(item.get("url"), item.get("sha256"), item.get("title")) for item in data)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, where="field 'more_sources'") from None
 
 
 _EMPTY_SOURCE = Source()

@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 from deconflict.errors import InvalidInput
 from deconflict.ids import content_id
 from deconflict.ingest.common import (
+    COLUMN_ALIASES,
     INCIDENT_COLUMNS,
+    INCIDENT_OPTIONAL_COLUMNS,
     SITE_COLUMNS,
     Batch,
     build_incident,
@@ -21,6 +23,7 @@ from deconflict.ingest.common import (
     csv_rows,
     read_bytes,
     read_text,
+    refuse_repeated_ids,
     with_row,
 )
 from deconflict.model import Incident, Site, Source
@@ -34,58 +37,81 @@ def _ignored(header: Sequence[str], known: Sequence[str]) -> list[str]:
     return [h for h in header if h not in known and not h.startswith("name:")]
 
 
-def read_sites_csv(path: str | Path, progress: ProgressCallback | None = None) -> Batch:
+def read_sites_csv(path: str | Path, progress: ProgressCallback | None = None, *, delimiter: str = ",") -> Batch:
     """Read sites from a CSV file; raise :class:`InvalidInput` naming file, row and field.
 
-    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows) to ``progress``.
+    Rows are numbered as a spreadsheet shows them (the header is row 1); an id given twice is
+    refused naming both rows. Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows)
+    to ``progress``.
     """
     where = str(path)
     data, digest = read_bytes(path, progress)
     text = read_text(data, where)
-    header, rows = csv_rows(text, where, ("name", "kind", "owner", "lat", "lon"))
+    header, rows = csv_rows(
+        text, where, ("name", "kind", "owner", "lat", "lon"), delimiter=delimiter, aliases=COLUMN_ALIASES
+    )
     tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1), step=1000)  # an over-estimate
     sites: list[Site] = []
+    numbers: list[int] = []
     for number, row in rows:
         sites.append(with_row(where, number, partial(build_site, row)))
-        tick(number)
+        numbers.append(number)
+        tick(len(numbers))
     if not sites:
         raise InvalidInput("has a header but no rows", where=where)
     tick(len(sites), final=True)
+    refuse_repeated_ids(where, [s.id for s in sites], numbers)
     return Batch(where, digest, "csv", sites, ignored_columns=_ignored(header, SITE_COLUMNS))
 
 
 def read_incidents_csv(
-    path: str | Path, local: ZoneInfo | None = None, progress: ProgressCallback | None = None
+    path: str | Path,
+    local: ZoneInfo | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    delimiter: str = ",",
 ) -> Batch:
     """Read incidents from a CSV file; raise :class:`InvalidInput` naming file, row and field.
 
-    Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows) to ``progress``.
+    Rows are numbered as a spreadsheet shows them (the header is row 1); an id given twice is
+    refused naming both rows. Reports the phases ``"reading"`` (bytes) and ``"validating"`` (rows)
+    to ``progress``.
     """
     where = str(path)
     data, digest = read_bytes(path, progress)
     text = read_text(data, where)
-    header, rows = csv_rows(text, where, _INCIDENT_REQUIRED)
+    header, rows = csv_rows(text, where, _INCIDENT_REQUIRED, delimiter=delimiter, aliases=COLUMN_ALIASES)
+    ignored = _ignored(header, INCIDENT_COLUMNS + INCIDENT_OPTIONAL_COLUMNS)
     # Quoted line breaks make this an over-estimate; the final report gives the true count.
     tick = report_steps(progress, "validating", max(text.count("\n") - 1, 1))
-    fast = _fast_incidents(text, header, local, tick)
+    fast = _fast_incidents(text, header, local, tick, delimiter)
     if fast is not None:
         tick(len(fast), final=True)
-        return Batch(where, digest, "csv", fast, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
+        # The fast path only accepts files without blank or irregular rows: data row k is row k + 2.
+        refuse_repeated_ids(where, [i.id for i in fast], range(2, len(fast) + 2))
+        return Batch(where, digest, "csv", fast, ignored_columns=ignored)
     incidents: list[Incident] = []
+    numbers: list[int] = []
     for number, row in rows:
         incidents.append(with_row(where, number, partial(build_incident, row, local)))
-        tick(number)
+        numbers.append(number)
+        tick(len(numbers))
     if not incidents:
         raise InvalidInput("has a header but no rows", where=where)
     tick(len(incidents), final=True)
-    return Batch(where, digest, "csv", incidents, ignored_columns=_ignored(header, INCIDENT_COLUMNS))
+    refuse_repeated_ids(where, [i.id for i in incidents], numbers)
+    return Batch(where, digest, "csv", incidents, ignored_columns=ignored)
 
 
 _INCIDENT_REQUIRED = ("time", "lat", "lon")
 
 
 def _fast_incidents(
-    text: str, header: Sequence[str], local: ZoneInfo | None, tick: Callable[[int], None] = lambda done: None
+    text: str,
+    header: Sequence[str],
+    local: ZoneInfo | None,
+    tick: Callable[[int], None] = lambda done: None,
+    delimiter: str = ",",
 ) -> list[Incident] | None:
     """The incidents of a CSV document whose every data row is complete and valid, or None.
 
@@ -97,7 +123,7 @@ def _fast_incidents(
     collecting = gc.isenabled()
     gc.disable()  # hundreds of thousands of new objects, none cyclic: skip the collector's passes
     try:
-        return _fast_incidents_unguarded(text, header, local, tick)
+        return _fast_incidents_unguarded(text, header, local, tick, delimiter)
     except Exception:  # any failure: the row-by-row path reports it
         return None
     finally:
@@ -106,9 +132,11 @@ def _fast_incidents(
 
 
 def _fast_incidents_unguarded(
-    text: str, header: Sequence[str], local: ZoneInfo | None, tick: Callable[[int], None]
+    text: str, header: Sequence[str], local: ZoneInfo | None, tick: Callable[[int], None], delimiter: str = ","
 ) -> list[Incident] | None:
-    records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    if any(column in header for column in INCIDENT_OPTIONAL_COLUMNS):
+        return None  # JSON-valued columns are read by build_incident
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
     width = len(header)
     data = records[1:]
     if not data or any(len(values) != width for values in data):

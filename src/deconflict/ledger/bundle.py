@@ -35,6 +35,7 @@ from deconflict.ledger.bundle_time import (
     verify_time_section,
 )
 from deconflict.ledger.checkpoint import Checkpoint, verify_checkpoint, verify_cosignatures
+from deconflict.ledger.corrections import BATCH_KINDS
 from deconflict.ledger.entries import canonical_record, commitment, decode_entry
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import note_signatures, parse_verifier_key, sign_note, verify_note
@@ -154,10 +155,14 @@ def build_bundle(ledger: Ledger, site_id: str, policy: WitnessPolicy | None = No
     if not commitments:
         raise NotFound(f"site {site_id!r} has no commitment in the log")
     latest = commitments[-1]
-    notifications = ledger.store.list_notifications(site_id)
+    notifications = ledger.store.list_notifications(site_id, include_withdrawn=True)
+    # Every committed version of the site, so notifications made before an amendment still verify.
     subject = {"record": site_row(site), "salt": latest.salt.hex(), "commitment": latest.commitment,
-               "entry_index": latest.entry_index}  # fmt: skip
+               "entry_index": latest.entry_index,
+               "earlier_versions": [{"record": json.loads(c.record), "salt": c.salt.hex(), "commitment": c.commitment,
+                                     "entry_index": c.entry_index} for c in commitments[:-1]]}  # fmt: skip
     extra = {c.entry_index for c in commitments} | guarantee_indices(ledger.store, ObjectRef("site", site_id))
+    extra |= {c.entry_index for c in ledger.store.list_corrections("site", site_id)}
     incidents = incidents_concerning(ledger.store, site)
     return _build(ledger, "site", site_id, subject, notifications, incidents, extra, policy)
 
@@ -200,10 +205,15 @@ def _build(
     extra: set[int],
     policy: WitnessPolicy | None,
 ) -> bytes:
+    store = ledger.store
     notification_ids = {n.id for n, _ in notifications}
     acknowledgements = [
-        (a, i) for a, i in ledger.store.list_acknowledgements() if a.notification_id in notification_ids
+        (a, i) for a, i in store.list_acknowledgements(include_withdrawn=True) if a.notification_id in notification_ids
     ]
+    # The whole chain of every record: first entries, amendments, withdrawals (with their reasons).
+    extra = extra | {store.notification_state(n)[0] for n in notification_ids}
+    extra |= {c.entry_index for n in notification_ids for c in store.list_corrections("notification", n)}
+    extra |= {c.entry_index for a, _ in acknowledgements for c in store.list_corrections("acknowledgement", a.id)}
     placed = []
     for incident in incidents:
         where = ledger.store.incident_entry(incident.id)
@@ -229,7 +239,7 @@ def _build(
     incident_items = []
     for _incident, entry, position in placed:
         if entry not in batches:
-            batches[entry] = ledger.committed_records(ledger.store.incidents_in_entry(entry), reviews)
+            batches[entry] = ledger.batch_records(entry, reviews)
         leaves = batches[entry]
         incident_items.append({
             "record": json.loads(leaves[position]), "entry_index": entry, "position": position,
@@ -414,24 +424,24 @@ def _verify(
     site = _load(files[f"{subject_kind}.json"], f"{subject_kind}.json")
     site_id = manifest[f"{subject_kind}_id"]
     record = site["record"]
-    salt = bytes.fromhex(site["salt"])
-    if record.get("id") != site_id:
-        raise VerificationError(f"{subject_kind}.json is about another {subject_kind}")
-    digest = commitment(salt, canonical_record(record))
-    committed = entries.get(int(site["entry_index"]))
-    if (
-        committed is None
-        or committed["kind"] != f"{subject_kind}_committed"
-        or committed["body"] != {f"{subject_kind}_id": site_id, "commitment": digest}
-    ):
-        raise VerificationError(f"the {subject_kind} record and salt do not match the commitment in the log")
     if subject_kind == "site":
-        statements = [
-            f"site {site_id} ({record.get('name')}, {record.get('kind')}, owner {record.get('owner')}) "
-            f"at {record.get('lat')}, {record.get('lon')} (radius {record.get('radius_m')} m) was committed to the "
-            f"log at entry {site['entry_index']} on {committed['logged_at']}"
-        ]
+        versions = [*site.get("earlier_versions", []), site]
+        digests = _verify_site_versions(site_id, versions, entries)
+        digest = site["commitment"]
+        statements = _site_statements(site_id, versions, entries)
     else:
+        salt = bytes.fromhex(site["salt"])
+        if record.get("id") != site_id:
+            raise VerificationError(f"{subject_kind}.json is about another {subject_kind}")
+        digest = commitment(salt, canonical_record(record))
+        digests = {digest}
+        committed = entries.get(int(site["entry_index"]))
+        if (
+            committed is None
+            or committed["kind"] != f"{subject_kind}_committed"
+            or committed["body"] != {f"{subject_kind}_id": site_id, "commitment": digest}
+        ):
+            raise VerificationError(f"the {subject_kind} record and salt do not match the commitment in the log")
         statements = [
             f"movement {site_id} ({record.get('name') or record.get('kind')}, owner {record.get('owner')}, "
             f"{record.get('organisation') or 'organisation not named'}) on the route {record.get('route')} with a "
@@ -443,16 +453,30 @@ def _verify(
     subject_list = "sites" if subject_kind == "site" else "movements"
     for index, entry in sorted(entries.items()):
         body = entry["body"]
-        if entry["kind"] == "notification":
+        if entry["kind"] in ("notification", "notification_amended"):
             mine = [s for s in body.get(subject_list, []) if s[f"{subject_kind}_id"] == site_id]
-            if not mine or mine[0]["commitment"] != digest:
+            if (entry["kind"] == "notification" and not mine) or (mine and mine[0]["commitment"] not in digests):
                 raise VerificationError(f"notification entry {index} does not name this {subject_kind}'s commitment")
             notified[body["notification_id"]] = index
             when = body["notified_at"]
             window = when["start"] if when["start"] == when["end"] else f"between {when['start']} and {when['end']}"
-            statements.append(
+            sent = (
                 f"notified to {body['recipient']} {window} (channel {body.get('channel') or 'not given'}, "
-                f"reference {body.get('reference') or 'none'}): log entry {index}, logged {entry['logged_at']}"
+                f"reference {body.get('reference') or 'none'})"
+            )
+            if entry["kind"] == "notification":
+                statements.append(f"{sent}: log entry {index}, logged {entry['logged_at']}")
+            else:
+                statements.append(
+                    f"notification {body['notification_id']} AMENDED at log entry {index}, logged "
+                    f"{entry['logged_at']} (superseding entry {body.get('supersedes')}; reason: {body.get('reason')}): "
+                    f"{sent}" + ("" if mine else f"; it no longer names {subject_kind} {site_id}")
+                )
+        elif entry["kind"] in ("notification_withdrawn", "acknowledgement_withdrawn", "site_withdrawn"):
+            what = body.get("acknowledgement_id") or body.get("notification_id") or body.get("site_id")
+            statements.append(
+                f"{entry['kind'].split('_')[0]} {what} WITHDRAWN at log entry {index}, logged {entry['logged_at']} "
+                f"(superseding entry {body.get('supersedes')}; reason: {body.get('reason')})"
             )
         elif entry["kind"] == "review":
             statements.append(
@@ -467,7 +491,7 @@ def _verify(
     from deconflict.guarantees.evidence import guarantee_statements
     from deconflict.guarantees.model import ObjectRef
 
-    statements += guarantee_statements(entries, ObjectRef(subject_kind, site_id), digest)
+    statements += guarantee_statements(entries, ObjectRef(subject_kind, site_id), digests)
     for entry in entries.values():
         if entry["kind"] == "acknowledgement" and entry["body"]["notification_id"] not in notified:
             raise VerificationError("an acknowledgement refers to a notification not in the bundle")
@@ -475,7 +499,7 @@ def _verify(
     hits = 0
     for item in _load(files["incidents.json"], "incidents.json"):
         batch_entry = entries.get(int(item["entry_index"]))
-        if batch_entry is None or batch_entry["kind"] != "incident":
+        if batch_entry is None or batch_entry["kind"] not in BATCH_KINDS:
             raise VerificationError(f"incident {item['record'].get('id')} points to no incident entry in the bundle")
         leaf = merkle.leaf_hash(canonical_record(item["record"]))
         proof = [_unb64(h, "incident proof") for h in item["batch_proof"]]
@@ -492,7 +516,7 @@ def _verify(
     if hits:
         statements.append(
             f"{hits} incident record(s) near the {subject_kind} are in the log (entries "
-            f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] == 'incident')})"
+            f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] in BATCH_KINDS)})"
         )
 
     cosigners: list[tuple[str, str]] = []
@@ -567,3 +591,56 @@ def _record_id(entry: dict[str, Any]) -> str:
 def _claimed_span(entry: dict[str, Any]) -> dict[str, str] | None:
     span = entry["body"].get("notified_at" if entry["kind"] == "notification" else "at")
     return span if isinstance(span, dict) else None
+
+
+def _verify_site_versions(site_id: str, versions: list[dict[str, Any]], entries: dict[int, dict[str, Any]]) -> set[str]:
+    """Check each revealed version of the site against its entry; return their commitments.
+
+    The first is a ``site_committed`` entry, each later one a ``site_amended`` entry superseding
+    the one before it (:mod:`deconflict.ledger.corrections`).
+    """
+    digests: set[str] = set()
+    previous: int | None = None
+    for position, version in enumerate(versions):
+        record = version["record"]
+        if record.get("id") != site_id:
+            raise VerificationError("site.json is about another site")
+        digest = commitment(bytes.fromhex(version["salt"]), canonical_record(record))
+        index = int(version["entry_index"])
+        entry = entries.get(index)
+        body = entry["body"] if entry else {}
+        kind = "site_committed" if position == 0 else "site_amended"
+        if (
+            digest != version["commitment"]
+            or entry is None
+            or entry["kind"] != kind
+            or body.get("site_id") != site_id
+            or body.get("commitment") != digest
+            or (position and body.get("supersedes") != previous)
+        ):
+            raise VerificationError("the site record and salt do not match the commitment in the log")
+        digests.add(digest)
+        previous = index
+    return digests
+
+
+def _site_statements(site_id: str, versions: list[dict[str, Any]], entries: dict[int, dict[str, Any]]) -> list[str]:
+    """What each verified version of the site says: its first commitment, then each amendment and why."""
+    statements = []
+    for position, version in enumerate(versions):
+        shown = version["record"]
+        entry = entries[int(version["entry_index"])]
+        what = (
+            f"site {site_id} ({shown.get('name')}, {shown.get('kind')}, owner {shown.get('owner')}) at "
+            f"{shown.get('lat')}, {shown.get('lon')} (radius {shown.get('radius_m')} m)"
+        )
+        if position == 0:
+            statements.append(
+                f"{what} was committed to the log at entry {version['entry_index']} on {entry['logged_at']}"
+            )
+        else:
+            statements.append(
+                f"amended to {what} at entry {version['entry_index']} on {entry['logged_at']} "
+                f"(superseding entry {entry['body'].get('supersedes')}; reason: {entry['body'].get('reason')})"
+            )
+    return statements

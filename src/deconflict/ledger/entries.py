@@ -26,6 +26,9 @@ so the index and the log's own time are inside the signed bytes. Kinds and bodie
 ``review``
     a person's decision on an extracted incident: ``{"incident_id", "status", "note"}``.
 
+Corrections (amendments, withdrawals, incident revisions and merges) are described in
+:mod:`deconflict.ledger.corrections`.
+
 Guarantees (:mod:`deconflict.guarantees`; bodies in :mod:`deconflict.guarantees.records`):
 ``movement_committed`` (a salted commitment to a movement's record, as for sites; a
 ``notification`` names movements in ``"movements"``), ``commitment`` (what a party undertook),
@@ -56,6 +59,9 @@ __all__ = [
 
 ENTRY_KINDS = (
     "site_committed", "notification", "acknowledgement", "incident", "evidence", "review",
+    # corrections (deconflict.ledger.corrections)
+    "site_amended", "site_withdrawn", "notification_amended", "notification_withdrawn",
+    "acknowledgement_withdrawn", "incident_revision", "incident_merge",
     "movement_committed", "commitment", "commitment_acknowledged", "deadline_missed", "alert", "alert_acknowledged",
 )  # fmt: skip
 ENTRY_VERSION = 1

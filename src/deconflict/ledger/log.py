@@ -184,18 +184,12 @@ class Ledger:
             found.setdefault(body["incident_id"], []).append((row.index, body))
         return found
 
-    def committed_records(
-        self, incidents: Sequence[Incident], reviews: Mapping[str, list[tuple[int, dict[str, Any]]]]
-    ) -> list[bytes]:
-        """The records as committed by their batch entry: with the status they had before any review."""
-        records = []
-        for incident in incidents:
-            row = incident_row(incident)
-            history = reviews.get(incident.id)
-            if history:
-                row["status"] = history[0][1]["previous_status"]
-            records.append(canonical_record(row))
-        return records
+    def batch_records(self, entry_index: int, reviews: Mapping[str, list[tuple[int, dict[str, Any]]]]) -> list[bytes]:
+        """Every record the batch entry ``entry_index`` commits to, in order, as committed (the status
+        before later reviews; versions since superseded by a revision or merge included)."""
+        from deconflict.ledger.corrections import batch_records
+
+        return batch_records(self, entry_index, reviews)
 
     def record_incidents(
         self, incidents: Sequence[Incident], source: ImportRecord | None, *, progress: ProgressCallback | None = None
@@ -226,45 +220,18 @@ class Ledger:
 
     def notify(self, notification: Notification) -> LogEntryRow:
         """Log a notification of committed sites to a party; raises :class:`NotFound` for unknown sites."""
-        sites = []
-        for site_id in notification.site_ids:
-            self.store.get_site(site_id)
-            commitments = self.store.site_commitments(site_id)
-            if not commitments:
-                raise NotFound(f"site {site_id!r} has no commitment in the log")
-            latest = commitments[-1]
-            sites.append({"site_id": site_id, "commitment": latest.commitment, "committed_index": latest.entry_index})
-        movements = []
-        for movement_id in sorted(notification.movement_ids):
-            found = self.store.select_rows("movements", {"id": movement_id})
-            if not found:
-                raise NotFound(f"no movement with id {movement_id!r}")
-            movement = found[0]
-            movements.append(
-                {
-                    "movement_id": movement_id,
-                    "commitment": movement["commitment"],
-                    "committed_index": movement["entry_idx"],
-                }
-            )
-        body: dict[str, Any] = {
-            "notification_id": notification.id,
-            "sender": notification.sender,
-            "recipient": notification.recipient,
-            "notified_at": span_json(notification.notified_at),
-            "channel": notification.channel,
-            "reference": notification.reference,
-            "text": notification.text,
-            "sites": sites,
-        }
-        if movements:  # only then: entries of notifications without movements keep their bytes
-            body["movements"] = movements
+        from deconflict.ledger.corrections import notification_body
+
+        body = notification_body(self, notification)
         with self.store.transaction():
             (row,) = self.append([("notification", body)])
             self.store.insert_notification(notification, row.index)
             self.store.insert_rows(
                 "notification_movements",
-                [{"notification_id": notification.id, "movement_id": m["movement_id"]} for m in movements],
+                [
+                    {"notification_id": notification.id, "movement_id": m["movement_id"]}
+                    for m in body.get("movements", [])
+                ],
             )
         return row
 
@@ -501,34 +468,26 @@ class Ledger:
         self, bodies: dict[int, dict[str, Any]], progress: ProgressCallback | None
     ) -> tuple[int, int, int, int]:
         commitments = self.store.site_commitments()
-        notifications = self.store.list_notifications()
-        incident_entries = [index for index, body in bodies.items() if body["kind"] == "incident"]
+        by_site: dict[str, list[SiteCommitment]] = {}
+        for item in commitments:
+            by_site.setdefault(item.site_id, []).append(item)
+        notifications = self.store.list_notifications(include_withdrawn=True)
+        from deconflict.ledger.corrections import BATCH_KINDS
+
+        incident_entries = [index for index, body in bodies.items() if body["kind"] in BATCH_KINDS]
         tick = report_steps(progress, "records", len(commitments) + len(notifications) + len(incident_entries), 1000)
         checked = 0
-        for item in commitments:
-            body = bodies.get(item.entry_index, {})
-            if body.get("kind") != "site_committed" or body["body"] != {
-                "site_id": item.site_id,
-                "commitment": item.commitment,
-            }:
-                raise VerificationError(f"log entry {item.entry_index}: site commitment of {item.site_id!r} differs")
-            if commitment(item.salt, item.record) != item.commitment:
-                raise VerificationError(f"log entry {item.entry_index}: stored site record no longer matches")
-            try:
-                current = canonical_record(site_row(self.store.get_site(item.site_id)))
-            except NotFound:
-                raise VerificationError(f"log entry {item.entry_index}: site {item.site_id!r} was deleted") from None
-            if current != item.record:
-                raise VerificationError(
-                    f"log entry {item.entry_index}: site {item.site_id!r} was edited after commitment"
-                )
-            checked += 1
+        for site_id, chain in by_site.items():
+            self._verify_site_chain(site_id, chain, bodies)
+            checked += len(chain)
             tick(checked)
         for notification, index in notifications:
             body = bodies.get(index, {})
             logged = body.get("body", {})
+            entry, amended, withdrawn = self.store.notification_state(notification.id)
+            expected_kind = "notification" if amended is None else "notification_amended"
             if (
-                body.get("kind") != "notification"
+                body.get("kind") != expected_kind
                 or logged.get("notification_id") != notification.id
                 or logged.get("recipient") != notification.recipient
                 or logged.get("notified_at") != span_json(notification.notified_at)
@@ -536,8 +495,14 @@ class Ledger:
                 or [m["movement_id"] for m in logged.get("movements", [])] != sorted(notification.movement_ids)
             ):
                 raise VerificationError(f"log entry {index}: notification {notification.id!r} differs from the log")
+            if bodies.get(entry, {}).get("kind") != "notification":
+                raise VerificationError(f"log entry {entry}: notification {notification.id!r} differs from the log")
+            self._verify_marker(withdrawn, "notification_withdrawn", "notification_id", notification.id)
             checked += 1
             tick(checked)
+        for acknowledgement, _ in self.store.list_acknowledgements(include_withdrawn=True):
+            _, _, withdrawn = self.store.acknowledgement_state(acknowledgement.id)
+            self._verify_marker(withdrawn, "acknowledgement_withdrawn", "acknowledgement_id", acknowledgement.id)
         reviews: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         for index, body in sorted(bodies.items()):
             if body["kind"] == "review":
@@ -546,14 +511,13 @@ class Ledger:
         incidents = 0
         for index in incident_entries:
             body = bodies[index]
-            stored = self.store.incidents_in_entry(index)
-            for incident in stored:
-                history = reviews.get(incident.id)
+            for incident in self.store.incidents_in_entry(index):
+                history = [item for item in reviews.get(incident.id, ()) if item[0] > index]
                 if history and history[-1][1]["status"] != incident.status:
                     raise VerificationError(
                         f"log entry {history[-1][0]}: incident {incident.id!r} has a status the log does not record"
                     )
-            records = self.committed_records(stored, reviews)
+            records = self.batch_records(index, reviews)
             if len(records) != body["body"]["count"] or merkle.root_hash(records).hex() != body["body"]["records_root"]:
                 raise VerificationError(f"log entry {index}: the incidents it commits to were changed or deleted")
             batches += 1
@@ -562,6 +526,40 @@ class Ledger:
             tick(checked)
         tick(checked, final=True)
         return len(commitments), len(notifications), batches, incidents
+
+    def _verify_marker(self, index: int | None, kind: str, key: str, record_id: str) -> None:
+        """A withdrawal the store records must be an entry of ``kind`` about ``record_id``."""
+        if index is None:
+            return
+        entry = self.store.log_entries(index, index + 1)
+        decoded = decode_entry(entry[0].data) if entry else {}
+        if decoded.get("kind") != kind or decoded["body"].get(key) != record_id:
+            raise VerificationError(f"log entry {index}: the withdrawal of {record_id!r} is not in the log")
+
+    def _verify_site_chain(self, site_id: str, chain: list[SiteCommitment], bodies: dict[int, dict[str, Any]]) -> None:
+        """A site's commitments: the first logged as ``site_committed``, each later one as a ``site_amended``
+        entry superseding the one before, and the stored site equal to the latest record."""
+        for position, item in enumerate(chain):
+            body = bodies.get(item.entry_index, {})
+            logged = body.get("body", {})
+            kind = "site_committed" if position == 0 else "site_amended"
+            if (
+                body.get("kind") != kind
+                or logged.get("site_id") != site_id
+                or logged.get("commitment") != item.commitment
+                or (position and logged.get("supersedes") != chain[position - 1].entry_index)
+            ):
+                raise VerificationError(f"log entry {item.entry_index}: site commitment of {site_id!r} differs")
+            if commitment(item.salt, item.record) != item.commitment:
+                raise VerificationError(f"log entry {item.entry_index}: stored site record no longer matches")
+        latest = chain[-1]
+        try:
+            current = canonical_record(site_row(self.store.get_site(site_id)))
+        except NotFound:
+            raise VerificationError(f"log entry {latest.entry_index}: site {site_id!r} was deleted") from None
+        if current != latest.record:
+            raise VerificationError(f"log entry {latest.entry_index}: site {site_id!r} was edited after commitment")
+        self._verify_marker(self.store.site_withdrawn(site_id), "site_withdrawn", "site_id", site_id)
 
 
 def proof_text(proof: Iterable[bytes]) -> str:

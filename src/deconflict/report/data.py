@@ -126,6 +126,9 @@ class ReportData:
         Optional WGS84 (Multi)Polygon drawn as the study area outline (offline basemap).
     study_area_label
         What that outline is, e.g. "Study area: a box around Kyiv (not the city boundary)".
+    timezone
+        The database's IANA timezone: every time is shown in it, with its precision
+        (:func:`deconflict.times.format_span`).
     guarantees
         Commitments (with their compliance ``status`` and acknowledgement deadline), movements
         (routes drawn on the map) and alerts, as their ``to_json`` (:mod:`deconflict.guarantees`):
@@ -146,6 +149,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     study_area_wkt: str | None = None
     study_area_label: str | None = None
+    timezone: str = "UTC"
     guarantees: dict[str, Any] | None = None
 
 

@@ -36,7 +36,7 @@ from deconflict.report.timeline import (
     site_timeline_svg,
     sites_for_timelines,
 )
-from deconflict.times import format_utc
+from deconflict.times import TimeSpan, format_instant, format_span, format_utc, zone
 
 __all__ = ["KIND_COLOURS", "LEAFLET_VERSION", "MAX_HIT_ROWS", "content_security_policy", "render_html"]
 
@@ -137,9 +137,9 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
-def _when(span: Any) -> str:
-    start, end = format_utc(span.start)[:16].replace("T", " "), format_utc(span.end)[:16].replace("T", " ")
-    return start if span.precision == "instant" or start == end else f"{start} – {end}"
+def _when(span: TimeSpan, timezone: str) -> str:
+    """A time as recorded, in the database's timezone (:func:`deconflict.times.format_span`)."""
+    return format_span(span, timezone, "text")
 
 
 def _analysis_rows(data: ReportData) -> list[dict[str, Any]]:
@@ -202,7 +202,7 @@ def _hit_rows(data: ReportData) -> list[dict[str, Any]]:
         rows.append(
             {
                 "incident_id": incident.id,
-                "when": _when(incident.time),
+                "when": _when(incident.time, data.timezone),
                 "site": site.name,
                 "approximate": site.approximate,
                 "probability": f"{m.probability:.2f}",
@@ -262,7 +262,7 @@ def _notification_rows(data: ReportData) -> list[dict[str, Any]]:
         {
             "id": n.id,
             "recipient": f"{n.recipient} ({owner_name(n.recipient)})",
-            "when": _when(n.notified_at),
+            "when": _when(n.notified_at, data.timezone),
             "channel": n.channel,
             "reference": n.reference,
             "sites": ", ".join(site_names.get(s, s) for s in n.site_ids),
@@ -273,7 +273,12 @@ def _notification_rows(data: ReportData) -> list[dict[str, Any]]:
 
 def _acknowledgement_rows(data: ReportData) -> list[dict[str, Any]]:
     return [
-        {"recipient": a.recipient, "notification_id": a.notification_id, "reference": a.reference, "when": _when(a.at)}
+        {
+            "recipient": a.recipient,
+            "notification_id": a.notification_id,
+            "reference": a.reference,
+            "when": _when(a.at, data.timezone),
+        }
         for a in data.acknowledgements
     ]
 
@@ -291,7 +296,9 @@ def _site_rows(data: ReportData) -> list[dict[str, Any]]:
             "radius": f"{s.radius_m:g}",
             "approximate": s.approximate,
             "notified": (
-                f"{by_site[s.id][0].recipient} {_when(by_site[s.id][0].notified_at)[:10]}" if s.id in by_site else None
+                f"{by_site[s.id][0].recipient} {_when(by_site[s.id][0].notified_at, data.timezone)}"
+                if s.id in by_site
+                else None
             ),
         }
         for s in data.sites
@@ -360,13 +367,15 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         "tiles_attribution": tiles_attribution,
         "kind_colours": KIND_COLOURS,
         "provenance_colours": PROVENANCE_COLOURS,
+        "timezone": data.timezone,
     }
     context = {
         "version": __version__,
         "leaflet_version": LEAFLET_VERSION,
         "csp": csp,
         "title": data.title,
-        "generated_at": format_utc(data.generated_at).replace("T", " "),
+        "generated_at": format_instant(data.generated_at, zone(data.timezone), "text"),
+        "timezone": data.timezone,
         "notes": data.notes,
         "tiles_url": tiles_url,
         "tiles_host": urlsplit(tiles_url).netloc if tiles_url else None,

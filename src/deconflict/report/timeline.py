@@ -33,7 +33,7 @@ from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
 from deconflict.relevance import could_hit
 from deconflict.report.data import Period, ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
-from deconflict.times import TimeSpan
+from deconflict.times import TimeSpan, format_span
 
 __all__ = [
     "NEAR_SITE_M",
@@ -119,10 +119,9 @@ def _markers(ax: Any, data: ReportData, site_id: str | None, *, labels: bool = T
         if span.end - span.start > timedelta(days=1):
             ax.axvspan(_date(span.start), _date(span.end), color=NOTIFIED_COLOUR, alpha=0.12, label=label)
             ax.axvline(_date(span.end), color=NOTIFIED_COLOUR, lw=1.4, ls="-")
-            text += f" (between {span.start:%d %b %Y} and {span.end:%d %b %Y})"
         else:
             ax.axvline(_date(span.start), color=NOTIFIED_COLOUR, lw=1.4, label=label)
-            text += f" {span.start:%d %b %Y}"
+        text += f" {format_span(span, data.timezone, 'text')}"
         if labels:
             ax.annotate(
                 text,
@@ -144,7 +143,7 @@ def _markers(ax: Any, data: ReportData, site_id: str | None, *, labels: bool = T
         ax.axvline(_date(at.start), color=ACK_COLOUR, lw=1.2, ls="--", label=label)
         if labels:
             ax.annotate(
-                f"acknowledged by {ack.recipient} {at.start:%d %b %Y}",
+                f"acknowledged by {ack.recipient} {format_span(at, data.timezone, 'text')}",
                 xy=(_date(at.start), 0.86),
                 xycoords=("data", "axes fraction"),
                 xytext=(3, 0),

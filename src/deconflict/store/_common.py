@@ -15,13 +15,15 @@ from typing import Any
 
 from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
 from deconflict.model import Claim, Incident, Notification, Site
-from deconflict.names import normalize
+from deconflict.names import normalize, search_stems
 from deconflict.store import _rows
 from deconflict.store.base import (
     Acknowledgement,
     ClaimQuery,
+    CorrectionRow,
     ImportRecord,
     IncidentQuery,
+    IncidentVersion,
     LogEntryRow,
     SiteCommitment,
     SiteQuery,
@@ -74,21 +76,27 @@ def where_sql(where: Sequence[str]) -> str:
 
 
 def site_filters(query: SiteQuery, params: Params) -> list[str]:
-    """The non-spatial conditions of a site query (on ``sites s``)."""
-    where: list[str] = []
+    """The non-spatial conditions of a site query (on ``sites s``); withdrawn sites are out unless asked for."""
+    where: list[str] = [] if query.include_withdrawn else ["s.withdrawn_idx IS NULL"]
     if query.owner:
         where.append(f"s.owner = {params.add('owner', query.owner.upper())}")
     if query.kind:
         where.append(f"s.kind = {params.add('kind', query.kind)}")
     if query.ids is not None:
         where.append(params.is_in("s.id", "ids", query.ids))
+    if query.city_geonameid is not None:
+        where.append(f"s.city_geonameid = {params.add('city_geonameid', query.city_geonameid)}")
     if query.search:
         key = normalize(query.search)
         if not key:
             raise InvalidInput(f"search text {query.search!r} has no letters or digits")
-        pattern = params.add("pattern", _rows.like_pattern(key))
+        # Every word's stem in one name of the site (inflected forms match), or the phrase is its city's name.
+        stems = [
+            f"norm LIKE {params.add(f'stem{k}', _rows.like_pattern(stem))} ESCAPE '\\'"
+            for k, stem in enumerate(search_stems(query.search))
+        ]
         where.append(
-            f"(s.pk IN (SELECT site_pk FROM site_names WHERE norm LIKE {pattern} ESCAPE '\\') "
+            f"(s.pk IN (SELECT site_pk FROM site_names WHERE {' AND '.join(stems)}) "
             f"OR s.city_geonameid IN (SELECT geonameid FROM city_names WHERE norm = {params.add('key', key)}))"
         )
     return where
@@ -195,7 +203,44 @@ class SQLBackend(Store):
         return self._sites_from_rows(rows)[0]
 
     def count_sites(self) -> int:
-        return self._count("sites")
+        return self._count("sites WHERE withdrawn_idx IS NULL")
+
+    def _site_moved(self, pk: int, site: Site) -> None:
+        """Hook: keep a backend's own spatial index in step with an amended site's point."""
+
+    def update_site(self, site: Site, city_id: int | None) -> None:
+        self._require_transaction()
+        m = self._MARK
+        row = self._conn.execute(f"SELECT pk FROM sites WHERE id = {m}", (site.id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no site with id {site.id!r}")
+        pk = int(row[0])
+        columns = ("name", "kind", "owner", "lat", "lon", "radius_m", "address", "city", "city_geonameid",
+                   "footprint_wkt", "approximate", "source", "notes")  # fmt: skip
+        values = (site.name, site.kind, site.owner, site.lat, site.lon, site.radius_m, site.address, site.city,
+                  city_id, site.footprint_wkt, site.approximate, site.source, site.notes)  # fmt: skip
+        assignments = ", ".join(f"{column} = {m}" for column in columns)
+        self._conn.execute(f"UPDATE sites SET {assignments} WHERE pk = {m}", (*values, pk))
+        self._site_moved(pk, site)
+        self._conn.execute(f"DELETE FROM site_names WHERE site_pk = {m}", (pk,))
+        names = sorted({("", site.name), *site.names})
+        for lang, name in names:
+            self._conn.execute(
+                f"INSERT INTO site_names (site_pk, lang, name, norm) VALUES ({m}, {m}, {m}, {m})",
+                (pk, lang, name, normalize(name)),
+            )
+
+    def set_site_withdrawn(self, site_id: str, entry_index: int) -> None:
+        m = self._MARK
+        cursor = self._write(f"UPDATE sites SET withdrawn_idx = {m} WHERE id = {m}", (entry_index, site_id))
+        if cursor.rowcount == 0:
+            raise NotFound(f"no site with id {site_id!r}")
+
+    def site_withdrawn(self, site_id: str) -> int | None:
+        row = self._conn.execute(f"SELECT withdrawn_idx FROM sites WHERE id = {self._MARK}", (site_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no site with id {site_id!r}")
+        return None if row[0] is None else int(row[0])
 
     # -- incidents ------------------------------------------------------------------------------
     def existing_incident_ids(self, ids: Sequence[str]) -> set[str]:
@@ -233,6 +278,10 @@ class SQLBackend(Store):
             (entry_index,),
         ).fetchall()
         return [_rows.incident_from_row(row) for row in rows]
+
+    def incident_batches(self) -> dict[str, int | None]:
+        rows = self._conn.execute("SELECT id, entry_idx FROM incidents").fetchall()
+        return {str(i): None if e is None else int(e) for i, e in rows}
 
     def incident_entry(self, incident_id: str) -> tuple[int, int] | None:
         row = self._conn.execute(
@@ -283,13 +332,18 @@ class SQLBackend(Store):
         rows = self._select("site_commitments", _rows.COMMITMENT_FIELDS, "site_id", site_id, "entry_idx")
         return [_rows.commitment_from_row(row) for row in rows]
 
-    def list_notifications(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
-        sql = f"SELECT {', '.join('n.' + c for c in _rows.NOTIFICATION_FIELDS)} FROM notifications n"
+    def list_notifications(
+        self, site_id: str | None = None, *, include_withdrawn: bool = False
+    ) -> list[tuple[Notification, int]]:
+        columns = ["n." + c for c in _rows.NOTIFICATION_FIELDS]
+        columns[1] = "coalesce(n.amended_idx, n.entry_idx)"  # the entry that says what is in force
+        sql = f"SELECT {', '.join(columns)} FROM notifications n"
+        where = [] if include_withdrawn else ["n.withdrawn_idx IS NULL"]
         params: tuple[Any, ...] = ()
         if site_id is not None:
-            sql += f" WHERE n.id IN (SELECT notification_id FROM notification_sites WHERE site_id = {self._MARK})"
+            where.append(f"n.id IN (SELECT notification_id FROM notification_sites WHERE site_id = {self._MARK})")
             params = (site_id,)
-        rows = self._conn.execute(sql + " ORDER BY n.entry_idx", params).fetchall()
+        rows = self._conn.execute(sql + where_sql(where) + " ORDER BY n.entry_idx", params).fetchall()
         sites: dict[str, list[str]] = {}
         for notification_id, sid in self._conn.execute(
             f"SELECT notification_id, site_id FROM notification_sites ORDER BY {self._NOTIFICATION_SITES_ORDER}"
@@ -308,10 +362,23 @@ class SQLBackend(Store):
                 _rows.acknowledgement_values(a, entry_index),
             )
 
-    def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
-        rows = self._select(
-            "acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, "notification_id", notification_id, "entry_idx"
+    def list_acknowledgements(
+        self, notification_id: str | None = None, *, include_withdrawn: bool = False
+    ) -> list[tuple[Acknowledgement, int]]:
+        sql = f"SELECT {', '.join('a.' + c for c in _rows.ACKNOWLEDGEMENT_FIELDS)} FROM acknowledgements a"
+        where = (
+            []
+            if include_withdrawn
+            else [
+                "a.withdrawn_idx IS NULL",
+                "a.notification_id IN (SELECT id FROM notifications WHERE withdrawn_idx IS NULL)",
+            ]
         )
+        params: tuple[Any, ...] = ()
+        if notification_id is not None:
+            where.append(f"a.notification_id = {self._MARK}")
+            params = (notification_id,)
+        rows = self._conn.execute(sql + where_sql(where) + " ORDER BY a.entry_idx", params).fetchall()
         return [_rows.acknowledgement_from_row(row) for row in rows]
 
     # -- claims read from reports ------------------------------------------------------------------
@@ -366,6 +433,108 @@ class SQLBackend(Store):
         if cursor.rowcount == 0:
             current = self.get_claim(claim_id)  # raises NotFound for an unknown id
             raise ConflictError(f"claim {claim_id!r} is already {current.status}")
+
+    def update_notification(self, notification: Notification, amended_index: int) -> None:
+        self._require_transaction()
+        n, m = notification, self._MARK
+        values = _rows.notification_values(n, amended_index)
+        columns = [c for c in _rows.NOTIFICATION_FIELDS if c not in ("id", "entry_idx")]
+        assignments = ", ".join(f"{column} = {m}" for column in columns)
+        cursor = self._conn.execute(
+            f"UPDATE notifications SET {assignments}, amended_idx = {m} WHERE id = {m}",
+            (*values[2:], amended_index, n.id),
+        )
+        if cursor.rowcount == 0:
+            raise NotFound(f"no notification with id {n.id!r}")
+        self._conn.execute(f"DELETE FROM notification_sites WHERE notification_id = {m}", (n.id,))
+        for site_id in n.site_ids:
+            self._conn.execute(
+                f"INSERT INTO notification_sites (notification_id, site_id) VALUES ({m}, {m})", (n.id, site_id)
+            )
+
+    def set_notification_withdrawn(self, notification_id: str, entry_index: int) -> None:
+        m = self._MARK
+        cursor = self._write(
+            f"UPDATE notifications SET withdrawn_idx = {m} WHERE id = {m}", (entry_index, notification_id)
+        )
+        if cursor.rowcount == 0:
+            raise NotFound(f"no notification with id {notification_id!r}")
+
+    def notification_state(self, notification_id: str) -> tuple[int, int | None, int | None]:
+        row = self._conn.execute(
+            f"SELECT entry_idx, amended_idx, withdrawn_idx FROM notifications WHERE id = {self._MARK}",
+            (notification_id,),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no notification with id {notification_id!r}")
+        return int(row[0]), None if row[1] is None else int(row[1]), None if row[2] is None else int(row[2])
+
+    def set_acknowledgement_withdrawn(self, acknowledgement_id: str, entry_index: int) -> None:
+        m = self._MARK
+        cursor = self._write(
+            f"UPDATE acknowledgements SET withdrawn_idx = {m} WHERE id = {m}", (entry_index, acknowledgement_id)
+        )
+        if cursor.rowcount == 0:
+            raise NotFound(f"no acknowledgement with id {acknowledgement_id!r}")
+
+    def acknowledgement_state(self, acknowledgement_id: str) -> tuple[Acknowledgement, int, int | None]:
+        columns = ", ".join(_rows.ACKNOWLEDGEMENT_FIELDS)
+        row = self._conn.execute(
+            f"SELECT {columns}, withdrawn_idx FROM acknowledgements WHERE id = {self._MARK}", (acknowledgement_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no acknowledgement with id {acknowledgement_id!r}")
+        acknowledgement, index = _rows.acknowledgement_from_row(row[:-1])
+        return acknowledgement, index, None if row[-1] is None else int(row[-1])
+
+    # -- corrections --------------------------------------------------------------------------------
+    def insert_corrections(self, rows: Sequence[CorrectionRow]) -> None:
+        self._require_transaction()
+        sql = _rows.insert_sql("corrections", _rows.CORRECTION_FIELDS, self._MARK)
+        for row in rows:
+            self._conn.execute(sql, _rows.correction_values(row))
+
+    def list_corrections(self, target: str | None = None, target_id: str | None = None) -> list[CorrectionRow]:
+        where, params = [], []
+        for column, value in (("target", target), ("target_id", target_id)):
+            if value is not None:
+                where.append(f"{column} = {self._MARK}")
+                params.append(value)
+        rows = self._conn.execute(
+            f"SELECT {', '.join(_rows.CORRECTION_FIELDS)} FROM corrections{where_sql(where)} "
+            "ORDER BY entry_idx, target, target_id",
+            tuple(params),
+        ).fetchall()
+        return [_rows.correction_from_row(row) for row in rows]
+
+    def _incidents_removed(self, ids: Sequence[str]) -> None:
+        """Hook: drop superseded incidents from a backend's own spatial index (before the rows go)."""
+
+    def archive_incidents(self, versions: Sequence[IncidentVersion]) -> None:
+        self._require_transaction()
+        m = self._MARK
+        ids = sorted({v.incident_id for v in versions})
+        self._incidents_removed(ids)
+        sql = _rows.insert_sql("incident_versions", _rows.VERSION_FIELDS, m)
+        for version in versions:
+            self._conn.execute(sql, _rows.version_values(version))
+        for incident_id in ids:
+            self._conn.execute(f"DELETE FROM incidents WHERE id = {m}", (incident_id,))
+
+    def incident_versions(
+        self, *, incident_id: str | None = None, entry_index: int | None = None
+    ) -> list[IncidentVersion]:
+        where, params = [], []
+        for column, value in (("incident_id", incident_id), ("entry_idx", entry_index)):
+            if value is not None:
+                where.append(f"{column} = {self._MARK}")
+                params.append(value)
+        rows = self._conn.execute(
+            f"SELECT {', '.join(_rows.VERSION_FIELDS)} FROM incident_versions{where_sql(where)} "
+            "ORDER BY entry_idx, entry_pos",
+            tuple(params),
+        ).fetchall()
+        return [_rows.version_from_row(row, self._to_bytes) for row in rows]
 
     # -- guarantees -----------------------------------------------------------------------------------
     def _conditions(self, table: str, where: Mapping[str, Any] | None) -> tuple[str, list[Any], bool]:

@@ -8,13 +8,22 @@ differs between the engines stays in each backend.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
+from deconflict.export import extra_text, sources_text
 from deconflict.model import Acknowledgement, Claim, Incident, Notification, Site, Source
-from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, TokenRecord
+from deconflict.store.base import (
+    CorrectionRow,
+    ImportRecord,
+    IncidentVersion,
+    LogEntryRow,
+    SiteCommitment,
+    TokenRecord,
+)
 from deconflict.times import TimeSpan, format_utc
 
 # -- column lists (the order the converters below read and write) ----------------------------
@@ -29,7 +38,7 @@ SITE_INSERT = (
 INCIDENT_FIELDS = (
     "id", "time_start", "time_end", "time_precision", "lat", "lon", "uncertainty_m", "uncertainty_model",
     "kind", "weapon", "confidence", "source_url", "source_sha256", "source_title", "notes", "provenance",
-    "status",
+    "status", "extra", "more_sources",
 )  # fmt: skip
 INCIDENT_SELECT = ", ".join(INCIDENT_FIELDS)
 INCIDENT_INSERT = (*INCIDENT_FIELDS, "import_id", "entry_idx", "entry_pos")
@@ -46,6 +55,8 @@ NOTIFICATION_FIELDS = (
 ACKNOWLEDGEMENT_FIELDS = (
     "id", "entry_idx", "notification_id", "recipient", "at_start", "at_end", "precision", "reference", "text"
 )  # fmt: skip
+CORRECTION_FIELDS = ("entry_idx", "kind", "target", "target_id", "supersedes_idx", "reason")
+VERSION_FIELDS = ("incident_id", "entry_idx", "entry_pos", "record", "status", "superseded_idx")
 TOKEN_FIELDS = ("id", "secret_hash", "scopes", "name", "created_at", "revoked_at")
 CLAIM_FIELDS = (
     "id", "kind", "status", "source_sha256", "source_name", "span_start", "span_end", "quote", "confidence",
@@ -143,8 +154,20 @@ def incident_from_row(row: Sequence[Any]) -> Incident:
         id=row[0], time=span(row[1], row[2], row[3]), lat=row[4], lon=row[5], uncertainty_m=row[6],
         uncertainty_model=row[7], kind=row[8], weapon=row[9], confidence=row[10],
         source=Source(url=row[11], sha256=row[12], title=row[13]), notes=row[14], provenance=row[15],
-        status=row[16],
+        status=row[16], extra=extra_from_text(row[17]), more_sources=sources_from_text(row[18]),
     )  # fmt: skip
+
+
+def extra_from_text(text: str | None) -> tuple[tuple[str, Any], ...]:
+    """The ``extra`` column back as sorted ``(name, value)`` pairs."""
+    return tuple(sorted(json.loads(text).items())) if text else ()
+
+
+def sources_from_text(text: str | None) -> tuple[Source, ...]:
+    """The ``more_sources`` column back as sources."""
+    if not text:
+        return ()
+    return tuple(Source(item.get("url"), item.get("sha256"), item.get("title")) for item in json.loads(text))
 
 
 def entry_from_row(row: Sequence[Any], to_bytes: Callable[[Any], bytes] = bytes) -> LogEntryRow:
@@ -200,7 +223,9 @@ def incident_values(
     return [
         (inc.id, format_utc(inc.time.start), format_utc(inc.time.end), inc.time.precision, inc.lat, inc.lon,
          inc.uncertainty_m, inc.uncertainty_model, inc.kind, inc.weapon, inc.confidence, inc.source.url,
-         inc.source.sha256, inc.source.title, inc.notes, inc.provenance, inc.status, import_id, entry_index,
+         inc.source.sha256, inc.source.title, inc.notes, inc.provenance, inc.status,
+         extra_text(inc.extra) if inc.extra else None,
+         sources_text(inc.more_sources) if inc.more_sources else None, import_id, entry_index,
          None if entry_index is None else i)
         for i, inc in enumerate(incidents, start=first_position)
     ]  # fmt: skip
@@ -268,3 +293,24 @@ def claim_values(claim: Claim, import_id: int | None) -> tuple[Any, ...]:
         " ".join(c.site_ids), ";".join(" ".join(group) for group in c.site_candidates), c.created_at or now(),
         c.reviewed_at, c.review_note, c.notification_id, import_id,
     )  # fmt: skip
+
+
+def correction_from_row(row: Sequence[Any]) -> CorrectionRow:
+    """A correction from a :data:`CORRECTION_FIELDS` row."""
+    return CorrectionRow(int(row[0]), str(row[1]), str(row[2]), str(row[3]),
+                         None if row[4] is None else int(row[4]), row[5])  # fmt: skip
+
+
+def correction_values(c: CorrectionRow) -> tuple[Any, ...]:
+    """Values for :data:`CORRECTION_FIELDS`."""
+    return (c.entry_index, c.kind, c.target, c.target_id, c.supersedes_index, c.reason)
+
+
+def version_from_row(row: Sequence[Any], to_bytes: Callable[[Any], bytes] = bytes) -> IncidentVersion:
+    """A superseded incident version from a :data:`VERSION_FIELDS` row."""
+    return IncidentVersion(str(row[0]), int(row[1]), int(row[2]), to_bytes(row[3]), str(row[4]), int(row[5]))
+
+
+def version_values(v: IncidentVersion) -> tuple[Any, ...]:
+    """Values for :data:`VERSION_FIELDS`."""
+    return (v.incident_id, v.entry_index, v.position, v.record, v.status, v.superseded_index)

@@ -18,8 +18,10 @@ NodeKey = tuple[int, int]
 
 __all__ = [
     "ClaimQuery",
+    "CorrectionRow",
     "ImportRecord",
     "IncidentQuery",
+    "IncidentVersion",
     "LogEntryRow",
     "NodeKey",
     "SiteCommitment",
@@ -60,6 +62,8 @@ class SiteQuery:
     ids: tuple[str, ...] | None = None
     limit: int | None = None
     offset: int = 0
+    include_withdrawn: bool = False
+    city_geonameid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,38 @@ class SiteCommitment:
     salt: bytes
     commitment: str
     record: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionRow:
+    """A record a correction entry touches: which entry, of what kind, what it supersedes, and why.
+
+    ``target`` is ``site``, ``notification``, ``acknowledgement`` or ``incident``;
+    ``supersedes_index`` the log entry of the version it replaces (None when there is none).
+    """
+
+    entry_index: int
+    kind: str
+    target: str
+    target_id: str
+    supersedes_index: int | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentVersion:
+    """An incident version that a revision or merge superseded.
+
+    ``record`` is the canonical record its entry (``entry_index``, at ``position``) commits to,
+    ``status`` its review status when superseded, ``superseded_index`` the entry that replaced it.
+    """
+
+    incident_id: str
+    entry_index: int
+    position: int
+    record: bytes
+    status: str
+    superseded_index: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +237,26 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_sites(self, query: SiteQuery) -> list[tuple[Site, float | None]]:
-        """Sites matching ``query`` with their distance in metres from ``query.near``."""
+        """Sites matching ``query`` with their distance in metres from ``query.near``.
+
+        Withdrawn sites are left out unless ``query.include_withdrawn``.
+        """
 
     @abc.abstractmethod
     def count_sites(self) -> int:
-        """How many sites are stored."""
+        """How many sites are in force (registered and not withdrawn)."""
+
+    @abc.abstractmethod
+    def update_site(self, site: Site, city_id: int | None) -> None:
+        """Replace the stored fields of ``site.id`` by ``site``'s (an amendment; names and index follow)."""
+
+    @abc.abstractmethod
+    def set_site_withdrawn(self, site_id: str, entry_index: int) -> None:
+        """Mark a site withdrawn by the log entry ``entry_index``."""
+
+    @abc.abstractmethod
+    def site_withdrawn(self, site_id: str) -> int | None:
+        """The entry that withdrew ``site_id``, or None while it is in force."""
 
     # -- incidents ------------------------------------------------------------------------
     @abc.abstractmethod
@@ -253,6 +304,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def incidents_in_entry(self, entry_index: int) -> list[Incident]:
         """The incidents a log entry commits to, in their order in the entry."""
+
+    @abc.abstractmethod
+    def incident_batches(self) -> dict[str, int | None]:
+        """Every incident in force with the log entry (batch) committing to it."""
 
     @abc.abstractmethod
     def incident_entry(self, incident_id: str) -> tuple[int, int] | None:
@@ -317,16 +372,62 @@ class Store(abc.ABC):
         """Store a notification logged at ``entry_index``."""
 
     @abc.abstractmethod
-    def list_notifications(self, site_id: str | None = None) -> list[tuple[Notification, int]]:
-        """Notifications (of one site, or all) with their log index, oldest entry first."""
+    def list_notifications(
+        self, site_id: str | None = None, *, include_withdrawn: bool = False
+    ) -> list[tuple[Notification, int]]:
+        """Notifications (of one site, or all) as in force, oldest first, with the index of the entry
+        that says so (the latest amendment, else the notification's own entry); withdrawn ones only
+        when ``include_withdrawn``."""
+
+    @abc.abstractmethod
+    def update_notification(self, notification: Notification, amended_index: int) -> None:
+        """Replace a notification's fields (and sites) by an amendment logged at ``amended_index``."""
+
+    @abc.abstractmethod
+    def set_notification_withdrawn(self, notification_id: str, entry_index: int) -> None:
+        """Mark a notification withdrawn by the log entry ``entry_index``."""
+
+    @abc.abstractmethod
+    def notification_state(self, notification_id: str) -> tuple[int, int | None, int | None]:
+        """``(entry_index, amended_index, withdrawn_index)`` of a notification; raises NotFound."""
 
     @abc.abstractmethod
     def insert_acknowledgement(self, acknowledgement: Acknowledgement, entry_index: int) -> None:
         """Store an acknowledgement logged at ``entry_index``."""
 
     @abc.abstractmethod
-    def list_acknowledgements(self, notification_id: str | None = None) -> list[tuple[Acknowledgement, int]]:
-        """Acknowledgements (of one notification, or all) with their log index."""
+    def list_acknowledgements(
+        self, notification_id: str | None = None, *, include_withdrawn: bool = False
+    ) -> list[tuple[Acknowledgement, int]]:
+        """Acknowledgements (of one notification, or all) with their log index; those withdrawn, or of a
+        withdrawn notification, only when ``include_withdrawn``."""
+
+    @abc.abstractmethod
+    def set_acknowledgement_withdrawn(self, acknowledgement_id: str, entry_index: int) -> None:
+        """Mark an acknowledgement withdrawn by the log entry ``entry_index``."""
+
+    @abc.abstractmethod
+    def acknowledgement_state(self, acknowledgement_id: str) -> tuple[Acknowledgement, int, int | None]:
+        """``(acknowledgement, entry_index, withdrawn_index)``; raises NotFound."""
+
+    # -- corrections ------------------------------------------------------------------------
+    @abc.abstractmethod
+    def insert_corrections(self, rows: Sequence[CorrectionRow]) -> None:
+        """Store what correction entries touch (inside a transaction)."""
+
+    @abc.abstractmethod
+    def list_corrections(self, target: str | None = None, target_id: str | None = None) -> list[CorrectionRow]:
+        """Corrections (of one target kind and id, or all), oldest entry first."""
+
+    @abc.abstractmethod
+    def archive_incidents(self, versions: Sequence[IncidentVersion]) -> None:
+        """Move superseded incidents out of the effective table into the versions kept for the log."""
+
+    @abc.abstractmethod
+    def incident_versions(
+        self, *, incident_id: str | None = None, entry_index: int | None = None
+    ) -> list[IncidentVersion]:
+        """Superseded incident versions (of one incident, or of one entry, or all), by entry and position."""
 
     # -- claims read from reports ------------------------------------------------------------
     @abc.abstractmethod

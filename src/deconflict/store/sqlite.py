@@ -200,6 +200,19 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
                 [(pk, lang, name, normalize(name)) for lang, name in names],
             )
 
+    def _site_moved(self, pk: int, site: Site) -> None:
+        self._conn.execute(
+            "UPDATE sites_rtree SET min_lat = ?, max_lat = ?, min_lon = ?, max_lon = ? WHERE pk = ?",
+            (site.lat, site.lat, site.lon, site.lon, pk),
+        )
+
+    def _incidents_removed(self, ids: Sequence[str]) -> None:
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            self._conn.execute(
+                f"DELETE FROM incidents_rtree WHERE pk IN (SELECT pk FROM incidents WHERE id IN ({marks}))", chunk
+            )
+
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._conn.executemany(
             "INSERT OR IGNORE INTO city_names (geonameid, norm) VALUES (?, ?)",

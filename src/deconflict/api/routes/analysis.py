@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from deconflict.analysis import analyze_database, match_database, report_data
 from deconflict.api.auth import PrincipalDep
@@ -61,6 +61,34 @@ def analysis(
     return AnalysisOut(
         items=run.rows(), seed=options.seed, assumptions=list(ANALYSIS_ASSUMPTIONS), data_labels=run.labels
     )
+
+
+LayerFormat = Annotated[str, Query(pattern="^(geojson|csv)$", description="geojson (default) or csv.")]
+_LAYER_TYPES = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8"}
+
+
+@router.get("/analysis/layer", summary="The analysis as a GIS layer (GeoJSON or CSV)", response_class=Response)
+def analysis_layer(
+    db: DbDep, principal: PrincipalDep, settings: SettingsDep, format: LayerFormat = "geojson"
+) -> Response:
+    """One Point per site with its statistics, typed (as ``deconflict analyze --format``)."""
+    from deconflict.layers import analysis_layer as layer
+    from deconflict.layers import render_layer
+
+    run = analyze_database(db, settings.analysis_options(db), principal)
+    text = render_layer(layer(run), format, data_labels=run.labels) or ""
+    return Response(text, media_type=_LAYER_TYPES[format])
+
+
+@router.get("/match/layer", summary="Possible hits as lines (GeoJSON or CSV)", response_class=Response)
+def match_layer(db: DbDep, principal: PrincipalDep, settings: SettingsDep, format: LayerFormat = "geojson") -> Response:
+    """One LineString per possible hit, incident to site (as ``deconflict match --format``)."""
+    from deconflict.layers import match_layer as layer
+    from deconflict.layers import render_layer
+
+    records = match_database(db, settings.analysis_options(db), principal)
+    text = render_layer(layer(db, records, principal), format) or ""
+    return Response(text, media_type=_LAYER_TYPES[format])
 
 
 @router.get(

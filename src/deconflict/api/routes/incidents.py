@@ -100,22 +100,44 @@ def add_incidents(
     db: DbDep,
     principal: PrincipalDep,
     settings: SettingsDep,
+    on_existing: OnExistingQuery = "refuse",
+    force: ForceQuery = False,
 ) -> ImportOut:
     """Add up to 10,000 incidents in one transaction (all or none) and one log entry (admin)."""
     if len(body) > MAX_BATCH:
         raise InvalidInput(f"at most {MAX_BATCH:,} incidents per request; upload a file instead", where="body")
     with settings.write_lock:
-        result = db.incidents.add_rows([item.model_dump() for item in body], name="api-batch.json", principal=principal)
+        result = db.incidents.add_rows(
+            [item.model_dump(exclude=set() if item.extra else {"extra"}) for item in body], name="api-batch.json",
+            on_existing=on_existing,
+            force=force, principal=principal,
+        )  # fmt: skip
     return ImportOut(**result.to_json())
 
 
-def _import_file(db: Database, settings: Settings, data: bytes, filename: str, fmt: str | None) -> ImportOut:
+OnExistingQuery = Annotated[
+    str, Query(pattern="^(refuse|skip|update)$", description="Records already stored: refuse, skip or update them.")
+]
+ForceQuery = Annotated[bool, Query(description="Record them even when a plausibility check warns.")]
+DelimiterQuery = Annotated[str | None, Query(min_length=1, max_length=1, description="CSV separator (default ,).")]
+
+
+def _import_file(
+    db: Database,
+    settings: Settings,
+    data: bytes,
+    filename: str,
+    fmt: str | None,
+    on_existing: str = "refuse",
+    delimiter: str | None = None,
+    force: bool = False,
+) -> ImportOut:
     with tempfile.TemporaryDirectory(prefix="deconflict-upload-") as tmp:
         path = FilePath(tmp) / filename
         path.write_bytes(data)
         try:
             with settings.write_lock:
-                result = db.incidents.import_file(path, fmt)
+                result = db.incidents.import_file(path, fmt, on_existing=on_existing, delimiter=delimiter, force=force)
         except DeconflictError as exc:  # name the upload, not the server's temporary path
             exc.message = exc.message.replace(str(path), filename)
             exc.where = (exc.where or filename).replace(str(path), filename)
@@ -139,6 +161,9 @@ async def import_incidents(
     filename: Annotated[
         str, Query(min_length=1, max_length=200, description="Recorded as the file's name.")
     ] = "upload.csv",
+    on_existing: OnExistingQuery = "refuse",
+    delimiter: DelimiterQuery = None,
+    force: ForceQuery = False,
 ) -> ImportOut:
     """Import a CSV, GeoJSON or ACLED-style file sent as the request body (admin); all rows or none."""
     principal.require_admin("importing incidents")
@@ -146,4 +171,4 @@ async def import_incidents(
     if not data:
         raise InvalidInput("the uploaded file is empty", where="body")
     safe_name = _FILENAME.sub("_", FilePath(filename).name).strip("._") or "upload.csv"
-    return await run_in_threadpool(_import_file, db, settings, data, safe_name, format)
+    return await run_in_threadpool(_import_file, db, settings, data, safe_name, format, on_existing, delimiter, force)

@@ -78,6 +78,7 @@ def add_notification(body: NotificationIn, db: DbDep, principal: PrincipalDep, s
             reference=body.reference,
             text=body.text,
             id=body.id,
+            force=body.force,
             principal=principal,
         )
     return WriteResult(id=notification.id, log_index=index)
@@ -136,6 +137,7 @@ def add_acknowledgement(
             reference=body.reference,
             text=body.text,
             id=body.id,
+            force=body.force,
             principal=principal,
         )
     return WriteResult(id=ack.id, log_index=index)

@@ -18,7 +18,7 @@ from deconflict.api.deps import DbDep, SettingsDep
 from deconflict.api.routes import LimitQuery, OffsetQuery, api_router, page_bounds
 from deconflict.api.schemas import Page, SiteIn, SiteOut, site_out
 from deconflict.db import Database
-from deconflict.errors import InvalidInput
+from deconflict.errors import InvalidInput, where_named
 from deconflict.ids import ID_PATTERN
 from deconflict.model import check_lat_lon
 
@@ -53,13 +53,19 @@ def list_sites(
     within_m: Annotated[float | None, Query(ge=0, le=20_100_000, description="Search radius, metres.")] = None,
     owner: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")] = None,
     kind: Annotated[str | None, Query(max_length=64)] = None,
-    search: Annotated[str | None, Query(max_length=200, description="Any name, any language or script.")] = None,
+    search: Annotated[
+        str | None, Query(max_length=200, description="Any name, any language or script, words inflected.")
+    ] = None,
+    city: Annotated[str | None, Query(max_length=200, description="A city, any spelling (Kyiv, Kiev, Київ).")] = None,
     limit: int = LimitQuery,
     offset: int = OffsetQuery,
 ) -> Page[SiteOut]:
     """Sites the token may see, filtered; nearest first with ``near`` and ``within_m``."""
     point = parse_near(near) if near is not None else None
-    items = visible_site_rows(db, principal, near=point, within_m=within_m, owner=owner, kind=kind, search=search)
+    with where_named(city="query.city"):
+        items = visible_site_rows(
+            db, principal, near=point, within_m=within_m, owner=owner, kind=kind, search=search, city=city
+        )
     page = items[offset : offset + limit + 1]
     return Page[SiteOut](
         items=page[:limit], limit=limit, offset=offset, next_offset=page_bounds(len(page), limit, offset)
@@ -92,6 +98,7 @@ def add_site(body: SiteIn, db: DbDep, principal: PrincipalDep, settings: Setting
             approximate=body.approximate,
             source=body.source,
             notes=body.notes,
+            force=body.force,
             principal=principal,
         )
     return site_out(added, "exact")

@@ -15,6 +15,7 @@ import json
 import secrets
 from importlib import resources
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -31,6 +32,7 @@ from deconflict.db import Database
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from deconflict.ledger.entries import decode_entry
 from deconflict.stats import ANALYSIS_ASSUMPTIONS
+from deconflict.times import TimeSpan, format_span, parse_instant
 
 __all__ = ["router"]
 
@@ -228,8 +230,10 @@ def incidents_page(request: Request, db: DbDep) -> Response:
         return _login_redirect()
     if not principal.reads_registry:
         return _error_page(request, principal, PermissionDenied("this token reads the public log only"))
-    incidents = [incident_out(i, view) for i, view in visible_incidents(db, principal, limit=200)]
-    return _page(request, "incidents.html", principal, incidents=incidents, total=db.incidents.count())
+    found = visible_incidents(db, principal, limit=200)
+    incidents = [incident_out(i, view) for i, view in found]
+    times = [format_span(i.time, db.timezone) for i, _ in found]
+    return _page(request, "incidents.html", principal, incidents=incidents, times=times, total=db.incidents.count())
 
 
 @router.post("/incidents/import")
@@ -311,28 +315,51 @@ def log_page(request: Request, db: DbDep, highlight: int | None = None) -> Respo
     size = ledger.size
     rows = ledger.entries(max(0, size - 50), size)
     entries: list[dict[str, Any]] = []
+    tz = db.timezone
     for row in reversed(rows):
         body = decode_entry(row.data).get("body", {})
         entries.append({"index": row.index, "kind": row.kind, "logged_at": row.logged_at,
-                        "summary": _summary(row.kind, body)})  # fmt: skip
+                        "summary": _summary(row.kind, body, tz)})  # fmt: skip
     return _page(request, "log.html", principal, entries=entries, size=size, origin=ledger.origin,
                  vkey=ledger.verifier_key, highlight=highlight)  # fmt: skip
 
 
-def _summary(kind: str, body: dict[str, Any]) -> str:
-    if kind == "notification":
+def _when(span: Any, tz: ZoneInfo) -> str:
+    """A logged span (``{"start", "end", "precision"}``) as recorded, in the database's timezone."""
+    try:
+        return format_span(TimeSpan(parse_instant(span["start"]), parse_instant(span["end"]), span["precision"]), tz)
+    except (DeconflictError, KeyError, TypeError):
+        return "?"
+
+
+def _summary(kind: str, body: dict[str, Any], tz: ZoneInfo) -> str:
+    reason = f" — reason: {body.get('reason')}" if body.get("reason") else ""
+    if kind in ("notification", "notification_amended"):
         sites = ", ".join(s.get("site_id", "?") for s in body.get("sites", []))
-        span = body.get("notified_at", {})
-        return f"{body.get('notification_id')}: {sites} notified to {body.get('recipient')} at {span.get('start')}"
+        when = _when(body.get("notified_at", {}), tz)
+        text = f"{body.get('notification_id')}: {sites} notified to {body.get('recipient')} {when}"
+        if kind == "notification_amended":
+            return f"{text} (amends entry {body.get('supersedes')}){reason}"
+        return text
     if kind == "site_committed":
         return f"site {body.get('site_id')} committed ({str(body.get('commitment', ''))[:16]}…)"
+    if kind == "site_amended":
+        return f"site {body.get('site_id')} amended (supersedes entry {body.get('supersedes')}){reason}"
+    if kind in ("site_withdrawn", "notification_withdrawn", "acknowledgement_withdrawn"):
+        what = body.get("acknowledgement_id") or body.get("notification_id") or body.get("site_id")
+        return f"{kind.split('_')[0]} {what} withdrawn (supersedes entry {body.get('supersedes')}){reason}"
     if kind == "acknowledgement":
-        return f"{body.get('acknowledgement_id')}: {body.get('recipient')} acknowledged {body.get('notification_id')}"
-    if kind == "incident":
+        when = _when(body.get("at", {}), tz)
+        who = f"{body.get('acknowledgement_id')}: {body.get('recipient')}"
+        return f"{who} acknowledged {body.get('notification_id')} {when}"
+    if kind in ("incident", "incident_revision"):
         source = body.get("import") or {}
-        return (
+        text = (
             f"{body.get('count')} incident(s) {body.get('first_id')}…{body.get('last_id')} {source.get('filename', '')}"
         )
+        return text + (f" revising earlier versions{reason}" if kind == "incident_revision" else "")
+    if kind == "incident_merge":
+        return f"{', '.join(body.get('merged', []))} merged into incident {body.get('incident_id')}{reason}"
     if kind == "review":
         return f"incident {body.get('incident_id')} {body.get('status')}"
     return kind

@@ -8,6 +8,11 @@
   "use strict";
   var D = JSON.parse(document.getElementById("report-data").textContent);
   var C = JSON.parse(document.getElementById("report-config").textContent);
+  /* A time in the database's timezone (the browser's own time zone data; works offline). */
+  var localFormat = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: C.timezone || "UTC", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit"
+  });
+  function localTime(seconds) { return localFormat.format(new Date(seconds * 1000)); }
   var KIND_COLOURS = C.kind_colours, PROV_COLOURS = C.provenance_colours;
   var NOTIFIED = "#1a7f37";
   var inc = D.incidents, n = inc.id.length;
@@ -246,11 +251,12 @@
       if (d < bestD && onMap[k]) { bestD = d; best = k; }
     }
     if (best < 0) return;
-    var prov = inc.provenances[inc.prov[best]], when = new Date(inc.t0[best] * 1000).toISOString().slice(0, 16).replace("T", " ");
+    var prov = inc.provenances[inc.prov[best]], t0 = inc.t0[best], t1 = inc.t1[best];
+    var when = t1 > t0 ? localTime(t0) + " to " + localTime(t1) : localTime(t0);
     L.popup().setLatLng([inc.lat[best], inc.lon[best]]).setContent(
       "<b>" + esc(inc.id[best]) + "</b>" + (inc.synthetic[inc.prov[best]] ? ' <b class="synthetic">SYNTHETIC</b>' : "") +
-      "<br>" + esc(inc.kind[best]) + "<br>from " + when + " UTC (" + Math.round((inc.t1[best] - inc.t0[best]) / 3600) +
-      " h window)<br>uncertainty " + inc.unc[best] + " m · " + esc(provLabel(prov))).openOn(m);
+      "<br>" + esc(inc.kind[best]) + "<br>" + when + " (" + esc(C.timezone || "UTC") + ", " +
+      Math.round((t1 - t0) / 3600) + " h window)<br>uncertainty " + inc.unc[best] + " m · " + esc(provLabel(prov))).openOn(m);
   });
 
   /* ---- movements: routes of notified humanitarian movements ---- */
