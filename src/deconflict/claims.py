@@ -29,7 +29,7 @@ from deconflict.errors import InvalidInput
 from deconflict.ids import content_id
 from deconflict.model import CLAIM_KINDS, CLAIM_STATUSES, Claim, Notification
 from deconflict.store.base import ClaimQuery, ImportRecord
-from deconflict.times import TimeSpan
+from deconflict.times import TimeSpan, now_utc_text
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
@@ -218,7 +218,7 @@ class Claims:
             raise ConflictError(f"claim {claim_id!r} is already {claim.status}")
         if claim.kind == "response":
             with self._db.store.transaction():
-                self._db.store.review_claim(claim_id, "confirmed", _now(), note, None)
+                self._db.store.review_claim(claim_id, "confirmed", now_utc_text(), note, None)
             return ClaimReview(self.get(claim_id))
         sites = tuple(site_ids) if site_ids else claim.site_ids
         if not sites:
@@ -234,7 +234,7 @@ class Claims:
                 sites, to=recipient, at=when, sender=sender or claim.sender, channel="report",
                 reference=reference, text=text[:2000], principal=principal,
             )  # fmt: skip
-            self._db.store.review_claim(claim_id, "confirmed", _now(), note, logged.record.id)
+            self._db.store.review_claim(claim_id, "confirmed", now_utc_text(), note, logged.record.id)
         return ClaimReview(self.get(claim_id), logged.record, logged.log_index)
 
     @staticmethod
@@ -258,14 +258,5 @@ class Claims:
             For an unknown claim; when it was already reviewed.
         """
         with self._db.store.transaction():
-            self._db.store.review_claim(claim_id, "rejected", _now(), note, None)
+            self._db.store.review_claim(claim_id, "rejected", now_utc_text(), note, None)
         return ClaimReview(self.get(claim_id))
-
-
-def _now() -> str:
-    """The review time as stored (ISO 8601 UTC text)."""
-    from datetime import UTC, datetime
-
-    from deconflict.times import format_utc
-
-    return format_utc(datetime.now(UTC))

@@ -105,6 +105,11 @@ def format_utc(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
+def now_utc_text() -> str:
+    """The current time as every record stores it: :func:`format_utc` of now."""
+    return format_utc(datetime.now(UTC))
+
+
 def parse_instant(text: str, local: ZoneInfo | None = None) -> datetime:
     """Parse an ISO 8601 date-time; a value without offset is read in ``local`` (UTC if None)."""
     raw = text.strip()

@@ -13,7 +13,6 @@ import base64
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ from deconflict.ledger.note import Signer, load_signer_key, note_signatures, par
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store, TimestampRecord
-from deconflict.times import format_utc
+from deconflict.times import now_utc_text
 
 if TYPE_CHECKING:
     from deconflict.ledger.outside import EntryTime, TimestampRun, WitnessRun
@@ -71,10 +70,6 @@ class VerifyReport:
     incident_batches: int
     incidents: int
     timestamps: int = 0
-
-
-def _now() -> str:
-    return format_utc(datetime.now(UTC))
 
 
 class Ledger:
@@ -145,7 +140,7 @@ class Ledger:
         with self.store.transaction():
             self.store.lock_log()
             size = self.store.log_size()
-            logged_at = _now()
+            logged_at = now_utc_text()
             rows = []
             for offset, (kind, body) in enumerate(items):
                 data = encode_entry(size + offset, kind, logged_at, body)
@@ -283,7 +278,7 @@ class Ledger:
             size = self.store.log_size()
             body = Checkpoint(self.origin, size, self.root(size))
             note = sign_checkpoint(body, signer)
-            created = _now()
+            created = now_utc_text()
             existing = {s: n for s, n, _ in self.store.list_checkpoints()}
             if size in existing and existing[size].split("\n\n")[0] == note.split("\n\n")[0]:
                 return StoredCheckpoint(size, existing[size], created)
@@ -310,7 +305,7 @@ class Ledger:
             raise VerificationError("the cosigned checkpoint is not a checkpoint of this log")
         if checkpoint.root_hash != self.root(checkpoint.size):
             raise VerificationError(f"the cosigned checkpoint's root differs from this log at size {checkpoint.size}")
-        created = _now()
+        created = now_utc_text()
         with self.store.transaction():
             self.store.save_checkpoint(checkpoint.size, note_text, created)
         return StoredCheckpoint(checkpoint.size, note_text, created)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
@@ -24,7 +24,7 @@ from deconflict.store.base import (
     SiteCommitment,
     TokenRecord,
 )
-from deconflict.times import TimeSpan, format_utc
+from deconflict.times import TimeSpan, format_utc, now_utc_text
 
 # -- column lists (the order the converters below read and write) ----------------------------
 SITE_SELECT = (
@@ -111,7 +111,7 @@ def insert_sql(table: str, columns: Sequence[str], mark: str) -> str:
 # -- small helpers --------------------------------------------------------------------------
 def now() -> str:
     """The current time as stored (ISO 8601 UTC text)."""
-    return format_utc(datetime.now(UTC))
+    return now_utc_text()
 
 
 def read_migrations(package: str) -> list[tuple[int, str, str]]:
