@@ -7,6 +7,7 @@ would, and the CLI's JSON is compared with the API's for the same database.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -228,3 +229,25 @@ def test_odessa_is_odesa_in_ukraine():
 
     assert find_city("Odessa").country_code == "UA" and find_city("Одесса").geonameid == find_city("Odesa").geonameid
     assert city_label("Kiev") == city_label("Київ") == city_label("Kyiv") == "Kyiv, UA"
+
+
+@pytest.mark.parametrize(
+    ("command", "record_id", "route"),
+    [
+        (("sites", "withdraw"), "fra-emb", "/api/v1/sites/fra-emb/withdraw"),
+        (("notifications", "withdraw"), "ntf-1", "/api/v1/notifications/ntf-1/withdraw"),
+        (("acknowledgements", "withdraw"), "ack-1", "/api/v1/acknowledgements/ack-1/withdraw"),
+    ],
+)
+def test_a_withdrawal_answers_the_same_json_from_the_cli_and_the_api(filled, tmp_path, command, record_id, route):
+    path, token = filled
+    twin = tmp_path / "twin" / path.name
+    twin.parent.mkdir()
+    for file in path.parent.glob(path.name + "*"):
+        shutil.copy2(file, twin.parent / file.name)
+    cli = json.loads(_cli(path, *command, record_id, "--reason", "recorded in error", "--json"))
+    with _api(twin, token) as client:
+        answer = client.post(route, json={"reason": "recorded in error"})
+    assert answer.status_code == 200, answer.text
+    assert cli == answer.json()
+    assert cli["id"] == record_id and cli["log_index"] > 0

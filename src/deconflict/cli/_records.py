@@ -95,10 +95,15 @@ def sites_withdraw(
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.sites.withdraw(site_id, reason=reason)
+    _print_withdrawn("site", site_id, index, reason, as_json)
+
+
+def _print_withdrawn(what: str, record_id: str, index: int, reason: str, as_json: bool) -> None:
+    """What a withdrawal prints; its JSON is the API's answer (``id``, ``log_index``)."""
     if as_json:
-        print_json({"id": site_id, "withdrawn": True, "log_index": index, "reason": reason})
+        print_json({"id": record_id, "log_index": index})
         return
-    out.print(f"withdrew site {site_id} — log entry {index} (reason: {reason})", markup=False)
+    out.print(f"withdrew {what} {record_id} — log entry {index} (reason: {reason})", markup=False)
 
 
 # -- notifications ---------------------------------------------------------------------------------
@@ -250,10 +255,7 @@ def notifications_withdraw(
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.notifications.withdraw(notification_id, reason=reason)
-    if as_json:
-        print_json({"id": notification_id, "withdrawn": True, "log_index": index, "reason": reason})
-        return
-    out.print(f"withdrew notification {notification_id} — log entry {index} (reason: {reason})", markup=False)
+    _print_withdrawn("notification", notification_id, index, reason, as_json)
 
 
 # -- acknowledgements ------------------------------------------------------------------------------
@@ -298,10 +300,7 @@ def acknowledgements_withdraw(
     """
     with opened() as db, option_names(reason="--reason"):
         _, index = db.acknowledgements.withdraw(acknowledgement_id, reason=reason)
-    if as_json:
-        print_json({"id": acknowledgement_id, "withdrawn": True, "log_index": index, "reason": reason})
-        return
-    out.print(f"withdrew acknowledgement {acknowledgement_id} — log entry {index} (reason: {reason})", markup=False)
+    _print_withdrawn("acknowledgement", acknowledgement_id, index, reason, as_json)
 
 
 # -- incidents -------------------------------------------------------------------------------------
