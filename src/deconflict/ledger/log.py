@@ -28,6 +28,7 @@ from deconflict.ledger.entries import (
     span_json,
 )
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
+from deconflict.ledger.state import StateReport, verify_state
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store, TimestampRecord
@@ -70,6 +71,8 @@ class VerifyReport:
     incident_batches: int
     incidents: int
     timestamps: int = 0
+    #: Rows per table found equal to the state rebuilt from the entries.
+    state: StateReport | None = None
 
 
 class Ledger:
@@ -408,6 +411,7 @@ class Ledger:
                 )
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
+        state = verify_state(self.store, bodies)  # every table the views read, rebuilt from the entries
         counts = self._verify_records(bodies, progress)
         # Guarantees (movements, commitments, alerts) live in a package above the ledger; imported
         # here, when the log is verified, so the layers do not import each other at load time.
@@ -415,7 +419,7 @@ class Ledger:
 
         verify_guarantees(self.store, bodies)
         timestamps = self._verify_timestamps(memory, size)
-        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps)
+        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps, state=state)
 
     def _verify_timestamps(self, memory: tree.InMemoryNodeStore, size: int) -> int:
         """Each stored RFC 3161 token: over a note of this log whose root matches, and valid for the stored roots."""

@@ -665,6 +665,21 @@ class SQLBackend(Store):
         rows = self._conn.execute(f"SELECT {', '.join(self._PEER_FIELDS)} FROM witness_peers ORDER BY url").fetchall()
         return [WitnessPeer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows]
 
+    # -- the state the log determines ------------------------------------------------------------------
+    def state_rows(self, table: str) -> list[dict[str, Any]]:
+        sql = _rows.STATE_SELECT.get(table)
+        if sql is None:
+            raise ValueError(f"not a table the log determines: {table!r}")
+        cursor = self._conn.execute(sql.replace("{order}", self._NOTIFICATION_SITES_ORDER))
+        columns = [item[0] for item in cursor.description]
+        return [
+            {
+                column: self._to_bytes(value) if column in _rows.STATE_BLOBS and value is not None else value
+                for column, value in zip(columns, row, strict=True)
+            }
+            for row in cursor.fetchall()
+        ]
+
     # -- API tokens ---------------------------------------------------------------------------------
     def insert_token(self, token: TokenRecord) -> None:
         with self._refusing_duplicates(f"token id {token.id!r} already exists"):

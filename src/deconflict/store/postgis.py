@@ -249,6 +249,17 @@ class PostGISStore(PostGISLedgerMixin, Store):
                 names,
             )
 
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        # geog is generated from lat/lon; this catches a column whose generation was dropped and rewritten.
+        for table in ("sites", "incidents"):
+            row = self._conn.execute(
+                f"SELECT id FROM {table} WHERE geog IS NULL OR ST_Y(geog::geometry) <> lat "
+                "OR ST_X(geog::geometry) <> lon LIMIT 1"
+            ).fetchone()
+            if row is not None:
+                return f"{table}.geog", str(row[0])
+        return None
+
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._require_transaction()
         self._conn.cursor().executemany(

@@ -213,6 +213,19 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
                 f"DELETE FROM incidents_rtree WHERE pk IN (SELECT pk FROM incidents WHERE id IN ({marks}))", chunk
             )
 
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        # The R*Tree keeps 32-bit boxes rounded outwards: a point's box holds it and is a hair wide.
+        for table in ("sites", "incidents"):
+            row = self._conn.execute(
+                f"SELECT t.id FROM {table} t LEFT JOIN {table}_rtree r ON r.pk = t.pk WHERE r.pk IS NULL "
+                "OR r.min_lat > t.lat OR r.max_lat < t.lat OR r.min_lon > t.lon OR r.max_lon < t.lon "
+                "OR r.max_lat - r.min_lat > 1e-4 OR r.max_lon - r.min_lon > 1e-4 "
+                f"UNION ALL SELECT 'pk ' || pk FROM {table}_rtree WHERE pk NOT IN (SELECT pk FROM {table}) LIMIT 1"
+            ).fetchone()
+            if row is not None:
+                return f"{table}_rtree", str(row[0])
+        return None
+
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._conn.executemany(
             "INSERT OR IGNORE INTO city_names (geonameid, norm) VALUES (?, ?)",
