@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from deconflict.claims import Claims
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incidents_to_csv, incidents_to_geojson, sites_to_csv, sites_to_geojson
-from deconflict.ids import new_id
+from deconflict.ids import id_unavailable, new_id
 from deconflict.ingest import Batch, read_incidents, read_sites
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
@@ -160,7 +160,7 @@ class Sites:
         _refuse_repeated_ids("site", ids)
         existing = store.existing_site_ids(ids)
         if existing:
-            raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
+            raise id_unavailable("site", existing)
         if not force:
             from deconflict.plausibility import refuse_unless_forced, site_warnings
 
