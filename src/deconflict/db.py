@@ -37,7 +37,7 @@ from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notifi
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
-from deconflict.times import TimeSpan, parse_time, zone
+from deconflict.times import TimeSpan, in_range, parse_time, zone
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
@@ -113,9 +113,9 @@ def _local() -> Principal:
 
 def _time(value: str | TimeSpan, parameter: str, db: Database) -> TimeSpan:
     """A time given to the library: a :class:`TimeSpan`, or text read in the database's timezone."""
-    if isinstance(value, TimeSpan):
-        return value
     try:
+        if isinstance(value, TimeSpan):
+            return in_range(value)
         return parse_time(value, None, db.timezone)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, where=parameter) from None
