@@ -51,6 +51,7 @@ from deconflict.store.base import Store
 from deconflict.times import TimeSpan, format_utc, parse_time
 
 __all__ = [
+    "GUARANTEE_ENTRY_KINDS",
     "MOVEMENT_COLUMNS",
     "PROJECTIONS",
     "alert_body",
@@ -391,6 +392,9 @@ _INDEXED = {
     "alerts": ("alert", "alert_id", "id"),
     "alert_acknowledgements": ("alert_acknowledged", "alert_id", "alert_id"),
 }
+
+#: The entry kinds :func:`verify_guarantees` reads.
+GUARANTEE_ENTRY_KINDS = frozenset(kind for kind, _, _ in _INDEXED.values())
 
 
 def verify_guarantees(store: Store, bodies: Mapping[int, Mapping[str, Any]]) -> int:

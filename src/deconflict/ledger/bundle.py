@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import site_row
 from deconflict.ledger import merkle
+from deconflict.ledger.batches import batch_proofs
 from deconflict.ledger.bundle_time import (
     TIME_DIR,
     TimeCheck,
@@ -235,15 +236,23 @@ def _build(
          "proof": [_b64(h) for h in ledger.inclusion_proof(index, size)]}
         for index in indices
     ]  # fmt: skip
-    batches: dict[int, list[bytes]] = {}
+    # All proofs of a batch from its stored upper subtree hashes (ledger/batches.py): O(k log n), not O(k·n).
+    proofs: dict[int, dict[int, list[bytes]]] = {}
+    sizes: dict[int, int] = {}
+    for entry in sorted({entry for _, entry, _ in placed}):
+        sizes[entry] = int(decode_entry(ledger.entry(entry).data)["body"]["count"])
+        positions = [position for _, e, position in placed if e == entry]
+
+        def records_between(start: int, end: int, entry: int = entry) -> list[bytes]:
+            return ledger.batch_records(entry, reviews, start, end)
+
+        proofs[entry] = batch_proofs(sizes[entry], positions, store.batch_nodes(entry), records_between)
     incident_items = []
     for _incident, entry, position in placed:
-        if entry not in batches:
-            batches[entry] = ledger.batch_records(entry, reviews)
-        leaves = batches[entry]
+        (record,) = ledger.batch_records(entry, reviews, position, position + 1)
         incident_items.append({
-            "record": json.loads(leaves[position]), "entry_index": entry, "position": position,
-            "batch_size": len(leaves), "batch_proof": [_b64(h) for h in merkle.inclusion_proof(leaves, position)],
+            "record": json.loads(record), "entry_index": entry, "position": position,
+            "batch_size": sizes[entry], "batch_proof": [_b64(h) for h in proofs[entry][position]],
         })  # fmt: skip
     times = [t for t in ledger.entry_times(policy) if t.index in set(indices)]
     time_lines = "\n".join(f"- {t.kind} {t.record_id} (log entry {t.index}): {t.sentence()}" for t in times)

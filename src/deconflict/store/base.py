@@ -72,6 +72,9 @@ class IncidentQuery:
 
     near: tuple[float, float] | None = None
     within_m: float | None = None
+    #: ``(lat, lon, reach_m)``: incidents whose reach box overlaps this disk's box (a superset of
+    #: those within reach of a site; :func:`deconflict.relevance.incidents_concerning` filters exactly).
+    reaching: tuple[float, float, float] | None = None
     start: str | None = None
     end: str | None = None
     status: str | None = None
@@ -302,8 +305,8 @@ class Store(abc.ABC):
         """The largest ``uncertainty_m`` of the stored incidents, per uncertainty model."""
 
     @abc.abstractmethod
-    def incidents_in_entry(self, entry_index: int) -> list[Incident]:
-        """The incidents a log entry commits to, in their order in the entry."""
+    def incidents_in_entry(self, entry_index: int, start: int = 0, end: int | None = None) -> list[Incident]:
+        """The incidents a log entry commits to (at positions ``start <= p < end``), in their order in the entry."""
 
     @abc.abstractmethod
     def incident_batches(self) -> dict[str, int | None]:
@@ -425,9 +428,22 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def incident_versions(
-        self, *, incident_id: str | None = None, entry_index: int | None = None
+        self,
+        *,
+        incident_id: str | None = None,
+        entry_index: int | None = None,
+        positions: tuple[int, int] | None = None,
     ) -> list[IncidentVersion]:
-        """Superseded incident versions (of one incident, or of one entry, or all), by entry and position."""
+        """Superseded incident versions (of one incident, or of one entry, or all; at positions
+        ``[start, end)`` when given), by entry and position."""
+
+    @abc.abstractmethod
+    def save_batch_nodes(self, entry_index: int, nodes: Sequence[tuple[NodeKey, bytes]]) -> None:
+        """Store upper-level subtree hashes of a batch entry's records (:mod:`deconflict.ledger.batches`)."""
+
+    @abc.abstractmethod
+    def batch_nodes(self, entry_index: int) -> dict[NodeKey, bytes]:
+        """The stored subtree hashes of a batch entry's records (empty for batches logged before they were kept)."""
 
     # -- claims read from reports ------------------------------------------------------------
     @abc.abstractmethod

@@ -27,6 +27,7 @@ import psycopg
 from psycopg import conninfo
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.geo import bounding_boxes
 from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
@@ -317,6 +318,14 @@ class PostGISStore(PostGISLedgerMixin, Store):
         if query.near is not None and query.within_m is not None:
             point = f"ST_MakePoint({params.add('lon', query.near[1])}, {params.add('lat', query.near[0])})::geography"
             where.append(f"ST_DWithin(geog, {point}, {params.add('within_m', query.within_m)})")
+        if query.reaching is not None:
+            lat, lon, reach_m = query.reaching
+            envelopes = [
+                f"reach_box && ST_MakeEnvelope({params.add(f'reach_w{k}', w)}, {params.add(f'reach_s{k}', s)}, "
+                f"{params.add(f'reach_e{k}', e)}, {params.add(f'reach_n{k}', n)}, 4326)"
+                for k, (s, n, w, e) in enumerate(bounding_boxes(lat, lon, reach_m))
+            ]
+            where.append("(" + " OR ".join(envelopes) + ")")
         where += incident_filters(query, params)
         return where, params.values
 
