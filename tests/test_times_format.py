@@ -11,6 +11,7 @@ import re
 import pytest
 
 import deconflict
+from api.api_helpers import ui_login
 from deconflict.analysis import report_data
 from deconflict.ledger.entries import decode_entry
 from deconflict.model import Site
@@ -98,7 +99,7 @@ def test_the_ui_log_shows_both_ends_of_an_interval(tmp_path):
     finally:
         db.close()
     with TestClient(create_app(path)) as client:
-        client.post("/ui/login", data={"token": token})
+        ui_login(client, token)
         page = client.get("/ui/log")
     assert page.status_code == 200 and "Transparency log" in page.text
     assert "notified to RUS 2025-09-01 to 2025-09-15" in page.text and "2025-08-31T21:00:00Z" not in page.text

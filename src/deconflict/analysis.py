@@ -21,6 +21,7 @@ and an analysis computed from the same state agree and cost one computation.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
 import threading
@@ -47,7 +48,7 @@ from deconflict.db import Database
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.ledger.guard import guard_state
 from deconflict.ledger.note import note_signatures
-from deconflict.match import IncidentInput, Match, SiteInput, match
+from deconflict.match import IncidentArray, IncidentInput, Match, SiteArray, SiteInput, match
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.names import city_label
 from deconflict.options import (
@@ -60,7 +61,15 @@ from deconflict.options import (
 )
 from deconflict.progress import ProgressCallback
 from deconflict.records import record_labels
-from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, attach_sensitivity, sensitivity_grid
+from deconflict.stats import (
+    SensitivityCell,
+    SiteResult,
+    Study,
+    analyze_study,
+    attach_sensitivity,
+    prepare_study,
+    study_sensitivity,
+)
 
 if TYPE_CHECKING:
     from deconflict.report import LedgerState, OutsideTime, Period, ReportData, SensitivityPoint
@@ -435,8 +444,8 @@ class _Computed:
     sites: list[Site]
     first: dict[str, Notification]
     labels: list[str]
-    site_in: list[SiteInput]
-    incident_in: list[IncidentInput]
+    study: Study  # kept: the sensitivity grid reuses its fitted backgrounds
+    after_fit: np.random.Generator  # the generator as the fit left it (the sensitivity starts from it)
 
 
 def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> _Computed:
@@ -467,16 +476,16 @@ def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback 
                 raise InvalidInput("no site lies inside the study area")
         first = first_notifications(db)
         site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)
+        rng = np.random.default_rng(options.seed)
+        finish = _phase(progress, "background", len(incident_in))
+        study = prepare_study(SiteArray.from_records(site_in), IncidentArray.from_records(incident_in), rng=rng,
+                              bandwidth_m=options.bandwidth_m, study_area=area)  # fmt: skip
+        finish(len(incident_in))
+        after_fit = copy.deepcopy(rng)
         finish = _phase(progress, "statistics", len(sites))
-        results = analyze_sites(
-            site_in,
-            incident_in,
-            rng=np.random.default_rng(options.seed),
-            bandwidth_m=options.bandwidth_m,
-            study_area=area,
-        )
+        results = analyze_study(study, rng=rng)
         finish(len(sites))
-        return _Computed(results, sites, first, labels, site_in, incident_in)
+        return _Computed(results, sites, first, labels, study, after_fit)
 
     return _cached("analysis", db, options, compute)
 
@@ -490,14 +499,7 @@ def _sensitivity(
 ) -> list[SensitivityCell]:
     def compute() -> list[SensitivityCell]:
         finish = _phase(progress, "sensitivity", len(site_ids))
-        cells = sensitivity_grid(
-            computed.site_in,
-            computed.incident_in,
-            rng=np.random.default_rng(options.seed),
-            bandwidth_m=options.bandwidth_m,
-            study_area=options.study_area,
-            site_ids=sorted(site_ids),
-        )
+        cells = study_sensitivity(computed.study, sorted(site_ids), rng=copy.deepcopy(computed.after_fit))
         finish(len(site_ids))
         return cells
 

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from deconflict.claims import Claims
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incidents_to_csv, incidents_to_geojson, sites_to_csv, sites_to_geojson
-from deconflict.ids import new_id
+from deconflict.ids import id_unavailable, new_id
 from deconflict.ingest import Batch, read_incidents, read_sites
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
@@ -37,7 +37,7 @@ from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notifi
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
-from deconflict.times import TimeSpan, parse_time, zone
+from deconflict.times import TimeSpan, in_range, parse_time, zone
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
@@ -113,9 +113,9 @@ def _local() -> Principal:
 
 def _time(value: str | TimeSpan, parameter: str, db: Database) -> TimeSpan:
     """A time given to the library: a :class:`TimeSpan`, or text read in the database's timezone."""
-    if isinstance(value, TimeSpan):
-        return value
     try:
+        if isinstance(value, TimeSpan):
+            return in_range(value)
         return parse_time(value, None, db.timezone)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, where=parameter) from None
@@ -160,7 +160,7 @@ class Sites:
         _refuse_repeated_ids("site", ids)
         existing = store.existing_site_ids(ids)
         if existing:
-            raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
+            raise id_unavailable("site", existing)
         if not force:
             from deconflict.plausibility import refuse_unless_forced, site_warnings
 

@@ -270,16 +270,23 @@ class Ledger:
 
     # -- checkpoints --------------------------------------------------------------------
     def signer(self) -> Signer:
-        """The log's signing key, loaded from its key file."""
+        """The log's signing key, loaded from its key file.
+
+        Raises :class:`VerificationError` when the key file holds another log's key: whatever it
+        signed (a checkpoint, a bundle's manifest, an alert) would fail verification later.
+        """
         if self.key_file is None:
             raise NotFound("no signing key file is configured for this log (pass --key-file)")
-        return load_signer_key(self.key_file)
+        return self._own_key(load_signer_key(self.key_file))
+
+    def _own_key(self, signer: Signer) -> Signer:
+        if signer.vkey != self.verifier_key:
+            raise VerificationError(f"the key in {self.key_file} is not this log's key ({self.verifier_key})")
+        return signer
 
     def sign_checkpoint(self, signer: Signer | None = None) -> StoredCheckpoint:
         """Sign a checkpoint of the current tree, store it and return it."""
-        signer = signer or self.signer()
-        if signer.vkey != self.verifier_key:
-            raise VerificationError(f"the key in {self.key_file} is not this log's key ({self.verifier_key})")
+        signer = self._own_key(signer) if signer is not None else self.signer()
         with self.store.transaction():
             size = self.store.log_size()
             body = Checkpoint(self.origin, size, self.root(size))

@@ -220,7 +220,15 @@ class Study:
             _fit_city(self, c.name, c.members, c.background.study_area, c.background.bandwidth_m * factor, rng, True)
             for c in self.cities
         ]
-        return dataclasses.replace(self, cities=cities, peer_scores={})
+        return self.fresh(cities=cities)
+
+    def fresh(self, **changes: object) -> Study:
+        """A copy with its own per-analysis state (the peer scores), sharing the fitted
+        backgrounds and the incidents' k-d tree (so that analyses of one study never share state)."""
+        copy = dataclasses.replace(self, peer_scores={}, **changes)  # type: ignore[arg-type]
+        if "incident_tree" in self.__dict__:
+            copy.__dict__["incident_tree"] = self.__dict__["incident_tree"]
+        return copy
 
     def unnotified_peers(self, unit: object) -> list[tuple[float, float]]:
         """(before, after) attack scores of non-notified premises of the unit's kind nearby."""

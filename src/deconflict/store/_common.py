@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
+from deconflict.ids import id_unavailable
 from deconflict.model import Claim, Incident, Notification, Site
 from deconflict.names import normalize, search_stems
 from deconflict.store import _rows
@@ -356,7 +357,7 @@ class SQLBackend(Store):
 
     def insert_acknowledgement(self, acknowledgement: Acknowledgement, entry_index: int) -> None:
         a = acknowledgement
-        with self._refusing_duplicates(f"acknowledgement id {a.id!r} already exists"):
+        with self._refusing_duplicates(id_unavailable("acknowledgement", [a.id]).message):
             self._conn.execute(
                 _rows.insert_sql("acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, self._MARK),
                 _rows.acknowledgement_values(a, entry_index),

@@ -27,6 +27,7 @@ import psycopg
 from psycopg import conninfo
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
@@ -226,9 +227,9 @@ class PostGISStore(PostGISLedgerMixin, Store):
         seen: set[str] = set()
         for site in sites:
             if site.id in taken or site.id in seen:
-                raise ConflictError(f"site id {site.id!r} already exists")
+                raise id_unavailable("site", [site.id])
             seen.add(site.id)
-        with self._refusing_duplicates("site id already exists (concurrent insert?)"):
+        with self._refusing_duplicates(id_unavailable("site", [s.id for s in sites]).message):
             cursor = self._conn.cursor()
             cursor.executemany(
                 _rows.insert_sql("sites", _rows.SITE_INSERT, "%s") + " RETURNING pk", rows, returning=True

@@ -19,6 +19,7 @@ import numpy as np
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.geo import geodesic_distance_m
+from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
@@ -185,7 +186,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
     def insert_sites(self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None) -> None:
         now = _rows.now()
         for site, city_id in zip(sites, city_ids, strict=True):
-            with self._refusing_duplicates(f"site id {site.id!r} already exists"):
+            with self._refusing_duplicates(id_unavailable("site", [site.id]).message):
                 cursor = self._write(
                     _rows.insert_sql("sites", _rows.SITE_INSERT, "?"), _rows.site_values(site, city_id, import_id, now)
                 )
