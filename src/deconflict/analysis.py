@@ -46,6 +46,7 @@ from deconflict.access import (
 )
 from deconflict.db import Database
 from deconflict.errors import InvalidInput, NotFound
+from deconflict.ledger.guard import guard_state
 from deconflict.ledger.note import note_signatures
 from deconflict.match import IncidentArray, IncidentInput, Match, SiteArray, SiteInput, match
 from deconflict.model import Acknowledgement, Incident, Notification, Site
@@ -514,6 +515,7 @@ def analyze_database(
     site_ids: Sequence[str] = (),
     sensitivity: bool = False,
     progress: ProgressCallback | None = None,
+    unverified: bool = False,
 ) -> AnalysisRun:
     """The intentionality statistics of every site of ``db`` that the caller may see.
 
@@ -530,15 +532,20 @@ def analyze_database(
         given, for the notified sites.
     progress
         Called with the phases (reading, statistics, sensitivity), see :mod:`deconflict.progress`.
+    unverified
+        Go on when the database differs from its log, the warning first among the ``labels``.
 
     Raises
     ------
+    VerificationError
+        When the database differs from its log (:func:`deconflict.ledger.guard.guard_state`).
     InvalidInput
         When there are no sites, fewer than :data:`MIN_COUNTED_INCIDENTS` counted incidents, no
         site inside the study area, or a requested site lies outside it.
     NotFound
         For a requested site that does not exist or that the caller may not see.
     """
+    warning = guard_state(db.store, unverified=unverified)
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
@@ -557,7 +564,7 @@ def analyze_database(
         results=results,
         sites={s.id: s for s in computed.sites if s.id in views},
         notifications={s: n for s, n in computed.first.items() if s in views},
-        labels=list(computed.labels),
+        labels=([warning] if warning else []) + list(computed.labels),
         options=options,
         sensitivity=cells,
     )
@@ -694,6 +701,7 @@ def report_data(
     analysis: bool = True,
     notes: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    unverified: bool = False,
 ) -> ReportData:
     """Everything a report of ``db`` shows, as the caller may see it.
 
@@ -705,12 +713,16 @@ def report_data(
         False for a map and timeline only (no statistics).
     notes
         Extra notes shown at the top of the report.
+    unverified
+        Go on when the database differs from its log, the warning first among the notes (else
+        :class:`~deconflict.errors.VerificationError`).
 
     When the statistics cannot be computed (too few incidents), the report says so in its
     notes instead of failing; a requested site outside the study area is refused.
     """
     from deconflict.report import ReportData
 
+    warning = guard_state(db.store, unverified=unverified)
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
@@ -722,7 +734,13 @@ def report_data(
     if analysis:
         try:
             run = analyze_database(
-                db, options, caller, site_ids=site_ids, sensitivity=bool(featured), progress=progress
+                db,
+                options,
+                caller,
+                site_ids=site_ids,
+                sensitivity=bool(featured),
+                progress=progress,
+                unverified=unverified,
             )
         except InvalidInput as exc:
             if site_ids:
@@ -748,7 +766,8 @@ def report_data(
         sensitivity=_sensitivity_points(run, featured),
         periods=[] if run is None else _periods(run, all_incidents),
         ledger=ledger,
-        notes=[label for label in labels if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]
+        notes=([warning] if warning else [])
+        + [label for label in labels if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]
         + report_notes
         + ledger_notes
         + list(notes),

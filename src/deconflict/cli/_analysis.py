@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from deconflict.cli._common import (
     SeedOption,
     SiteOption,
     StudyAreaOption,
+    UnverifiedOption,
     app,
     err,
     first,
@@ -183,6 +185,7 @@ def analyze(
     ] = False,
     format: LayerFormatOption = None,
     out_file: LayerOutOption = None,
+    unverified: UnverifiedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Intentionality statistics: observed vs expected hits per site, before and after notification.
@@ -201,7 +204,10 @@ def analyze(
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
-        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
+        run = analyze_database(
+            db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress, unverified=unverified
+        )
+        _warn_unverified(run.labels)
         tz = db.timezone
         if format is not None:
             text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
@@ -246,6 +252,15 @@ def analyze(
     )
 
 
+def _warn_unverified(lines: Sequence[str]) -> None:
+    """Print the warning of an output computed with --unverified on stderr, where no --json hides it."""
+    from deconflict.ledger.guard import UNVERIFIED_LABEL
+
+    for line in lines:
+        if line.startswith(UNVERIFIED_LABEL):
+            err.print(f"[bold red]{line}[/bold red]")
+
+
 @app.command()
 @handle_errors
 def report(
@@ -262,6 +277,7 @@ def report(
     seed: SeedOption = None,
     study_area: StudyAreaOption = None,
     no_analysis: Annotated[bool, typer.Option("--no-analysis", help="Map and timeline only.")] = False,
+    unverified: UnverifiedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF.
@@ -277,7 +293,11 @@ def report(
 
     with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
-        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis, progress=progress)
+        data = report_data(
+            db, options, title=title, site_ids=site or [], analysis=not no_analysis, progress=progress,
+            unverified=unverified,
+        )  # fmt: skip
+        _warn_unverified(data.notes)
     atomic_write_text(out_file, render_html(data, tiles_url=tiles))
     if pdf is not None:
         render_pdf(out_file, pdf)

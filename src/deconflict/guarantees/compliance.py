@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from deconflict.errors import InvalidInput, NotFound
+from deconflict.errors import InvalidInput, NotFound, VerificationError
 from deconflict.guarantees.commitments import CommitmentRecord
 from deconflict.guarantees.exposure import movement_exposures, site_exposures
 from deconflict.guarantees.model import ObjectRef, Window
@@ -115,7 +115,7 @@ def _analysis_rows(
         return [], []
     try:
         run = analyze_database(db, options or resolve_options(db), principal)
-    except InvalidInput as exc:
+    except (InvalidInput, VerificationError) as exc:  # too few incidents, or tables that differ from the log
         return [], [f"analysis p-values are not shown: {exc.message}"]
     keys = ("site_id", "name", "observed", "expected", "p_value", "observed_after", "expected_after",
             "p_value_after", "p_adjusted", "sentence", "data_labels")  # fmt: skip

@@ -525,6 +525,11 @@ class Store(abc.ABC):
         (bytes for BLOB columns), in that SELECT's order; raises ``ValueError`` for another table."""
 
     @abc.abstractmethod
+    def change_marker(self) -> str:
+        """A token that changes whenever another connection commits a write (SQLite ``PRAGMA data_version``,
+        PostgreSQL's next transaction id); with the log size it says whether a verified state may have moved."""
+
+    @abc.abstractmethod
     def spatial_index_problem(self) -> tuple[str, str] | None:
         """``(table, id)`` of the first site or incident whose spatial index entry (SQLite R*Tree,
         PostGIS ``geog``) is missing or disagrees with its latitude and longitude, else None."""

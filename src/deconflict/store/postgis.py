@@ -251,6 +251,11 @@ class PostGISStore(PostGISLedgerMixin, Store):
                 names,
             )
 
+    def change_marker(self) -> str:
+        # The next transaction id moves with every write transaction of any session (reads assign none).
+        row = self._conn.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()
+        return f"postgresql:{row[0] if row else ''}"
+
     def spatial_index_problem(self) -> tuple[str, str] | None:
         # geog is generated from lat/lon; this catches a column whose generation was dropped and rewritten.
         for table in ("sites", "incidents"):

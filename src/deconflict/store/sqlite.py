@@ -207,6 +207,10 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
                 f"DELETE FROM incidents_rtree WHERE pk IN (SELECT pk FROM incidents WHERE id IN ({marks}))", chunk
             )
 
+    def change_marker(self) -> str:
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return f"sqlite:{row[0] if row else ''}"
+
     def spatial_index_problem(self) -> tuple[str, str] | None:
         # The R*Tree keeps 32-bit boxes rounded outwards: a point's box holds it and is a hair wide.
         for table in ("sites", "incidents"):
