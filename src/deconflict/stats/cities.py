@@ -113,6 +113,11 @@ class City:
         sums = np.bincount(self.events.event_of, weights=mid, minlength=self.events.n_events)
         return np.asarray(sums / np.maximum(self.events.sizes, 1))
 
+    @functools.cached_property
+    def sorted_event_times(self) -> NDArray[np.float64]:
+        """:attr:`event_times` in increasing order."""
+        return np.sort(self.event_times)
+
     def event_centres(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Centroid and mid-time of every attack event."""
         size = np.maximum(self.events.sizes, 1)
