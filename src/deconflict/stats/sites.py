@@ -446,13 +446,13 @@ def _placebos(
 ) -> tuple[float, ...]:
     """The local contrast at dates without a notification, in the period before it."""
     i_arr = study.incidents
-    before = city.event_times[city.event_times < t_n]
+    ordered = city.sorted_event_times
+    before = ordered[: int(np.searchsorted(ordered, t_n, side="left"))]
     if before.size < 20:
         return ()
     out = []
     keep = i_arr.end_s[inc] <= t_n
-    for q in PLACEBO_QUANTILES:
-        t_p = float(np.quantile(before, q))
+    for t_p in np.quantile(before, PLACEBO_QUANTILES).tolist():
         frac = after_fraction(i_arr.start_s[inc], i_arr.end_s[inc], t_p)
         scores, share = _event_after(probs * keep, labels, frac)
         ring = city.ring_timing(neighbourhood, t_p, until_s=t_n)
@@ -542,6 +542,10 @@ def _finish(
     bh_keys = [k for k in heads if headlines[k].p_value is not None]
     bh = dict(zip(bh_keys, benjamini_hochberg([float(headlines[k].p_value or 1.0) for k in bh_keys]), strict=True))
     stat = {k: -float(numbers[k].primary.randomized_pvalue) for k in bh_keys}  # type: ignore[union-attr]
+    by_group: dict[tuple[object, object], list[str]] = {}
+    for f, head in heads.items():
+        if f in stat:
+            by_group.setdefault((head.kind, head.city_name), []).append(f)
     results = []
     for unit in units:
         if unit.site is None:
@@ -549,12 +553,7 @@ def _finish(
         k = unit.site
         num = numbers[unit.key]
         family_key = unit.family_key
-        group = (unit.kind, unit.city_name)
-        peers = [
-            stat[f]
-            for f, head in heads.items()
-            if f != family_key and f in stat and (head.kind, head.city_name) == group
-        ]
+        peers = [stat[f] for f in by_group.get((unit.kind, unit.city_name), ()) if f != family_key]
         control = control_rank_test(stat.get(family_key, math.nan), peers, rng=rng)
         results.append(_site_result(study, s_arr, k, unit, num, headlines[family_key], bh.get(family_key, math.nan),
                                     control))  # fmt: skip
