@@ -18,6 +18,7 @@ QUICK = {
     "bench_match.py": ["--incidents", "100000", "--sites", "10000"],
     "bench_background.py": ["--n", "100000"],
     "bench_report.py": ["--incidents", "20000"],
+    "bench_state.py": ["--incidents", "20000", "--sites", "200"],
     "bench_api.py": ["--reads", "300", "--appends", "60", "--backend", "sqlite"],
 }
 
