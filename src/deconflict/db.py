@@ -38,12 +38,12 @@ from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.relevance import site_reach_m
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
-from deconflict.times import TimeSpan, parse_time, zone
+from deconflict.times import TimeSpan, in_range, parse_time, zone
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
     from deconflict.duplicates import DuplicateGroup
-    from deconflict.options import AnalysisOptions
+    from deconflict.options import AnalysisOptions, ReportDefaults
     from deconflict.records import NotificationRecord, RecordHistory
 
 __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init", "open", "resolve_db_path"]
@@ -114,9 +114,9 @@ def _local() -> Principal:
 
 def _time(value: str | TimeSpan, parameter: str, db: Database) -> TimeSpan:
     """A time given to the library: a :class:`TimeSpan`, or text read in the database's timezone."""
-    if isinstance(value, TimeSpan):
-        return value
     try:
+        if isinstance(value, TimeSpan):
+            return in_range(value)
         return parse_time(value, None, db.timezone)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, where=parameter) from None
@@ -1214,6 +1214,26 @@ class Database:
             self.store.set_meta("analysis_seed", str(options.seed))
             self.store.set_meta("analysis_study_area_wkt", "" if options.study_area is None else options.study_area.wkt)
             self.store.set_meta("analysis_study_area_label", options.study_area_label or "")
+
+    def report_defaults(self) -> ReportDefaults:
+        """The report title, featured sites and notes stored with this database (:meth:`set_report_defaults`)."""
+        from deconflict.options import ReportDefaults
+
+        stored = self.store.get_meta("report_defaults")
+        if not stored:
+            return ReportDefaults()
+        document = json.loads(stored)
+        return ReportDefaults(
+            title=document.get("title") or ReportDefaults.title,
+            site_ids=tuple(document.get("site_ids") or ()),
+            notes=tuple(document.get("notes") or ()),
+        )
+
+    def set_report_defaults(self, defaults: ReportDefaults) -> None:
+        """Store ``defaults`` so that ``deconflict report`` on this database makes the same report."""
+        document = {"title": defaults.title, "site_ids": list(defaults.site_ids), "notes": list(defaults.notes)}
+        with self.store.transaction():
+            self.store.set_meta("report_defaults", json.dumps(document, ensure_ascii=False))
 
     @property
     def ledger(self) -> Ledger:

@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from deconflict.geo import (
     LocalProjection,
+    disk_boxes,
     geodesic_densify,
     geodesic_distance_m,
     geodesic_distance_to_route_m,
@@ -58,6 +59,7 @@ __all__ = [
     "corridor_reach_m",
     "could_hit",
     "could_hit_movement",
+    "incident_reach_boxes",
     "incident_reach_m",
     "incidents_concerning",
     "incidents_concerning_movement",
@@ -87,6 +89,18 @@ def incident_reach_m(uncertainty_m: ArrayLike, normal: ArrayLike = False) -> NDA
     mask = np.broadcast_to(np.asarray(normal, dtype=bool), reach.shape)
     reach[mask] *= NORMAL_REACH_SIGMAS / NORMAL_95_SCALE
     return reach
+
+
+def incident_reach_boxes(
+    lat: ArrayLike, lon: ArrayLike, uncertainty_m: ArrayLike, normal: ArrayLike = False
+) -> NDArray[np.float64]:
+    """Lat/lon boxes ``(min_lat, max_lat, min_lon, max_lon)`` holding each incident's reach (plus the slack).
+
+    The stores index these boxes, so a site's incidents are those whose box overlaps the box of the
+    site's reach (:func:`incidents_concerning`): the search follows each incident's own reach, not
+    the widest of the database. Returns an ``(n, 4)`` array (:func:`deconflict.geo.disk_boxes`).
+    """
+    return disk_boxes(lat, lon, incident_reach_m(uncertainty_m, normal) + REACH_SLACK_M)
 
 
 def site_reach_m(site: Site) -> float:
@@ -119,15 +133,13 @@ def could_hit(site: Site, incidents: Sequence[Incident], *, reach_cap_m: float |
 
 
 def incidents_concerning(store: Store, site: Site, *, reach_cap_m: float | None = None) -> list[Incident]:
-    """The stored incidents that concern ``site``, in time order (a spatial-index query, then exact)."""
-    largest = store.max_uncertainty_m()
-    if not largest:
-        return []
-    widest = float(
-        max(incident_reach_m([value], model == "normal")[0] for model, value in largest.items())
-    )  # the search radius must cover the widest incident reach of the database
-    within = _capped(site_reach_m(site), reach_cap_m) + widest + REACH_SLACK_M
-    candidates = store.list_incidents(IncidentQuery(near=(site.lat, site.lon), within_m=within))
+    """The stored incidents that concern ``site``, in time order (``reach_cap_m`` bounds the site's reach).
+
+    A spatial-index query for the incidents whose reach box (:func:`incident_reach_boxes`) overlaps
+    the box of the site's reach, then the exact geodesic test (:func:`could_hit`).
+    """
+    reach = _capped(site_reach_m(site), reach_cap_m)
+    candidates = store.list_incidents(IncidentQuery(reaching=(site.lat, site.lon, reach)))
     mask = could_hit(site, candidates, reach_cap_m=reach_cap_m)
     return [incident for incident, near in zip(candidates, mask, strict=True) if near]
 

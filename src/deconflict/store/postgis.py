@@ -27,6 +27,7 @@ import psycopg
 from psycopg import conninfo
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.geo import bounding_boxes
 from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
@@ -250,6 +251,22 @@ class PostGISStore(PostGISLedgerMixin, Store):
                 names,
             )
 
+    def change_marker(self) -> str:
+        # The next transaction id moves with every write transaction of any session (reads assign none).
+        row = self._conn.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()
+        return f"postgresql:{row[0] if row else ''}"
+
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        # geog is generated from lat/lon; this catches a column whose generation was dropped and rewritten.
+        for table in ("sites", "incidents"):
+            row = self._conn.execute(
+                f"SELECT id FROM {table} WHERE geog IS NULL OR ST_Y(geog::geometry) <> lat "
+                "OR ST_X(geog::geometry) <> lon LIMIT 1"
+            ).fetchone()
+            if row is not None:
+                return f"{table}.geog", str(row[0])
+        return None
+
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._require_transaction()
         self._conn.cursor().executemany(
@@ -306,6 +323,14 @@ class PostGISStore(PostGISLedgerMixin, Store):
         if query.near is not None and query.within_m is not None:
             point = f"ST_MakePoint({params.add('lon', query.near[1])}, {params.add('lat', query.near[0])})::geography"
             where.append(f"ST_DWithin(geog, {point}, {params.add('within_m', query.within_m)})")
+        if query.reaching is not None:
+            lat, lon, reach_m = query.reaching
+            envelopes = [
+                f"reach_box && ST_MakeEnvelope({params.add(f'reach_w{k}', w)}, {params.add(f'reach_s{k}', s)}, "
+                f"{params.add(f'reach_e{k}', e)}, {params.add(f'reach_n{k}', n)}, 4326)"
+                for k, (s, n, w, e) in enumerate(bounding_boxes(lat, lon, reach_m))
+            ]
+            where.append("(" + " OR ".join(envelopes) + ")")
         where += incident_filters(query, params)
         return where, params.values
 
