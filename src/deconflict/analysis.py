@@ -341,11 +341,16 @@ def match_database(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
+    records = [r for r in _all_matches(db, options, progress) if r.match.site_id in views]
+    if not caller.is_admin:  # an owner's exact rows stay within its capped reach; coarse rows are rounded
+        exact = _within_caller_reach(db, caller, [r for r in records if views[r.match.site_id] == "exact"])
+        kept = {(r.match.site_id, r.match.incident_id) for r in exact}
+        records = [
+            r for r in records if views[r.match.site_id] != "exact" or (r.match.site_id, r.match.incident_id) in kept
+        ]
     rows = []
-    for record in _all_matches(db, options, progress):
-        view = views.get(record.match.site_id)
-        if view is None:
-            continue
+    for record in records:
+        view = views[record.match.site_id]
         if view != "exact":
             coarse = Match(
                 record.match.site_id,
@@ -356,6 +361,22 @@ def match_database(
             record = MatchRecord(coarse, record.incident)
         rows.append(record)
     return rows
+
+
+def _within_caller_reach(db: Database, caller: Principal, records: list[MatchRecord]) -> list[MatchRecord]:
+    """The records whose incident lies within the caller's capped reach of the site (:meth:`Principal.reach_cap_m`):
+    a site stored with a larger radius than its owner may set does not widen what the owner reads."""
+    from deconflict.relevance import could_hit
+
+    by_site: dict[str, list[int]] = {}
+    for position, record in enumerate(records):
+        by_site.setdefault(record.match.site_id, []).append(position)
+    keep = np.zeros(len(records), dtype=bool)
+    for site_id, positions in by_site.items():
+        site = db.sites.get(site_id)
+        mask = could_hit(site, [records[k].incident for k in positions], reach_cap_m=caller.reach_cap_m(site))
+        keep[np.asarray(positions)[mask]] = True
+    return [record for record, kept in zip(records, keep, strict=True) if kept]
 
 
 # -- statistics ---------------------------------------------------------------------------------
