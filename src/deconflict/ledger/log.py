@@ -29,6 +29,8 @@ from deconflict.ledger.entries import (
     span_json,
 )
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
+from deconflict.ledger.state import StateReport, verify_state
+from deconflict.ledger.trust import TrustedKey, check_key, check_trust
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store, TimestampRecord
@@ -71,6 +73,10 @@ class VerifyReport:
     incident_batches: int
     incidents: int
     timestamps: int = 0
+    #: Rows per table found equal to the state rebuilt from the entries.
+    state: StateReport | None = None
+    #: The key the checkpoints were verified against, and where it came from.
+    trusted: TrustedKey | None = None
 
 
 class Ledger:
@@ -275,16 +281,23 @@ class Ledger:
 
     # -- checkpoints --------------------------------------------------------------------
     def signer(self) -> Signer:
-        """The log's signing key, loaded from its key file."""
+        """The log's signing key, loaded from its key file.
+
+        Raises :class:`VerificationError` when the key file holds another log's key: whatever it
+        signed (a checkpoint, a bundle's manifest, an alert) would fail verification later.
+        """
         if self.key_file is None:
             raise NotFound("no signing key file is configured for this log (pass --key-file)")
-        return load_signer_key(self.key_file)
+        return self._own_key(load_signer_key(self.key_file))
+
+    def _own_key(self, signer: Signer) -> Signer:
+        if signer.vkey != self.verifier_key:
+            raise VerificationError(f"the key in {self.key_file} is not this log's key ({self.verifier_key})")
+        return signer
 
     def sign_checkpoint(self, signer: Signer | None = None) -> StoredCheckpoint:
         """Sign a checkpoint of the current tree, store it and return it."""
-        signer = signer or self.signer()
-        if signer.vkey != self.verifier_key:
-            raise VerificationError(f"the key in {self.key_file} is not this log's key ({self.verifier_key})")
+        signer = self._own_key(signer) if signer is not None else self.signer()
         with self.store.transaction():
             size = self.store.log_size()
             body = Checkpoint(self.origin, size, self.root(size))
@@ -365,7 +378,7 @@ class Ledger:
         return entry_times(self, policy)
 
     # -- verification -------------------------------------------------------------------
-    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
+    def verify(self, progress: ProgressCallback | None = None, *, trusted: TrustedKey | None = None) -> VerifyReport:
         """Recompute everything from the stored entries; raise naming the first bad index.
 
         Checks: entries are contiguous from 0, each is canonical JSON naming its own index,
@@ -375,10 +388,15 @@ class Ledger:
         truncated); site commitments, notifications, acknowledgements and incident batches in
         the store match the entries that commit to them.
 
+        Checkpoints are verified against ``trusted`` (see :mod:`deconflict.ledger.trust`; default:
+        the key stored in the database, which proves only that the file agrees with itself).
+
         Reports the phases ``"entries"``, ``"tree"`` (stored subtree hashes) and ``"records"``
         (log entries whose stored records are compared) to ``progress``.
         """
-        verifier = parse_verifier_key(self.verifier_key)
+        trusted = trusted or TrustedKey(self.verifier_key, "database")
+        verifier = parse_verifier_key(trusted.vkey)
+        check_key(trusted, self.verifier_key)
         tick = report_steps(progress, "entries", self.store.log_size())
         # Streamed: the recomputed tree is 64 bytes an entry, and only the bodies of the entries that
         # the record checks below read are kept (not, e.g., every evidence entry of a large log).
@@ -421,6 +439,8 @@ class Ledger:
                 )
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
+        check_trust(trusted, self.verifier_key, [c.size for c in checkpoints], size, lambda n: tree.root_at(n, memory))
+        state = verify_state(self.store, bodies)  # every table the views read, rebuilt from the entries
         counts = self._verify_records(bodies, progress)
         # Guarantees (movements, commitments, alerts) live in a package above the ledger; imported
         # here, when the log is verified, so the layers do not import each other at load time.
@@ -428,7 +448,7 @@ class Ledger:
 
         verify_guarantees(self.store, bodies)
         timestamps = self._verify_timestamps(memory, size)
-        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps)
+        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps, state=state, trusted=trusted)
 
     def _verify_timestamps(self, memory: tree.LevelHashes, size: int) -> int:
         """Each stored RFC 3161 token: over a note of this log whose root matches, and valid for the stored roots."""

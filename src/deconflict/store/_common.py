@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
+from deconflict.ids import id_unavailable
 from deconflict.model import Claim, Incident, Notification, Site
 from deconflict.names import normalize, search_stems
 from deconflict.store import _rows
@@ -360,7 +361,7 @@ class SQLBackend(Store):
 
     def insert_acknowledgement(self, acknowledgement: Acknowledgement, entry_index: int) -> None:
         a = acknowledgement
-        with self._refusing_duplicates(f"acknowledgement id {a.id!r} already exists"):
+        with self._refusing_duplicates(id_unavailable("acknowledgement", [a.id]).message):
             self._conn.execute(
                 _rows.insert_sql("acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, self._MARK),
                 _rows.acknowledgement_values(a, entry_index),
@@ -689,6 +690,21 @@ class SQLBackend(Store):
     def list_witness_peers(self) -> list[WitnessPeer]:
         rows = self._conn.execute(f"SELECT {', '.join(self._PEER_FIELDS)} FROM witness_peers ORDER BY url").fetchall()
         return [WitnessPeer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows]
+
+    # -- the state the log determines ------------------------------------------------------------------
+    def state_rows(self, table: str) -> list[dict[str, Any]]:
+        sql = _rows.STATE_SELECT.get(table)
+        if sql is None:
+            raise ValueError(f"not a table the log determines: {table!r}")
+        cursor = self._conn.execute(sql.replace("{order}", self._NOTIFICATION_SITES_ORDER))
+        columns = [item[0] for item in cursor.description]
+        return [
+            {
+                column: self._to_bytes(value) if column in _rows.STATE_BLOBS and value is not None else value
+                for column, value in zip(columns, row, strict=True)
+            }
+            for row in cursor.fetchall()
+        ]
 
     # -- API tokens ---------------------------------------------------------------------------------
     def insert_token(self, token: TokenRecord) -> None:

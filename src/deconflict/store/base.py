@@ -522,6 +522,22 @@ class Store(abc.ABC):
     def list_witness_peers(self) -> list[WitnessPeer]:
         """Every witness the log has reported to, by URL."""
 
+    # -- the state the log determines ---------------------------------------------------------
+    @abc.abstractmethod
+    def state_rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a table of :data:`deconflict.store._rows.STATE_SELECT` as ``column -> value``
+        (bytes for BLOB columns), in that SELECT's order; raises ``ValueError`` for another table."""
+
+    @abc.abstractmethod
+    def change_marker(self) -> str:
+        """A token that changes whenever another connection commits a write (SQLite ``PRAGMA data_version``,
+        PostgreSQL's next transaction id); with the log size it says whether a verified state may have moved."""
+
+    @abc.abstractmethod
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        """``(table, id)`` of the first site or incident whose spatial index entry (SQLite R*Tree,
+        PostGIS ``geog``) is missing or disagrees with its latitude and longitude, else None."""
+
     # -- API tokens -------------------------------------------------------------------------
     @abc.abstractmethod
     def insert_token(self, token: TokenRecord) -> None:

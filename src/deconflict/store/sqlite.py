@@ -18,6 +18,7 @@ import numpy as np
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.geo import bounding_boxes, geodesic_distance_m
+from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
@@ -178,7 +179,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
     def insert_sites(self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None) -> None:
         now = _rows.now()
         for site, city_id in zip(sites, city_ids, strict=True):
-            with self._refusing_duplicates(f"site id {site.id!r} already exists"):
+            with self._refusing_duplicates(id_unavailable("site", [site.id]).message):
                 cursor = self._write(
                     _rows.insert_sql("sites", _rows.SITE_INSERT, "?"), _rows.site_values(site, city_id, import_id, now)
                 )
@@ -205,6 +206,23 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             self._conn.execute(
                 f"DELETE FROM incidents_rtree WHERE pk IN (SELECT pk FROM incidents WHERE id IN ({marks}))", chunk
             )
+
+    def change_marker(self) -> str:
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return f"sqlite:{row[0] if row else ''}"
+
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        # The R*Tree keeps 32-bit boxes rounded outwards: a point's box holds it and is a hair wide.
+        for table in ("sites", "incidents"):
+            row = self._conn.execute(
+                f"SELECT t.id FROM {table} t LEFT JOIN {table}_rtree r ON r.pk = t.pk WHERE r.pk IS NULL "
+                "OR r.min_lat > t.lat OR r.max_lat < t.lat OR r.min_lon > t.lon OR r.max_lon < t.lon "
+                "OR r.max_lat - r.min_lat > 1e-4 OR r.max_lon - r.min_lon > 1e-4 "
+                f"UNION ALL SELECT 'pk ' || pk FROM {table}_rtree WHERE pk NOT IN (SELECT pk FROM {table}) LIMIT 1"
+            ).fetchone()
+            if row is not None:
+                return f"{table}_rtree", str(row[0])
+        return None
 
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._conn.executemany(
