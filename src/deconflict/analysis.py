@@ -26,7 +26,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,16 +172,22 @@ def incident_inputs(incidents: Sequence[Incident]) -> list[IncidentInput]:
     ]
 
 
-def data_labels(incidents: Sequence[Incident], sites: Sequence[Site]) -> list[str]:
-    """Warnings every output carries: synthetic incidents, approximate sites, unverified records."""
+def data_labels(incidents: Iterable[Incident], sites: Sequence[Site]) -> list[str]:
+    """Warnings every output carries: synthetic incidents, approximate sites, unverified records.
+
+    ``incidents`` is read once (a stream such as ``db.incidents.iter()`` is never held in memory).
+    """
     labels = []
-    synthetic = sum(1 for i in incidents if (i.provenance or "").lower() == "synthetic")
+    total = synthetic = unverified = 0
+    for incident in incidents:
+        total += 1
+        synthetic += (incident.provenance or "").lower() == "synthetic"
+        unverified += incident.status == "unverified"
     if synthetic:
-        labels.append(f"SYNTHETIC data: {synthetic} of {len(incidents)} incidents are simulated, not real strikes")
+        labels.append(f"SYNTHETIC data: {synthetic} of {total} incidents are simulated, not real strikes")
     approximate = [s.id for s in sites if s.approximate]
     if approximate:
         labels.append(f"APPROXIMATE locations: {', '.join(approximate)}")
-    unverified = sum(1 for i in incidents if i.status == "unverified")
     if unverified:
         labels.append(f"{unverified} unverified incidents are not counted (confirm them to count them)")
     return labels

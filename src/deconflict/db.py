@@ -763,7 +763,9 @@ class Incidents:
         given = {name: value for name, value in filters.items() if value is not None}
         if not given:
             return self._db.store.count_incidents()
-        return sum(1 for _ in self.iter(**given))
+        if {"near", "within_m", "limit", "offset"} & set(given):  # geodesic test, paging: on each row
+            return sum(1 for _ in self.iter(**given))
+        return self._db.store.count_matching_incidents(IncidentQuery(**given))
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The incidents as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""

@@ -411,3 +411,16 @@ def test_a_usage_error_is_one_line_naming_the_option_with_exit_2(base: Path, arg
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and says in result.stderr
     assert "╭" not in result.stderr and "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[], [{}], [1, "two\nlines", None], [{"a": [1, {"b": "ü"}], "c": {}}, {"d": []}], [[{"x": 1.5}]]],
+)
+def test_a_streamed_json_list_is_byte_for_byte_the_json_of_the_list(items, capsys) -> None:
+    from deconflict.cli._common import print_json, print_json_list
+
+    print_json(items)
+    whole = capsys.readouterr().out
+    print_json_list(iter(items))
+    assert capsys.readouterr().out == whole

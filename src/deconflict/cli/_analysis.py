@@ -27,6 +27,7 @@ from deconflict.cli._common import (
     option_names,
     out,
     print_json,
+    print_json_list,
     progress_bars,
     say_shown,
     write_output,
@@ -104,12 +105,12 @@ def match_command(
         if format is not None:
             _written(render_layer(match_layer(db, matches), format, path=out_file, layer="matches"), out_file)
             return
-        labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
+        labels = data_labels(db.incidents.iter(), [h.site for h in db.sites.list()]) if not as_json else []
         tz = db.timezone
     total = len(matches)
     matches = first(matches, limit_rows(limit, as_json))
     if as_json:
-        print_json([m.to_json() for m in matches])
+        print_json_list(m.to_json() for m in matches)
         say_shown(len(matches), total, "possible hit(s)", as_json=True)
         return
     for label in labels:

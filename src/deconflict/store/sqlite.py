@@ -354,6 +354,11 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         sql = f"SELECT {_rows.INCIDENT_SELECT} FROM incidents" + where_sql(where) + " ORDER BY time_start, id"
         return sql, params.values
 
+    def count_matching_incidents(self, query: IncidentQuery) -> int:
+        params = QmarkParams()
+        sql = "SELECT count(*) FROM incidents" + where_sql(incident_filters(query, params))
+        return int(self._conn.execute(sql, params.values).fetchone()[0])
+
     def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
         sql, params = self._incident_sql(query)
         emitted = 0
