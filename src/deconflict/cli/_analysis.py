@@ -29,6 +29,7 @@ from deconflict.cli._common import (
     say_shown,
     write_output,
 )
+from deconflict.errors import InvalidInput
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
 from deconflict.times import format_span
 
@@ -181,6 +182,20 @@ def analyze(
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Also compute the bandwidth × hit-radius grid.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            metavar="local|dask",
+            help="Where the resampled cities run: this process, or dask.distributed (same numbers).",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Dask scheduler (e.g. tcp://10.0.0.5:8786) for --engine dask; default a 2-worker LocalCluster.",
+        ),
+    ] = None,
     format: LayerFormatOption = None,
     out_file: LayerOutOption = None,
     as_json: JsonOption = False,
@@ -192,6 +207,7 @@ def analyze(
         deconflict analyze --site wd-Q5369559 --sensitivity
         deconflict analyze --bandwidth 1500 --alpha 0.01 --json
         deconflict analyze --format gpkg --out analysis.gpkg
+        deconflict analyze --engine dask --scheduler tcp://10.0.0.5:8786 --json
     """
     from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
     from deconflict.layers import analysis_layer, render_layer
@@ -201,7 +217,12 @@ def analyze(
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
-        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
+        if engine not in ("local", "dask"):
+            raise InvalidInput(f"unknown engine {engine!r}; use local or dask", where="--engine")
+        if scheduler is not None and engine != "dask":
+            raise InvalidInput("--scheduler needs --engine dask", where="--scheduler")
+        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress,
+                               engine="dask" if engine == "dask" else "local", scheduler=scheduler)  # fmt: skip
         tz = db.timezone
         if format is not None:
             text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
