@@ -70,6 +70,7 @@ from deconflict.stats import (
     prepare_study,
     study_sensitivity,
 )
+from deconflict.stats.scan import Engine
 
 if TYPE_CHECKING:
     from deconflict.report import LedgerState, OutsideTime, Period, ReportData, SensitivityPoint
@@ -477,7 +478,13 @@ class _Computed:
     after_fit: np.random.Generator  # the generator as the fit left it (the sensitivity starts from it)
 
 
-def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> _Computed:
+def _compute(
+    db: Database,
+    options: AnalysisOptions,
+    progress: ProgressCallback | None = None,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+) -> _Computed:
     def compute() -> _Computed:
         finish = _phase(progress, "reading")
         sites = _all_sites(db)
@@ -511,9 +518,7 @@ def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback 
                               bandwidth_m=options.bandwidth_m, study_area=area)  # fmt: skip
         finish(len(incident_in))
         after_fit = copy.deepcopy(rng)
-        finish = _phase(progress, "statistics", len(sites))
-        results = analyze_study(study, rng=rng)
-        finish(len(sites))
+        results = analyze_study(study, rng=rng, engine=engine, scheduler=scheduler, progress=progress)
         return _Computed(results, sites, first, labels, study, after_fit)
 
     return _cached("analysis", db, options, compute)
@@ -527,10 +532,8 @@ def _sensitivity(
     progress: ProgressCallback | None = None,
 ) -> list[SensitivityCell]:
     def compute() -> list[SensitivityCell]:
-        finish = _phase(progress, "sensitivity", len(site_ids))
-        cells = study_sensitivity(computed.study, sorted(site_ids), rng=copy.deepcopy(computed.after_fit))
-        finish(len(site_ids))
-        return cells
+        rng = copy.deepcopy(computed.after_fit)
+        return study_sensitivity(computed.study, sorted(site_ids), rng=rng, progress=progress)
 
     cells = _cached("sensitivity:" + ",".join(sorted(site_ids)), db, options, compute)
     return [c for c in cells if c.site_id in site_ids]
@@ -545,6 +548,8 @@ def analyze_database(
     sensitivity: bool = False,
     progress: ProgressCallback | None = None,
     unverified: bool = False,
+    engine: Engine = "local",
+    scheduler: str | None = None,
 ) -> AnalysisRun:
     """The intentionality statistics of every site of ``db`` that the caller may see.
 
@@ -560,9 +565,14 @@ def analyze_database(
         Also compute the bandwidth x hit-radius grid, for ``site_ids`` or, when none are
         given, for the notified sites.
     progress
-        Called with the phases (reading, statistics, sensitivity), see :mod:`deconflict.progress`.
+        Called with the phases (reading, background, statistics, resampling, sensitivity), see
+        :mod:`deconflict.progress`.
     unverified
         Go on when the database differs from its log, the warning first among the ``labels``.
+    engine, scheduler
+        Where the resampled cities of the scan run: ``"local"`` (this process) or ``"dask"``
+        (a 2-worker ``LocalCluster``, or the ``dask.distributed`` scheduler at ``scheduler``,
+        e.g. ``tcp://10.0.0.5:8786``); the numbers are the same on either.
 
     Raises
     ------
@@ -578,7 +588,7 @@ def analyze_database(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
-    computed = _compute(db, options, progress)
+    computed = _compute(db, options, progress, engine, scheduler)
     analysed = {s.id for s in computed.sites}
     outside = sorted(set(site_ids) - analysed)
     if outside:
