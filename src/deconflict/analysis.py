@@ -942,12 +942,14 @@ def write_brief(
     *,
     lang: str = "en",
     progress: ProgressCallback | None = None,
+    browser: Any = None,
 ) -> BriefFiles:
     """Write the brief on ``site_ids`` to ``out_path`` (``.html`` or ``.pdf``) with its evidence bundles.
 
     Each site's evidence bundle is written beside the brief as ``<stem>.evidence-<site>.zip``;
     the brief names its SHA-256 fingerprint, so the recipient can check that the file they hold
-    is the one the brief describes (:mod:`deconflict.report.brief`).
+    is the one the brief describes (:mod:`deconflict.report.brief`). ``browser``: a running
+    :func:`deconflict.report.chromium` to print the PDF with (default: start one).
 
     Raises
     ------
@@ -990,5 +992,5 @@ def write_brief(
         with tempfile.TemporaryDirectory() as scratch:
             page = Path(scratch) / "brief.html"
             page.write_text(html, encoding="utf-8")
-            render_pdf(page, target)
+            render_pdf(page, target, browser=browser)
     return BriefFiles(target, paths, {b.site_id: b.sha256 for b in bundles}, list(data.notes))
