@@ -6,7 +6,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -341,6 +341,18 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def print_json_list(items: Iterable[Any]) -> None:
+    """A JSON list on stdout, written item by item: the same bytes as :func:`print_json` of the list,
+    without holding its text (or, given a generator, its items) in memory."""
+    write = sys.stdout.write
+    opened = False
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2, default=str)
+        write((",\n" if opened else "[\n") + "  " + text.replace("\n", "\n  "))
+        opened = True
+    write("\n]\n" if opened else "[]\n")
+
+
 def write_output(text: str, path: Path | None) -> None:
     """Write ``text`` to ``path`` atomically, or to stdout."""
     if path is None:
@@ -442,6 +454,14 @@ def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback | None]:
 
 # -- shared options ---------------------------------------------------------------------------
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+UnverifiedOption = Annotated[
+    bool,
+    typer.Option(
+        "--unverified",
+        help="Go on when the database differs from its log (else refused): a loud warning is printed and "
+        "recorded in the output.",
+    ),
+]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Record it even when a plausibility check warns (see the warning).")
 ]

@@ -34,7 +34,7 @@ from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
 from deconflict.relevance import could_hit
 from deconflict.report.data import Period, ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
-from deconflict.times import TimeSpan, format_span
+from deconflict.times import EARLIEST, LATEST, TimeSpan, format_span
 
 __all__ = [
     "NEAR_SITE_M",
@@ -163,6 +163,14 @@ def _wrap(text: str, width: int = 30) -> str:
 
 
 def _date_axis(ax: Any) -> None:
+    # Keep the axis within the range of times accepted on input: a database written before that
+    # bound may hold a notification dated 9999-12-31, and the axis margins around it would leave
+    # the range matplotlib can draw (years 1 to 9999). A marker outside the axis is not drawn;
+    # its date is in the report's tables.
+    low, high = ax.get_xlim()
+    earliest, latest = _date(EARLIEST), _date(LATEST)
+    low, high = min(max(low, earliest), latest - 1), max(min(high, latest), earliest + 1)
+    ax.set_xlim(low, max(high, low + 1))
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
