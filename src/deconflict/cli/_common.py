@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 import typer._click.exceptions as click_errors  # typer vendors its own click
@@ -510,11 +511,13 @@ def root(
 _GLOBAL_PARAMS = _global_params()
 
 
-def print_history(record: RecordHistory) -> None:
-    """A record's versions and corrections, oldest first (``--history``)."""
+def print_history(record: RecordHistory, tz: ZoneInfo | str) -> None:
+    """A record's versions and corrections, oldest first (``--history``), logged times in ``tz``."""
+    from deconflict.times import format_stored
+
     out.print(f"history of {record.target} {record.id} ({record.state}):", markup=False)
     for event in record.events:
-        line = f"  log entry {event.index:>5}  {event.logged_at}  {event.action}"
+        line = f"  log entry {event.index:>5}  {format_stored(event.logged_at, tz)}  {event.action}"
         if event.supersedes is not None:
             line += f" (supersedes entry {event.supersedes})"
         if event.reason:
