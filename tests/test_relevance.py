@@ -114,3 +114,15 @@ def test_log_verify_catches_an_altered_stored_subtree_hash(db):
         db.store.connection.execute(sql.format(m="?" if backend_is_sqlite(db) else "%s"), (b"\x00" * 32,))
     with pytest.raises(VerificationError, match="stored subtree hashes of its incident batch are altered"):
         db.ledger.verify()
+
+
+def test_a_reach_box_shrunk_back_to_its_point_is_a_spatial_index_difference(tmp_path):
+    with deconflict.init(tmp_path / "s.db", key_file=tmp_path / "k.key") as db:
+        db.incidents.add_many(INCIDENTS)
+        assert db.store.spatial_index_problem() is None
+        with db.store.transaction():
+            db.store.connection.execute(
+                "UPDATE incidents_rtree SET min_lat = i.lat, max_lat = i.lat, min_lon = i.lon, max_lon = i.lon "
+                "FROM incidents i WHERE i.pk = incidents_rtree.pk AND i.id = 'wide'"
+            )
+        assert db.store.spatial_index_problem() == ("incidents_rtree", "wide")
