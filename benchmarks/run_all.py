@@ -21,6 +21,7 @@ QUICK = {
     "bench_report.py": ["--incidents", "20000"],
     "bench_state.py": ["--incidents", "20000", "--sites", "200"],
     "bench_api.py": ["--reads", "300", "--appends", "60", "--backend", "sqlite"],
+    "bench_stats.py": ["--incidents", "100000", "--sites", "1000", "--resamples", "99"],
 }
 
 
