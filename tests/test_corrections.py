@@ -151,7 +151,7 @@ def test_acknowledgement_withdrawal(filled):
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda db, f: db.notifications.notify(["aze-emb"], to="RUS", at="2999-01-01", force=f), "in the future"),
+        (lambda db, f: db.notifications.notify(["aze-emb"], to="RUS", at="2150-01-01", force=f), "in the future"),
         (lambda db, f: db.sites.create(name="Swapped", kind="embassy", owner="AZE", lat=30.49, lon=50.46,
                                        city="Kyiv", force=f),
          "lat and lon swapped"),

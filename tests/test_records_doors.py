@@ -88,10 +88,10 @@ def test_a_correction_without_reason_is_refused_by_the_cli(filled):
 
 def test_a_future_date_warns_and_yes_records_it(filled):
     path, _ = filled
-    err = _cli(path, "notify", "aze-emb", "--to", "RUS", "--at", "2999-01-01", code=2)
+    err = _cli(path, "notify", "aze-emb", "--to", "RUS", "--at", "2150-01-01", code=2)
     assert "warning:" in err and "in the future" in err and "--yes" in err
     assert len(json.loads(_cli(path, "notifications", "list", "--json"))) == 1
-    _cli(path, "notify", "aze-emb", "--to", "RUS", "--at", "2999-01-01", "--yes")
+    _cli(path, "notify", "aze-emb", "--to", "RUS", "--at", "2150-01-01", "--yes")
     assert len(json.loads(_cli(path, "notifications", "list", "--json"))) == 2
 
 
@@ -130,7 +130,7 @@ def test_api_corrections_and_merge_are_log_entries(filled):
     with _api(path, token) as client:
         amended = client.post("/api/v1/sites/pol-emb/amend", json={"lat": 50.44561, "reason": "surveyed"})
         assert amended.status_code == 200, amended.text
-        refused = client.post("/api/v1/notifications/ntf-1/amend", json={"notified_at": "2999-01-01", "reason": "x"})
+        refused = client.post("/api/v1/notifications/ntf-1/amend", json={"notified_at": "2150-01-01", "reason": "x"})
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "implausible"
         assert "in the future" in refused.json()["error"]["warnings"][0]
         forced = client.post(
