@@ -17,7 +17,7 @@ QUICK = {
     "bench_ledger.py": ["--entries", "50000", "--single", "100"],
     "bench_match.py": ["--incidents", "100000", "--sites", "10000"],
     "bench_background.py": ["--n", "100000"],
-    "bench_report.py": ["--incidents", "20000"],
+    "bench_report.py": ["--incidents", "20000", "--cli-incidents", "5000", "--cli-sites", "100", "--runs", "2"],
     "bench_api.py": ["--reads", "300", "--appends", "60", "--backend", "sqlite"],
 }
 
