@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from deconflict.claims import Claims
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incidents_to_csv, incidents_to_geojson, sites_to_csv, sites_to_geojson
-from deconflict.ids import new_id
+from deconflict.ids import id_unavailable, new_id
 from deconflict.ingest import Batch, read_incidents, read_sites
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
@@ -37,12 +37,12 @@ from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notifi
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
-from deconflict.times import TimeSpan, parse_time, zone
+from deconflict.times import TimeSpan, in_range, parse_time, zone
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
     from deconflict.duplicates import DuplicateGroup
-    from deconflict.options import AnalysisOptions
+    from deconflict.options import AnalysisOptions, ReportDefaults
     from deconflict.records import NotificationRecord, RecordHistory
 
 __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init", "open", "resolve_db_path"]
@@ -113,9 +113,9 @@ def _local() -> Principal:
 
 def _time(value: str | TimeSpan, parameter: str, db: Database) -> TimeSpan:
     """A time given to the library: a :class:`TimeSpan`, or text read in the database's timezone."""
-    if isinstance(value, TimeSpan):
-        return value
     try:
+        if isinstance(value, TimeSpan):
+            return in_range(value)
         return parse_time(value, None, db.timezone)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, where=parameter) from None
@@ -160,7 +160,7 @@ class Sites:
         _refuse_repeated_ids("site", ids)
         existing = store.existing_site_ids(ids)
         if existing:
-            raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
+            raise id_unavailable("site", existing)
         if not force:
             from deconflict.plausibility import refuse_unless_forced, site_warnings
 
@@ -1207,6 +1207,26 @@ class Database:
             self.store.set_meta("analysis_seed", str(options.seed))
             self.store.set_meta("analysis_study_area_wkt", "" if options.study_area is None else options.study_area.wkt)
             self.store.set_meta("analysis_study_area_label", options.study_area_label or "")
+
+    def report_defaults(self) -> ReportDefaults:
+        """The report title, featured sites and notes stored with this database (:meth:`set_report_defaults`)."""
+        from deconflict.options import ReportDefaults
+
+        stored = self.store.get_meta("report_defaults")
+        if not stored:
+            return ReportDefaults()
+        document = json.loads(stored)
+        return ReportDefaults(
+            title=document.get("title") or ReportDefaults.title,
+            site_ids=tuple(document.get("site_ids") or ()),
+            notes=tuple(document.get("notes") or ()),
+        )
+
+    def set_report_defaults(self, defaults: ReportDefaults) -> None:
+        """Store ``defaults`` so that ``deconflict report`` on this database makes the same report."""
+        document = {"title": defaults.title, "site_ids": list(defaults.site_ids), "notes": list(defaults.notes)}
+        with self.store.transaction():
+            self.store.set_meta("report_defaults", json.dumps(document, ensure_ascii=False))
 
     @property
     def ledger(self) -> Ledger:

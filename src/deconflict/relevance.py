@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from deconflict.geo import (
     LocalProjection,
+    disk_boxes,
     geodesic_densify,
     geodesic_distance_m,
     geodesic_distance_to_route_m,
@@ -53,6 +54,7 @@ __all__ = [
     "corridor_reach_m",
     "could_hit",
     "could_hit_movement",
+    "incident_reach_boxes",
     "incident_reach_m",
     "incidents_concerning",
     "incidents_concerning_movement",
@@ -84,6 +86,18 @@ def incident_reach_m(uncertainty_m: ArrayLike, normal: ArrayLike = False) -> NDA
     return reach
 
 
+def incident_reach_boxes(
+    lat: ArrayLike, lon: ArrayLike, uncertainty_m: ArrayLike, normal: ArrayLike = False
+) -> NDArray[np.float64]:
+    """Lat/lon boxes ``(min_lat, max_lat, min_lon, max_lon)`` holding each incident's reach (plus the slack).
+
+    The stores index these boxes, so a site's incidents are those whose box overlaps the box of the
+    site's reach (:func:`incidents_concerning`): the search follows each incident's own reach, not
+    the widest of the database. Returns an ``(n, 4)`` array (:func:`deconflict.geo.disk_boxes`).
+    """
+    return disk_boxes(lat, lon, incident_reach_m(uncertainty_m, normal) + REACH_SLACK_M)
+
+
 def site_reach_m(site: Site) -> float:
     """The largest distance (geodesic metres) from ``site``'s point to its hit region."""
     if not site.footprint_wkt:
@@ -109,15 +123,12 @@ def could_hit(site: Site, incidents: Sequence[Incident]) -> NDArray[np.bool_]:
 
 
 def incidents_concerning(store: Store, site: Site) -> list[Incident]:
-    """The stored incidents that concern ``site``, in time order (a spatial-index query, then exact)."""
-    largest = store.max_uncertainty_m()
-    if not largest:
-        return []
-    widest = float(
-        max(incident_reach_m([value], model == "normal")[0] for model, value in largest.items())
-    )  # the search radius must cover the widest incident reach of the database
-    within = site_reach_m(site) + widest + REACH_SLACK_M
-    candidates = store.list_incidents(IncidentQuery(near=(site.lat, site.lon), within_m=within))
+    """The stored incidents that concern ``site``, in time order.
+
+    A spatial-index query for the incidents whose reach box (:func:`incident_reach_boxes`) overlaps
+    the box of the site's reach, then the exact geodesic test (:func:`could_hit`).
+    """
+    candidates = store.list_incidents(IncidentQuery(reaching=(site.lat, site.lon, site_reach_m(site))))
     mask = could_hit(site, candidates)
     return [incident for incident, near in zip(candidates, mask, strict=True) if near]
 

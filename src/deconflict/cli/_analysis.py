@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from deconflict.cli._common import (
     SeedOption,
     SiteOption,
     StudyAreaOption,
+    UnverifiedOption,
     app,
     err,
     first,
@@ -30,6 +32,7 @@ from deconflict.cli._common import (
     say_shown,
     write_output,
 )
+from deconflict.errors import InvalidInput
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
 from deconflict.times import format_span
 
@@ -184,6 +187,7 @@ def analyze(
     ] = False,
     format: LayerFormatOption = None,
     out_file: LayerOutOption = None,
+    unverified: UnverifiedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Intentionality statistics: observed vs expected hits per site, before and after notification.
@@ -202,7 +206,10 @@ def analyze(
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
-        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
+        run = analyze_database(
+            db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress, unverified=unverified
+        )
+        _warn_unverified(run.labels)
         tz = db.timezone
         if format is not None:
             text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
@@ -247,10 +254,19 @@ def analyze(
     )
 
 
+def _warn_unverified(lines: Sequence[str]) -> None:
+    """Print the warning of an output computed with --unverified on stderr, where no --json hides it."""
+    from deconflict.ledger.guard import UNVERIFIED_LABEL
+
+    for line in lines:
+        if line.startswith(UNVERIFIED_LABEL):
+            err.print(f"[bold red]{line}[/bold red]")
+
+
 @app.command()
 @handle_errors
 def report(
-    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write (with --brief: .html or .pdf).")],
     site: Annotated[
         list[str] | None,
         typer.Option("--site", metavar="SITE_ID", help="A site to feature (timelines, sensitivity); repeatable."),
@@ -266,29 +282,70 @@ def report(
             help="Offline basemap (a PMTiles archive), embedded in the report; see basemap check.",
         ),
     ] = None,
-    title: Annotated[str, typer.Option(metavar="TEXT", help="Report title.")] = "deconflict report",
+    title: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Report title (default: the database's, else 'deconflict report')."),
+    ] = None,
     seed: SeedOption = None,
     study_area: StudyAreaOption = None,
     no_analysis: Annotated[bool, typer.Option("--no-analysis", help="Map and timeline only.")] = False,
+    unverified: UnverifiedOption = False,
+    brief: Annotated[
+        bool,
+        typer.Option(
+            "--brief",
+            help="Write the 2-4 page brief on the --site sites (notifications, map, timeline, numbers, "
+            "verification) and their evidence bundles beside it.",
+        ),
+    ] = False,
+    lang: Annotated[
+        str, typer.Option("--lang", metavar="LANG", help="Language of the brief: en, de, uk, ru (de/uk/ru unreviewed).")
+    ] = "en",
     as_json: JsonOption = False,
 ) -> None:
     """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF.
+
+    The database's stored options (seed, study area, title, featured sites, notes; the demo
+    stores its own) are the defaults, so the same command makes the same report.
 
     Example:
 
         deconflict report --out report.html --site wd-Q5369559 --title "Kyiv, 2024-2025"
         deconflict report --out map.html --no-analysis --pdf map.pdf
+        deconflict report --brief --site wd-Q5369559 --out brief.pdf --lang uk
         deconflict report --out report.html --basemap kyiv.pmtiles
     """
-    from deconflict.analysis import load_study_area, report_data, resolve_options
+    from deconflict.analysis import load_study_area, report_data, resolve_options, write_brief
     from deconflict.basemap import read_basemap
     from deconflict.fileio import atomic_write_text
     from deconflict.report import render_html, render_pdf
 
+    if brief:
+        if no_analysis or pdf is not None or tiles is not None or basemap is not None:
+            raise InvalidInput("--brief takes --site, --out (.html or .pdf), --lang, --seed and --study-area only")
+        with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
+            options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
+            files = write_brief(db, site or [], out_file, options, lang=lang, progress=progress)
+        if as_json:
+            print_json(
+                {"brief": str(files.path), "bundles": [str(p) for p in files.bundles], "sha256": files.fingerprints,
+                 "notes": files.notes}
+            )  # fmt: skip
+            return
+        out.print(f"wrote {files.path}")
+        for path in files.bundles:
+            out.print(f"wrote {path}")
+        return
+    if lang != "en":
+        raise InvalidInput("--lang applies to --brief only (the full report is in English)")
     basemap_info = None if basemap is None else read_basemap(basemap)
     with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
-        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis, progress=progress)
+        data = report_data(
+            db, options, title=title, site_ids=site or None, analysis=not no_analysis, progress=progress,
+            unverified=unverified,
+        )  # fmt: skip
+        _warn_unverified(data.notes)
     atomic_write_text(out_file, render_html(data, tiles_url=tiles, basemap=basemap_info))
     if pdf is not None:
         render_pdf(out_file, pdf)

@@ -442,6 +442,14 @@ def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback | None]:
 
 # -- shared options ---------------------------------------------------------------------------
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+UnverifiedOption = Annotated[
+    bool,
+    typer.Option(
+        "--unverified",
+        help="Go on when the database differs from its log (else refused): a loud warning is printed and "
+        "recorded in the output.",
+    ),
+]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Record it even when a plausibility check warns (see the warning).")
 ]

@@ -25,15 +25,28 @@ __all__ = ["GUARANTEE_KINDS", "bundle_for", "guarantee_indices", "guarantee_stat
 
 
 def bundle_for(
-    db: Database, object_id: str, *, principal: Principal | None = None, policy: WitnessPolicy | None = None
+    db: Database,
+    object_id: str,
+    *,
+    principal: Principal | None = None,
+    policy: WitnessPolicy | None = None,
+    unverified: bool = False,
 ) -> bytes:
     """The evidence bundle of a site or, when no site has this id, of a movement the caller may see.
+
+    ``unverified`` builds it although the database differs from its log (the caller warns; the
+    bundle's own proofs still fail offline for any record the log does not commit to).
 
     Raises
     ------
     NotFound
         When ``object_id`` is neither.
+    VerificationError
+        When the database differs from its log (:func:`deconflict.ledger.guard.guard_state`).
     """
+    from deconflict.ledger.guard import guard_state
+
+    guard_state(db.store, unverified=unverified)
     from deconflict.access import Principal, visible_site
     from deconflict.errors import NotFound
     from deconflict.ledger.bundle import build_bundle, build_movement_bundle

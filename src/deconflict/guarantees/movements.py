@@ -23,7 +23,7 @@ from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.guarantees import records
 from deconflict.guarantees.model import Movement, Window
 from deconflict.guarantees.routes import parse_route, route_geojson
-from deconflict.ids import new_id
+from deconflict.ids import id_unavailable, new_id
 from deconflict.ledger.entries import canonical_record, commitment
 from deconflict.times import TimeSpan, format_utc
 
@@ -184,7 +184,7 @@ class Movements:
             caller.require_write(movement.owner)
         existing = {r["id"] for r in self._db.store.select_rows("movements", {"id": ids})}
         if existing:
-            raise ConflictError(f"movement id(s) already in the database: {', '.join(sorted(existing))}")
+            raise id_unavailable("movement", existing)
         done = []
         with self._db.store.transaction():
             for movement in movements:

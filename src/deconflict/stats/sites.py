@@ -67,7 +67,15 @@ from deconflict.stats.significance import (
     poisson_tail_test,
 )
 
-__all__ = ["MIN_BACKGROUND_EVENTS", "analyze_sites", "attach_sensitivity", "sensitivity_grid", "tipping_point"]
+__all__ = [
+    "MIN_BACKGROUND_EVENTS",
+    "analyze_sites",
+    "analyze_study",
+    "attach_sensitivity",
+    "sensitivity_grid",
+    "study_sensitivity",
+    "tipping_point",
+]
 
 RING_M = (300.0, 1_500.0)  # the neighbourhood of the local before/after design
 PRIOR_EVENTS = 5.0  # pseudo-events at the city-wide after-share that stabilise a quiet ring
@@ -198,24 +206,46 @@ def analyze_sites(
     s_arr, i_arr = _as_arrays(sites, incidents)
     if len(s_arr) == 0:
         return []
-    if radius_scale <= 0:
-        raise InvalidInput("radius_scale must be > 0", where="radius_scale")
     study = prepare_study(s_arr, i_arr, rng=rng, study_area=study_area, bandwidth_m=bandwidth_m,
                           projection=projection, attack_distance_m=attack_distance_m,
                           attack_window_s=attack_window_s)  # fmt: skip
-    scan_seed = np.random.SeedSequence(int(rng.integers(2**63)))
-    results = _analyze(study, radius_scale, min_probability, rng, None)
-    if resamples > 0:
-        results = _with_scans(study, results, resamples, scan_seed, engine, scheduler)
+    results = analyze_study(study, rng=rng, radius_scale=radius_scale, min_probability=min_probability,
+                            resamples=resamples, engine=engine, scheduler=scheduler)  # fmt: skip
     if sensitivity_sites:
         cells = _sensitivity(study, set(sensitivity_sites), bandwidth_factors, radius_factors, min_probability, rng)
         results = [_with_range(r, cells.get(r.site_id, ())) for r in results]
     return results
 
 
+def analyze_study(
+    study: Study,
+    *,
+    rng: np.random.Generator,
+    radius_scale: float = 1.0,
+    min_probability: float = 1e-6,
+    resamples: int = 199,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+) -> list[SiteResult]:
+    """:func:`analyze_sites` on a prepared study (:func:`~deconflict.stats.cities.prepare_study`).
+
+    ``analyze_sites(sites, incidents, rng=rng, ...)`` is ``prepare_study(sites, incidents,
+    rng=rng, ...)`` followed by this call with the same generator; keeping the study lets
+    :func:`study_sensitivity` reuse its fitted backgrounds and bandwidths.
+    """
+    if radius_scale <= 0:
+        raise InvalidInput("radius_scale must be > 0", where="radius_scale")
+    scan_seed = np.random.SeedSequence(int(rng.integers(2**63)))
+    results = _analyze(study, radius_scale, min_probability, rng, None)
+    if resamples > 0:
+        results = _with_scans(study, results, resamples, scan_seed, engine, scheduler)
+    return results
+
+
 def _analyze(
     study: Study, radius_scale: float, min_probability: float, rng: np.random.Generator, only: set[str] | None
 ) -> list[SiteResult]:
+    study = study.fresh()  # this analysis's own peer scores: a prepared study is never modified
     s_arr = study.sites
     if radius_scale != 1.0:
         s_arr = dataclasses.replace(s_arr, radius_m=s_arr.radius_m * radius_scale)
@@ -240,7 +270,6 @@ def _all_unit_numbers(
     regions, _ = site_hit_regions(unit_sites, study.projection)
     tables: dict[tuple[int, float], object] = {}
     out: dict[str, _UnitNumbers | None] = {}
-    study.peer_scores.clear()
     i_arr = study.incidents
     for k, unit in enumerate(units):  # every site's attack events, for the comparison with peers
         if unit.site is None:
@@ -417,13 +446,13 @@ def _placebos(
 ) -> tuple[float, ...]:
     """The local contrast at dates without a notification, in the period before it."""
     i_arr = study.incidents
-    before = city.event_times[city.event_times < t_n]
+    ordered = city.sorted_event_times
+    before = ordered[: int(np.searchsorted(ordered, t_n, side="left"))]
     if before.size < 20:
         return ()
     out = []
     keep = i_arr.end_s[inc] <= t_n
-    for q in PLACEBO_QUANTILES:
-        t_p = float(np.quantile(before, q))
+    for t_p in np.quantile(before, PLACEBO_QUANTILES).tolist():
         frac = after_fraction(i_arr.start_s[inc], i_arr.end_s[inc], t_p)
         scores, share = _event_after(probs * keep, labels, frac)
         ring = city.ring_timing(neighbourhood, t_p, until_s=t_n)
@@ -513,6 +542,10 @@ def _finish(
     bh_keys = [k for k in heads if headlines[k].p_value is not None]
     bh = dict(zip(bh_keys, benjamini_hochberg([float(headlines[k].p_value or 1.0) for k in bh_keys]), strict=True))
     stat = {k: -float(numbers[k].primary.randomized_pvalue) for k in bh_keys}  # type: ignore[union-attr]
+    by_group: dict[tuple[object, object], list[str]] = {}
+    for f, head in heads.items():
+        if f in stat:
+            by_group.setdefault((head.kind, head.city_name), []).append(f)
     results = []
     for unit in units:
         if unit.site is None:
@@ -520,12 +553,7 @@ def _finish(
         k = unit.site
         num = numbers[unit.key]
         family_key = unit.family_key
-        group = (unit.kind, unit.city_name)
-        peers = [
-            stat[f]
-            for f, head in heads.items()
-            if f != family_key and f in stat and (head.kind, head.city_name) == group
-        ]
+        peers = [stat[f] for f in by_group.get((unit.kind, unit.city_name), ()) if f != family_key]
         control = control_rank_test(stat.get(family_key, math.nan), peers, rng=rng)
         results.append(_site_result(study, s_arr, k, unit, num, headlines[family_key], bh.get(family_key, math.nan),
                                     control))  # fmt: skip
@@ -681,6 +709,25 @@ def sensitivity_grid(
         return []
     study = prepare_study(s_arr, i_arr, rng=rng, study_area=study_area, bandwidth_m=bandwidth_m,
                           projection=projection)  # fmt: skip
-    wanted = {str(s) for s in s_arr.ids} if site_ids is None else set(site_ids)
-    cells = _sensitivity(study, wanted, bandwidth_factors, radius_factors, min_probability, rng)
-    return [c for s in s_arr.ids if str(s) in cells for c in cells[str(s)]]
+    wanted = [str(s) for s in s_arr.ids] if site_ids is None else list(site_ids)
+    return study_sensitivity(study, wanted, rng=rng, bandwidth_factors=bandwidth_factors,
+                             radius_factors=radius_factors, min_probability=min_probability)  # fmt: skip
+
+
+def study_sensitivity(
+    study: Study,
+    site_ids: Sequence[str],
+    *,
+    rng: np.random.Generator,
+    bandwidth_factors: Sequence[float] = (0.5, 1.0, 2.0),
+    radius_factors: Sequence[float] = (0.5, 1.0, 2.0),
+    min_probability: float = 1e-6,
+) -> list[SensitivityCell]:
+    """:func:`sensitivity_grid` on a prepared study: its fitted bandwidths are reused.
+
+    Only ``site_ids`` (with their families) are re-analysed. With ``rng`` in the state that
+    :func:`~deconflict.stats.cities.prepare_study` left it in, the cells are those of
+    ``sensitivity_grid(sites, incidents, rng=...)`` with the generator's original state.
+    """
+    cells = _sensitivity(study, set(site_ids), bandwidth_factors, radius_factors, min_probability, rng)
+    return [c for s in study.sites.ids if str(s) in cells for c in cells[str(s)]]
