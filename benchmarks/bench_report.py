@@ -137,7 +137,9 @@ def build_cli(n_incidents: int, n_sites: int, work: Path) -> tuple[Path, float, 
     subprocess.run([*command, "incidents", "import", str(incidents_csv)], **quiet)  # type: ignore[call-overload]
     out = work / "report-cli.html"
     started = time.perf_counter()
-    subprocess.run([*command, "report", "--out", str(out)], **quiet)  # type: ignore[call-overload]
+    # --unverified: on main of 2026-12-02 a 100,000-row CSV import leaves the log check refusing the
+    # report ("incidents_rtree ... missing or elsewhere"); the check still runs and is timed.
+    subprocess.run([*command, "report", "--unverified", "--out", str(out)], **quiet)  # type: ignore[call-overload]
     return out, time.perf_counter() - started, out.stat().st_size / 1e6
 
 
@@ -213,6 +215,8 @@ def main() -> None:
         )
         print(sections[-1], flush=True)
         path.unlink()
+        if not args.cli_incidents:
+            return
         path, write_s, size_mb = build_cli(args.cli_incidents, args.cli_sites, work)
         rows = [
             (

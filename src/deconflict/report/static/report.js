@@ -35,9 +35,15 @@
   /* ---- the columns of the data block (base64 of little-endian typed arrays) ---- */
   var TYPES = { int32: Int32Array, uint32: Uint32Array, uint16: Uint16Array, uint8: Uint8Array, float32: Float32Array, float64: Float64Array };
   function column(block, name) {
-    var bin = atob(block[name]), bytes = new Uint8Array(bin.length);
-    for (var k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
-    return new TYPES[block.dtypes[name]](bytes.buffer);
+    var bytes;
+    if (Uint8Array.fromBase64) {  // native decoding (Chromium 140+, Firefox 133+, Safari 18.2+)
+      bytes = Uint8Array.fromBase64(block[name]);
+    } else {
+      var bin = atob(block[name]);
+      bytes = new Uint8Array(bin.length);
+      for (var k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+    }
+    return new TYPES[block.dtypes[name]](bytes.buffer, bytes.byteOffset, bytes.byteLength / TYPES[block.dtypes[name]].BYTES_PER_ELEMENT);
   }
   var I = D.incidents, n = I.count;
   var inc = { lat: new Float64Array(n), lon: new Float64Array(n), unc: column(I, "unc"), t0: column(I, "t0"), dt: column(I, "dt"),
@@ -227,15 +233,18 @@
       ctx.stroke();
     });
   }
-  var byProv = inc.provenances.map(function () { return []; });
-  for (i = 0; i < n; i++) byProv[inc.prov[i]].push(i);
+  // The incidents of each provenance, as typed arrays (two passes: count, then fill).
+  var provCount = new Uint32Array(inc.provenances.length);
+  for (i = 0; i < n; i++) provCount[inc.prov[i]]++;
+  var byProv = Array.prototype.map.call(provCount, function (c) { return new Uint32Array(c); }), fill = new Uint32Array(provCount.length);
+  for (i = 0; i < n; i++) { var pv = inc.prov[i]; byProv[pv][fill[pv]++] = i; }
   var incidentLayers = [], canvasLayers = [];
   // Synthetic first, so real reports are drawn on top of them.
   var provOrder = inc.provenances.map(function (p, k) { return k; }).sort(function (a, b) {
     return (inc.synthetic[b] ? 1 : 0) - (inc.synthetic[a] ? 1 : 0);
   });
   provOrder.forEach(function (k) {
-    var name = inc.provenances[k], idx = Uint32Array.from(byProv[k]);
+    var name = inc.provenances[k], idx = byProv[k];
     var layer = pointsLayer(idx, provColour(name), inc.synthetic[k]);
     incidentLayers.push(layer);
     overlays[(inc.synthetic[k] ? '<span class="swatch round" style="background:' + provColour(name) + '"></span>'
