@@ -26,7 +26,7 @@ import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +70,7 @@ from deconflict.stats import (
     prepare_study,
     study_sensitivity,
 )
+from deconflict.stats.scan import Engine
 
 if TYPE_CHECKING:
     from deconflict.report import LedgerState, OutsideTime, Period, ReportData, SensitivityPoint
@@ -172,16 +173,22 @@ def incident_inputs(incidents: Sequence[Incident]) -> list[IncidentInput]:
     ]
 
 
-def data_labels(incidents: Sequence[Incident], sites: Sequence[Site]) -> list[str]:
-    """Warnings every output carries: synthetic incidents, approximate sites, unverified records."""
+def data_labels(incidents: Iterable[Incident], sites: Sequence[Site]) -> list[str]:
+    """Warnings every output carries: synthetic incidents, approximate sites, unverified records.
+
+    ``incidents`` is read once (a stream such as ``db.incidents.iter()`` is never held in memory).
+    """
     labels = []
-    synthetic = sum(1 for i in incidents if (i.provenance or "").lower() == "synthetic")
+    total = synthetic = unverified = 0
+    for incident in incidents:
+        total += 1
+        synthetic += (incident.provenance or "").lower() == "synthetic"
+        unverified += incident.status == "unverified"
     if synthetic:
-        labels.append(f"SYNTHETIC data: {synthetic} of {len(incidents)} incidents are simulated, not real strikes")
+        labels.append(f"SYNTHETIC data: {synthetic} of {total} incidents are simulated, not real strikes")
     approximate = [s.id for s in sites if s.approximate]
     if approximate:
         labels.append(f"APPROXIMATE locations: {', '.join(approximate)}")
-    unverified = sum(1 for i in incidents if i.status == "unverified")
     if unverified:
         labels.append(f"{unverified} unverified incidents are not counted (confirm them to count them)")
     return labels
@@ -341,11 +348,16 @@ def match_database(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
+    records = [r for r in _all_matches(db, options, progress) if r.match.site_id in views]
+    if not caller.is_admin:  # an owner's exact rows stay within its capped reach; coarse rows are rounded
+        exact = _within_caller_reach(db, caller, [r for r in records if views[r.match.site_id] == "exact"])
+        kept = {(r.match.site_id, r.match.incident_id) for r in exact}
+        records = [
+            r for r in records if views[r.match.site_id] != "exact" or (r.match.site_id, r.match.incident_id) in kept
+        ]
     rows = []
-    for record in _all_matches(db, options, progress):
-        view = views.get(record.match.site_id)
-        if view is None:
-            continue
+    for record in records:
+        view = views[record.match.site_id]
         if view != "exact":
             coarse = Match(
                 record.match.site_id,
@@ -356,6 +368,22 @@ def match_database(
             record = MatchRecord(coarse, record.incident)
         rows.append(record)
     return rows
+
+
+def _within_caller_reach(db: Database, caller: Principal, records: list[MatchRecord]) -> list[MatchRecord]:
+    """The records whose incident lies within the caller's capped reach of the site (:meth:`Principal.reach_cap_m`):
+    a site stored with a larger radius than its owner may set does not widen what the owner reads."""
+    from deconflict.relevance import could_hit
+
+    by_site: dict[str, list[int]] = {}
+    for position, record in enumerate(records):
+        by_site.setdefault(record.match.site_id, []).append(position)
+    keep = np.zeros(len(records), dtype=bool)
+    for site_id, positions in by_site.items():
+        site = db.sites.get(site_id)
+        mask = could_hit(site, [records[k].incident for k in positions], reach_cap_m=caller.reach_cap_m(site))
+        keep[np.asarray(positions)[mask]] = True
+    return [record for record, kept in zip(records, keep, strict=True) if kept]
 
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -450,7 +478,13 @@ class _Computed:
     after_fit: np.random.Generator  # the generator as the fit left it (the sensitivity starts from it)
 
 
-def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> _Computed:
+def _compute(
+    db: Database,
+    options: AnalysisOptions,
+    progress: ProgressCallback | None = None,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+) -> _Computed:
     def compute() -> _Computed:
         finish = _phase(progress, "reading")
         sites = _all_sites(db)
@@ -484,9 +518,7 @@ def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback 
                               bandwidth_m=options.bandwidth_m, study_area=area)  # fmt: skip
         finish(len(incident_in))
         after_fit = copy.deepcopy(rng)
-        finish = _phase(progress, "statistics", len(sites))
-        results = analyze_study(study, rng=rng)
-        finish(len(sites))
+        results = analyze_study(study, rng=rng, engine=engine, scheduler=scheduler, progress=progress)
         return _Computed(results, sites, first, labels, study, after_fit)
 
     return _cached("analysis", db, options, compute)
@@ -500,10 +532,8 @@ def _sensitivity(
     progress: ProgressCallback | None = None,
 ) -> list[SensitivityCell]:
     def compute() -> list[SensitivityCell]:
-        finish = _phase(progress, "sensitivity", len(site_ids))
-        cells = study_sensitivity(computed.study, sorted(site_ids), rng=copy.deepcopy(computed.after_fit))
-        finish(len(site_ids))
-        return cells
+        rng = copy.deepcopy(computed.after_fit)
+        return study_sensitivity(computed.study, sorted(site_ids), rng=rng, progress=progress)
 
     cells = _cached("sensitivity:" + ",".join(sorted(site_ids)), db, options, compute)
     return [c for c in cells if c.site_id in site_ids]
@@ -518,6 +548,8 @@ def analyze_database(
     sensitivity: bool = False,
     progress: ProgressCallback | None = None,
     unverified: bool = False,
+    engine: Engine = "local",
+    scheduler: str | None = None,
 ) -> AnalysisRun:
     """The intentionality statistics of every site of ``db`` that the caller may see.
 
@@ -533,9 +565,14 @@ def analyze_database(
         Also compute the bandwidth x hit-radius grid, for ``site_ids`` or, when none are
         given, for the notified sites.
     progress
-        Called with the phases (reading, statistics, sensitivity), see :mod:`deconflict.progress`.
+        Called with the phases (reading, background, statistics, resampling, sensitivity), see
+        :mod:`deconflict.progress`.
     unverified
         Go on when the database differs from its log, the warning first among the ``labels``.
+    engine, scheduler
+        Where the resampled cities of the scan run: ``"local"`` (this process) or ``"dask"``
+        (a 2-worker ``LocalCluster``, or the ``dask.distributed`` scheduler at ``scheduler``,
+        e.g. ``tcp://10.0.0.5:8786``); the numbers are the same on either.
 
     Raises
     ------
@@ -551,7 +588,7 @@ def analyze_database(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
-    computed = _compute(db, options, progress)
+    computed = _compute(db, options, progress, engine, scheduler)
     analysed = {s.id for s in computed.sites}
     outside = sorted(set(site_ids) - analysed)
     if outside:
@@ -906,12 +943,14 @@ def write_brief(
     *,
     lang: str = "en",
     progress: ProgressCallback | None = None,
+    browser: Any = None,
 ) -> BriefFiles:
     """Write the brief on ``site_ids`` to ``out_path`` (``.html`` or ``.pdf``) with its evidence bundles.
 
     Each site's evidence bundle is written beside the brief as ``<stem>.evidence-<site>.zip``;
     the brief names its SHA-256 fingerprint, so the recipient can check that the file they hold
-    is the one the brief describes (:mod:`deconflict.report.brief`).
+    is the one the brief describes (:mod:`deconflict.report.brief`). ``browser``: a running
+    :func:`deconflict.report.chromium` to print the PDF with (default: start one).
 
     Raises
     ------
@@ -954,5 +993,5 @@ def write_brief(
         with tempfile.TemporaryDirectory() as scratch:
             page = Path(scratch) / "brief.html"
             page.write_text(html, encoding="utf-8")
-            render_pdf(page, target)
+            render_pdf(page, target, browser=browser)
     return BriefFiles(target, paths, {b.site_id: b.sha256 for b in bundles}, list(data.notes))

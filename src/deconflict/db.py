@@ -36,6 +36,7 @@ from deconflict.ledger.note import generate_signer, load_signer_key, write_signe
 from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notification, Site, check_owner
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.progress import ProgressCallback, report_steps
+from deconflict.relevance import site_reach_m
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
 from deconflict.times import TimeSpan, in_range, parse_time, zone
 
@@ -221,7 +222,8 @@ class Sites:
         InvalidInput
             For an invalid field (named in ``where``).
         PermissionDenied
-            When ``principal`` may not write sites of ``owner``.
+            When ``principal`` may not write sites of ``owner``, or is not an admin and the site would
+            reach farther than :data:`~deconflict.model.MAX_OWNER_REACH_M` of its kind.
         ConflictError
             When the id exists.
         Implausible
@@ -248,7 +250,9 @@ class Sites:
         for lang, value in (names or {}).items():
             row[f"name:{lang}"] = value if isinstance(value, str) else "; ".join(value)
         site = build_site(row)
-        (principal or _local()).require_write(site.owner)
+        caller = principal or _local()
+        caller.require_write(site.owner)
+        caller.require_reach(site)
         return self.add_many([site], force=force)[0]
 
     def import_file(
@@ -372,7 +376,8 @@ class Sites:
         InvalidInput
             Without a reason, for an invalid field, or when nothing changes.
         NotFound, PermissionDenied
-            For an unknown site, or one the principal may not write.
+            For an unknown site, or one the principal may not write; when a principal that is not admin
+            would widen the site's reach beyond :data:`~deconflict.model.MAX_OWNER_REACH_M` of its kind.
         ConflictError
             When the site was withdrawn.
         Implausible
@@ -400,6 +405,8 @@ class Sites:
         except InvalidInput as exc:
             field_name = next((k for k in changes if exc.message.startswith(k)), None)
             raise InvalidInput(exc.message, where=exc.where or field_name) from None
+        if site_reach_m(site) > site_reach_m(old):  # an amendment that does not widen the site stands
+            caller.require_reach(site)
         found = find_city(site.city, near=(site.lat, site.lon)) if site.city else nearest_city(site.lat, site.lon)
         if found is not None and not site.city:
             site = site.with_changes(city=found.name)
@@ -756,7 +763,9 @@ class Incidents:
         given = {name: value for name, value in filters.items() if value is not None}
         if not given:
             return self._db.store.count_incidents()
-        return sum(1 for _ in self.iter(**given))
+        if {"near", "within_m", "limit", "offset"} & set(given):  # geodesic test, paging: on each row
+            return sum(1 for _ in self.iter(**given))
+        return self._db.store.count_matching_incidents(IncidentQuery(**given))
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The incidents as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""

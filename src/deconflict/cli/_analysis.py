@@ -28,6 +28,7 @@ from deconflict.cli._common import (
     option_names,
     out,
     print_json,
+    print_json_list,
     progress_bars,
     say_shown,
     write_output,
@@ -105,12 +106,12 @@ def match_command(
         if format is not None:
             _written(render_layer(match_layer(db, matches), format, path=out_file, layer="matches"), out_file)
             return
-        labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
+        labels = data_labels(db.incidents.iter(), [h.site for h in db.sites.list()]) if not as_json else []
         tz = db.timezone
     total = len(matches)
     matches = first(matches, limit_rows(limit, as_json))
     if as_json:
-        print_json([m.to_json() for m in matches])
+        print_json_list(m.to_json() for m in matches)
         say_shown(len(matches), total, "possible hit(s)", as_json=True)
         return
     for label in labels:
@@ -185,6 +186,20 @@ def analyze(
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Also compute the bandwidth × hit-radius grid.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            metavar="local|dask",
+            help="Where the resampled cities run: this process, or dask.distributed (same numbers).",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Dask scheduler (e.g. tcp://10.0.0.5:8786) for --engine dask; default a 2-worker LocalCluster.",
+        ),
+    ] = None,
     format: LayerFormatOption = None,
     out_file: LayerOutOption = None,
     unverified: UnverifiedOption = False,
@@ -197,6 +212,7 @@ def analyze(
         deconflict analyze --site wd-Q5369559 --sensitivity
         deconflict analyze --bandwidth 1500 --alpha 0.01 --json
         deconflict analyze --format gpkg --out analysis.gpkg
+        deconflict analyze --engine dask --scheduler tcp://10.0.0.5:8786 --json
     """
     from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
     from deconflict.layers import analysis_layer, render_layer
@@ -206,9 +222,14 @@ def analyze(
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
+        if engine not in ("local", "dask"):
+            raise InvalidInput(f"unknown engine {engine!r}; use local or dask", where="--engine")
+        if scheduler is not None and engine != "dask":
+            raise InvalidInput("--scheduler needs --engine dask", where="--scheduler")
         run = analyze_database(
-            db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress, unverified=unverified
-        )
+            db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress, unverified=unverified,
+            engine="dask" if engine == "dask" else "local", scheduler=scheduler,
+        )  # fmt: skip
         _warn_unverified(run.labels)
         tz = db.timezone
         if format is not None:

@@ -158,7 +158,8 @@ def compliance(
                     hidden += 1
                     continue
                 window: Window | None = commitment.window
-                exposures = site_exposures([site], incidents_concerning(db.store, site))
+                concerning = incidents_concerning(db.store, site, reach_cap_m=caller.reach_cap_m(site))
+                exposures = site_exposures([site], concerning)
                 objects.append({"kind": "site", "id": site.id, "label": site.name, "owner": site.owner,
                                 "approximate": site.approximate})  # fmt: skip
             else:
@@ -168,7 +169,8 @@ def compliance(
                     hidden += 1
                     continue
                 window = commitment.window.intersect(movement.window)
-                exposures = movement_exposures(movement, incidents_concerning_movement(db.store, movement))
+                concerning = incidents_concerning_movement(db.store, movement, reach_cap_m=caller.corridor_cap_m)
+                exposures = movement_exposures(movement, concerning)
                 objects.append({"kind": "movement", "id": movement.id, "label": movement.label,
                                 "owner": movement.owner, "synthetic": movement.synthetic})  # fmt: skip
             if window is None:

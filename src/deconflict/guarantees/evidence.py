@@ -53,14 +53,14 @@ def bundle_for(
 
     caller = principal or Principal.local()
     try:
-        visible_site(db, caller, object_id)
+        site, _ = visible_site(db, caller, object_id)
     except NotFound:
         try:
             db.movements.get(object_id, principal=caller)
         except NotFound:
             raise NotFound(f"no site or movement with id {object_id!r}") from None
-        return build_movement_bundle(db.ledger, object_id, policy)
-    return build_bundle(db.ledger, object_id, policy)
+        return build_movement_bundle(db.ledger, object_id, policy, reach_cap_m=caller.corridor_cap_m)
+    return build_bundle(db.ledger, object_id, policy, reach_cap_m=caller.reach_cap_m(site))
 
 
 GUARANTEE_KINDS = frozenset({"commitment", "commitment_acknowledged", "deadline_missed", "alert", "alert_acknowledged"})

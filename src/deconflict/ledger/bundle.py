@@ -133,8 +133,13 @@ def _signers(note: str) -> set[str]:
     return {signature.name for signature in note_signatures(note)}
 
 
-def build_bundle(ledger: Ledger, site_id: str, policy: WitnessPolicy | None = None) -> bytes:
+def build_bundle(
+    ledger: Ledger, site_id: str, policy: WitnessPolicy | None = None, *, reach_cap_m: float | None = None
+) -> bytes:
     """The evidence bundle (zip bytes) for ``site_id``, signed with the log's key.
+
+    ``reach_cap_m`` bounds the site's reach for the incidents it holds (a caller that is not admin:
+    :meth:`deconflict.access.Principal.reach_cap_m`); None uses the stored reach.
 
     The bundle is built on the newest checkpoint covering its entries that satisfies the
     witness ``policy`` (default: the one stored with the log), else the newest cosigned one,
@@ -164,13 +169,16 @@ def build_bundle(ledger: Ledger, site_id: str, policy: WitnessPolicy | None = No
                                      "entry_index": c.entry_index} for c in commitments[:-1]]}  # fmt: skip
     extra = {c.entry_index for c in commitments} | guarantee_indices(ledger.store, ObjectRef("site", site_id))
     extra |= {c.entry_index for c in ledger.store.list_corrections("site", site_id)}
-    incidents = incidents_concerning(ledger.store, site)
+    incidents = incidents_concerning(ledger.store, site, reach_cap_m=reach_cap_m)
     return _build(ledger, "site", site_id, subject, notifications, incidents, extra, policy)
 
 
-def build_movement_bundle(ledger: Ledger, movement_id: str, policy: WitnessPolicy | None = None) -> bytes:
+def build_movement_bundle(
+    ledger: Ledger, movement_id: str, policy: WitnessPolicy | None = None, *, reach_cap_m: float | None = None
+) -> bytes:
     """The evidence bundle of a movement: its revealed record and salt, the notifications naming it,
-    the commitments covering it, its alerts and the incidents that concern it (see :func:`build_bundle`).
+    the commitments covering it, its alerts and the incidents that concern it (see :func:`build_bundle`;
+    ``reach_cap_m`` bounds the corridor's reach).
 
     Raises
     ------
@@ -192,7 +200,7 @@ def build_movement_bundle(ledger: Ledger, movement_id: str, policy: WitnessPolic
     subject = {"record": record, "salt": bytes(row["salt"]).hex(), "commitment": row["commitment"],
                "entry_index": int(row["entry_idx"])}  # fmt: skip
     extra = {int(row["entry_idx"])} | guarantee_indices(ledger.store, ObjectRef("movement", movement_id))
-    incidents = incidents_concerning_movement(ledger.store, movement)
+    incidents = incidents_concerning_movement(ledger.store, movement, reach_cap_m=reach_cap_m)
     return _build(ledger, "movement", movement_id, subject, notifications, incidents, extra, policy)
 
 

@@ -597,13 +597,17 @@ class Ledger:
 
 
 def _kinds_verified_against_records() -> frozenset[str]:
-    """Entry kinds whose bodies :meth:`Ledger.verify` compares with stored records (its own, and
-    those :func:`deconflict.guarantees.records.verify_guarantees` compares)."""
-    from deconflict.guarantees.records import GUARANTEE_ENTRY_KINDS
+    """Entry kinds whose bodies :meth:`Ledger.verify` reads: those compared with stored records (its
+    own, and those :func:`deconflict.guarantees.records.verify_guarantees` compares) and every kind
+    the state is rebuilt from (:mod:`deconflict.ledger.projections`: withdrawals, acknowledgements,
+    corrections). Only ``evidence`` entries (a document's digest, in no table) are not kept."""
+    from deconflict.guarantees.records import GUARANTEE_ENTRY_KINDS, PROJECTIONS
     from deconflict.ledger.corrections import BATCH_KINDS
+    from deconflict.ledger.projections import CORE_PROJECTIONS
 
     own = {"site_committed", "site_amended", "notification", "notification_amended", "review", *BATCH_KINDS}
-    return frozenset(own) | GUARANTEE_ENTRY_KINDS
+    projected = (set(CORE_PROJECTIONS) - {"evidence"}) | set(PROJECTIONS)
+    return frozenset(own | projected) | GUARANTEE_ENTRY_KINDS
 
 
 def proof_text(proof: Iterable[bytes]) -> str:

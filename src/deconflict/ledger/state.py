@@ -331,7 +331,14 @@ def _spatial(store: Store, counts: dict[str, int]) -> None:
     problem = store.spatial_index_problem()
     if problem is not None:
         table, key = problem
-        _differ(table, key, "point", "missing or elsewhere", "the point of its row", None)
+        _differ(
+            table,
+            key,
+            "spatial index",
+            "missing or elsewhere",
+            "the point (a site) or reach box (an incident) of its row",
+            None,
+        )
 
 
 # -- entry points -------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from markupsafe import Markup
 
 from deconflict._version import __version__
 from deconflict.errors import InvalidInput, NotFound
-from deconflict.model import owner_name
+from deconflict.model import Site, owner_name
 from deconflict.report.data import ReportData, is_synthetic
 from deconflict.report.html import content_security_policy
 from deconflict.report.inset import map_inset_svg
@@ -93,6 +93,11 @@ def _environment(lang: str) -> Environment:
     return env
 
 
+def _name(site: Site, lang: str) -> str:
+    """The site's name in the brief's language when the registry has one (``name:uk``), else its name."""
+    return dict(site.names).get(lang, site.name)
+
+
 def _when(span: Any, timezone: str) -> str:
     """A time as recorded, in the database's timezone: ISO dates, which read the same in every language."""
     return format_span(span, timezone, "iso")
@@ -147,8 +152,9 @@ def render_brief(data: ReportData, site_ids: Sequence[str], bundles: Sequence[Br
         site_blocks.append(
             {
                 "site": site,
+                "name": _name(site, lang),
                 "owner_name": owner_name(site.owner),
-                "numbers": [] if row is None else site_numbers(row, site.name, lang, gettext),
+                "numbers": [] if row is None else site_numbers(row, _name(site, lang), lang, gettext),
                 "flagged": bool(row and row.get("flagged")),
                 "explanations": [] if row is None else (row.get("headline") or {}).get("explanations") or [],
                 "timeline_svg": Markup(site_timeline_svg(data, site)),
@@ -167,19 +173,19 @@ def render_brief(data: ReportData, site_ids: Sequence[str], bundles: Sequence[Br
                 "hit_total": len(hits),
             }
         )
-    site_names = {s.id: s.name for s in data.sites}
+    site_names = {s.id: _name(s, lang) for s in data.sites}
     context = {
         "lang": lang,
         "unreviewed": lang in UNREVIEWED,
         "version": __version__,
         "csp": content_security_policy(),
-        "title": gettext("Brief: {sites}").format(sites=", ".join(s.name for s in sites)),
+        "title": gettext("Brief: {sites}").format(sites=", ".join(_name(s, lang) for s in sites)),
         "report_title": data.title,
         "generated_at": format_instant(data.generated_at, zone(data.timezone), "iso"),
         "timezone": data.timezone,
         "notes": data.notes,
         "synthetic": any(is_synthetic(i) for i in data.incidents),
-        "approximate": [s for s in sites if s.approximate],
+        "approximate": [_name(s, lang) for s in sites if s.approximate],
         "notifications": [
             {
                 "id": n.id,

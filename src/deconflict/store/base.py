@@ -301,6 +301,10 @@ class Store(abc.ABC):
         """How many incidents are stored."""
 
     @abc.abstractmethod
+    def count_matching_incidents(self, query: IncidentQuery) -> int:
+        """How many incidents match ``query``'s filters other than ``near``/``within_m`` and paging, counted in SQL."""
+
+    @abc.abstractmethod
     def max_uncertainty_m(self) -> dict[str, float]:
         """The largest ``uncertainty_m`` of the stored incidents, per uncertainty model."""
 

@@ -334,6 +334,12 @@ class PostGISStore(PostGISLedgerMixin, Store):
         where += incident_filters(query, params)
         return where, params.values
 
+    def count_matching_incidents(self, query: IncidentQuery) -> int:
+        params = NamedParams()
+        sql = "SELECT count(*) FROM incidents" + where_sql(incident_filters(query, params))
+        row = self._conn.execute(sql, params.values).fetchone()
+        return int(row[0]) if row else 0
+
     def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
         """Stream incidents in pages (keyset on ``(time_start, id)``), never all in memory."""
         where, params = self._incident_filters(query)

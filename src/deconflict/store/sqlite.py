@@ -212,17 +212,51 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         return f"sqlite:{row[0] if row else ''}"
 
     def spatial_index_problem(self) -> tuple[str, str] | None:
-        # The R*Tree keeps 32-bit boxes rounded outwards: a point's box holds it and is a hair wide.
-        for table in ("sites", "incidents"):
-            row = self._conn.execute(
-                f"SELECT t.id FROM {table} t LEFT JOIN {table}_rtree r ON r.pk = t.pk WHERE r.pk IS NULL "
-                "OR r.min_lat > t.lat OR r.max_lat < t.lat OR r.min_lon > t.lon OR r.max_lon < t.lon "
-                "OR r.max_lat - r.min_lat > 1e-4 OR r.max_lon - r.min_lon > 1e-4 "
-                f"UNION ALL SELECT 'pk ' || pk FROM {table}_rtree WHERE pk NOT IN (SELECT pk FROM {table}) LIMIT 1"
-            ).fetchone()
-            if row is not None:
-                return f"{table}_rtree", str(row[0])
-        return None
+        # The R*Tree keeps 32-bit boxes rounded outwards: a site's box holds its point and is a hair
+        # wide; an incident's box holds its reach box (relevance.incident_reach_boxes), a hair wider.
+        row = self._conn.execute(
+            "SELECT t.id FROM sites t LEFT JOIN sites_rtree r ON r.pk = t.pk WHERE r.pk IS NULL "
+            "OR r.min_lat > t.lat OR r.max_lat < t.lat OR r.min_lon > t.lon OR r.max_lon < t.lon "
+            "OR r.max_lat - r.min_lat > 1e-4 OR r.max_lon - r.min_lon > 1e-4 "
+            "UNION ALL SELECT 'pk ' || pk FROM sites_rtree WHERE pk NOT IN (SELECT pk FROM sites) LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return "sites_rtree", str(row[0])
+        row = self._conn.execute(
+            "SELECT 'pk ' || pk FROM incidents_rtree WHERE pk NOT IN (SELECT pk FROM incidents) LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return "incidents_rtree", str(row[0])
+        return self._reach_box_problem()
+
+    def _reach_box_problem(self, chunk: int = 100_000) -> tuple[str, str] | None:
+        """The first incident whose R*Tree box is missing or is not its reach box (vectorised, in chunks)."""
+        from deconflict.relevance import incident_reach_boxes
+
+        last = -1
+        while True:
+            rows = self._conn.execute(
+                "SELECT t.pk, t.id, t.lat, t.lon, t.uncertainty_m, t.uncertainty_model = 'normal', "
+                "r.min_lat, r.max_lat, r.min_lon, r.max_lon FROM incidents t LEFT JOIN incidents_rtree r "
+                "ON r.pk = t.pk WHERE t.pk > ? ORDER BY t.pk LIMIT ?",
+                (last, chunk),
+            ).fetchall()
+            if not rows:
+                return None
+            last = rows[-1][0]
+            stored = np.array([r[6:] for r in rows], dtype=float)
+            missing = np.isnan(stored).any(axis=1)
+            boxes = incident_reach_boxes(
+                [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows], [bool(r[5]) for r in rows]
+            )
+            with np.errstate(invalid="ignore"):
+                holds = (stored[:, [0, 2]] <= boxes[:, [0, 2]]).all(axis=1) & (
+                    stored[:, [1, 3]] >= boxes[:, [1, 3]]
+                ).all(axis=1)
+                tight = (np.abs(stored - boxes) <= 1e-4).all(axis=1)
+            bad = np.flatnonzero(missing | ~holds | ~tight)
+            if bad.size:
+                return "incidents_rtree", str(rows[int(bad[0])][1])
 
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._conn.executemany(
@@ -319,6 +353,11 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         where += incident_filters(query, params)
         sql = f"SELECT {_rows.INCIDENT_SELECT} FROM incidents" + where_sql(where) + " ORDER BY time_start, id"
         return sql, params.values
+
+    def count_matching_incidents(self, query: IncidentQuery) -> int:
+        params = QmarkParams()
+        sql = "SELECT count(*) FROM incidents" + where_sql(incident_filters(query, params))
+        return int(self._conn.execute(sql, params.values).fetchone()[0])
 
     def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
         sql, params = self._incident_sql(query)
