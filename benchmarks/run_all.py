@@ -18,7 +18,7 @@ QUICK = {
     "bench_bundle.py": ["--incidents", "50000"],
     "bench_match.py": ["--incidents", "100000", "--sites", "10000"],
     "bench_background.py": ["--n", "100000"],
-    "bench_report.py": ["--incidents", "20000"],
+    "bench_report.py": ["--incidents", "20000", "--cli-incidents", "5000", "--cli-sites", "100", "--runs", "2"],
     "bench_state.py": ["--incidents", "20000", "--sites", "200"],
     "bench_api.py": ["--reads", "300", "--appends", "60", "--backend", "sqlite"],
     "bench_stats.py": ["--incidents", "100000", "--sites", "1000", "--resamples", "99"],

@@ -815,6 +815,7 @@ def report_data(
         study_area_wkt=None if options.study_area is None else options.study_area.wkt,
         study_area_label=options.study_area_label,
         guarantees=_guarantees(db, options, caller),
+        featured_site_ids=list(site_ids),
         highlighted=[] if run is None else [r.site_id for r in run.highlighted()],
         about=_about(db, options, run, featured, all_incidents, ledger),
     )

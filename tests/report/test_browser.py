@@ -56,10 +56,10 @@ def _click_loneliest_synthetic_incident(page: Page) -> str | None:
     point = page.evaluate(
         """(() => {
             const data = JSON.parse(document.getElementById('report-data').textContent);
-            const d = data.incidents;
+            const d = window.__reportIncidents;
             let best = -1, bestD = -1;
-            for (let k = 0; k < d.id.length; k++) {
-                if (!d.synthetic[d.prov[k]]) continue;
+            for (let k = 0; k < d.count; k++) {
+                if (!d.isSynthetic(k)) continue;
                 let near = Infinity;
                 for (const s of data.sites) near = Math.min(near, (s.lat - d.lat[k]) ** 2 + (s.lon - d.lon[k]) ** 2);
                 if (near > bestD) { bestD = near; best = k; }

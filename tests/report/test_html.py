@@ -14,7 +14,8 @@ import pytest
 import deconflict.report
 from deconflict.errors import InvalidInput
 from deconflict.report import ReportData, content_security_policy, render_html
-from deconflict.report.html import LEAFLET_VERSION
+from deconflict.report.data import decode_columns
+from deconflict.report.html import LEAFLET_VERSION, MAP_SCRIPTS
 from deconflict.report.timeline import overall_timeline_svg, sensitivity_svg, site_timeline_svg
 from report.report_helpers import data_block, tiny_report_data
 
@@ -45,27 +46,41 @@ def test_report_has_a_csp_that_forbids_every_network_request(rendered) -> None:
     assert csp is not None
     assert (
         html_module.unescape(csp.group(1))
-        == "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
+        == "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:"
     )
 
 
 def test_report_references_no_external_resource(rendered) -> None:
     html = rendered.html
     assert not re.search(r"""\bsrc\s*=\s*["']?(https?:)?//""", html)
-    # Links are not requests; the only ones are Leaflet's own attribution link (replaced by text).
-    page_without_leaflet = html.replace(html.split("<script>")[1].split("</script>")[0], "")
-    assert not re.search(r"""\bhref\s*=\s*["']?(https?:)?//""", page_without_leaflet)
+    # Links are not requests; the only ones are in the vendored libraries' default attributions
+    # (Leaflet's is replaced by text, protomaps-leaflet's by the basemap's own).
+    page_without_scripts = re.sub(r"<script>.*?</script>", "", html, flags=re.S)
+    assert not re.search(r"""\bhref\s*=\s*["']?(https?:)?//""", page_without_scripts)
     assert not re.search(r"""url\(\s*["']?(https?:)?//""", html)
     assert not re.search(r"url\(images/", html), "Leaflet's images must be inlined as data: URIs"
     assert "<link" not in html
-    assert html.count("<script>") == 3  # Leaflet, the report's own script and the sortable tables, all inline
+    # The map libraries (MAP_SCRIPTS), the report's own script and the sortable tables, all inline.
+    assert html.count("<script>") == len(MAP_SCRIPTS) + 2
 
 
 def test_data_block_holds_every_site_incident_and_match(rendered) -> None:
     data = data_block(rendered.html)
     assert len(data["sites"]) == len(rendered.data.sites)
-    assert len(data["incidents"]["id"]) == len(rendered.data.incidents)
-    assert len(data["matches"]) == len(rendered.data.matches)
+    incidents = decode_columns(data["incidents"])
+    assert incidents["ids"] == [i.id for i in rendered.data.incidents]
+    assert incidents["lat_e6"].tolist() == [round(i.lat * 1e6) for i in rendered.data.incidents]
+    assert incidents["unc"].tolist() == pytest.approx([i.uncertainty_m for i in rendered.data.incidents])
+    starts = [data["incidents"]["t_base"] + t for t in incidents["t0"].tolist()]
+    assert starts == [int(i.time.start.timestamp()) for i in rendered.data.incidents]
+    ends = [a + b for a, b in zip(starts, incidents["dt"].tolist(), strict=True)]
+    assert ends == [int(i.time.end.timestamp()) for i in rendered.data.incidents]
+    matches = decode_columns(data["matches"])
+    pairs = {
+        (data["sites"][s]["id"], incidents["ids"][i]) for s, i in zip(matches["site"], matches["incident"], strict=True)
+    }
+    assert pairs == {(m.site_id, m.incident_id) for m in rendered.data.matches}
+    assert data["featured"] == ["wd-Q5369559", "aze-consular-section", "aze-cultural-centre"]
     assert data["study_area"]["type"] == "Polygon"
 
 
@@ -75,7 +90,10 @@ def test_synthetic_incidents_are_marked_in_the_data_block_and_the_tables(rendere
     assert synthetic == {"reported": False, "synthetic": True}
     hits = re.search(r'<table id="hits-table">.*?</table>', rendered.html, re.S).group(0)
     synthetic_rows = [row for row in re.findall(r"<tr class=\"synthetic[ a-z-]*\">.*?</tr>", hits, re.S)]
-    n_synthetic_hits = sum(m["synthetic"] for m in data["matches"])
+    incidents, matches = decode_columns(data["incidents"]), decode_columns(data["matches"])
+    n_synthetic_hits = sum(
+        synthetic[data["incidents"]["provenances"][incidents["prov"][i]]] for i in matches["incident"]
+    )
     assert n_synthetic_hits > 0
     assert len(synthetic_rows) == n_synthetic_hits
     assert all("SYNTHETIC" in row for row in synthetic_rows)
@@ -113,13 +131,13 @@ def test_text_from_the_data_cannot_break_out_of_the_page(report_data: ReportData
 
 def test_tiles_url_allows_exactly_its_host() -> None:
     csp = content_security_policy("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
-    assert csp.endswith("img-src data: https://*.tile.openstreetmap.org")
+    assert csp.endswith("img-src data: blob: https://*.tile.openstreetmap.org")
     html = render_html(
         tiny_report_data(),
         tiles_url="https://tiles.example.org/{z}/{x}/{y}.png",
         tiles_attribution="© Example contributors",
     )
-    assert "img-src data: https://tiles.example.org" in html
+    assert "img-src data: blob: https://tiles.example.org" in html
     assert json.loads(re.search(r'id="report-config">(.*?)</script>', html).group(1))["tiles_url"].startswith(
         "https://"
     )
@@ -161,4 +179,36 @@ def test_vendored_leaflet_ships_with_licence_and_version() -> None:
 def test_an_empty_report_renders(tmp_path) -> None:
     data = replace(tiny_report_data(), incidents=[], matches=[], notifications=[], acknowledgements=[])
     html = render_html(data)
-    assert data_block(html)["incidents"]["id"] == []
+    assert data_block(html)["incidents"]["count"] == 0
+    assert decode_columns(data_block(html)["incidents"])["ids"] == []
+
+
+@pytest.mark.parametrize(
+    ("package", "files", "licence"),
+    [
+        ("leaflet.markercluster 1.5.3", ("leaflet.markercluster.js", "MarkerCluster.css"), "MIT"),
+        ("pmtiles 4.5.0", ("pmtiles.js",), "BSD-3-Clause"),
+        ("protomaps-leaflet 5.1.0", ("protomaps-leaflet.js",), "BSD-3-Clause"),
+        ("topojson-client 3.1.0", ("topojson-client.min.js",), "ISC"),
+        ("world-atlas 2.0.2", ("world-atlas-countries-50m.json",), "ISC"),
+    ],
+)
+def test_vendored_map_libraries_ship_with_their_licences(package: str, files: tuple[str, ...], licence: str) -> None:
+    static = resources.files("deconflict.report").joinpath("static")
+    vendored = static.joinpath("VENDORED.txt").read_text()
+    assert f"{package} " in vendored and licence in vendored.split(package)[1].splitlines()[0]
+    name = package.split()[0]
+    assert (
+        "Permission" in static.joinpath(f"{name}-LICENSE.txt").read_text()
+        or "Redistribution" in static.joinpath(f"{name}-LICENSE.txt").read_text()
+    )
+    for file in files:
+        assert static.joinpath(file).read_bytes()
+
+
+def test_country_outlines_are_embedded_when_there_is_no_basemap(rendered) -> None:
+    found = re.search(r'<script type="application/json" id="outlines-data">(.*?)</script>', rendered.html, re.S)
+    assert found is not None
+    topology = json.loads(found.group(1))
+    assert topology["type"] == "Topology" and len(topology["objects"]["countries"]["geometries"]) > 200
+    assert 'id="basemap-data"' not in rendered.html

@@ -1,4 +1,4 @@
-"""Commands for matching, statistics and reports: ``match``, ``analyze``, ``report``."""
+"""Commands for matching, statistics and reports: ``match``, ``analyze``, ``report``, ``basemap check``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from deconflict.cli._common import (
     app,
     err,
     first,
+    group,
     handle_errors,
     limit_rows,
     opened,
@@ -295,6 +296,13 @@ def report(
     tiles: Annotated[
         str | None, typer.Option(metavar="URL", help="Online tile layer URL template (the only host allowed).")
     ] = None,
+    basemap: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE.pmtiles",
+            help="Offline basemap (a PMTiles archive), embedded in the report; see basemap check.",
+        ),
+    ] = None,
     title: Annotated[
         str | None,
         typer.Option(metavar="TEXT", help="Report title (default: the database's, else 'deconflict report')."),
@@ -326,13 +334,15 @@ def report(
         deconflict report --out report.html --site wd-Q5369559 --title "Kyiv, 2024-2025"
         deconflict report --out map.html --no-analysis --pdf map.pdf
         deconflict report --brief --site wd-Q5369559 --out brief.pdf --lang uk
+        deconflict report --out report.html --basemap kyiv.pmtiles
     """
     from deconflict.analysis import load_study_area, report_data, resolve_options, write_brief
+    from deconflict.basemap import read_basemap
     from deconflict.fileio import atomic_write_text
     from deconflict.report import render_html, render_pdf
 
     if brief:
-        if no_analysis or pdf is not None or tiles is not None:
+        if no_analysis or pdf is not None or tiles is not None or basemap is not None:
             raise InvalidInput(
                 "--brief takes --site, --out (.html or .pdf), --lang, --seed, --study-area and --unverified only"
             )
@@ -352,6 +362,7 @@ def report(
         return
     if lang != "en":
         raise InvalidInput("--lang applies to --brief only (the full report is in English)")
+    basemap_info = None if basemap is None else read_basemap(basemap)
     with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
         data = report_data(
@@ -359,7 +370,7 @@ def report(
             unverified=unverified,
         )  # fmt: skip
         _warn_unverified(data.notes)
-    atomic_write_text(out_file, render_html(data, tiles_url=tiles))
+    atomic_write_text(out_file, render_html(data, tiles_url=tiles, basemap=basemap_info))
     if pdf is not None:
         render_pdf(out_file, pdf)
     if as_json:
@@ -370,3 +381,45 @@ def report(
         out.print(f"wrote {pdf}")
     if data.notes:
         err.print("note: " + "; ".join(data.notes), markup=False)
+
+
+basemap_app = group(
+    "Offline basemaps for reports: PMTiles archives (report --basemap).", "deconflict basemap check kyiv.pmtiles"
+)
+app.add_typer(basemap_app, name="basemap")
+
+
+@basemap_app.command("check")
+@handle_errors
+def basemap_check(
+    file: Annotated[Path, typer.Argument(metavar="FILE.pmtiles", help="The PMTiles archive.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Say what a PMTiles basemap covers (bounds, zoom levels, tile type, layers) before a report embeds it.
+
+    Example:
+
+        deconflict basemap check kyiv.pmtiles
+        deconflict basemap check kyiv.pmtiles --json
+    """
+    from deconflict.basemap import read_basemap
+
+    info = read_basemap(file)
+    if as_json:
+        print_json(info.to_json())
+        return
+    west, south, east, north = info.bounds
+    lon, lat, zoom = info.center
+    kind = "vector tiles (mvt)" if info.tile_type == "mvt" else f"{info.tile_type} images"
+    out.print(f"{info.path}: {info.name}, {_megabytes(info.size_bytes)}", markup=False)
+    out.print(f"  tiles: {kind}, {info.tile_compression}, zoom {info.min_zoom}-{info.max_zoom}, {info.tiles:,} tiles")
+    out.print(f"  covers: west {west:.4f}, south {south:.4f}, east {east:.4f}, north {north:.4f} (degrees)")
+    out.print(f"  centre: {lat:.4f}, {lon:.4f} at zoom {zoom}")
+    if info.layers:
+        out.print(f"  layers: {', '.join(info.layers)}", markup=False)
+    out.print(f"  attribution: {info.attribution or '(none in the archive)'}", markup=False)
+    out.print(f"  a report embeds it as about {_megabytes(info.size_bytes * 4 // 3)} of base64", markup=False)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size >= 100_000 else f"{size / 1e3:,.1f} kB"

@@ -1,8 +1,10 @@
 """Render a :class:`~deconflict.report.data.ReportData` as one self-contained HTML file.
 
-The file carries everything it needs: Leaflet (vendored from the npm registry, see
-``scripts/vendor-report-assets.sh``), the page's own script and styles, the figures as inline
-SVG and the data as JSON in a ``<script type="application/json">`` block. A
+The file carries everything it needs: Leaflet, Leaflet.markercluster, topojson-client, pmtiles
+and protomaps-leaflet (vendored from the npm registry, see ``scripts/vendor-report-assets.sh``),
+the shared map toolkit ``deconflict-map.js``, the page's own script and styles, Natural Earth
+country outlines (world-atlas), the figures as inline SVG, the data as JSON in a
+``<script type="application/json">`` block and, with ``basemap``, a PMTiles archive (base64). A
 Content-Security-Policy meta tag forbids every network request (``default-src 'none'``), so a
 report opened on an air-gapped machine looks exactly as it does online, and a report that
 tried to phone home would fail loudly in the browser console instead. ``tiles_url`` adds an
@@ -25,6 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from deconflict._version import __version__
+from deconflict.basemap import BasemapInfo
 from deconflict.errors import InvalidInput
 from deconflict.model import owner_name
 from deconflict.report.data import ReportData, is_synthetic, notified_sites, provenance_of, report_json
@@ -38,7 +41,15 @@ from deconflict.report.timeline import (
 )
 from deconflict.times import TimeSpan, format_instant, format_span, format_utc, zone
 
-__all__ = ["KIND_COLOURS", "LEAFLET_VERSION", "MAX_HIT_ROWS", "content_security_policy", "render_html"]
+__all__ = [
+    "KIND_COLOURS",
+    "LEAFLET_VERSION",
+    "MAP_SCRIPTS",
+    "MAP_STYLES",
+    "MAX_HIT_ROWS",
+    "content_security_policy",
+    "render_html",
+]
 
 LEAFLET_VERSION = "1.9.4"
 #: Site colours by kind (colour-blind-safe where it matters: diplomatic kinds differ in hue).
@@ -60,7 +71,21 @@ KIND_COLOURS = {
 MAX_HIT_ROWS = 500
 #: The printed report (PDF) lists at most this many hits, on the sites it leads with.
 MAX_PRINTED_HIT_ROWS = 40
-_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:{tiles}"
+# blob: images are raster basemap tiles decoded from the embedded archive.
+_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:{tiles}"
+#: The map's scripts in load order, all in ``deconflict/report/static`` (the web UI serves the same files).
+MAP_SCRIPTS = (
+    "leaflet.js",
+    "leaflet.markercluster.js",
+    "topojson-client.min.js",
+    "pmtiles.js",
+    "protomaps-leaflet.js",
+    "deconflict-map.js",
+)
+#: The map's style sheets (Leaflet's refers to its images, which the report inlines).
+MAP_STYLES = ("leaflet.css", "MarkerCluster.css", "deconflict-map.css")
+#: Natural Earth 1:50m country outlines (world-atlas TopoJSON), drawn when there is no basemap.
+OUTLINES = "world-atlas-countries-50m.json"
 
 
 def _static(name: str) -> str:
@@ -374,19 +399,41 @@ def _figures(data: ReportData) -> dict[str, Any]:
     return {"overall_svg": Markup(overall_timeline_svg(data)), "site_figures": site_figures, "heatmaps": heatmaps}
 
 
-def _assets() -> dict[str, Markup]:
-    """The vendored CSS and JavaScript, inlined (the page loads nothing)."""
+def _assets() -> dict[str, Any]:
+    """The vendored CSS, JavaScript and outlines, inlined (the page loads nothing)."""
+    styles = [_leaflet_css() if name == "leaflet.css" else _static(name) for name in MAP_STYLES]
     return {
-        "leaflet_css": Markup(_leaflet_css()),
+        "map_styles": [Markup(css) for css in styles],
         "report_css": Markup(_static("report.css")),
-        "leaflet_js": Markup(_script_safe(_static("leaflet.js"), "leaflet.js")),
+        "map_scripts": [Markup(_script_safe(_static(name), name)) for name in MAP_SCRIPTS],
         "report_js": Markup(_script_safe(_static("report.js"), "report.js")),
         "tables_css": Markup(_static("tables.css")),
         "tables_js": Markup(_script_safe(_static("tables.js"), "tables.js")),
+        # world-atlas TopoJSON is plain JSON of numbers and ASCII names; checked all the same.
+        "outlines_json": Markup(_script_safe(_static(OUTLINES), OUTLINES)),
     }
 
 
-def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribution: str | None = None) -> str:
+def _basemap_config(basemap: BasemapInfo | None) -> dict[str, Any] | None:
+    if basemap is None:
+        return None
+    return {**basemap.to_json(), "path": basemap.path.name}
+
+
+def _basemap_base64(basemap: BasemapInfo | None) -> Markup | None:
+    """The archive as base64 text (no ``<``, so it is safe inside a ``<script>`` element)."""
+    if basemap is None:
+        return None
+    return Markup(base64.b64encode(basemap.path.read_bytes()).decode("ascii"))
+
+
+def render_html(
+    data: ReportData,
+    *,
+    tiles_url: str | None = None,
+    tiles_attribution: str | None = None,
+    basemap: BasemapInfo | None = None,
+) -> str:
     """The report as one self-contained HTML document.
 
     Parameters
@@ -396,10 +443,13 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
     tiles_url
         Optional online tile layer, a Leaflet URL template such as
         ``https://tile.openstreetmap.org/{z}/{x}/{y}.png``; its host is the only network
-        origin the page's Content-Security-Policy allows. Without it the map has no basemap
-        (graticule, scale bar and the study-area outline, if any) and the page makes no request.
+        origin the page's Content-Security-Policy allows. Without it the page makes no request.
     tiles_attribution
         Attribution shown for the tiles (required by most tile licences).
+    basemap
+        An offline basemap (:func:`deconflict.basemap.read_basemap`): the PMTiles archive is
+        embedded in the file and drawn with no network request. Without it (and without
+        ``tiles_url``) the map draws Natural Earth country outlines.
 
     Returns
     -------
@@ -418,6 +468,7 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         "kind_colours": KIND_COLOURS,
         "provenance_colours": PROVENANCE_COLOURS,
         "timezone": data.timezone,
+        "basemap": _basemap_config(basemap),
     }
     context = {
         "version": __version__,
@@ -430,6 +481,8 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         "tiles_url": tiles_url,
         "tiles_host": urlsplit(tiles_url).netloc if tiles_url else None,
         "tiles_attribution": tiles_attribution,
+        "basemap": _basemap_config(basemap),
+        "basemap_b64": _basemap_base64(basemap),
         "study_area_label": data.study_area_label if data.study_area_wkt else None,
         "sites": data.sites,
         "n_incidents": len(data.incidents),
