@@ -26,7 +26,7 @@ from deconflict.cli._common import (
     say_shown,
     write_output,
 )
-from deconflict.errors import InvalidInput, NotFound
+from deconflict.errors import InvalidInput
 from deconflict.fileio import atomic_write_bytes
 from deconflict.guarantees.model import COMMITMENT_FORMS, MOVEMENT_KINDS
 
@@ -58,12 +58,9 @@ _MOVEMENT_OPTIONS = {
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound("file does not exist", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read it: {exc}", where=str(path)) from None
+    from deconflict.limits import read_limited_text
+
+    return read_limited_text(path)
 
 
 # -- movements ------------------------------------------------------------------------------------
