@@ -36,6 +36,7 @@ __all__ = [
     "TimeSpan",
     "format_instant",
     "format_span",
+    "format_stored",
     "format_utc",
     "in_range",
     "parse_instant",
@@ -315,6 +316,21 @@ def format_instant(moment: datetime, tz: ZoneInfo, style: str = "iso") -> str:
     if style == "iso":
         return f"{local.date().isoformat()} {clock} {offset}"
     return f"{local:%d %b %Y} {clock} " + (offset if offset == "UTC" else f"UTC{offset}")
+
+
+def format_stored(text: str | None, tz: ZoneInfo | str, style: str = "iso", *, empty: str = "") -> str:
+    """A time kept as stored text (UTC ``...Z``, or ``start/end``), shown as :func:`format_span` shows it.
+
+    For printers that hold a record's JSON rather than its :class:`TimeSpan` (the CLI prints the
+    API's answer): an instant shows as a local date and time with its offset, an interval as its
+    two local ends (whole local days as days). ``empty`` is shown for ``None`` or ``""``.
+    """
+    if not text:
+        return empty
+    start, _, end = text.partition("/")
+    first = parse_instant(start)
+    span = TimeSpan(first, parse_instant(end), "interval") if end else TimeSpan(first, first, "instant")
+    return format_span(span, tz, style)
 
 
 def format_span(span: TimeSpan, tz: ZoneInfo | str, style: str = "iso") -> str:
