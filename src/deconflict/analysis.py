@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import math
 import threading
 from collections import OrderedDict
@@ -48,6 +47,7 @@ from deconflict.db import Database
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.ledger.guard import guard_state
 from deconflict.ledger.note import note_signatures
+from deconflict.limits import load_json, read_limited_text
 from deconflict.match import IncidentArray, IncidentInput, Match, SiteArray, SiteInput, match
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.names import city_label
@@ -209,16 +209,10 @@ def load_study_area(path: str | Path | None) -> BaseGeometry | None:
     from shapely.geometry import shape
     from shapely.ops import unary_union
 
-    target = Path(path)
-    try:
-        text = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound("study area file does not exist", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read the study area: {exc}", where=str(path)) from None
+    text = read_limited_text(path, what="study area file")
     try:
         if text.lstrip().startswith("{"):
-            document = json.loads(text)
+            document = load_json(text, where=str(path))
             if document.get("type") == "FeatureCollection":
                 geometry = unary_union([shape(f["geometry"]) for f in document["features"]])
             elif document.get("type") == "Feature":

@@ -598,13 +598,42 @@ class Incidents:
         """
         if on_existing not in ON_EXISTING:
             raise InvalidInput(f"must be one of {', '.join(ON_EXISTING)}, got {on_existing!r}", where="on_existing")
-        batch: Batch = read_incidents(path, format, local=self._db.timezone, progress=progress, delimiter=delimiter)
-        record = ImportRecord("incidents", Path(path).name, batch.sha256, batch.format, len(batch.records))
+        batch = self.read_file(path, format, progress=progress, delimiter=delimiter)
+        return self.import_batch(batch, progress=progress, on_existing=on_existing, force=force)
+
+    def read_file(
+        self,
+        path: str | Path,
+        format: str | None = None,
+        *,
+        progress: ProgressCallback | None = None,
+        delimiter: str | None = None,
+    ) -> Batch:
+        """Read and validate an incident file without writing anything: the first half of :meth:`import_file`.
+
+        A server parses an upload with this outside its write lock (parsing a large file takes
+        seconds; other writers need not wait for it), then writes with :meth:`import_batch`.
+        Raises :class:`InvalidInput` naming the file, row and field.
+        """
+        return read_incidents(path, format, local=self._db.timezone, progress=progress, delimiter=delimiter)
+
+    def import_batch(
+        self,
+        batch: Batch,
+        *,
+        progress: ProgressCallback | None = None,
+        on_existing: str = "refuse",
+        force: bool = False,
+    ) -> ImportResult:
+        """Write a batch read by :meth:`read_file`: the second half of :meth:`import_file` (same options)."""
+        if on_existing not in ON_EXISTING:
+            raise InvalidInput(f"must be one of {', '.join(ON_EXISTING)}, got {on_existing!r}", where="on_existing")
+        record = ImportRecord("incidents", Path(batch.path).name, batch.sha256, batch.format, len(batch.records))
         from deconflict.plausibility import incident_warnings, refuse_unless_forced
 
         refuse_unless_forced(incident_warnings(self._db, batch.records), force)
         added, updated, unchanged = self._write_batch(
-            batch.records, record, on_existing, where=str(path), progress=progress
+            batch.records, record, on_existing, where=batch.path, progress=progress
         )
         return ImportResult(added, batch.sha256, batch.format, batch.skipped, batch.ignored_columns, updated, unchanged)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -58,8 +59,23 @@ def _range_words(low: float | None, high: float | None) -> str | None:
     return f"from {low:g} to {high:g}"
 
 
+def _finite(param: TyperOption | TyperArgument, ctx: Any, value: Any) -> Any:
+    """Refuse NaN and infinity for a number parameter: none of the CLI's numbers means them.
+
+    Typer accepts ``nan``/``inf`` for a float and its ranges let NaN through (every comparison
+    with NaN is false), so without this ``--max-body-mb nan`` reaches the library.
+    """
+    for number in value if isinstance(value, list | tuple) else (value,):
+        if isinstance(number, float) and not math.isfinite(number):
+            raise click_errors.BadParameter(f"must be a finite number, got {number}", ctx=ctx, param=param)
+    return value
+
+
 class _Option(TyperOption):
     """An option whose help shows flags as flags, values as words, repeats and ranges in words."""
+
+    def process_value(self, ctx: Any, value: Any) -> Any:
+        return _finite(self, ctx, super().process_value(ctx, value))
 
     def display_type_rich(self, ctx: Any) -> str | None:
         if self.is_flag:
@@ -73,6 +89,9 @@ class _Option(TyperOption):
 
 class _Argument(TyperArgument):
     """An argument shown by its name (``SITE_ID...``), its value as a word."""
+
+    def process_value(self, ctx: Any, value: Any) -> Any:
+        return _finite(self, ctx, super().process_value(ctx, value))
 
     def display_type_rich(self, ctx: Any) -> str | None:
         return _type_word(self)

@@ -27,7 +27,7 @@ from deconflict.cli._common import (
     say_shown,
     write_output,
 )
-from deconflict.errors import InvalidInput, NotFound
+from deconflict.errors import InvalidInput
 from deconflict.fileio import atomic_write_bytes
 from deconflict.guarantees.model import COMMITMENT_FORMS, MOVEMENT_KINDS
 from deconflict.times import format_stored
@@ -60,12 +60,9 @@ _MOVEMENT_OPTIONS = {
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound("file does not exist", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read it: {exc}", where=str(path)) from None
+    from deconflict.limits import read_limited_text
+
+    return read_limited_text(path)
 
 
 # -- movements ------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from deconflict.cli._common import (
     state,
     write_output,
 )
-from deconflict.errors import InvalidInput, NotFound
+from deconflict.errors import InvalidInput
 from deconflict.fileio import atomic_write_bytes, atomic_write_text
 from deconflict.ledger.entries import decode_entry
 from deconflict.ledger.log import proof_text
@@ -49,12 +49,9 @@ app.add_typer(evidence_app, name="evidence")
 
 
 def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound(f"{what} file does not exist", where=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"cannot read {what}: {exc}", where=str(path)) from None
+    from deconflict.limits import read_limited_text
+
+    return read_limited_text(path, what=f"{what} file")
 
 
 @app.command()
@@ -542,11 +539,9 @@ def evidence_verify(
     from deconflict.ledger.bundle import verify_bundle
     from deconflict.ledger.policy import load_policy
     from deconflict.ledger.timestamp import load_tsa_trust
+    from deconflict.limits import MAX_BUNDLE_BYTES, read_limited
 
-    try:
-        data = bundle.read_bytes()
-    except FileNotFoundError:
-        raise NotFound("bundle does not exist", where=str(bundle)) from None
+    data = read_limited(bundle, MAX_BUNDLE_BYTES, what="bundle")
     policy = load_policy(witness_policy) if witness_policy is not None else None
     trust = load_tsa_trust(tsa_cert) if tsa_cert else None
     report = verify_bundle(data, key, witness_key or [], witness_policy=policy, tsa_trust=trust)

@@ -52,7 +52,7 @@ def serve(
     ),
     port: Annotated[int, typer.Option(metavar="PORT", help="TCP port.", min=1, max=65535)] = 8000,
     max_body_mb: Annotated[
-        float, typer.Option(metavar="MIB", help="Largest request body accepted, MiB (413 beyond).")
+        float, typer.Option(metavar="MIB", help="Largest request body accepted, MiB (413 beyond).", min=0.01, max=4096)
     ] = 10.0,
     private_log: Annotated[
         bool, typer.Option("--private-log", help="Require a token to read the log (default: the log is public).")

@@ -208,17 +208,13 @@ class Movements:
             Naming the file, the row (as a spreadsheet numbers it: the header is row 1, or the
             feature number) and the field.
         """
-        target = Path(path)
-        try:
-            text = target.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise NotFound("file does not exist", where=str(path)) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidInput(f"cannot read it: {exc}", where=str(path)) from None
+        from deconflict.limits import MAX_IMPORT_BYTES, load_json, read_limited_text
+
+        text = read_limited_text(path, MAX_IMPORT_BYTES)
         rows: list[tuple[str, Mapping[str, Any]]] = []
         if text.lstrip().startswith("{"):
             try:
-                document = json.loads(text)
+                document = load_json(text, where=str(path))
                 features = document["features"] if document.get("type") == "FeatureCollection" else [document]
             except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as exc:
                 raise InvalidInput(f"not a GeoJSON FeatureCollection: {exc}", where=str(path)) from None

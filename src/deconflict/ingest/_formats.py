@@ -50,7 +50,7 @@ def detect_csv_format(path: str | Path) -> str | None:
     """``acled`` or ``wikidata-embassies`` when the header of a CSV file is theirs, else None."""
     try:
         with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            first = handle.readline()
+            first = handle.readline(1 << 20)  # a header, never a whole device such as /dev/zero
     except OSError:
         return None  # the reader reports a missing or unreadable file
     for delimiter in (",", ";", "\t"):

@@ -6,15 +6,16 @@ import csv
 import hashlib
 import io
 import json
-import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.errors import DeconflictError, InvalidInput, NotFound
 from deconflict.ids import content_id
+from deconflict.limits import MAX_CSV_COLUMNS, MAX_IMPORT_BYTES, read_limited
 from deconflict.model import Incident, Site, Source
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.times import parse_time
@@ -62,29 +63,29 @@ class Batch:
 def read_bytes(path: str | Path, progress: ProgressCallback | None = None) -> tuple[bytes, str]:
     """Read a file, returning its bytes and SHA-256; raise :class:`InvalidInput` when unreadable.
 
-    Reports the ``"reading"`` phase to ``progress`` in bytes.
+    A device (``/dev/zero``) or a file over :data:`~deconflict.limits.MAX_IMPORT_BYTES` is
+    refused (:func:`deconflict.limits.read_limited`). Reports the ``"reading"`` phase to
+    ``progress`` in bytes.
     """
-    target = Path(path)
-    if not target.exists():
-        raise InvalidInput("file does not exist", where=str(path))
-    if target.is_dir():
-        raise InvalidInput("is a directory, expected a file", where=str(path))
     digest = hashlib.sha256()
-    chunks: list[bytes] = []
+    ticks: list[Callable[..., None]] = []
+    done = 0
+
+    def on_chunk(chunk: bytes, size_hint: int) -> None:
+        nonlocal done
+        if not ticks:
+            ticks.append(report_steps(progress, "reading", size_hint or None, step=_READ_CHUNK))
+        digest.update(chunk)
+        done += len(chunk)
+        ticks[0](done)
+
     try:
-        with target.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            tick = report_steps(progress, "reading", size, step=_READ_CHUNK)
-            done = 0
-            while chunk := handle.read(_READ_CHUNK):
-                digest.update(chunk)
-                chunks.append(chunk)
-                done += len(chunk)
-                tick(done)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read: {exc.strerror}", where=str(path)) from exc
-    tick(done, final=True)
-    return b"".join(chunks), digest.hexdigest()
+        data = read_limited(path, MAX_IMPORT_BYTES, on_chunk=on_chunk)
+    except NotFound as exc:
+        raise InvalidInput(exc.message, where=exc.where) from None
+    if ticks:
+        ticks[0](done, final=True)
+    return data, digest.hexdigest()
 
 
 _READ_CHUNK = 1 << 22
@@ -113,6 +114,10 @@ def header_row(where: str) -> str:
     return f"{where}, row 1 (header)"
 
 
+#: How many of a header's columns an error about the header quotes.
+_SHOWN_COLUMNS = 30
+
+
 def csv_rows(
     text: str,
     where: str,
@@ -132,6 +137,10 @@ def csv_rows(
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise InvalidInput(f"cannot read the CSV header: {exc}", where=where) from exc
+    if len(header) > MAX_CSV_COLUMNS:
+        raise InvalidInput(
+            f"the header has {len(header):,} columns; the limit is {MAX_CSV_COLUMNS:,}", where=header_row(where)
+        )
     header = [h.strip() for h in header]
     while header and header[-1] == "":  # a trailing delimiter on the header line (Wikidata export)
         header.pop()
@@ -148,11 +157,14 @@ def csv_rows(
                 f"expected {delimiter!r}-separated columns (pass --delimiter '{others[0]}')",
                 where=header_row(where),
             )
+        shown = ", ".join(header[:_SHOWN_COLUMNS]) + (
+            f" and {len(header) - _SHOWN_COLUMNS:,} more" if len(header) > _SHOWN_COLUMNS else ""
+        )
         raise InvalidInput(
-            f"missing column(s) {', '.join(missing)}; the header has {', '.join(header) or 'nothing'}",
+            f"missing column(s) {', '.join(missing)}; the header has {shown or 'nothing'}",
             where=header_row(where),
         )
-    duplicates = sorted({h for h in header if header.count(h) > 1})
+    duplicates = sorted(name for name, count in Counter(header).items() if count > 1)  # linear in the columns
     if duplicates:
         raise InvalidInput(f"duplicate column(s) {', '.join(duplicates)}", where=header_row(where))
 

@@ -43,6 +43,13 @@ from deconflict.ledger.note import note_signatures, parse_verifier_key, sign_not
 from deconflict.ledger.outside import EntryTime, Voucher, entry_time
 from deconflict.ledger.policy import WitnessPolicy
 from deconflict.ledger.timestamp import TsaTrust
+from deconflict.limits import (
+    MAX_BUNDLE_MEMBER_BYTES,
+    MAX_BUNDLE_MEMBERS,
+    MAX_BUNDLE_TOTAL_BYTES,
+    MAX_COMPRESSION_RATIO,
+    load_json,
+)
 from deconflict.relevance import incidents_concerning
 from deconflict.times import format_utc
 
@@ -312,9 +319,41 @@ class BundleReport:
     subject_kind: str = "site"
 
 
+def _check_sizes(archive: zipfile.ZipFile) -> None:
+    """Refuse a bundle whose central directory promises too much, before decompressing anything."""
+    infos = archive.infolist()
+    if len(infos) > MAX_BUNDLE_MEMBERS:
+        raise VerificationError(f"bundle lists {len(infos):,} members; the limit is {MAX_BUNDLE_MEMBERS:,}")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MAX_BUNDLE_MEMBER_BYTES:
+            raise VerificationError(
+                f"bundle member {info.filename} would expand to {info.file_size:,} bytes; "
+                f"the limit is {MAX_BUNDLE_MEMBER_BYTES:,}"
+            )
+        if info.file_size > 1 << 20 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise VerificationError(
+                f"bundle member {info.filename} is compressed {info.file_size / max(info.compress_size, 1):,.0f} "
+                f"times (a zip bomb?); the limit is {MAX_COMPRESSION_RATIO}"
+            )
+    if total > MAX_BUNDLE_TOTAL_BYTES:
+        raise VerificationError(f"bundle would expand to {total:,} bytes; the limit is {MAX_BUNDLE_TOTAL_BYTES:,}")
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One member, read no further than the size its directory entry states (checked above)."""
+    with archive.open(info) as member:
+        data = member.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise VerificationError(f"bundle member {info.filename} is not the size its directory entry states")
+    return data
+
+
 def _read_members(data: bytes) -> dict[str, bytes]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_sizes(archive)
             names = archive.namelist()
             fixed = sorted(n for n in names if not n.startswith(TIME_DIR) and n not in _TIME_MEMBERS)
             timed = [n for n in names if n.startswith(TIME_DIR)]
@@ -327,7 +366,7 @@ def _read_members(data: bytes) -> dict[str, bytes]:
                     f"bundle must hold exactly {', '.join(_MEMBERS)} (movement.json for a movement's; and time.json "
                     f"with time/ files); it holds {', '.join(names)}"
                 )
-            return {name: archive.read(name) for name in names}
+            return {info.filename: _read_member(archive, info) for info in archive.infolist()}
     except VerificationError:
         raise
     except (
@@ -346,9 +385,11 @@ def _read_members(data: bytes) -> dict[str, bytes]:
 
 def _load(data: bytes, name: str) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return load_json(data.decode("utf-8"), where=name)
+    except UnicodeDecodeError as exc:
         raise VerificationError(f"{name} is not JSON: {exc}") from None
+    except InvalidInput as exc:  # not JSON, or nested too deeply: the bundle fails to verify
+        raise VerificationError(f"{name}: {exc.message}") from None
 
 
 def verify_bundle(

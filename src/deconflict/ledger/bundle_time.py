@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -219,10 +218,14 @@ def _check_timestamp(
 
 def load_section(data: bytes) -> dict[str, Any]:
     """``time.json`` parsed; raises :class:`VerificationError` when it is not JSON."""
+    from deconflict.limits import load_json
+
     try:
-        loaded = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        loaded = load_json(data.decode("utf-8"), where="time.json")
+    except UnicodeDecodeError as exc:
         raise VerificationError(f"time.json is not JSON: {exc}") from None
+    except InvalidInput as exc:  # not JSON, or nested too deeply
+        raise VerificationError(f"time.json: {exc.message}") from None
     if not isinstance(loaded, dict):
         raise VerificationError("time.json is not a JSON object")
     return loaded

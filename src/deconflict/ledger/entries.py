@@ -145,10 +145,26 @@ def span_json(span: TimeSpan) -> dict[str, str]:
 
 
 def encode_entry(index: int, kind: str, logged_at: str, body: Mapping[str, Any]) -> bytes:
-    """The exact bytes of a log entry."""
+    """The exact bytes of a log entry.
+
+    Raises
+    ------
+    InvalidInput
+        For an unknown kind, or an entry larger than :data:`~deconflict.limits.MAX_ENTRY_BYTES`
+        (65,535 bytes: a C2SP tlog-tiles entry bundle prefixes each entry with a uint16 length,
+        so a larger entry could never be served); nothing is appended then.
+    """
+    from deconflict.limits import MAX_ENTRY_BYTES
+
     if kind not in ENTRY_KINDS:
         raise InvalidInput(f"unknown entry kind {kind!r}")
-    return canonical_json({"v": ENTRY_VERSION, "index": index, "kind": kind, "logged_at": logged_at, "body": body})
+    data = canonical_json({"v": ENTRY_VERSION, "index": index, "kind": kind, "logged_at": logged_at, "body": body})
+    if len(data) > MAX_ENTRY_BYTES:
+        raise InvalidInput(
+            f"the {kind.replace('_', ' ')} log entry would be {len(data):,} bytes; a log entry holds at most "
+            f"{MAX_ENTRY_BYTES:,} (shorten its free text)"
+        )
+    return data
 
 
 def decode_entry(data: bytes) -> dict[str, Any]:

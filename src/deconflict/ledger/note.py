@@ -32,13 +32,12 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from deconflict.errors import ConflictError, InvalidInput, NotFound, VerificationError
+from deconflict.errors import ConflictError, InvalidInput, VerificationError
 
 __all__ = [
     "ALG_COSIGNATURE_V1",
@@ -302,10 +301,9 @@ def load_signer_key(path: str | os.PathLike[str]) -> Signer:
     InvalidInput
         If it does not hold a valid private key.
     """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFound("key file does not exist", where=str(path)) from None
+    from deconflict.limits import read_limited_text
+
+    text = read_limited_text(path, what="key file")
     try:
         return parse_signer_key(text)
     except InvalidInput as exc:

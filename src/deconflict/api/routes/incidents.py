@@ -136,8 +136,10 @@ def _import_file(
         path = FilePath(tmp) / filename
         path.write_bytes(data)
         try:
+            # Parse and validate before taking the write lock: other writers wait only for the write.
+            batch = db.incidents.read_file(path, fmt, delimiter=delimiter)
             with settings.write_lock:
-                result = db.incidents.import_file(path, fmt, on_existing=on_existing, delimiter=delimiter, force=force)
+                result = db.incidents.import_batch(batch, on_existing=on_existing, force=force)
         except DeconflictError as exc:  # name the upload, not the server's temporary path
             exc.message = exc.message.replace(str(path), filename)
             exc.where = (exc.where or filename).replace(str(path), filename)

@@ -35,6 +35,7 @@ from deconflict.api.schemas import incident_out
 from deconflict.db import Database
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from deconflict.ledger.entries import decode_entry
+from deconflict.limits import upload_name
 from deconflict.stats import ANALYSIS_ASSUMPTIONS
 from deconflict.times import TimeSpan, format_span, parse_instant
 
@@ -292,7 +293,7 @@ async def import_incidents(
         data = await file.read()
         if not data:
             raise InvalidInput("the uploaded file is empty", where="file")
-        name = (file.filename or "upload.csv").replace("/", "_").replace("\\", "_")[:200] or "upload.csv"
+        name = upload_name(file.filename or "upload.csv", where="file")
         result = await run_in_threadpool(_import_file, db, settings, data, name, format or None)
     except DeconflictError as exc:
         return _error_page(request, principal, exc)
