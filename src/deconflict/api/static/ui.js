@@ -39,7 +39,7 @@
         L.circle([s.lat, s.lon], { radius: Math.max(s.radius_m, 20), color: "#1f4e9c", weight: 2 })
           .bindTooltip(textNode(label)).addTo(layer);
       } else {
-        cell(s, { color: "#6a3d9a", weight: 1, dashArray: "4 3" })
+        cell(s, { color: "#6a3d9a", weight: 2, dashArray: "6 3" })
           .bindTooltip(textNode(label + " — location coarsened to this 0.01° cell")).addTo(layer);
       }
     });
@@ -56,7 +56,7 @@
         L.circleMarker([i.lat, i.lon], { radius: 5, color: colour, weight: 1.5, fillOpacity: 0.7 })
           .bindTooltip(textNode(label)).addTo(layer);
       } else {
-        cell(i, { color: colour, weight: 1, dashArray: "2 3", fillOpacity: 0.1 })
+        cell(i, { color: colour, weight: 2, dashArray: "6 2", fillOpacity: 0.1 })
           .bindTooltip(textNode(label + " — location coarsened to this 0.01° cell")).addTo(layer);
       }
     });
