@@ -15,9 +15,11 @@ HERE = Path(__file__).resolve().parent
 QUICK = {
     "bench_import.py": ["--rows", "100000", "--sites", "20000"],
     "bench_ledger.py": ["--entries", "50000", "--single", "100"],
+    "bench_bundle.py": ["--incidents", "50000"],
     "bench_match.py": ["--incidents", "100000", "--sites", "10000"],
     "bench_background.py": ["--n", "100000"],
     "bench_report.py": ["--incidents", "20000"],
+    "bench_state.py": ["--incidents", "20000", "--sites", "200"],
     "bench_api.py": ["--reads", "300", "--appends", "60", "--backend", "sqlite"],
 }
 

@@ -120,3 +120,10 @@ def test_sensitivity_grid_is_printed_in_the_table(demo_db):
     result = run(demo_db, "analyze", "--site", "wd-Q5369559", "--sensitivity")
     assert result.exit_code == 0, result.output
     assert "sensitivity" in result.stdout and result.stdout.count("wd-Q5369559") >= 10
+
+
+def test_analyze_refuses_an_unknown_engine_and_a_scheduler_without_dask(demo_db):
+    result = run(demo_db, "analyze", "--engine", "spark")
+    assert result.exit_code == 2 and "unknown engine 'spark'" in result.output and "Traceback" not in result.output
+    result = run(demo_db, "analyze", "--scheduler", "tcp://127.0.0.1:8786")
+    assert result.exit_code == 2 and "--scheduler needs --engine dask" in result.output

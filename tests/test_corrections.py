@@ -69,7 +69,7 @@ def test_a_tampered_site_or_broken_chain_fails_verification(filled):
     db.sites.amend("pol-emb", lat=50.44561, reason="surveyed")
     with db.store.transaction():
         db.store.connection.execute("UPDATE sites SET lat = 50.4455 WHERE id = 'pol-emb'")
-    with pytest.raises(VerificationError, match="edited after commitment"):
+    with pytest.raises(VerificationError, match="log entry 4: table sites, row 'pol-emb', lat"):
         db.ledger.verify()
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -47,6 +50,20 @@ def test_demo_builds_the_kyiv_example_and_labels_synthetic_data(tmp_path):
     assert (tmp_path / "demo" / "evidence-synthetic-convoy.zip").exists()
     report = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
     assert 'id="commitments-table"' in report and 'id="movements-table"' in report and 'id="alerts-table"' in report
+    # The database stores the demo's options and report defaults: `report` on it makes the same report.
+    again = tmp_path / "again.html"
+    rerun = CliRunner().invoke(app, ["--db", str(tmp_path / "demo" / "demo.db"), "report", "--out", str(again)])
+    assert rerun.exit_code == 0, rerun.output
+    first, second = _data_block(report), _data_block(again.read_text(encoding="utf-8"))
+    assert first.pop("generated_at") != "" and second.pop("generated_at") != ""
+    assert first == second
+    assert first["title"] == "deconflict demo: diplomatic premises in Kyiv" and first["notes"][0].startswith("DEMO:")
+
+
+def _data_block(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S)
+    assert match is not None
+    return json.loads(match.group(1))
 
 
 def test_synthetic_background_is_reproducible_and_inside_the_city():

@@ -18,6 +18,7 @@ import deconflict
 from deconflict.access import create_token
 from deconflict.api import create_app
 from deconflict.cli import app
+from deconflict.times import format_stored
 from samples import INCIDENTS_CSV, SITES_CSV
 
 NEWS = "id,time,lat,lon,uncertainty_m,kind,source_url\nnews-1,2025-11-14T01:30:00+02:00,50.4610,30.4907,300,missile,https://example.org/news\n"
@@ -60,6 +61,10 @@ def test_cli_corrections_end_to_end_and_the_log_verifies(filled):
     assert "amended site pol-emb" in out and "surveyed" in out
     shown = _cli(path, "sites", "show", "pol-emb", "--history")
     assert "history of site pol-emb (amended)" in shown and "reason: surveyed" in shown and "lat=50.4455" in shown
+    # Logged times in the database's timezone with their offset, like every time the CLI shows.
+    with deconflict.open(path) as db:
+        logged = db.sites.history("pol-emb").events[-1].logged_at
+        assert format_stored(logged, db.timezone) in shown and logged not in shown
     out = _cli(path, "notifications", "amend", "ntf-1", "--at", "2025-10-03", "--reason", "date misread")
     assert "2025-10-03" in out
     listed = json.loads(_cli(path, "notifications", "list", "--json"))

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 import pytest
 
 from deconflict.errors import InvalidInput
-from deconflict.times import parse_time, zone
+from deconflict.times import parse_instant, parse_time, zone
 
 KYIV = zone("Europe/Kyiv")
 
@@ -74,3 +74,28 @@ def test_a_malformed_interval_quotes_the_whole_value():
 def test_a_precision_that_contradicts_the_value_is_refused(text, precision):
     with pytest.raises(InvalidInput, match="says"):
         parse_time(text, precision, KYIV)
+
+
+# -- the range of times accepted on input (issue 12, items 4 and 10) ----------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59Z", "9999-12-31", "9999-12", "9999-W52", "0001-01-01", "0001-01-01T00:00+03:00",
+        "1899-12-31T23:59:59Z", "2200-01-02", "1900-01-01/9999-12-31",
+    ],
+)  # fmt: skip
+def test_a_time_outside_1900_to_2200_is_refused_naming_the_range(text):
+    with pytest.raises(InvalidInput, match="outside the supported range 1900-01-01 to 2200-01-01"):
+        parse_time(text, None, KYIV)
+
+
+@pytest.mark.parametrize("precision", [None, "day", "night-of", "week", "month"])
+def test_times_at_both_ends_of_the_range_are_accepted(precision):
+    assert parse_time("1900-01-02", precision).start >= datetime(1900, 1, 1, tzinfo=UTC)
+    assert parse_time("2199-12-01", precision).end <= datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def test_the_range_applies_to_bare_instants_too():
+    with pytest.raises(InvalidInput, match="outside the supported range"):
+        parse_instant("9999-12-31T23:59:59+14:00")
+    assert parse_instant("2199-12-31T23:59:59Z").year == 2199

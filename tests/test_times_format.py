@@ -11,6 +11,7 @@ import re
 import pytest
 
 import deconflict
+from api.api_helpers import ui_login
 from deconflict.analysis import report_data
 from deconflict.ledger.entries import decode_entry
 from deconflict.model import Site
@@ -98,7 +99,21 @@ def test_the_ui_log_shows_both_ends_of_an_interval(tmp_path):
     finally:
         db.close()
     with TestClient(create_app(path)) as client:
-        client.post("/ui/login", data={"token": token})
+        ui_login(client, token)
         page = client.get("/ui/log")
     assert page.status_code == 200 and "Transparency log" in page.text
     assert "notified to RUS 2025-09-01 to 2025-09-15" in page.text and "2025-08-31T21:00:00Z" not in page.text
+
+
+def test_stored_text_is_shown_as_the_span_it_holds_in_the_database_timezone() -> None:
+    from deconflict.times import format_stored
+
+    kyiv = "Europe/Kyiv"
+    # An instant, an interval of whole local days, nothing.
+    assert format_stored("2026-03-31T21:00:00Z", kyiv) == "2026-04-01 00:00 +03:00"
+    assert format_stored("2026-02-13T22:00:00Z/2026-02-28T22:00:00Z", kyiv) == "2026-02-14 to 2026-02-28"
+    assert format_stored("2026-02-13T22:00:00Z/2026-02-28T22:00:00Z", kyiv, "text") == (
+        "between 14 Feb 2026 and 28 Feb 2026"
+    )
+    assert format_stored(None, kyiv, empty="open-ended") == "open-ended"
+    assert format_stored("2025-10-01T12:00:00Z", "UTC") == "2025-10-01 12:00 UTC"

@@ -17,6 +17,14 @@ Scopes (a token may carry several)::
                    analyses and matches (distances rounded to the kilometre); no writes
     (an admin also adds incidents; a site of another owner answers 404, as a missing one)
     public         the log only: checkpoints, entries, proofs, tiles (no coordinates at all)
+
+An owner's exact view must not be widened by data the owner controls. A site's reach (its
+radius, or its footprint's farthest vertex plus the radius) decides which incidents its owner
+reads exactly, so a token that is not admin may register or amend a site only up to
+:data:`~deconflict.model.MAX_OWNER_REACH_M` of its kind, and a corridor only up to
+:data:`~deconflict.model.MAX_OWNER_WIDTH_M` (:meth:`Principal.require_reach`); and whatever is
+stored (an admin may record more, or did before the limit), the caller's exact view, matches,
+bundles and compliance hits reach at most that far (:meth:`Principal.reach_cap_m`).
 """
 
 from __future__ import annotations
@@ -37,8 +45,17 @@ from numpy.typing import NDArray
 from deconflict.db import Database
 from deconflict.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from deconflict.geo import geodesic_distance_m
-from deconflict.model import CONFIDENCE_LEVELS, INCIDENT_STATUSES, Incident, Notification, Site, check_owner
-from deconflict.relevance import could_hit
+from deconflict.model import (
+    CONFIDENCE_LEVELS,
+    INCIDENT_STATUSES,
+    MAX_OWNER_REACH_M,
+    MAX_OWNER_WIDTH_M,
+    Incident,
+    Notification,
+    Site,
+    check_owner,
+)
+from deconflict.relevance import could_hit, site_reach_m
 from deconflict.store.base import SiteQuery, TokenRecord
 from deconflict.times import format_utc
 
@@ -213,6 +230,42 @@ class Principal:
         if not self.can_write(owner):
             raise PermissionDenied(f"this token may not write records of owner {owner}")
 
+    def reach_cap_m(self, site: Site) -> float | None:
+        """How far from ``site`` the caller's exact views reach at most: None (the stored reach) for an
+        admin, else :data:`~deconflict.model.MAX_OWNER_REACH_M` of the site's kind."""
+        return None if self.is_admin else MAX_OWNER_REACH_M[site.kind]
+
+    @property
+    def corridor_cap_m(self) -> float | None:
+        """How far from a movement's route the caller's views reach at most (None: the stored half width)."""
+        return None if self.is_admin else MAX_OWNER_WIDTH_M / 2.0
+
+    def require_reach(self, site: Site) -> None:
+        """Raise :class:`PermissionDenied` when a caller that is not admin writes a site reaching
+        farther than :data:`~deconflict.model.MAX_OWNER_REACH_M` of its kind (``where`` names the field)."""
+        cap = self.reach_cap_m(site)
+        if cap is None:
+            return
+        reach = site_reach_m(site)
+        if reach > cap + 1e-6:
+            field = "footprint_wkt" if site.footprint_wkt else "radius_m"
+            how = "its footprint's farthest vertex plus radius_m" if site.footprint_wkt else "radius_m"
+            raise PermissionDenied(
+                f"site {site.id!r} would reach {reach:,.0f} m ({how}); a token that is not admin may register "
+                f"a {site.kind} reaching at most {cap:,.0f} m (an admin may record more)",
+                where=field,
+            )
+
+    def require_width(self, width_m: float) -> None:
+        """Raise :class:`PermissionDenied` when a caller that is not admin writes a corridor wider than
+        :data:`~deconflict.model.MAX_OWNER_WIDTH_M`."""
+        if not self.is_admin and width_m > MAX_OWNER_WIDTH_M + 1e-6:
+            raise PermissionDenied(
+                f"a corridor {width_m:,.0f} m wide is wider than the {MAX_OWNER_WIDTH_M:,.0f} m a token that is not "
+                "admin may register (an admin may record more)",
+                where="width_m",
+            )
+
 
 def authenticate(db: Database, token: str) -> Principal:
     """The principal a presented token stands for; raises :class:`Unauthenticated`.
@@ -271,9 +324,9 @@ class IncidentViews:
     """How one caller sees each incident: ``exact`` or ``coarse``.
 
     Admins see every incident exactly. An owner sees exactly the incidents that concern one of
-    its own sites (:mod:`deconflict.relevance`: the incidents its evidence bundles contain) and
-    every other incident coarsened, because a strike reported at another owner's premises would
-    reveal that site. Analysts see all coarsened.
+    its own sites within the capped reach (:meth:`Principal.reach_cap_m`; :mod:`deconflict.relevance`:
+    the incidents the bundles it downloads contain) and every other incident coarsened, because a
+    strike reported at another owner's premises would reveal that site. Analysts see all coarsened.
     """
 
     def __init__(self, db: Database, principal: Principal) -> None:
@@ -295,7 +348,7 @@ class IncidentViews:
             return np.ones(len(incidents), dtype=bool)
         mask = np.zeros(len(incidents), dtype=bool)
         for site in self._own:
-            mask |= could_hit(site, incidents)
+            mask |= could_hit(site, incidents, reach_cap_m=self.principal.reach_cap_m(site))
         return mask
 
     def views(self, incidents: Sequence[Incident]) -> list[LocationView]:

@@ -21,11 +21,12 @@ and an analysis computed from the same state agree and cost one computation.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,8 +46,9 @@ from deconflict.access import (
 )
 from deconflict.db import Database
 from deconflict.errors import InvalidInput, NotFound
+from deconflict.ledger.guard import guard_state
 from deconflict.ledger.note import note_signatures
-from deconflict.match import IncidentInput, Match, SiteInput, match
+from deconflict.match import IncidentArray, IncidentInput, Match, SiteArray, SiteInput, match
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.names import city_label
 from deconflict.options import (
@@ -59,7 +61,16 @@ from deconflict.options import (
 )
 from deconflict.progress import ProgressCallback
 from deconflict.records import record_labels
-from deconflict.stats import SensitivityCell, SiteResult, analyze_sites, attach_sensitivity, sensitivity_grid
+from deconflict.stats import (
+    SensitivityCell,
+    SiteResult,
+    Study,
+    analyze_study,
+    attach_sensitivity,
+    prepare_study,
+    study_sensitivity,
+)
+from deconflict.stats.scan import Engine
 
 if TYPE_CHECKING:
     from deconflict.report import LedgerState, OutsideTime, Period, ReportData, SensitivityPoint
@@ -73,6 +84,7 @@ __all__ = [
     "MIN_COUNTED_INCIDENTS",
     "AnalysisOptions",
     "AnalysisRun",
+    "BriefFiles",
     "MatchRecord",
     "analyze_database",
     "data_labels",
@@ -84,6 +96,7 @@ __all__ = [
     "report_data",
     "resolve_options",
     "site_inputs",
+    "write_brief",
 ]
 
 
@@ -160,16 +173,22 @@ def incident_inputs(incidents: Sequence[Incident]) -> list[IncidentInput]:
     ]
 
 
-def data_labels(incidents: Sequence[Incident], sites: Sequence[Site]) -> list[str]:
-    """Warnings every output carries: synthetic incidents, approximate sites, unverified records."""
+def data_labels(incidents: Iterable[Incident], sites: Sequence[Site]) -> list[str]:
+    """Warnings every output carries: synthetic incidents, approximate sites, unverified records.
+
+    ``incidents`` is read once (a stream such as ``db.incidents.iter()`` is never held in memory).
+    """
     labels = []
-    synthetic = sum(1 for i in incidents if (i.provenance or "").lower() == "synthetic")
+    total = synthetic = unverified = 0
+    for incident in incidents:
+        total += 1
+        synthetic += (incident.provenance or "").lower() == "synthetic"
+        unverified += incident.status == "unverified"
     if synthetic:
-        labels.append(f"SYNTHETIC data: {synthetic} of {len(incidents)} incidents are simulated, not real strikes")
+        labels.append(f"SYNTHETIC data: {synthetic} of {total} incidents are simulated, not real strikes")
     approximate = [s.id for s in sites if s.approximate]
     if approximate:
         labels.append(f"APPROXIMATE locations: {', '.join(approximate)}")
-    unverified = sum(1 for i in incidents if i.status == "unverified")
     if unverified:
         labels.append(f"{unverified} unverified incidents are not counted (confirm them to count them)")
     return labels
@@ -329,11 +348,16 @@ def match_database(
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
+    records = [r for r in _all_matches(db, options, progress) if r.match.site_id in views]
+    if not caller.is_admin:  # an owner's exact rows stay within its capped reach; coarse rows are rounded
+        exact = _within_caller_reach(db, caller, [r for r in records if views[r.match.site_id] == "exact"])
+        kept = {(r.match.site_id, r.match.incident_id) for r in exact}
+        records = [
+            r for r in records if views[r.match.site_id] != "exact" or (r.match.site_id, r.match.incident_id) in kept
+        ]
     rows = []
-    for record in _all_matches(db, options, progress):
-        view = views.get(record.match.site_id)
-        if view is None:
-            continue
+    for record in records:
+        view = views[record.match.site_id]
         if view != "exact":
             coarse = Match(
                 record.match.site_id,
@@ -344,6 +368,22 @@ def match_database(
             record = MatchRecord(coarse, record.incident)
         rows.append(record)
     return rows
+
+
+def _within_caller_reach(db: Database, caller: Principal, records: list[MatchRecord]) -> list[MatchRecord]:
+    """The records whose incident lies within the caller's capped reach of the site (:meth:`Principal.reach_cap_m`):
+    a site stored with a larger radius than its owner may set does not widen what the owner reads."""
+    from deconflict.relevance import could_hit
+
+    by_site: dict[str, list[int]] = {}
+    for position, record in enumerate(records):
+        by_site.setdefault(record.match.site_id, []).append(position)
+    keep = np.zeros(len(records), dtype=bool)
+    for site_id, positions in by_site.items():
+        site = db.sites.get(site_id)
+        mask = could_hit(site, [records[k].incident for k in positions], reach_cap_m=caller.reach_cap_m(site))
+        keep[np.asarray(positions)[mask]] = True
+    return [record for record, kept in zip(records, keep, strict=True) if kept]
 
 
 # -- statistics ---------------------------------------------------------------------------------
@@ -434,11 +474,17 @@ class _Computed:
     sites: list[Site]
     first: dict[str, Notification]
     labels: list[str]
-    site_in: list[SiteInput]
-    incident_in: list[IncidentInput]
+    study: Study  # kept: the sensitivity grid reuses its fitted backgrounds
+    after_fit: np.random.Generator  # the generator as the fit left it (the sensitivity starts from it)
 
 
-def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback | None = None) -> _Computed:
+def _compute(
+    db: Database,
+    options: AnalysisOptions,
+    progress: ProgressCallback | None = None,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+) -> _Computed:
     def compute() -> _Computed:
         finish = _phase(progress, "reading")
         sites = _all_sites(db)
@@ -466,16 +512,14 @@ def _compute(db: Database, options: AnalysisOptions, progress: ProgressCallback 
                 raise InvalidInput("no site lies inside the study area")
         first = first_notifications(db)
         site_in, incident_in = site_inputs(sites, first), incident_inputs(incidents)
-        finish = _phase(progress, "statistics", len(sites))
-        results = analyze_sites(
-            site_in,
-            incident_in,
-            rng=np.random.default_rng(options.seed),
-            bandwidth_m=options.bandwidth_m,
-            study_area=area,
-        )
-        finish(len(sites))
-        return _Computed(results, sites, first, labels, site_in, incident_in)
+        rng = np.random.default_rng(options.seed)
+        finish = _phase(progress, "background", len(incident_in))
+        study = prepare_study(SiteArray.from_records(site_in), IncidentArray.from_records(incident_in), rng=rng,
+                              bandwidth_m=options.bandwidth_m, study_area=area)  # fmt: skip
+        finish(len(incident_in))
+        after_fit = copy.deepcopy(rng)
+        results = analyze_study(study, rng=rng, engine=engine, scheduler=scheduler, progress=progress)
+        return _Computed(results, sites, first, labels, study, after_fit)
 
     return _cached("analysis", db, options, compute)
 
@@ -488,17 +532,8 @@ def _sensitivity(
     progress: ProgressCallback | None = None,
 ) -> list[SensitivityCell]:
     def compute() -> list[SensitivityCell]:
-        finish = _phase(progress, "sensitivity", len(site_ids))
-        cells = sensitivity_grid(
-            computed.site_in,
-            computed.incident_in,
-            rng=np.random.default_rng(options.seed),
-            bandwidth_m=options.bandwidth_m,
-            study_area=options.study_area,
-            site_ids=sorted(site_ids),
-        )
-        finish(len(site_ids))
-        return cells
+        rng = copy.deepcopy(computed.after_fit)
+        return study_sensitivity(computed.study, sorted(site_ids), rng=rng, progress=progress)
 
     cells = _cached("sensitivity:" + ",".join(sorted(site_ids)), db, options, compute)
     return [c for c in cells if c.site_id in site_ids]
@@ -512,6 +547,9 @@ def analyze_database(
     site_ids: Sequence[str] = (),
     sensitivity: bool = False,
     progress: ProgressCallback | None = None,
+    unverified: bool = False,
+    engine: Engine = "local",
+    scheduler: str | None = None,
 ) -> AnalysisRun:
     """The intentionality statistics of every site of ``db`` that the caller may see.
 
@@ -527,20 +565,30 @@ def analyze_database(
         Also compute the bandwidth x hit-radius grid, for ``site_ids`` or, when none are
         given, for the notified sites.
     progress
-        Called with the phases (reading, statistics, sensitivity), see :mod:`deconflict.progress`.
+        Called with the phases (reading, background, statistics, resampling, sensitivity), see
+        :mod:`deconflict.progress`.
+    unverified
+        Go on when the database differs from its log, the warning first among the ``labels``.
+    engine, scheduler
+        Where the resampled cities of the scan run: ``"local"`` (this process) or ``"dask"``
+        (a 2-worker ``LocalCluster``, or the ``dask.distributed`` scheduler at ``scheduler``,
+        e.g. ``tcp://10.0.0.5:8786``); the numbers are the same on either.
 
     Raises
     ------
+    VerificationError
+        When the database differs from its log (:func:`deconflict.ledger.guard.guard_state`).
     InvalidInput
         When there are no sites, fewer than :data:`MIN_COUNTED_INCIDENTS` counted incidents, no
         site inside the study area, or a requested site lies outside it.
     NotFound
         For a requested site that does not exist or that the caller may not see.
     """
+    warning = guard_state(db.store, unverified=unverified)
     options = options or AnalysisOptions()
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
-    computed = _compute(db, options, progress)
+    computed = _compute(db, options, progress, engine, scheduler)
     analysed = {s.id for s in computed.sites}
     outside = sorted(set(site_ids) - analysed)
     if outside:
@@ -555,7 +603,7 @@ def analyze_database(
         results=results,
         sites={s.id: s for s in computed.sites if s.id in views},
         notifications={s: n for s, n in computed.first.items() if s in views},
-        labels=list(computed.labels),
+        labels=([warning] if warning else []) + list(computed.labels),
         options=options,
         sensitivity=cells,
     )
@@ -687,29 +735,43 @@ def report_data(
     options: AnalysisOptions | None = None,
     principal: Principal | None = None,
     *,
-    title: str = "deconflict report",
-    site_ids: Sequence[str] = (),
+    title: str | None = None,
+    site_ids: Sequence[str] | None = None,
     analysis: bool = True,
     notes: Sequence[str] = (),
     progress: ProgressCallback | None = None,
+    unverified: bool = False,
 ) -> ReportData:
     """Everything a report of ``db`` shows, as the caller may see it.
 
     Parameters
     ----------
+    options
+        Default: the database's stored options (:meth:`Database.analysis_options`).
+    title
+        Default: the database's stored report title (:meth:`Database.report_defaults`).
     site_ids
-        The featured sites (timelines, sensitivity grid); default: the notified sites.
+        The featured sites (timelines, sensitivity grid); default: the database's stored ones,
+        else the notified sites.
     analysis
         False for a map and timeline only (no statistics).
     notes
-        Extra notes shown at the top of the report.
+        Extra notes shown at the top of the report, after the database's stored ones.
+    unverified
+        Go on when the database differs from its log, the warning first among the notes (else
+        :class:`~deconflict.errors.VerificationError`).
 
     When the statistics cannot be computed (too few incidents), the report says so in its
-    notes instead of failing; a requested site outside the study area is refused.
+    notes instead of failing; a requested site outside the study area is refused. The
+    report's "About this analysis" box (:attr:`ReportData.about`) names the seed, study area
+    and options used, so the same command on the same database makes the same report.
     """
     from deconflict.report import ReportData
 
-    options = options or AnalysisOptions()
+    warning = guard_state(db.store, unverified=unverified)
+    defaults = db.report_defaults()
+    options = options or db.analysis_options()
+    site_ids = list(defaults.site_ids if site_ids is None else site_ids)
     caller = principal or Principal.local()
     views = _visible_ids(db, caller, site_ids)
     all_incidents = db.incidents.list()
@@ -719,9 +781,7 @@ def report_data(
     run = None
     if analysis:
         try:
-            run = analyze_database(
-                db, options, caller, site_ids=site_ids, sensitivity=bool(featured), progress=progress
-            )
+            run = _report_run(db, options, caller, site_ids, featured, progress, unverified)
         except InvalidInput as exc:
             if site_ids:
                 raise
@@ -735,7 +795,7 @@ def report_data(
     labels = data_labels(all_incidents, _all_sites(db)) + record_labels(db, all_incidents)
     return ReportData(
         timezone=db.timezone.key,
-        title=title,
+        title=title or defaults.title,
         generated_at=datetime.now(UTC),
         sites=shown.sites,
         incidents=shown.incidents,
@@ -746,14 +806,102 @@ def report_data(
         sensitivity=_sensitivity_points(run, featured),
         periods=[] if run is None else _periods(run, all_incidents),
         ledger=ledger,
-        notes=[label for label in labels if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]
+        notes=([warning] if warning else [])
+        + list(defaults.notes)
+        + [label for label in labels if not label.startswith(("SYNTHETIC", "APPROXIMATE"))]
         + report_notes
         + ledger_notes
         + list(notes),
         study_area_wkt=None if options.study_area is None else options.study_area.wkt,
         study_area_label=options.study_area_label,
         guarantees=_guarantees(db, options, caller),
+        highlighted=[] if run is None else [r.site_id for r in run.highlighted()],
+        about=_about(db, options, run, featured, all_incidents, ledger),
     )
+
+
+def _report_run(
+    db: Database,
+    options: AnalysisOptions,
+    caller: Principal,
+    site_ids: Sequence[str],
+    featured: Sequence[str],
+    progress: ProgressCallback | None,
+    unverified: bool = False,
+) -> AnalysisRun:
+    """Every visible site's statistics, with the sensitivity grid of the featured ones.
+
+    The report leads with the featured, notified and flagged sites but lists them all (one
+    sortable table), so the statistics cover every site and the grid only the featured.
+    """
+    import dataclasses
+
+    every = analyze_database(db, options, caller, progress=progress, unverified=unverified)
+    analysed = set(every.sites)
+    if site_ids:
+        # refuses a site outside the study area
+        analyze_database(db, options, caller, site_ids=site_ids, unverified=unverified)
+    wanted = [s for s in featured if s in analysed]
+    if not wanted:
+        return every
+    grid = analyze_database(
+        db, options, caller, site_ids=wanted, sensitivity=True, progress=progress, unverified=unverified
+    )
+    with_grid = {r.site_id: r for r in grid.results}
+    results = [with_grid.get(r.site_id, r) for r in every.results]
+    return dataclasses.replace(every, results=results, sensitivity=grid.sensitivity)
+
+
+def _about(
+    db: Database,
+    options: AnalysisOptions,
+    run: AnalysisRun | None,
+    featured: Sequence[str],
+    incidents: Sequence[Incident],
+    ledger: LedgerState | None,
+) -> list[tuple[str, str]]:
+    """The report's "About this analysis" box: what the numbers were computed from and with."""
+    from deconflict._version import __version__
+
+    stored = db.analysis_options()
+    area = options.study_area
+    if area is None:
+        area_text = "the buffered hull of the incidents (the default)"
+    else:
+        west, south, east, north = area.bounds
+        area_text = (
+            f"{options.study_area_label or 'as given'}: {south:.4f}°N to {north:.4f}°N, {west:.4f}°E to {east:.4f}°E"
+        )
+    bandwidths = sorted({r.bandwidth_m for r in run.results}) if run is not None else []
+    if isinstance(options.bandwidth_m, float | int):
+        bandwidth = f"{options.bandwidth_m:,.0f} m (as given)"
+    else:
+        rule = options.bandwidth_m or "cv"
+        chosen = ", ".join(f"{b:,.0f} m" for b in bandwidths[:3]) or "—"
+        bandwidth = f"chosen by {'cross-validation' if rule == 'cv' else rule}: {chosen}"
+    counted = sum(1 for i in incidents if i.counted)
+    rows = [
+        ("Seed", f"{options.seed} (random draws of the p-values; the same seed and data give the same numbers)"),
+        ("Study area", area_text),
+        ("Background bandwidth", bandwidth),
+        ("Flagged at", f"adjusted p ≤ {options.alpha:g} (Holm over the sites or families tested)"),
+        ("Possible hits listed from", f"P(hit) ≥ {options.min_probability:g}"),
+        ("Featured sites", ", ".join(featured) or "none"),
+        ("Data", f"{db.store.count_sites():,} sites, {len(incidents):,} incidents ({counted:,} counted)"),
+    ]
+    if ledger is not None:
+        rows.append(("Log", f"{ledger.origin}, checkpoint of {ledger.size:,} entries, root {ledger.root_hash_b64}"))
+    rows.append(("Software", f"deconflict {__version__}"))
+    if options.key() == stored.key():
+        reproduce = "deconflict report --out report.html on this database (it stores these options)"
+    else:
+        area_key = None if area is None else area.wkb_hex
+        stored_key = None if stored.study_area is None else stored.study_area.wkb_hex
+        reproduce = f"deconflict report --out report.html --seed {options.seed}" + (
+            " --study-area FILE (the area above)" if area_key != stored_key else ""
+        )
+    rows.append(("Reproduce", reproduce))
+    return rows
 
 
 def _guarantees(db: Database, options: AnalysisOptions, caller: Principal) -> dict[str, Any] | None:
@@ -770,3 +918,81 @@ def _guarantees(db: Database, options: AnalysisOptions, caller: Principal) -> di
     if not (commitments or movements or alerts):
         return None
     return {"commitments": commitments, "movements": movements, "alerts": alerts}
+
+
+# -- the brief ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BriefFiles:
+    """What :func:`write_brief` wrote: the brief (HTML or PDF) and the evidence bundles beside it."""
+
+    path: Path
+    bundles: list[Path]
+    fingerprints: dict[str, str]
+    notes: list[str]
+
+
+def write_brief(
+    db: Database,
+    site_ids: Sequence[str],
+    out_path: str | Path,
+    options: AnalysisOptions | None = None,
+    principal: Principal | None = None,
+    *,
+    lang: str = "en",
+    progress: ProgressCallback | None = None,
+    browser: Any = None,
+    unverified: bool = False,
+) -> BriefFiles:
+    """Write the brief on ``site_ids`` to ``out_path`` (``.html`` or ``.pdf``) with its evidence bundles.
+
+    Each site's evidence bundle is written beside the brief as ``<stem>.evidence-<site>.zip``;
+    the brief names its SHA-256 fingerprint, so the recipient can check that the file they hold
+    is the one the brief describes (:mod:`deconflict.report.brief`). ``browser``: a running
+    :func:`deconflict.report.chromium` to print the PDF with (default: start one).
+    ``unverified``: as for :func:`report_data` (a database that differs from its log is refused).
+
+    Raises
+    ------
+    InvalidInput
+        Without a site, for an unknown language or an output that is neither ``.html`` nor ``.pdf``.
+    NotFound
+        For a site that does not exist or that the caller may not see.
+    """
+    import hashlib
+    import tempfile
+
+    from deconflict.fileio import atomic_write_bytes, atomic_write_text
+    from deconflict.guarantees.evidence import bundle_for
+    from deconflict.ledger.outside import witness_policy
+    from deconflict.report import render_pdf
+    from deconflict.report.brief import BriefBundle, render_brief, translations
+
+    if not site_ids:
+        raise InvalidInput("a brief needs at least one site", where="--site")
+    target = Path(out_path)
+    if target.suffix.lower() not in (".html", ".pdf"):
+        raise InvalidInput(f"the brief is written as .html or .pdf, got {target.name!r}", where="--out")
+    translations(lang)  # refuse an unknown language before any work
+    caller = principal or Principal.local()
+    data = report_data(db, options, caller, site_ids=list(site_ids), progress=progress, unverified=unverified)
+    bundles: list[BriefBundle] = []
+    paths: list[Path] = []
+    if data.ledger is not None:
+        policy = witness_policy(db.ledger)
+        for site_id in site_ids:
+            payload = bundle_for(db, site_id, principal=caller, policy=policy, unverified=unverified)
+            path = target.with_name(f"{target.stem}.evidence-{site_id}.zip")
+            atomic_write_bytes(path, payload)
+            paths.append(path)
+            bundles.append(BriefBundle(site_id, path.name, hashlib.sha256(payload).hexdigest(), len(payload)))
+    html = render_brief(data, list(site_ids), bundles, lang=lang)
+    if target.suffix.lower() == ".html":
+        atomic_write_text(target, html)
+    else:
+        with tempfile.TemporaryDirectory() as scratch:
+            page = Path(scratch) / "brief.html"
+            page.write_text(html, encoding="utf-8")
+            render_pdf(page, target, browser=browser)
+    return BriefFiles(target, paths, {b.site_id: b.sha256 for b in bundles}, list(data.notes))

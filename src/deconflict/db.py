@@ -29,20 +29,21 @@ from zoneinfo import ZoneInfo
 from deconflict.claims import Claims
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incidents_to_csv, incidents_to_geojson, sites_to_csv, sites_to_geojson
-from deconflict.ids import new_id
+from deconflict.ids import id_unavailable, new_id
 from deconflict.ingest import Batch, read_incidents, read_sites
 from deconflict.ledger.log import Ledger
 from deconflict.ledger.note import generate_signer, load_signer_key, write_signer_key
 from deconflict.model import DEFAULT_RADIUS_M, Acknowledgement, Incident, Notification, Site, check_owner
 from deconflict.names import city_aliases, find_city, nearest_city
 from deconflict.progress import ProgressCallback, report_steps
+from deconflict.relevance import site_reach_m
 from deconflict.store import ImportRecord, IncidentQuery, SiteQuery, Store, open_store
-from deconflict.times import TimeSpan, parse_time, zone
+from deconflict.times import TimeSpan, in_range, parse_time, zone
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
     from deconflict.duplicates import DuplicateGroup
-    from deconflict.options import AnalysisOptions
+    from deconflict.options import AnalysisOptions, ReportDefaults
     from deconflict.records import NotificationRecord, RecordHistory
 
 __all__ = ["DEFAULT_DB", "Database", "ImportResult", "Logged", "SiteHit", "init", "open", "resolve_db_path"]
@@ -113,9 +114,9 @@ def _local() -> Principal:
 
 def _time(value: str | TimeSpan, parameter: str, db: Database) -> TimeSpan:
     """A time given to the library: a :class:`TimeSpan`, or text read in the database's timezone."""
-    if isinstance(value, TimeSpan):
-        return value
     try:
+        if isinstance(value, TimeSpan):
+            return in_range(value)
         return parse_time(value, None, db.timezone)
     except InvalidInput as exc:
         raise InvalidInput(exc.message, where=parameter) from None
@@ -160,7 +161,7 @@ class Sites:
         _refuse_repeated_ids("site", ids)
         existing = store.existing_site_ids(ids)
         if existing:
-            raise ConflictError(f"site id(s) already in the database: {', '.join(sorted(existing)[:5])}")
+            raise id_unavailable("site", existing)
         if not force:
             from deconflict.plausibility import refuse_unless_forced, site_warnings
 
@@ -221,7 +222,8 @@ class Sites:
         InvalidInput
             For an invalid field (named in ``where``).
         PermissionDenied
-            When ``principal`` may not write sites of ``owner``.
+            When ``principal`` may not write sites of ``owner``, or is not an admin and the site would
+            reach farther than :data:`~deconflict.model.MAX_OWNER_REACH_M` of its kind.
         ConflictError
             When the id exists.
         Implausible
@@ -248,7 +250,9 @@ class Sites:
         for lang, value in (names or {}).items():
             row[f"name:{lang}"] = value if isinstance(value, str) else "; ".join(value)
         site = build_site(row)
-        (principal or _local()).require_write(site.owner)
+        caller = principal or _local()
+        caller.require_write(site.owner)
+        caller.require_reach(site)
         return self.add_many([site], force=force)[0]
 
     def import_file(
@@ -372,7 +376,8 @@ class Sites:
         InvalidInput
             Without a reason, for an invalid field, or when nothing changes.
         NotFound, PermissionDenied
-            For an unknown site, or one the principal may not write.
+            For an unknown site, or one the principal may not write; when a principal that is not admin
+            would widen the site's reach beyond :data:`~deconflict.model.MAX_OWNER_REACH_M` of its kind.
         ConflictError
             When the site was withdrawn.
         Implausible
@@ -400,6 +405,8 @@ class Sites:
         except InvalidInput as exc:
             field_name = next((k for k in changes if exc.message.startswith(k)), None)
             raise InvalidInput(exc.message, where=exc.where or field_name) from None
+        if site_reach_m(site) > site_reach_m(old):  # an amendment that does not widen the site stands
+            caller.require_reach(site)
         found = find_city(site.city, near=(site.lat, site.lon)) if site.city else nearest_city(site.lat, site.lon)
         if found is not None and not site.city:
             site = site.with_changes(city=found.name)
@@ -758,7 +765,9 @@ class Incidents:
         given = {name: value for name, value in filters.items() if value is not None}
         if not given:
             return self._db.store.count_incidents()
-        return sum(1 for _ in self.iter(**given))
+        if {"near", "within_m", "limit", "offset"} & set(given):  # geodesic test, paging: on each row
+            return sum(1 for _ in self.iter(**given))
+        return self._db.store.count_matching_incidents(IncidentQuery(**given))
 
     def to_geodataframe(self, **filters: Any) -> Any:
         """The incidents as a GeoPandas GeoDataFrame in EPSG:4326 (``geo`` extra)."""
@@ -1209,6 +1218,26 @@ class Database:
             self.store.set_meta("analysis_seed", str(options.seed))
             self.store.set_meta("analysis_study_area_wkt", "" if options.study_area is None else options.study_area.wkt)
             self.store.set_meta("analysis_study_area_label", options.study_area_label or "")
+
+    def report_defaults(self) -> ReportDefaults:
+        """The report title, featured sites and notes stored with this database (:meth:`set_report_defaults`)."""
+        from deconflict.options import ReportDefaults
+
+        stored = self.store.get_meta("report_defaults")
+        if not stored:
+            return ReportDefaults()
+        document = json.loads(stored)
+        return ReportDefaults(
+            title=document.get("title") or ReportDefaults.title,
+            site_ids=tuple(document.get("site_ids") or ()),
+            notes=tuple(document.get("notes") or ()),
+        )
+
+    def set_report_defaults(self, defaults: ReportDefaults) -> None:
+        """Store ``defaults`` so that ``deconflict report`` on this database makes the same report."""
+        document = {"title": defaults.title, "site_ids": list(defaults.site_ids), "notes": list(defaults.notes)}
+        with self.store.transaction():
+            self.store.set_meta("report_defaults", json.dumps(document, ensure_ascii=False))
 
     @property
     def ledger(self) -> Ledger:

@@ -37,7 +37,7 @@ from deconflict.db import Database
 from deconflict.fileio import atomic_write_bytes
 from deconflict.geo import geodesic_destination, geodesic_distance_m
 from deconflict.model import Incident, Site, Source
-from deconflict.options import AnalysisOptions
+from deconflict.options import AnalysisOptions, ReportDefaults
 from deconflict.times import parse_time, zone
 
 __all__ = [
@@ -372,6 +372,7 @@ def build_demo_database(out_dir: Path) -> tuple[Database, DemoSummary]:
             shutil.rmtree(stale)
     db = deconflict.init(db_path, timezone="Europe/Kyiv")
     db.set_analysis_options(demo_options())
+    db.set_report_defaults(ReportDefaults(title=DEMO_TITLE, site_ids=AZE_SITES, notes=DEMO_NOTES))
     missions = out_dir / "kyiv_missions.csv"
     missions.write_text(package_data("kyiv_missions.csv"), encoding="utf-8")
     db.sites.import_file(missions)
@@ -464,7 +465,7 @@ def analyse_and_report(db: Database, out_dir: Path) -> tuple[list[str], list[str
                 f"  headline p {result.p_primary:.2g}, Holm-adjusted {result.p_adjusted:.2g}; secondary: "
                 f"p after notification (reports) {result.p_value_after:.2g}, control rank p {control}"
             )
-    data = report_data(db, options, title=DEMO_TITLE, site_ids=AZE_SITES, notes=DEMO_NOTES)
+    data = report_data(db)  # the stored title, featured sites, notes and options: `deconflict report` does the same
     path = out_dir / "report.html"
     atomic_write_text(path, render_html(data))
     return findings, list(run.results[0].assumptions[:3]), path

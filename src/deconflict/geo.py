@@ -13,6 +13,7 @@ zone is available for users who need a registered EPSG code.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -30,7 +31,9 @@ from deconflict.errors import InvalidInput
 __all__ = [
     "WGS84",
     "LocalProjection",
+    "bounding_boxes",
     "default_workers",
+    "disk_boxes",
     "geodesic_destination",
     "geodesic_distance_m",
     "thread_map",
@@ -150,6 +153,54 @@ def geodesic_distance_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2:
     validate_lonlat(c, d)
     _, _, dist = _GEOD.inv(a.ravel(), b.ravel(), c.ravel(), d.ravel())
     return np.asarray(dist, dtype=float).reshape(a.shape)
+
+
+_METRES_PER_DEG_LAT_MIN = 110_574.0
+_METRES_PER_DEG_LON_EQUATOR = 111_320.0
+
+
+def bounding_boxes(lat: float, lon: float, within_m: float) -> list[tuple[float, float, float, float]]:
+    """Lat/lon boxes ``(min_lat, max_lat, min_lon, max_lon)`` that surely contain the disk.
+
+    Conservative (a box slightly larger than the geodesic disk); the exact test is done in
+    metres afterwards. Splits at the antimeridian and opens to all longitudes near a pole.
+    """
+    dlat = within_m / _METRES_PER_DEG_LAT_MIN * 1.001 + 1e-9
+    min_lat, max_lat = max(-90.0, lat - dlat), min(90.0, lat + dlat)
+    extreme = max(abs(min_lat), abs(max_lat))
+    if extreme >= 89.0:
+        return [(min_lat, max_lat, -180.0, 180.0)]
+    metres_per_deg_lon = _METRES_PER_DEG_LON_EQUATOR * math.cos(math.radians(extreme))
+    dlon = within_m / metres_per_deg_lon * 1.01 + 1e-9
+    if dlon >= 180.0:
+        return [(min_lat, max_lat, -180.0, 180.0)]
+    west, east = lon - dlon, lon + dlon
+    boxes = [(min_lat, max_lat, max(west, -180.0), min(east, 180.0))]
+    if west < -180.0:
+        boxes.append((min_lat, max_lat, west + 360.0, 180.0))
+    if east > 180.0:
+        boxes.append((min_lat, max_lat, -180.0, east - 360.0))
+    return boxes
+
+
+def disk_boxes(lat: ArrayLike, lon: ArrayLike, radius_m: ArrayLike) -> NDArray[np.float64]:
+    """One lat/lon box ``(min_lat, max_lat, min_lon, max_lon)`` per disk that surely contains it.
+
+    The vectorised, single-box form of :func:`bounding_boxes` (same margins): a disk that
+    crosses the antimeridian or comes within a degree of a pole gets every longitude, so each
+    disk is one row of a spatial index. Returns an ``(n, 4)`` array.
+    """
+    lat_a = np.asarray(lat, dtype=float).reshape(-1)
+    lon_a = np.asarray(lon, dtype=float).reshape(-1)
+    radius = np.broadcast_to(np.asarray(radius_m, dtype=float), lat_a.shape)
+    dlat = radius / _METRES_PER_DEG_LAT_MIN * 1.001 + 1e-9
+    min_lat, max_lat = np.maximum(-90.0, lat_a - dlat), np.minimum(90.0, lat_a + dlat)
+    extreme = np.maximum(np.abs(min_lat), np.abs(max_lat))
+    metres_per_deg_lon = _METRES_PER_DEG_LON_EQUATOR * np.cos(np.radians(np.minimum(extreme, 89.0)))
+    dlon = radius / metres_per_deg_lon * 1.01 + 1e-9
+    west, east = lon_a - dlon, lon_a + dlon
+    world = (extreme >= 89.0) | (west < -180.0) | (east > 180.0)
+    return np.column_stack([min_lat, max_lat, np.where(world, -180.0, west), np.where(world, 180.0, east)])
 
 
 def geodesic_destination(lon: float, lat: float, azimuth_deg: float, distance_m: float) -> tuple[float, float]:

@@ -10,6 +10,13 @@ through (library, CLI, API, UI):
   record, so that importing the same file or registering the same site twice is detected;
 - notifications and acknowledgements get a **new id** (:func:`new_id`): 12 random hex digits,
   because two notifications with the same content are two events.
+
+Ids are **one namespace shared by every owner**, and the ids of logged records (sites,
+notifications, acknowledgements, movements, commitments) are public: the log's entries name
+them. A chosen id that is in use therefore answers 409 (:func:`id_unavailable`) with the same
+words whoever holds it, the caller or another owner, and whatever its state (in force or
+withdrawn): the answer says that the id cannot be chosen, never whose record it is, of which
+owner or kind, nor anything the caller could not read. An id should carry no secret.
 """
 
 from __future__ import annotations
@@ -17,10 +24,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 
-from deconflict.errors import InvalidInput
+from deconflict.errors import ConflictError, InvalidInput
 
-__all__ = ["ID_PATTERN", "ID_RE", "check_id", "content_id", "new_id"]
+__all__ = ["ID_PATTERN", "ID_RE", "check_id", "content_id", "id_unavailable", "new_id"]
 
 #: The pattern every record id matches (also used in the API's OpenAPI schema).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
@@ -33,6 +41,26 @@ def check_id(value: str, field_name: str = "id") -> str:
     if not isinstance(value, str) or not ID_RE.match(value):
         raise InvalidInput(f"{field_name} {value!r} must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
     return value
+
+
+def id_unavailable(kind: str, ids: Iterable[str], where: str | None = None) -> ConflictError:
+    """The one answer (409) to chosen ids that are in use: the same for every caller and holder.
+
+    Parameters
+    ----------
+    kind
+        What the caller was writing (``site``, ``notification``, ...).
+    ids
+        The chosen ids that are in use (the first five are named).
+    where
+        The input that named them (``id``, a file).
+    """
+    chosen = sorted(ids)
+    named = ", ".join(repr(i) for i in chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
+    return ConflictError(
+        f"{kind} id {named} cannot be chosen: ids are one namespace for every owner; choose another or leave it out",
+        where=where,
+    )
 
 
 def new_id(prefix: str) -> str:

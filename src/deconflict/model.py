@@ -29,6 +29,8 @@ __all__ = [
     "COUNTED_STATUSES",
     "DEFAULT_RADIUS_M",
     "INCIDENT_STATUSES",
+    "MAX_OWNER_REACH_M",
+    "MAX_OWNER_WIDTH_M",
     "SITE_KINDS",
     "UNCERTAINTY_MODELS",
     "Acknowledgement",
@@ -64,6 +66,30 @@ DEFAULT_RADIUS_M: dict[str, float] = {
     "other": 50.0,
 }
 SITE_KINDS: tuple[str, ...] = tuple(DEFAULT_RADIUS_M)
+#: The largest reach (metres) of a site of each kind that a non-admin token may register or amend
+#: to: the radius, or the farthest footprint vertex from the site's point plus the radius
+#: (:func:`deconflict.relevance.site_reach_m`). An admin may record more. An owner's exact view of
+#: incidents is bounded by the same figure, whatever the stored radius
+#: (:meth:`deconflict.access.Principal.reach_cap_m`): a site's reach decides which incidents its
+#: owner reads exactly, so it must not be the owner's to widen.
+MAX_OWNER_REACH_M: dict[str, float] = {
+    "embassy": 300.0,
+    "consular_section": 200.0,
+    "consulate": 300.0,
+    "cultural_centre": 200.0,
+    "residence": 200.0,
+    "international_organisation": 500.0,
+    "hospital": 1000.0,
+    "school": 500.0,
+    "heritage": 1000.0,
+    "power_plant": 2000.0,
+    "humanitarian": 500.0,
+    "other": 300.0,
+}
+#: The widest movement corridor (metres) a non-admin token may register (an admin may record up to
+#: :data:`deconflict.guarantees.model.MAX_WIDTH_M`); an owner's views reach at most half of it from
+#: the route, whatever the stored width.
+MAX_OWNER_WIDTH_M: float = 2_000.0
 
 CONFIDENCE_LEVELS: tuple[str, ...] = ("confirmed", "fair", "weak", "contested", "discounted")
 #: Confidence levels that count in statistics; ``discounted`` incidents are kept but not counted.

@@ -22,6 +22,7 @@ __all__ = [
     "MIN_COUNTED_INCIDENTS",
     "AnalysisOptions",
     "Bandwidth",
+    "ReportDefaults",
     "parse_bandwidth",
 ]
 
@@ -105,3 +106,22 @@ class AnalysisOptions:
         """What identifies the computation (for the cache)."""
         area = None if self.study_area is None else self.study_area.wkb_hex
         return (self.seed, self.min_probability, area, self.bandwidth_m)
+
+
+@dataclass(frozen=True)
+class ReportDefaults:
+    """What a database's own report shows unless a door says otherwise (the demo stores its own).
+
+    Attributes
+    ----------
+    title
+        The report's heading.
+    site_ids
+        The featured sites (timelines, sensitivity grid); empty: the notified sites.
+    notes
+        Notes shown at the top of every report of the database (e.g. the DEMO caveat).
+    """
+
+    title: str = "deconflict report"
+    site_ids: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()

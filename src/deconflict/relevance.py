@@ -22,6 +22,11 @@ an incident concerns it when its time interval overlaps the movement's window an
 distance from its reported point to the route is at most the **corridor reach** (half the
 corridor width) plus the incident's reach (:func:`could_hit_movement`). Breach monitoring,
 movement bundles and corridor matching use exactly these incidents.
+
+**Capped reach.** Every function takes an optional ``reach_cap_m``: the site's (or corridor's)
+reach is then at most that many metres, whatever is stored. :mod:`deconflict.access` passes the
+cap of a non-admin caller (:meth:`~deconflict.access.Principal.reach_cap_m`), so that an owner's
+exact view, its bundles and its matches are not widened by a radius or footprint it controls.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from deconflict.geo import (
     LocalProjection,
+    disk_boxes,
     geodesic_densify,
     geodesic_distance_m,
     geodesic_distance_to_route_m,
@@ -53,6 +59,7 @@ __all__ = [
     "corridor_reach_m",
     "could_hit",
     "could_hit_movement",
+    "incident_reach_boxes",
     "incident_reach_m",
     "incidents_concerning",
     "incidents_concerning_movement",
@@ -84,6 +91,18 @@ def incident_reach_m(uncertainty_m: ArrayLike, normal: ArrayLike = False) -> NDA
     return reach
 
 
+def incident_reach_boxes(
+    lat: ArrayLike, lon: ArrayLike, uncertainty_m: ArrayLike, normal: ArrayLike = False
+) -> NDArray[np.float64]:
+    """Lat/lon boxes ``(min_lat, max_lat, min_lon, max_lon)`` holding each incident's reach (plus the slack).
+
+    The stores index these boxes, so a site's incidents are those whose box overlaps the box of the
+    site's reach (:func:`incidents_concerning`): the search follows each incident's own reach, not
+    the widest of the database. Returns an ``(n, 4)`` array (:func:`deconflict.geo.disk_boxes`).
+    """
+    return disk_boxes(lat, lon, incident_reach_m(uncertainty_m, normal) + REACH_SLACK_M)
+
+
 def site_reach_m(site: Site) -> float:
     """The largest distance (geodesic metres) from ``site``'s point to its hit region."""
     if not site.footprint_wkt:
@@ -96,38 +115,41 @@ def site_reach_m(site: Site) -> float:
     return float(farthest) + float(site.radius_m)
 
 
-def could_hit(site: Site, incidents: Sequence[Incident]) -> NDArray[np.bool_]:
-    """For each incident, whether it concerns ``site`` (see the module docstring)."""
+def _capped(reach: float, reach_cap_m: float | None) -> float:
+    return reach if reach_cap_m is None else min(reach, reach_cap_m)
+
+
+def could_hit(site: Site, incidents: Sequence[Incident], *, reach_cap_m: float | None = None) -> NDArray[np.bool_]:
+    """For each incident, whether it concerns ``site`` (see the module docstring; ``reach_cap_m``
+    bounds the site's reach)."""
     if not incidents:
         return np.zeros(0, dtype=bool)
     lon = np.array([i.lon for i in incidents])
     lat = np.array([i.lat for i in incidents])
     reach = incident_reach_m([i.uncertainty_m for i in incidents], [i.uncertainty_model == "normal" for i in incidents])
     distance = geodesic_distance_m(site.lon, site.lat, lon, lat)
-    mask: NDArray[np.bool_] = distance <= site_reach_m(site) + reach + REACH_SLACK_M
+    mask: NDArray[np.bool_] = distance <= _capped(site_reach_m(site), reach_cap_m) + reach + REACH_SLACK_M
     return mask
 
 
-def incidents_concerning(store: Store, site: Site) -> list[Incident]:
-    """The stored incidents that concern ``site``, in time order (a spatial-index query, then exact)."""
-    largest = store.max_uncertainty_m()
-    if not largest:
-        return []
-    widest = float(
-        max(incident_reach_m([value], model == "normal")[0] for model, value in largest.items())
-    )  # the search radius must cover the widest incident reach of the database
-    within = site_reach_m(site) + widest + REACH_SLACK_M
-    candidates = store.list_incidents(IncidentQuery(near=(site.lat, site.lon), within_m=within))
-    mask = could_hit(site, candidates)
+def incidents_concerning(store: Store, site: Site, *, reach_cap_m: float | None = None) -> list[Incident]:
+    """The stored incidents that concern ``site``, in time order (``reach_cap_m`` bounds the site's reach).
+
+    A spatial-index query for the incidents whose reach box (:func:`incident_reach_boxes`) overlaps
+    the box of the site's reach, then the exact geodesic test (:func:`could_hit`).
+    """
+    reach = _capped(site_reach_m(site), reach_cap_m)
+    candidates = store.list_incidents(IncidentQuery(reaching=(site.lat, site.lon, reach)))
+    mask = could_hit(site, candidates, reach_cap_m=reach_cap_m)
     return [incident for incident, near in zip(candidates, mask, strict=True) if near]
 
 
 _EARTH_RADIUS_M = 6_371_008.8
 
 
-def corridor_reach_m(movement: Movement) -> float:
-    """How far from its route a movement's corridor reaches: half its width, in metres."""
-    return float(movement.half_width_m)
+def corridor_reach_m(movement: Movement, reach_cap_m: float | None = None) -> float:
+    """How far from its route a movement's corridor reaches: half its width (at most ``reach_cap_m``), in metres."""
+    return _capped(float(movement.half_width_m), reach_cap_m)
 
 
 def _within_route_reach(vertices: NDArray[np.float64], lon: NDArray[np.float64], lat: NDArray[np.float64],
@@ -152,8 +174,11 @@ def _within_route_reach(vertices: NDArray[np.float64], lon: NDArray[np.float64],
     return mask
 
 
-def could_hit_movement(movement: Movement, incidents: Sequence[Incident]) -> NDArray[np.bool_]:
-    """For each incident, whether it concerns ``movement`` (see the module docstring)."""
+def could_hit_movement(
+    movement: Movement, incidents: Sequence[Incident], *, reach_cap_m: float | None = None
+) -> NDArray[np.bool_]:
+    """For each incident, whether it concerns ``movement`` (see the module docstring; ``reach_cap_m``
+    bounds the corridor's reach)."""
     if not incidents:
         return np.zeros(0, dtype=bool)
     window = movement.window
@@ -165,7 +190,7 @@ def could_hit_movement(movement: Movement, incidents: Sequence[Incident]) -> NDA
     chosen = np.flatnonzero(in_time)
     lon = np.array([incidents[k].lon for k in chosen.tolist()])
     lat = np.array([incidents[k].lat for k in chosen.tolist()])
-    reach = corridor_reach_m(movement) + incident_reach_m(
+    reach = corridor_reach_m(movement, reach_cap_m) + incident_reach_m(
         [incidents[k].uncertainty_m for k in chosen.tolist()],
         [incidents[k].uncertainty_model == "normal" for k in chosen.tolist()],
     )
@@ -182,10 +207,12 @@ def route_vertices(movement: Movement) -> NDArray[np.float64]:
     return geodesic_densify([p[1] for p in movement.route], [p[0] for p in movement.route])
 
 
-def incidents_concerning_movement(store: Store, movement: Movement) -> list[Incident]:
-    """The stored incidents that concern ``movement``, in time order."""
+def incidents_concerning_movement(
+    store: Store, movement: Movement, *, reach_cap_m: float | None = None
+) -> list[Incident]:
+    """The stored incidents that concern ``movement``, in time order (``reach_cap_m``: :func:`could_hit_movement`)."""
     window = movement.window
     query = IncidentQuery(start=format_utc(window.start), end=None if window.end is None else format_utc(window.end))
     candidates = store.list_incidents(query)
-    mask = could_hit_movement(movement, candidates)
+    mask = could_hit_movement(movement, candidates, reach_cap_m=reach_cap_m)
     return [incident for incident, near in zip(candidates, mask, strict=True) if near]

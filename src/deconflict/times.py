@@ -30,11 +30,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from deconflict.errors import InvalidInput
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "PRECISIONS",
     "TimeSpan",
     "format_instant",
     "format_span",
+    "format_stored",
     "format_utc",
+    "in_range",
     "parse_instant",
     "parse_time",
     "zone",
@@ -44,6 +48,13 @@ PRECISIONS: tuple[str, ...] = ("instant", "day", "night-of", "week", "month", "i
 
 NIGHT_START = time(18, 0)
 NIGHT_END = time(6, 0)
+
+#: The range of times accepted on input, ``[EARLIEST, LATEST]`` (UTC). Records older than 1900
+#: have no business in a notification log, and a bound far from ``datetime``'s own limits (years
+#: 1 and 9999) leaves every renderer room to widen an axis or shift to a timezone.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+RANGE_TEXT = "1900-01-01 to 2200-01-01 (UTC)"
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -111,8 +122,25 @@ def now_utc_text() -> str:
 
 
 def parse_instant(text: str, local: ZoneInfo | None = None) -> datetime:
-    """Parse an ISO 8601 date-time; a value without offset is read in ``local`` (UTC if None)."""
+    """Parse an ISO 8601 date-time; a value without offset is read in ``local`` (UTC if None).
+
+    Raises
+    ------
+    InvalidInput
+        When the text is not a date-time, or it lies outside ``[EARLIEST, LATEST]``.
+    """
     raw = text.strip()
+    try:
+        moment = _instant(raw, local)
+    except OverflowError:
+        raise _out_of_range(raw) from None
+    if not EARLIEST <= moment <= LATEST:
+        raise _out_of_range(raw)
+    return moment
+
+
+def _instant(raw: str, local: ZoneInfo | None) -> datetime:
+    """:func:`parse_instant` without the range check (``parse_time`` checks the whole span)."""
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError as exc:
@@ -120,6 +148,21 @@ def parse_instant(text: str, local: ZoneInfo | None = None) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local or UTC)
     return moment.astimezone(UTC)
+
+
+def _out_of_range(raw: str) -> InvalidInput:
+    return InvalidInput(f"time {raw!r} is outside the supported range {RANGE_TEXT}")
+
+
+def in_range(span: TimeSpan, text: str | None = None) -> TimeSpan:
+    """Return ``span`` when it lies within ``[EARLIEST, LATEST]``, else raise :class:`InvalidInput`.
+
+    Every time given as input passes here (:func:`parse_time` does it), so no stored record
+    lies outside the range that the renderers (axes, local timezones) can show.
+    """
+    if not (span.start >= EARLIEST and span.end <= LATEST):
+        raise _out_of_range(text if text is not None else span.to_text())
+    return span
 
 
 def _local_midnight(day: date, local: ZoneInfo) -> datetime:
@@ -154,8 +197,16 @@ def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None =
     Raises
     ------
     InvalidInput
-        When the text or the precision cannot be read, or they contradict each other.
+        When the text or the precision cannot be read, or they contradict each other, or the
+        time lies outside ``[EARLIEST, LATEST]`` (1900-01-01 to 2200-01-01).
     """
+    try:
+        return in_range(_parse_time(text, precision, local), (text or "").strip())
+    except (OverflowError, ValueError):  # a date at datetime's limits, widened to a day, week or month
+        raise _out_of_range((text or "").strip()) from None
+
+
+def _parse_time(text: str, precision: str | None, local: ZoneInfo | None) -> TimeSpan:
     tz = local or ZoneInfo("UTC")
     raw = (text or "").strip()
     prec = (precision or "").strip().lower().replace("_", "-") or None
@@ -169,11 +220,11 @@ def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None =
     if "/" in raw:
         first, _, second = raw.partition("/")
         try:
-            start = _local_midnight(_parse_date(first), tz) if _is_date_only(first) else parse_instant(first, tz)
+            start = _local_midnight(_parse_date(first), tz) if _is_date_only(first) else _instant(first.strip(), tz)
             if _is_date_only(second):
                 end = _local_midnight(_parse_date(second), tz) + timedelta(days=1)
             else:
-                end = parse_instant(second, tz)
+                end = _instant(second.strip(), tz)
         except InvalidInput:
             raise InvalidInput(f"not an ISO 8601 interval start/end (e.g. 2025-01-02/2025-08-27): {raw!r}") from None
         last_day = _parse_date(second) if _is_date_only(second) else None
@@ -214,12 +265,12 @@ def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None =
             start = _local_midnight(day, tz)
             return TimeSpan(start, _local_midnight(day + timedelta(days=7), tz), "week")
         if prec == "month":
-            return parse_time(raw[:7], "month", tz)
+            return _parse_time(raw[:7], "month", tz)
         if prec == "interval":
             raise InvalidInput(f"precision 'interval' needs 'start/end', got {raw!r}")
         return TimeSpan(_local_midnight(day, tz), _local_midnight(day + timedelta(days=1), tz), "day")
 
-    moment = parse_instant(raw, tz)
+    moment = _instant(raw, tz)
     if prec in (None, "instant"):
         return TimeSpan(moment, moment, "instant")
     # A date-time given with a coarser precision: widen it to that precision around its local date.
@@ -227,13 +278,21 @@ def parse_time(text: str, precision: str | None = None, local: ZoneInfo | None =
     if prec == "night-of":
         local_moment = moment.astimezone(tz)
         morning = local_moment.date() + (timedelta(days=1) if local_moment.time() >= NIGHT_START else timedelta(0))
-        return parse_time(morning.isoformat(), "night-of", tz)
-    return parse_time(local_day, prec, tz)
+        return _parse_time(morning.isoformat(), "night-of", tz)
+    return _parse_time(local_day, prec, tz)
 
 
 # -- showing times ----------------------------------------------------------------------------------
 def _local(moment: datetime, tz: ZoneInfo) -> datetime:
-    return moment.astimezone(tz)
+    """``moment`` in ``tz``; in UTC when ``tz`` would carry it past year 1 or 9999.
+
+    Input is bounded (:data:`EARLIEST`, :data:`LATEST`), but a database written before the bound
+    may hold such a time, and it must still be shown (with its offset, so nothing is hidden).
+    """
+    try:
+        return moment.astimezone(tz)
+    except OverflowError:
+        return moment.astimezone(UTC)
 
 
 def _is_midnight(moment: datetime) -> bool:
@@ -257,6 +316,21 @@ def format_instant(moment: datetime, tz: ZoneInfo, style: str = "iso") -> str:
     if style == "iso":
         return f"{local.date().isoformat()} {clock} {offset}"
     return f"{local:%d %b %Y} {clock} " + (offset if offset == "UTC" else f"UTC{offset}")
+
+
+def format_stored(text: str | None, tz: ZoneInfo | str, style: str = "iso", *, empty: str = "") -> str:
+    """A time kept as stored text (UTC ``...Z``, or ``start/end``), shown as :func:`format_span` shows it.
+
+    For printers that hold a record's JSON rather than its :class:`TimeSpan` (the CLI prints the
+    API's answer): an instant shows as a local date and time with its offset, an interval as its
+    two local ends (whole local days as days). ``empty`` is shown for ``None`` or ``""``.
+    """
+    if not text:
+        return empty
+    start, _, end = text.partition("/")
+    first = parse_instant(start)
+    span = TimeSpan(first, parse_instant(end), "interval") if end else TimeSpan(first, first, "instant")
+    return format_span(span, tz, style)
 
 
 def format_span(span: TimeSpan, tz: ZoneInfo | str, style: str = "iso") -> str:

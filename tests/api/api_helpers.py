@@ -125,6 +125,16 @@ def auth(tokens: dict[str, str], name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {tokens[name]}"}
 
 
+def ui_login(client: httpx.Client, token: str) -> httpx.Response:
+    """Sign in to the web UI as a browser does: load the form (nonce cookie, CSRF field), post it."""
+    import re
+
+    form = client.get("/ui/login")
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+    assert found is not None, form.text
+    return client.post("/ui/login", data={"token": token, "csrf": found.group(1)}, follow_redirects=False)
+
+
 # -- a real server in a subprocess ----------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.api_helpers import auth
+from api.api_helpers import auth, ui_login
 
 
 def test_analysis_carries_the_synthetic_label_and_site_names(client, api_db):
@@ -21,7 +21,7 @@ def test_matches_say_where_each_incident_comes_from(client, api_db):
 
 def test_ui_analysis_page_shows_the_synthetic_notice(client, api_db):
     client.cookies.clear()
-    login = client.post("/ui/login", data={"token": api_db.tokens["aze"]}, follow_redirects=False)
+    login = ui_login(client, api_db.tokens["aze"])
     assert login.status_code in (302, 303)
     page = client.get("/ui/analysis")
     assert page.status_code == 200 and "SYNTHETIC" in page.text

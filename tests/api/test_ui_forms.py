@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import deconflict
-from api.api_helpers import Fixture
+from api.api_helpers import Fixture, ui_login
 
 
 def log_size(fresh: Fixture) -> int:
@@ -27,7 +27,7 @@ def log_size(fresh: Fixture) -> int:
 def signed_in(client: TestClient, fresh: Fixture, who: str) -> str:
     """Sign ``client`` in as the token ``who``; returns the CSRF token of its forms."""
     client.cookies.clear()
-    assert client.post("/ui/login", data={"token": fresh.tokens[who]}, follow_redirects=False).status_code == 303
+    assert ui_login(client, fresh.tokens[who]).status_code == 303
     found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/ui/notify").text)
     return found.group(1) if found else ""
 

@@ -10,7 +10,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from api.api_helpers import Fixture, auth
+from api.api_helpers import Fixture, auth, ui_login
 
 
 def rows(html: str) -> list[str]:
@@ -21,7 +21,7 @@ def rows(html: str) -> list[str]:
 
 def sign_in(client: TestClient, api_db: Fixture, who: str) -> None:
     client.cookies.clear()
-    assert client.post("/ui/login", data={"token": api_db.tokens[who]}, follow_redirects=False).status_code == 303
+    assert ui_login(client, api_db.tokens[who]).status_code == 303
 
 
 def test_incidents_come_a_hundred_a_page_with_links_both_ways(client: TestClient, api_db: Fixture) -> None:

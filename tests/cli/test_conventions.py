@@ -392,9 +392,14 @@ def test_the_analysis_reports_its_phases_to_a_library_caller(base: Path, big_csv
         # A seed no other test uses, so the result is computed here and not taken from the cache.
         analyze_database(db, AnalysisOptions(seed=987_654), progress=lambda *call: calls.append(call))
         sites = db.sites.count()
-    assert list(dict.fromkeys(phase for phase, _, _ in calls)) == ["reading", "statistics"]
-    assert calls[-1] == ("statistics", sites, sites)
-    assert next((done, total) for phase, done, total in calls if phase == "statistics") == (0, sites)
+    phases = list(dict.fromkeys(phase for phase, _, _ in calls))
+    assert phases in (["reading", "background", "statistics"], ["reading", "background", "statistics", "resampling"])
+    statistics = [(done, total) for phase, done, total in calls if phase == "statistics"]
+    units = statistics[0][1]  # sites and families of premises tested together
+    assert statistics[0] == (0, units) and statistics[-1] == (units, units) and units >= sites
+    assert [done for done, _ in statistics] == sorted(done for done, _ in statistics)
+    if "resampling" in phases:  # every scanned city's resampled cities
+        assert calls[-1][0] == "resampling" and calls[-1][1] == calls[-1][2] > 0
 
 
 @pytest.mark.parametrize(
@@ -411,3 +416,16 @@ def test_a_usage_error_is_one_line_naming_the_option_with_exit_2(base: Path, arg
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and says in result.stderr
     assert "╭" not in result.stderr and "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "items",
+    [[], [{}], [1, "two\nlines", None], [{"a": [1, {"b": "ü"}], "c": {}}, {"d": []}], [[{"x": 1.5}]]],
+)
+def test_a_streamed_json_list_is_byte_for_byte_the_json_of_the_list(items, capsys) -> None:
+    from deconflict.cli._common import print_json, print_json_list
+
+    print_json(items)
+    whole = capsys.readouterr().out
+    print_json_list(iter(items))
+    assert capsys.readouterr().out == whole

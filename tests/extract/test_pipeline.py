@@ -125,3 +125,51 @@ def test_extract_paths_names_a_missing_path(sites: list[Site], tmp_path: Path) -
     with pytest.raises(NotFound) as raised:
         extract_paths([tmp_path / "nope.txt"], sites=sites)
     assert "nope.txt" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "KYIV, Nov 14 (Reuters) - A Russian missile strike overnight damaged the embassy of Portugal in Kyiv, "
+        "the foreign ministry said, adding that Baku had handed Moscow the coordinates of its embassy.",
+        "КИЇВ, 14 листопада - Російська ракета вночі пошкодила посольство Португалії в Києві, заявили в МЗС, "
+        "додавши, що Баку передав Москві координати свого посольства.",
+        "KIEW, 14. November - Eine russische Rakete beschädigte in der Nacht die Botschaft Portugals in Kiew, "
+        "teilte das Außenministerium mit; Baku habe Moskau die Koordinaten seiner Botschaft übermittelt.",
+    ],
+)
+def test_a_strike_and_a_notification_joined_in_one_sentence_are_both_read(sites: list[Site], text: str) -> None:
+    # Wire copy joins the second statement with "adding that" / "додавши, що" / a semicolon: the
+    # strike keeps its site, and the claim names the sender's site, not the one struck.
+    result = extract_report(text, sites=sites, report_date=date(2025, 11, 14), local=KYIV)
+    assert [c.sites_hit for c in result.incidents] == [("prt-emb",)]
+    assert len(result.notifications) == 1
+    claim = result.notifications[0]
+    assert claim.sender == "AZE" and claim.recipient == "RUS"
+    assert claim.site_ids == ("aze-emb",)
+    assert text[claim.span[0] : claim.span[1]] == claim.quote and "prt-emb" not in claim.site_ids
+
+
+def test_an_attack_that_bounds_a_notification_stays_in_its_sentence(sites: list[Site]) -> None:
+    # "After the first attack" dates the claim; it is no second statement and no strike of its own.
+    text = (
+        "The embassy of Azerbaijan was hit on 21 August. After the first attack we gave the Russian side the "
+        "coordinates of our embassy, the ambassador of Azerbaijan said on 15 November. Two more attacks "
+        "followed, on 14 November."
+    )
+    result = extract_report(text, sites=sites, report_date=date(2025, 11, 15), local=KYIV)
+    assert [c.span[0] for c in result.incidents] == [0, text.index("Two more")]
+    [claim] = result.notifications
+    assert claim.site_ids == ("aze-emb",)
+    assert claim.not_before is not None and claim.not_before.date() == date(2025, 8, 21)
+    assert claim.not_after is not None and claim.not_after.date() == date(2025, 11, 13)
+
+
+def test_in_quoted_words_the_embassy_is_the_speaking_states(sites: list[Site]) -> None:
+    text = (
+        "Russian drones damaged the embassy of Azerbaijan and the embassy of Portugal in Kyiv on 14 November. "
+        '"The embassy was hit despite the notification," a spokesman of the foreign ministry of Azerbaijan said.'
+    )
+    result = extract_report(text, sites=sites, report_date=date(2025, 11, 15), local=KYIV)
+    quoted = [m for m in result.site_mentions if m.quote.lower() == "embassy"]
+    assert [(m.owner, m.site_id, m.via) for m in quoted] == [("AZE", "aze-emb", "speaker")]

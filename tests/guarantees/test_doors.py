@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 import deconflict
+from api.api_helpers import ui_login
 from deconflict.access import create_token
 from deconflict.api import create_app
 from deconflict.cli import app
@@ -324,7 +325,7 @@ def test_the_ui_inbox_shows_an_owner_its_own_alerts_and_acknowledges_them(
     path = tmp_path / "copy.db"
     shutil.copy(source, path)
     with TestClient(create_app(path)) as client:
-        assert client.post("/ui/login", data={"token": tokens["aze"]}, follow_redirects=False).status_code == 303
+        assert ui_login(client, tokens["aze"]).status_code == 303
         page = client.get("/ui/alerts").text
         assert "site Embassy" in page and "pol-hit" not in page and "convoy-hit" not in page
         assert "UNACKNOWLEDGED" in page and "PUBLIC STATEMENT" in page

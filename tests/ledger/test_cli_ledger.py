@@ -144,6 +144,22 @@ def test_evidence_verify_needs_no_database(logged, cli, tmp_path, db_path, runne
     assert result.exit_code == 0 and not (tmp_path / "absent.db").exists()
 
 
+def test_evidence_export_with_another_logs_key_file_refuses_and_writes_nothing(logged, cli, tmp_path, db_path):
+    from typer.testing import CliRunner
+
+    from deconflict.cli import app
+
+    assert cli("log", "checkpoint").exit_code == 0  # a covering checkpoint exists: only the manifest is signed
+    other = tmp_path / "other.db"
+    deconflict.init(other, key_file=tmp_path / "other.db.key").close()
+    bundle = tmp_path / "b.zip"
+    args = ["--db", str(db_path), "--key-file", str(tmp_path / "other.db.key")]
+    result = CliRunner().invoke(app, [*args, "evidence", "export", "aze-emb", "--out", str(bundle)])
+    assert result.exit_code == 1, result.output
+    assert "not this log's key" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not bundle.exists()
+
+
 def test_evidence_export_of_unknown_site_is_exit_2(logged, tmp_path):
     result = logged("evidence", "export", "nope", "--out", str(tmp_path / "x.zip"))
     assert result.exit_code == 2 and "nope" in result.stderr

@@ -107,7 +107,7 @@ NEWLINE = {"sqlite": "char(10)", "postgis": "chr(10)"}
         ("DELETE FROM log_entries WHERE idx = 1", "entry 1"),
         ("UPDATE log_nodes SET hash = {zero_hash} WHERE level = 1 AND idx = 1", "(1, 1)"),
         ("DELETE FROM log_entries WHERE idx = 4", "truncated"),
-        ("UPDATE sites SET lat = 50.0 WHERE id = 'aze-emb'", "edited"),
+        ("UPDATE sites SET lat = 50.0 WHERE id = 'aze-emb'", "table sites, row 'aze-emb', lat"),
         ("UPDATE incidents SET lat = 50.0 WHERE id = 'i2'", "entry 3"),
         ("DELETE FROM incidents WHERE id = 'i3'", "entry 3"),
         ("UPDATE notifications SET recipient = 'BLR' WHERE id = 'n1'", "entry 4"),

@@ -12,6 +12,7 @@ from deconflict.errors import InvalidInput, VerificationError
 from deconflict.ledger import merkle
 from deconflict.ledger.tree import (
     InMemoryNodeStore,
+    LevelHashes,
     NodeKey,
     append_many_nodes,
     append_nodes,
@@ -186,3 +187,15 @@ def test_consistency_proof_at_refuses_old_size_above_new_size() -> None:
 )
 def test_subtree_keys_is_the_minimal_cover_of_the_range(begin: int, end: int, expected: list[NodeKey]) -> None:
     assert subtree_keys(begin, end) == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 8, 9, 100, 1025])
+def test_level_hashes_hold_exactly_the_nodes_an_in_memory_store_holds(n):
+    leaves = [merkle.leaf_hash(b"%d" % i) for i in range(n)]
+    reference, compact = InMemoryNodeStore(), LevelHashes()
+    reference.append(leaves)
+    for leaf in leaves:
+        compact.append(leaf)
+    assert dict(zip(compact, (compact.get(k) for k in compact), strict=True)) == reference.nodes
+    assert len(compact) == len(reference.nodes) and compact.get((0, n)) is None
+    assert root_at(n, compact) == merkle.root_hash([b"%d" % i for i in range(n)])

@@ -58,7 +58,7 @@ def test_report_references_no_external_resource(rendered) -> None:
     assert not re.search(r"""url\(\s*["']?(https?:)?//""", html)
     assert not re.search(r"url\(images/", html), "Leaflet's images must be inlined as data: URIs"
     assert "<link" not in html
-    assert html.count("<script>") == 2  # Leaflet and the report's own script, both inline
+    assert html.count("<script>") == 3  # Leaflet, the report's own script and the sortable tables, all inline
 
 
 def test_data_block_holds_every_site_incident_and_match(rendered) -> None:
@@ -74,7 +74,7 @@ def test_synthetic_incidents_are_marked_in_the_data_block_and_the_tables(rendere
     synthetic = dict(zip(data["incidents"]["provenances"], data["incidents"]["synthetic"], strict=True))
     assert synthetic == {"reported": False, "synthetic": True}
     hits = re.search(r'<table id="hits-table">.*?</table>', rendered.html, re.S).group(0)
-    synthetic_rows = [row for row in re.findall(r"<tr class=\"synthetic\">.*?</tr>", hits, re.S)]
+    synthetic_rows = [row for row in re.findall(r"<tr class=\"synthetic[ a-z-]*\">.*?</tr>", hits, re.S)]
     n_synthetic_hits = sum(m["synthetic"] for m in data["matches"])
     assert n_synthetic_hits > 0
     assert len(synthetic_rows) == n_synthetic_hits
@@ -84,7 +84,9 @@ def test_synthetic_incidents_are_marked_in_the_data_block_and_the_tables(rendere
 
 def test_approximate_sites_are_marked_in_the_sites_table(rendered) -> None:
     table = re.search(r'<table id="sites-table">.*?</table>', rendered.html, re.S).group(0)
-    rows = {re.search(r"<td>([^<]+)</td>", row).group(1): row for row in re.findall(r"<tr>.*?</tr>", table, re.S)[1:]}
+    rows = {
+        re.search(r"<td>([^<]+)</td>", row).group(1): row for row in re.findall(r"<tr[^>]*>.*?</tr>", table, re.S)[1:]
+    }
     assert "APPROXIMATE" in rows["aze-consular-section"]
     assert "APPROXIMATE" in rows["aze-cultural-centre"]
     assert "APPROXIMATE" not in rows["wd-Q5369559"]

@@ -121,3 +121,41 @@ def test_control_rank_conservative_p_counts_every_tie_against_the_site() -> None
     results = [control_rank_test(1.0, [1, 1, 1, 0], rng=rng) for _ in range(50)]
     assert all(r.pvalue_conservative == pytest.approx(4 / 5) for r in results)
     assert all(r.pvalue <= r.pvalue_conservative for r in results)
+
+
+def _cubic_trinomial_pmf(p_before: np.ndarray, p_after: np.ndarray) -> np.ndarray:
+    """The old O(n^3) recursion over every report (the reference the fast joint pmf must match)."""
+    n = p_before.size
+    pmf = np.zeros((n + 1, n + 1))
+    pmf[0, 0] = 1.0
+    for pb, pa in zip(p_before, p_after, strict=True):
+        new = pmf * (1 - pb - pa)
+        new[1:, :] += pmf[:-1, :] * pb
+        new[:, 1:] += pmf[:, :-1] * pa
+        pmf = new
+    return pmf
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_joint_period_pmf_and_change_test_match_the_old_cubic_recursion(seed: int) -> None:
+    from deconflict.stats.significance import joint_period_pmf
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 60))
+    hit = rng.uniform(0, 1, n) ** 3  # a few near-certain hits among many faint ones
+    share_after = rng.choice([0.0, 1.0, 0.3, 0.7], n)  # before, after, or straddling the date
+    pb, pa = hit * (1 - share_after), hit * share_after
+    fast = joint_period_pmf(pb, pa)
+    slow = _cubic_trinomial_pmf(pb, pa)
+    common = slow[: fast.shape[0], : fast.shape[1]]
+    assert np.max(np.abs(fast - common)) < 1e-15
+    outside = slow.copy()
+    outside[: fast.shape[0], : fast.shape[1]] = 0.0
+    assert outside.sum() < 1e-25  # only negligible mass trimmed
+    kb, ka = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    for share in (0.2, 0.5, 0.8):
+        tail = np.where(ka > 0, stats.binom.sf(ka - 1, kb + ka, share), 1.0)
+        tail[kb + ka == 0] = 1.0
+        want = float(np.sum(slow * tail))
+        got = conditional_change_test(pb, pa, 1.0 - share, share).pvalue
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-15)

@@ -108,3 +108,29 @@ def test_sensitivity_grid_covers_every_combination() -> None:
     embassy = [c for c in cells if c.site_id == "aze-embassy"]
     assert {c.radius_m for c in embassy} == {30.0, 60.0}
     assert all(c.p_value_after is not None and c.p_value_after < 0.01 for c in embassy)
+
+
+@pytest.mark.slow
+def test_analysis_on_a_real_two_worker_dask_cluster_equals_the_in_process_one_and_reports_progress() -> None:
+    from distributed import LocalCluster
+
+    sites, incidents = _city(True)
+    heard: list[tuple[str, int, int | None]] = []
+    local = analyze_sites(sites, incidents, rng=np.random.default_rng(7), resamples=30)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster:  # fmt: skip
+        from deconflict.stats import analyze_study, prepare_study
+        from deconflict.stats.sites import _as_arrays
+
+        rng = np.random.default_rng(7)
+        study = prepare_study(*_as_arrays(sites, incidents), rng=rng)
+        remote = analyze_study(study, rng=rng, resamples=30, engine="dask", scheduler=cluster.scheduler_address,
+                               progress=lambda phase, done, total: heard.append((phase, done, total)))  # fmt: skip
+    assert [json.dumps(r.to_json(), sort_keys=True) for r in local] == [
+        json.dumps(r.to_json(), sort_keys=True) for r in remote
+    ]
+    assert local[0].scan is not None and local[0].scan.resamples == 30
+    phases = [p for p, _, _ in heard]
+    assert phases[0] == "statistics" and "resampling" in phases
+    assert ("statistics", 13, 13) in heard and ("resampling", 30, 30) in heard
+    assert all(done <= (total or done) for _, done, total in heard)

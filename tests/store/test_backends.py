@@ -326,3 +326,11 @@ def test_the_location_shown_never_contains_the_password(postgres_url, tmp_path):
     url = postgres_url.replace("postgres@", "postgres:s3cret@")
     with deconflict.init(url, key_file=tmp_path / "k.key") as db:
         assert "s3cret" not in db.location and db.location.startswith("postgresql://postgres:***@")
+
+
+def test_counting_incidents_in_sql_agrees_with_listing_them(db, write):
+    db.incidents.import_file(write("incidents.csv", INCIDENTS_CSV))
+    for filters in ({}, {"status": "confirmed"}, {"start": "2025-01-01"}, {"end": "2025-01-01T00:00:00Z"},
+                    {"provenance": "synthetic"}, {"near": (50.4612, 30.4910), "within_m": 200}):  # fmt: skip
+        assert db.incidents.count(**filters) == len(db.incidents.list(**filters)), filters
+    assert db.incidents.count(start="2025-01-01") < db.incidents.count()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from deconflict.cli._common import (
     SeedOption,
     SiteOption,
     StudyAreaOption,
+    UnverifiedOption,
     app,
     err,
     first,
@@ -25,10 +27,12 @@ from deconflict.cli._common import (
     option_names,
     out,
     print_json,
+    print_json_list,
     progress_bars,
     say_shown,
     write_output,
 )
+from deconflict.errors import InvalidInput
 from deconflict.options import DEFAULT_ALPHA, DEFAULT_MIN_PROBABILITY
 from deconflict.times import format_span
 
@@ -101,12 +105,12 @@ def match_command(
         if format is not None:
             _written(render_layer(match_layer(db, matches), format, path=out_file, layer="matches"), out_file)
             return
-        labels = data_labels(db.incidents.list(), [h.site for h in db.sites.list()]) if not as_json else []
+        labels = data_labels(db.incidents.iter(), [h.site for h in db.sites.list()]) if not as_json else []
         tz = db.timezone
     total = len(matches)
     matches = first(matches, limit_rows(limit, as_json))
     if as_json:
-        print_json([m.to_json() for m in matches])
+        print_json_list(m.to_json() for m in matches)
         say_shown(len(matches), total, "possible hit(s)", as_json=True)
         return
     for label in labels:
@@ -181,8 +185,23 @@ def analyze(
     sensitivity: Annotated[
         bool, typer.Option("--sensitivity", help="Also compute the bandwidth × hit-radius grid.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            metavar="local|dask",
+            help="Where the resampled cities run: this process, or dask.distributed (same numbers).",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Dask scheduler (e.g. tcp://10.0.0.5:8786) for --engine dask; default a 2-worker LocalCluster.",
+        ),
+    ] = None,
     format: LayerFormatOption = None,
     out_file: LayerOutOption = None,
+    unverified: UnverifiedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Intentionality statistics: observed vs expected hits per site, before and after notification.
@@ -192,6 +211,7 @@ def analyze(
         deconflict analyze --site wd-Q5369559 --sensitivity
         deconflict analyze --bandwidth 1500 --alpha 0.01 --json
         deconflict analyze --format gpkg --out analysis.gpkg
+        deconflict analyze --engine dask --scheduler tcp://10.0.0.5:8786 --json
     """
     from deconflict.analysis import analyze_database, load_study_area, parse_bandwidth, resolve_options
     from deconflict.layers import analysis_layer, render_layer
@@ -201,7 +221,15 @@ def analyze(
         options = resolve_options(
             db, seed=seed, bandwidth_m=parse_bandwidth(bandwidth), study_area=load_study_area(study_area), alpha=alpha
         )
-        run = analyze_database(db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress)
+        if engine not in ("local", "dask"):
+            raise InvalidInput(f"unknown engine {engine!r}; use local or dask", where="--engine")
+        if scheduler is not None and engine != "dask":
+            raise InvalidInput("--scheduler needs --engine dask", where="--scheduler")
+        run = analyze_database(
+            db, options, site_ids=site or [], sensitivity=sensitivity, progress=progress, unverified=unverified,
+            engine="dask" if engine == "dask" else "local", scheduler=scheduler,
+        )  # fmt: skip
+        _warn_unverified(run.labels)
         tz = db.timezone
         if format is not None:
             text = render_layer(analysis_layer(run), format, path=out_file, layer="analysis", data_labels=run.labels)
@@ -246,10 +274,19 @@ def analyze(
     )
 
 
+def _warn_unverified(lines: Sequence[str]) -> None:
+    """Print the warning of an output computed with --unverified on stderr, where no --json hides it."""
+    from deconflict.ledger.guard import UNVERIFIED_LABEL
+
+    for line in lines:
+        if line.startswith(UNVERIFIED_LABEL):
+            err.print(f"[bold red]{line}[/bold red]")
+
+
 @app.command()
 @handle_errors
 def report(
-    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write (with --brief: .html or .pdf).")],
     site: Annotated[
         list[str] | None,
         typer.Option("--site", metavar="SITE_ID", help="A site to feature (timelines, sensitivity); repeatable."),
@@ -258,26 +295,70 @@ def report(
     tiles: Annotated[
         str | None, typer.Option(metavar="URL", help="Online tile layer URL template (the only host allowed).")
     ] = None,
-    title: Annotated[str, typer.Option(metavar="TEXT", help="Report title.")] = "deconflict report",
+    title: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Report title (default: the database's, else 'deconflict report')."),
+    ] = None,
     seed: SeedOption = None,
     study_area: StudyAreaOption = None,
     no_analysis: Annotated[bool, typer.Option("--no-analysis", help="Map and timeline only.")] = False,
+    unverified: UnverifiedOption = False,
+    brief: Annotated[
+        bool,
+        typer.Option(
+            "--brief",
+            help="Write the 2-4 page brief on the --site sites (notifications, map, timeline, numbers, "
+            "verification) and their evidence bundles beside it.",
+        ),
+    ] = False,
+    lang: Annotated[
+        str, typer.Option("--lang", metavar="LANG", help="Language of the brief: en, de, uk, ru (de/uk/ru unreviewed).")
+    ] = "en",
     as_json: JsonOption = False,
 ) -> None:
     """Write the offline HTML report (map, timeline, statistics, ledger) and optionally its PDF.
+
+    The database's stored options (seed, study area, title, featured sites, notes; the demo
+    stores its own) are the defaults, so the same command makes the same report.
 
     Example:
 
         deconflict report --out report.html --site wd-Q5369559 --title "Kyiv, 2024-2025"
         deconflict report --out map.html --no-analysis --pdf map.pdf
+        deconflict report --brief --site wd-Q5369559 --out brief.pdf --lang uk
     """
-    from deconflict.analysis import load_study_area, report_data, resolve_options
+    from deconflict.analysis import load_study_area, report_data, resolve_options, write_brief
     from deconflict.fileio import atomic_write_text
     from deconflict.report import render_html, render_pdf
 
+    if brief:
+        if no_analysis or pdf is not None or tiles is not None:
+            raise InvalidInput(
+                "--brief takes --site, --out (.html or .pdf), --lang, --seed, --study-area and --unverified only"
+            )
+        with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
+            options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
+            files = write_brief(db, site or [], out_file, options, lang=lang, progress=progress, unverified=unverified)
+            _warn_unverified(files.notes)
+        if as_json:
+            print_json(
+                {"brief": str(files.path), "bundles": [str(p) for p in files.bundles], "sha256": files.fingerprints,
+                 "notes": files.notes}
+            )  # fmt: skip
+            return
+        out.print(f"wrote {files.path}")
+        for path in files.bundles:
+            out.print(f"wrote {path}")
+        return
+    if lang != "en":
+        raise InvalidInput("--lang applies to --brief only (the full report is in English)")
     with opened() as db, option_names(seed="--seed"), progress_bars(quiet=as_json) as progress:
         options = resolve_options(db, seed=seed, study_area=load_study_area(study_area))
-        data = report_data(db, options, title=title, site_ids=site or [], analysis=not no_analysis, progress=progress)
+        data = report_data(
+            db, options, title=title, site_ids=site or None, analysis=not no_analysis, progress=progress,
+            unverified=unverified,
+        )  # fmt: skip
+        _warn_unverified(data.notes)
     atomic_write_text(out_file, render_html(data, tiles_url=tiles))
     if pdf is not None:
         render_pdf(out_file, pdf)

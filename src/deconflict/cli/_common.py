@@ -6,10 +6,11 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 import typer._click.exceptions as click_errors  # typer vendors its own click
@@ -341,6 +342,18 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def print_json_list(items: Iterable[Any]) -> None:
+    """A JSON list on stdout, written item by item: the same bytes as :func:`print_json` of the list,
+    without holding its text (or, given a generator, its items) in memory."""
+    write = sys.stdout.write
+    opened = False
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2, default=str)
+        write((",\n" if opened else "[\n") + "  " + text.replace("\n", "\n  "))
+        opened = True
+    write("\n]\n" if opened else "[]\n")
+
+
 def write_output(text: str, path: Path | None) -> None:
     """Write ``text`` to ``path`` atomically, or to stdout."""
     if path is None:
@@ -442,6 +455,14 @@ def progress_bars(*, quiet: bool = False) -> Iterator[ProgressCallback | None]:
 
 # -- shared options ---------------------------------------------------------------------------
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+UnverifiedOption = Annotated[
+    bool,
+    typer.Option(
+        "--unverified",
+        help="Go on when the database differs from its log (else refused): a loud warning is printed and "
+        "recorded in the output.",
+    ),
+]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Record it even when a plausibility check warns (see the warning).")
 ]
@@ -490,11 +511,13 @@ def root(
 _GLOBAL_PARAMS = _global_params()
 
 
-def print_history(record: RecordHistory) -> None:
-    """A record's versions and corrections, oldest first (``--history``)."""
+def print_history(record: RecordHistory, tz: ZoneInfo | str) -> None:
+    """A record's versions and corrections, oldest first (``--history``), logged times in ``tz``."""
+    from deconflict.times import format_stored
+
     out.print(f"history of {record.target} {record.id} ({record.state}):", markup=False)
     for event in record.events:
-        line = f"  log entry {event.index:>5}  {event.logged_at}  {event.action}"
+        line = f"  log entry {event.index:>5}  {format_stored(event.logged_at, tz)}  {event.action}"
         if event.supersedes is not None:
             line += f" (supersedes entry {event.supersedes})"
         if event.reason:

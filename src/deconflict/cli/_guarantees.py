@@ -6,6 +6,7 @@ import signal
 import threading
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -29,6 +30,7 @@ from deconflict.cli._common import (
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.fileio import atomic_write_bytes
 from deconflict.guarantees.model import COMMITMENT_FORMS, MOVEMENT_KINDS
+from deconflict.times import format_stored
 
 #: Records of the Kyiv demo that the examples name (``deconflict demo`` makes them).
 CONVOY = "synthetic-convoy-k1"
@@ -294,7 +296,7 @@ def movements_summary(as_json: JsonOption = False) -> None:
 
 
 # -- commitments ----------------------------------------------------------------------------------
-def _commitment_lines(data: dict[str, Any]) -> list[str]:
+def _commitment_lines(data: dict[str, Any], tz: ZoneInfo | str) -> list[str]:
     window = data["window"]
     lines = [
         f"commitment {data['id']} by {data['party']} "
@@ -306,9 +308,9 @@ def _commitment_lines(data: dict[str, Any]) -> list[str]:
             else ""
         )
         + (f" (all sites of {', '.join(data['owners'])} when recorded)" if data["owners"] else ""),
-        f"  made        {data['made_at']}",
-        f"  window      {window['start']} to {window['end'] or 'open-ended'}",
-        f"  deadline    {data['deadline'] or 'none'}: {data['acknowledgement_status'].upper()}"
+        f"  made        {format_stored(data['made_at'], tz)}",
+        f"  window      {format_stored(window['start'], tz)} to {format_stored(window['end'], tz, empty='open-ended')}",
+        f"  deadline    {format_stored(data['deadline'], tz, empty='none')}: {data['acknowledgement_status'].upper()}"
         + (
             f" (deadline_missed logged at entry {data['deadline_missed_log_index']})"
             if data["deadline_missed_log_index"] is not None
@@ -383,10 +385,11 @@ def commitments_add(
         )
         record = db.commitments.get(commitment.id)
         alerts = db.alerts.list(commitment_id=commitment.id)
+        tz = db.timezone
     if as_json:
         print_json({**record.to_json(), "alerts": [a.alert.id for a in alerts]})
         return
-    for line in _commitment_lines(record.to_json()):
+    for line in _commitment_lines(record.to_json(), tz):
         out.print(line, markup=False)
     if alerts:
         out.print(f"  {len(alerts)} alert(s) raised for incidents already in its window", markup=False)
@@ -408,6 +411,7 @@ def commitments_list(
     """
     with opened() as db:
         every = [r.to_json() for r in db.commitments.records(party=party, owner=owner)]
+        tz = db.timezone
     found = first(every, limit_rows(limit, as_json))
     if as_json:
         print_json(found)
@@ -422,8 +426,8 @@ def commitments_list(
             c["party"],
             "PUBLIC STATEMENT" if c["public_statement"] else c["form"],
             str(len(c["site_ids"]) + len(c["movement_ids"])),
-            f"{c['window']['start']} to {c['window']['end'] or 'open'}",
-            c["deadline"] or "",
+            f"{format_stored(c['window']['start'], tz)} to {format_stored(c['window']['end'], tz, empty='open')}",
+            format_stored(c["deadline"], tz),
             c["acknowledgement_status"],
         )
     out.print(table)
@@ -441,10 +445,11 @@ def commitments_show(commitment_id: Annotated[str, typer.Argument()], as_json: J
     """
     with opened() as db:
         data = db.commitments.get(commitment_id).to_json()
+        tz = db.timezone
     if as_json:
         print_json(data)
         return
-    for line in _commitment_lines(data):
+    for line in _commitment_lines(data, tz):
         out.print(line, markup=False)
 
 
@@ -465,6 +470,7 @@ def alerts_list(
     """
     with opened() as db:
         every = db.alerts.list(owner=owner, unacknowledged=unacknowledged)
+        tz = db.timezone
         found = [a.to_json() for a in first(every, limit_rows(limit, as_json))]
     if as_json:
         print_json(found)
@@ -481,7 +487,7 @@ def alerts_list(
             a["incident_id"],
             f"{a['hit_probability']:.3f}",
             f"{a['basis']['kind']} {a['basis']['id']}",
-            a["raised_at"],
+            format_stored(a["raised_at"], tz),
             f"{delivered}/{len(a['deliveries'])}",
             "yes" if a["acknowledged"] else "",
             "SYNTHETIC" if any("SYNTHETIC" in x for x in a["labels"]) else "",
@@ -503,13 +509,15 @@ def alerts_show(alert_id: Annotated[str, typer.Argument()], as_json: JsonOption 
 
     with opened() as db:
         data = db.alerts.get(alert_id).to_json()
+        tz = db.timezone
         for delivery in data["deliveries"]:
             delivery["attempt_log"] = attempts(db, delivery["id"])
     if as_json:
         print_json(data)
         return
     out.print(
-        f"alert {data['id']} — log entry {data['log_index']}, raised {data['raised_at']} ({data['trigger']})",
+        f"alert {data['id']} — log entry {data['log_index']}, raised {format_stored(data['raised_at'], tz)} "
+        f"({data['trigger']})",
         markup=False,
     )
     out.print(
@@ -769,11 +777,12 @@ def compliance(
 
     with opened() as db:
         entries = [e.to_json() for e in compute(db, party=party, owner=owner)]
+        tz = db.timezone
     if as_json:
         print_json(entries)
         return
     for entry in entries:
-        for line in _commitment_lines(entry["commitment"]):
+        for line in _commitment_lines(entry["commitment"], tz):
             out.print(line, markup=False)
         out.print(
             f"  STATUS      {entry['status'].upper()} ({len(entry['hits'])} possible hit(s) in the window)",

@@ -13,6 +13,7 @@ from deconflict.cli._common import (
     JsonOption,
     LimitOption,
     OfflineCommand,
+    UnverifiedOption,
     YesOption,
     app,
     err,
@@ -25,6 +26,7 @@ from deconflict.cli._common import (
     print_json,
     progress_bars,
     say_shown,
+    state,
     write_output,
 )
 from deconflict.errors import InvalidInput, NotFound
@@ -186,29 +188,69 @@ def _checkpoint_json(note: str, created_at: str | None = None) -> dict[str, obje
 
 @log_app.command("verify")
 @handle_errors
-def log_verify(as_json: JsonOption = False) -> None:
-    """Recompute the whole log from the stored entries; exit 1 naming the first bad index.
+def log_verify(
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            metavar="VKEY|FILE",
+            help="The log's verifier key (or a file holding it, or the signing-key file), from a channel you trust; "
+            "checkpoints must be signed by it.",
+        ),
+    ] = None,
+    witness_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness-state",
+            help="A witness state file ('witness update --state'): trust its log key and require its checkpoint.",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Recompute the whole log and every table from the stored entries; exit 1 naming the first difference.
+
+    Checkpoint signatures are checked against --key, else the public half of --key-file, else the
+    key pinned in --witness-state; without any of them, against the key stored in the database
+    itself, with a warning (a log rewritten and re-signed with a new key would pass).
 
     Example:
 
-        deconflict log verify
+        deconflict log verify --key "$LOG_KEY"
+        deconflict log verify --witness-state witness.json --json
     """
+    from deconflict.ledger.trust import choose_key
+
     with opened() as db, progress_bars(quiet=as_json) as progress:
-        report = db.ledger.verify(progress=progress)
+        trusted = choose_key(
+            db.ledger.verifier_key,
+            key=key,
+            key_file=Path(state.key_file) if state.key_file else None,
+            witness_state=witness_state,
+        )
+        report = db.ledger.verify(progress=progress, trusted=trusted)
     data = {
         "ok": True, "size": report.size, "root_hash": base64.b64encode(report.root_hash).decode(),
         "checkpoints": report.checkpoints, "site_commitments": report.site_commitments,
         "notifications": report.notifications, "incident_batches": report.incident_batches,
-        "incidents": report.incidents,
+        "incidents": report.incidents, "trusted_key": trusted.to_json(), "warning": trusted.warning,
+        "tables": dict(report.state.rows) if report.state else {},
     }  # fmt: skip
     if as_json:
         print_json(data)
+        if trusted.warning:
+            err.print(f"[bold yellow]{trusted.warning}[/bold yellow]")
         return
+    rows = report.state.total if report.state else 0
     out.print(
         f"log verified: {report.size} entries, root {data['root_hash']}, {report.checkpoints} checkpoint(s), "
         f"{report.site_commitments} site commitments, {report.notifications} notifications, "
-        f"{report.incidents} incidents in {report.incident_batches} batches"
+        f"{report.incidents} incidents in {report.incident_batches} batches; "
+        f"{rows} rows in {len(data['tables'])} tables equal to the state the entries stand for",  # type: ignore[arg-type]
+        markup=False,
     )
+    out.print(f"trusted key: {trusted.describe()}", markup=False)
+    if trusted.warning:
+        err.print(f"[bold yellow]{trusted.warning}[/bold yellow]")
 
 
 @log_app.command("prove")
@@ -428,6 +470,7 @@ def evidence_export(
     policy_file: Annotated[
         Path | None, typer.Option("--policy", help="Witness policy (default: the one stored by 'log witness').")
     ] = None,
+    unverified: UnverifiedOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Write a site's (or a movement's) evidence bundle: record, salt, entries, proofs, checkpoint, timestamps.
@@ -443,14 +486,19 @@ def evidence_export(
     from deconflict.ledger.policy import load_policy
 
     policy = load_policy(policy_file) if policy_file is not None else None
+    from deconflict.ledger.guard import guard_state
+
     with opened() as db:
-        data = bundle_for(db, site_id, policy=policy)
+        warning = guard_state(db.store, unverified=True) if unverified else None
+        data = bundle_for(db, site_id, policy=policy, unverified=unverified)
         vkey = db.ledger.verifier_key
+    if warning:
+        err.print(f"[bold red]{warning}[/bold red]")
     atomic_write_bytes(out_file, data)
     if as_json:
         print_json(
             {"site_id": site_id, "path": str(out_file), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-             "verifier_key": vkey}
+             "verifier_key": vkey, "warning": warning}
         )  # fmt: skip
         return
     out.print(f"wrote {out_file} ({len(data):,} bytes)")

@@ -162,6 +162,7 @@ def notifications_show(
     with opened() as db:
         record = db.notifications.get(notification_id)
         chain = db.notifications.history(notification_id) if history else None
+        tz = db.timezone
     data = record.to_json()
     if as_json:
         if chain is not None:
@@ -182,7 +183,7 @@ def notifications_show(
             markup=False,
         )
     if chain is not None:
-        print_history(chain)
+        print_history(chain, tz)
 
 
 @notifications_app.command("export")

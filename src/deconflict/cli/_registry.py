@@ -258,6 +258,7 @@ def sites_list(
         hits = db.sites.list(**filters, limit=shown)  # type: ignore[arg-type]
         total = db.sites.count(**filters) if shown is not None and len(hits) == shown else len(hits)
         histories = {h.site.id: db.sites.history(h.site.id) for h in hits} if history else {}
+        tz = db.timezone
     withdrawn = {site_id for site_id, record in histories.items() if record.state == "withdrawn"}
     if as_json:
         rows = [_site_json(h) for h in hits]
@@ -271,7 +272,7 @@ def sites_list(
             out.print(f"{len(withdrawn)} of them withdrawn", markup=False)
         for record in histories.values():
             if record.corrected:
-                print_history(record)
+                print_history(record, tz)
     say_shown(len(hits), total, "site(s)", as_json=as_json)
 
 
@@ -292,6 +293,7 @@ def sites_show(
     with opened() as db:
         site = db.sites.get(site_id)
         record = db.sites.history(site_id) if history else None
+        tz = db.timezone
     data = _site_json(deconflict.SiteHit(site))
     if record is not None:
         data["state"] = record.state
@@ -306,7 +308,7 @@ def sites_show(
                 value = ", ".join(f"{n['name']} [{n['lang']}]" for n in value) or ""
             if value not in (None, ""):
                 out.print(f"{key:>14}: {value}", markup=False)
-        print_history(record)
+        print_history(record, tz)
         return
     for key, value in data.items():
         if key == "names":
@@ -496,7 +498,7 @@ def incidents_show(
             if value:
                 out.print(f"{key:>17}: {value}", markup=False)
     if record is not None:
-        print_history(record)
+        print_history(record, tz)
 
 
 @incidents_app.command("export")

@@ -25,7 +25,7 @@ from deconflict.extract.places import KYIV_GEONAMEID, PlaceMention, lookup_city
 from deconflict.extract.publication import find_furniture, mask, publication_date
 from deconflict.extract.reader import Report, read_report
 from deconflict.extract.responses import DiplomaticResponse, find_responses
-from deconflict.extract.sentences import ReportContext, Sentence, analyse
+from deconflict.extract.sentences import ReportContext, Sentence, analyse, propositions
 from deconflict.extract.sites import SiteMention, SiteResolver
 from deconflict.extract.strikes import Evidence, IncidentCandidate, group_strikes, incident_candidate
 from deconflict.model import Incident, Site, Source
@@ -112,7 +112,7 @@ def extract_report(
     dates = find_dates(story, report_date)
     vague = vague_times(story)
     people = natasha_people(story) if use_model else []
-    spans = split_sentences(story)
+    spans = [part for span in split_sentences(story) for part in propositions(story, span)]
     context = ReportContext()
     analysed: list[Sentence] = []
     for span in spans:

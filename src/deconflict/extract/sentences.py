@@ -37,7 +37,7 @@ from deconflict.extract.vocab import (
     WEAPONS,
 )
 
-__all__ = ["Phrase", "ReportContext", "Sentence", "analyse", "response_dates"]
+__all__ = ["Phrase", "ReportContext", "Sentence", "analyse", "propositions", "response_dates"]
 
 # German puts "nicht"/"kein"/"niemand" after the participle: "verletzt wurde niemand".
 # Ukrainian and Russian state absence after the noun: "постраждалих немає", "погибших нет".
@@ -47,8 +47,39 @@ _LATE_NEGATION = frozenset({"nicht", "kein", "keine", "keinen", "niemand", "kein
 _DETERMINER_NEGATION = frozenset({"no", "kein", "keine", "keiner", "жоден", "жодна", "жодних", "ніхто",
                                   "никто", "nobody", "none", "niemand"})  # fmt: skip
 _QUOTED = re.compile(r"[\"“„«»”]")
+_QUOTE_SPAN = re.compile(r"[\"“„«][^\"“”„«»]+[\"”“»]")
 # Dates that bound rather than date an event: "since 2022", "seit dem 1. März", "з 24 лютого".
 _BOUND_BEFORE = frozenset({"since", "seit", "until", "bis", "з", "с", "із", "від", "от", "до", "ab", "from"})
+
+
+# Wire copy joins a second statement to a sentence with a reporting verb: "…, the ministry said,
+# adding that Baku had handed Moscow the coordinates …", "…, fügte er hinzu", "…, додавши, що …".
+_REPORTING_JOIN = re.compile(
+    r",\s+(?:and\s+|und\s+|і\s+|и\s+)?(?:adding|added|noting|stressing|fügte|ergänzte|betonte"
+    r"|додав(?:ши)?|зазначив(?:ши)?|наголосив(?:ши)?|добавив|добавил|отметив|отметил|подчеркнув)\b"
+    r"|;\s",
+    re.IGNORECASE,
+)
+
+
+def propositions(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """Split a sentence that reports a strike and, joined by a reporting verb, that coordinates
+    were passed on, into those two statements.
+
+    Each part is then read on its own, so the strike keeps its sites and the notification claim
+    names only what the sender passed on. Any other sentence is returned whole: "after the first
+    attack we gave the Russian side the coordinates" is one statement (its attack bounds the claim).
+    """
+    start, end = span
+    for join in _REPORTING_JOIN.finditer(text, start, end):
+        first, second = tokens(text, start, join.start()), tokens(text, join.start(), end)
+        if not (COORDINATES.find(second) and TRANSFER.find(second)):
+            continue
+        if COORDINATES.find(first) or not (ATTACK.find(first) or WEAPONS.find(first) or DAMAGE.find(first)):
+            continue
+        second_start = join.start() + 1 + len(text[join.start() + 1 : end]) - len(text[join.start() + 1 : end].lstrip())
+        return [(start, join.start()), (second_start, end)]
+    return [span]
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,8 +313,11 @@ def analyse(
             # "We gave Russia the coordinates": the sender speaks; the state named is the recipient.
             senders = []
         speaker, implicit = (sentence.voice or (senders[0] if senders else speaker)), True
+    # Inside quoted words, "the embassy" is the speaking state's when it has one of that kind.
+    quotes = [(start + m.start(), start + m.end()) for m in _QUOTE_SPAN.finditer(sentence.text)]
     sentence.sites = resolver.find(
-        text, toks, city=local_city, speaker=speaker, implicit=implicit, places=sentence.places
-    )
+        text, toks, city=local_city, speaker=speaker, implicit=implicit, places=sentence.places,
+        quoted_voice=(sentence.voice, quotes) if sentence.voice and quotes else None,
+    )  # fmt: skip
     context.owners.update(m.owner for m in sentence.sites if m.owner and m.site_id)
     return sentence

@@ -141,7 +141,7 @@ class SiteMention:
         }
 
 
-_CONFIDENCE = {"name": 0.95, "kind+owner": 0.9, "list": 0.85, "possessive": 0.75, "coreference": 0.65}
+_CONFIDENCE = {"name": 0.95, "kind+owner": 0.9, "list": 0.85, "possessive": 0.75, "speaker": 0.7, "coreference": 0.65}
 
 
 def _is_list_gap(text: str, toks: Sequence[Token], left: int, right: int) -> bool:
@@ -270,6 +270,7 @@ class SiteResolver:
         speaker: str | None = None,
         implicit: bool = False,
         places: Sequence[PlaceMention] = (),
+        quoted_voice: tuple[str, Sequence[tuple[int, int]]] | None = None,
     ) -> list[SiteMention]:
         """Site mentions in the sentence ``toks`` of ``text``.
 
@@ -284,6 +285,10 @@ class SiteResolver:
             claim, "the coordinates of the embassy" are the sender's).
         places
             The places named in the sentence (a city attached to a mention must agree).
+        quoted_voice
+            The state speaking and the spans of its quoted words: inside them a kind word without
+            an owner ("the embassy was hit", said Azerbaijan's spokesman) is the speaker's when it
+            has a site of that kind, before the last owner named.
         """
         found: list[SiteMention] = []
         named = [m for m in self._names.find(toks) if toks[m.first].capitalised]
@@ -329,6 +334,10 @@ class SiteResolver:
                 if len(between) <= 2 and all(t.text in _CONNECT_BEFORE for t in between):
                     owners, via = list(previous[1]), "list" if previous[2] == "kind+owner" else previous[2]
             indefinite = any(t.text in _INDEFINITE for t in toks[max(kind.first - 2, 0) : kind.first])
+            if not owners and not indefinite and quoted_voice and kind.label in _REFERRING_KINDS:
+                voice, quotes = quoted_voice
+                if any(a <= kind.start < b for a, b in quotes) and voice in self.owners_of(kind.label):
+                    owners, via = [voice], "speaker"
             if not owners and not indefinite and kind.label in self._last_owner and kind.label in _REFERRING_KINDS:
                 owners, via = [self._last_owner[kind.label]], "coreference"
             last = self._last_diplomatic_owner

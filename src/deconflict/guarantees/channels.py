@@ -15,8 +15,8 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from deconflict.errors import ConflictError, InvalidInput, NotFound
-from deconflict.ids import check_id, new_id
+from deconflict.errors import InvalidInput, NotFound
+from deconflict.ids import check_id, id_unavailable, new_id
 from deconflict.model import check_owner
 from deconflict.times import format_utc
 
@@ -101,7 +101,7 @@ class Channels:
         if id is not None:
             check_id(id)
             if self._db.store.select_rows("alert_channels", {"id": id}):
-                raise ConflictError(f"channel id {id!r} already exists", where="id")
+                raise id_unavailable("channel", [id], where="id")
         channel = Channel(id or new_id("chn"), code, kind, target, options, format_utc(datetime.now(UTC)))
         with self._db.store.transaction():
             self._db.store.insert_rows("alert_channels", [{

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from deconflict.errors import InvalidInput, NotFound
 from deconflict.guarantees import records
 from deconflict.guarantees.model import Commitment, CommitmentAcknowledgement, ObjectRef, Window
-from deconflict.ids import new_id
+from deconflict.ids import id_unavailable, new_id
 from deconflict.model import check_owner
 from deconflict.times import TimeSpan, format_utc, parse_time
 
@@ -202,9 +202,7 @@ class Commitments:
             form=form, reference=reference, text=text, source_url=source_url, deadline=due, recorded_by=recorded_by,
         )  # fmt: skip
         if self._db.store.select_rows("commitments", {"id": commitment.id}):
-            from deconflict.errors import ConflictError
-
-            raise ConflictError(f"commitment id {commitment.id!r} already exists", where="id")
+            raise id_unavailable("commitment", [commitment.id], where="id")
         body = records.commitment_body(commitment, committed_sites, committed_movements)
         with self._db.store.transaction():
             index = records.append(self._db.store, self._db.ledger.append, "commitment", body)

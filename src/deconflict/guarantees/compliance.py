@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from deconflict.errors import InvalidInput, NotFound
+from deconflict.errors import InvalidInput, NotFound, VerificationError
 from deconflict.guarantees.commitments import CommitmentRecord
 from deconflict.guarantees.exposure import movement_exposures, site_exposures
 from deconflict.guarantees.model import ObjectRef, Window
 from deconflict.options import BREACH_CONFIRMED_PROBABILITY, DEFAULT_MIN_PROBABILITY
 from deconflict.relevance import incidents_concerning, incidents_concerning_movement
-from deconflict.times import format_utc
+from deconflict.times import format_instant
 
 if TYPE_CHECKING:
     from deconflict.access import Principal
@@ -115,7 +115,7 @@ def _analysis_rows(
         return [], []
     try:
         run = analyze_database(db, options or resolve_options(db), principal)
-    except InvalidInput as exc:
+    except (InvalidInput, VerificationError) as exc:  # too few incidents, or tables that differ from the log
         return [], [f"analysis p-values are not shown: {exc.message}"]
     keys = ("site_id", "name", "observed", "expected", "p_value", "observed_after", "expected_after",
             "p_value_after", "p_adjusted", "sentence", "data_labels")  # fmt: skip
@@ -139,6 +139,7 @@ def compliance(
     from deconflict.access import Principal
 
     caller = principal or Principal.local()
+    tz = db.timezone
     threshold = db.alerts.threshold()
     alert_ids = {
         (a.alert.incident_id, a.alert.object.kind, a.alert.object.id, a.alert.commitment_id): a.alert.id
@@ -157,7 +158,8 @@ def compliance(
                     hidden += 1
                     continue
                 window: Window | None = commitment.window
-                exposures = site_exposures([site], incidents_concerning(db.store, site))
+                concerning = incidents_concerning(db.store, site, reach_cap_m=caller.reach_cap_m(site))
+                exposures = site_exposures([site], concerning)
                 objects.append({"kind": "site", "id": site.id, "label": site.name, "owner": site.owner,
                                 "approximate": site.approximate})  # fmt: skip
             else:
@@ -167,7 +169,8 @@ def compliance(
                     hidden += 1
                     continue
                 window = commitment.window.intersect(movement.window)
-                exposures = movement_exposures(movement, incidents_concerning_movement(db.store, movement))
+                concerning = incidents_concerning_movement(db.store, movement, reach_cap_m=caller.corridor_cap_m)
+                exposures = movement_exposures(movement, concerning)
                 objects.append({"kind": "movement", "id": movement.id, "label": movement.label,
                                 "owner": movement.owner, "synthetic": movement.synthetic})  # fmt: skip
             if window is None:
@@ -188,12 +191,13 @@ def compliance(
             notes.append("this commitment is a public statement, recorded as such (not a note or an agreement)")
         if commitment.window.start < commitment.made_at.start:
             notes.append(
-                f"the window begins {format_utc(commitment.window.start)}, before the commitment was made "
-                f"({format_utc(commitment.made_at.start)}): a retroactive undertaking, as recorded; strikes before "
+                f"the window begins {format_instant(commitment.window.start, tz)}, before the commitment was made "
+                f"({format_instant(commitment.made_at.start, tz)}): a retroactive undertaking, as recorded; strikes "
+                "before "
                 "it was made are not evidence that it was broken"
             )
         if record.status == "unacknowledged" and commitment.deadline is not None:
-            notes.append(f"not acknowledged by the deadline {format_utc(commitment.deadline)}")
+            notes.append(f"not acknowledged by the deadline {format_instant(commitment.deadline, tz)}")
         analysis, analysis_notes = _analysis_rows(
             db, caller, options, {o["id"] for o in objects if o["kind"] == "site"}
         )

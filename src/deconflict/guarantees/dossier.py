@@ -168,14 +168,14 @@ def _context(db: Database, record: Any, principal: Principal | None) -> dict[str
     notes = list(record.labels)
     if ref.kind == "site":
         from deconflict.analysis import analyze_database
-        from deconflict.errors import InvalidInput
+        from deconflict.errors import InvalidInput, VerificationError
 
         try:
             run = analyze_database(db, db.analysis_options(), principal)
             analysis = [{"name": row["name"], "sentence": row["sentence"]} for row in run.rows()
                         if row["site_id"] == ref.id]  # fmt: skip
             notes += [label for label in run.labels if label.startswith("SYNTHETIC")]
-        except InvalidInput as exc:
+        except (InvalidInput, VerificationError) as exc:  # VerificationError: the tables differ from the log
             notes.append(f"no background test: {exc.message}")
     return {
         "alert": {

@@ -25,29 +25,42 @@ __all__ = ["GUARANTEE_KINDS", "bundle_for", "guarantee_indices", "guarantee_stat
 
 
 def bundle_for(
-    db: Database, object_id: str, *, principal: Principal | None = None, policy: WitnessPolicy | None = None
+    db: Database,
+    object_id: str,
+    *,
+    principal: Principal | None = None,
+    policy: WitnessPolicy | None = None,
+    unverified: bool = False,
 ) -> bytes:
     """The evidence bundle of a site or, when no site has this id, of a movement the caller may see.
+
+    ``unverified`` builds it although the database differs from its log (the caller warns; the
+    bundle's own proofs still fail offline for any record the log does not commit to).
 
     Raises
     ------
     NotFound
         When ``object_id`` is neither.
+    VerificationError
+        When the database differs from its log (:func:`deconflict.ledger.guard.guard_state`).
     """
+    from deconflict.ledger.guard import guard_state
+
+    guard_state(db.store, unverified=unverified)
     from deconflict.access import Principal, visible_site
     from deconflict.errors import NotFound
     from deconflict.ledger.bundle import build_bundle, build_movement_bundle
 
     caller = principal or Principal.local()
     try:
-        visible_site(db, caller, object_id)
+        site, _ = visible_site(db, caller, object_id)
     except NotFound:
         try:
             db.movements.get(object_id, principal=caller)
         except NotFound:
             raise NotFound(f"no site or movement with id {object_id!r}") from None
-        return build_movement_bundle(db.ledger, object_id, policy)
-    return build_bundle(db.ledger, object_id, policy)
+        return build_movement_bundle(db.ledger, object_id, policy, reach_cap_m=caller.corridor_cap_m)
+    return build_bundle(db.ledger, object_id, policy, reach_cap_m=caller.reach_cap_m(site))
 
 
 GUARANTEE_KINDS = frozenset({"commitment", "commitment_acknowledged", "deadline_missed", "alert", "alert_acknowledged"})

@@ -23,7 +23,7 @@ from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.guarantees import records
 from deconflict.guarantees.model import Movement, Window
 from deconflict.guarantees.routes import parse_route, route_geojson
-from deconflict.ids import new_id
+from deconflict.ids import id_unavailable, new_id
 from deconflict.ledger.entries import canonical_record, commitment
 from deconflict.times import TimeSpan, format_utc
 
@@ -182,9 +182,10 @@ class Movements:
             raise ConflictError(f"movement id(s) given twice: {', '.join(repeated)}")
         for movement in movements:
             caller.require_write(movement.owner)
+            caller.require_width(movement.width_m)
         existing = {r["id"] for r in self._db.store.select_rows("movements", {"id": ids})}
         if existing:
-            raise ConflictError(f"movement id(s) already in the database: {', '.join(sorted(existing))}")
+            raise id_unavailable("movement", existing)
         done = []
         with self._db.store.transaction():
             for movement in movements:
@@ -294,7 +295,8 @@ class Movements:
         from deconflict.relevance import incidents_concerning_movement
 
         movement = self.get(movement_id, principal=principal)
-        incidents = incidents_concerning_movement(self._db.store, movement)
+        cap = (principal or _local()).corridor_cap_m
+        incidents = incidents_concerning_movement(self._db.store, movement, reach_cap_m=cap)
         found = [
             MovementHit(
                 movement.id, e.incident.id, e.incident.time, e.distance_m, e.spatial_probability,

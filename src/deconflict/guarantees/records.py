@@ -51,6 +51,7 @@ from deconflict.store.base import Store
 from deconflict.times import TimeSpan, format_utc, parse_time
 
 __all__ = [
+    "GUARANTEE_ENTRY_KINDS",
     "MOVEMENT_COLUMNS",
     "PROJECTIONS",
     "alert_body",
@@ -290,69 +291,77 @@ def object_owner(store: Store, ref: ObjectRef) -> str:
     return str(found[0]["owner"])
 
 
-def project_movement_committed(
-    store: Store, index: int, body: Mapping[str, Any], private: Mapping[str, Any] | None = None
-) -> None:
-    """Index a ``movement_committed`` entry; ``private`` holds the record, salt, owner and window."""
+#: ``owner_of(ref, committed_index)``: the owner of a site or movement as of its commitment at that entry
+#: (the writer asks the store for the current one, which is the same at write time; the state check
+#: reads it from the committed record).
+OwnerOf = Callable[[ObjectRef, int | None], str]
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def movement_committed_rows(index: int, body: Mapping[str, Any], private: Any, owner_of: OwnerOf) -> Rows:
+    """Rows of a ``movement_committed`` entry; ``private`` holds the record, salt, owner and window."""
     if private is None:
         raise ValueError("a movement's record and salt are not in the log: pass them")
-    store.insert_rows("movements", [{
+    return {"movements": [{
         "id": body["movement_id"], "owner": private["owner"], "entry_idx": index, "start_at": private["start_at"],
         "end_at": private["end_at"], "salt": private["salt"], "commitment": body["commitment"],
         "record": private["record"],
-    }])  # fmt: skip
+    }]}  # fmt: skip
 
 
-def project_commitment(store: Store, index: int, body: Mapping[str, Any], private: Any = None) -> None:
-    """Index a ``commitment`` entry and the objects it covers."""
-    store.insert_rows("commitments", [{"id": body["commitment_id"], "party": body["party"], "entry_idx": index}])
+def commitment_rows(index: int, body: Mapping[str, Any], private: Any, owner_of: OwnerOf) -> Rows:
+    """Rows of a ``commitment`` entry and the objects it covers."""
     rows = []
     for kind, items, key in (("site", body["sites"], "site_id"), ("movement", body["movements"], "movement_id")):
         for item in items:
             ref = ObjectRef(kind, item[key])
             rows.append({"commitment_id": body["commitment_id"], "object_kind": kind, "object_id": ref.id,
-                         "owner": object_owner(store, ref)})  # fmt: skip
-    store.insert_rows("commitment_objects", rows)
+                         "owner": owner_of(ref, item.get("committed_index"))})  # fmt: skip
+    return {
+        "commitments": [{"id": body["commitment_id"], "party": body["party"], "entry_idx": index}],
+        "commitment_objects": rows,
+    }
 
 
-def project_commitment_acknowledged(store: Store, index: int, body: Mapping[str, Any], private: Any = None) -> None:
-    """Index a ``commitment_acknowledged`` entry."""
-    store.insert_rows("commitment_acknowledgements", [
+def commitment_acknowledged_rows(index: int, body: Mapping[str, Any], private: Any, owner_of: OwnerOf) -> Rows:
+    """Rows of a ``commitment_acknowledged`` entry."""
+    return {"commitment_acknowledgements": [
         {"id": body["acknowledgement_id"], "commitment_id": body["commitment_id"], "entry_idx": index}
-    ])  # fmt: skip
+    ]}  # fmt: skip
 
 
-def project_deadline_missed(store: Store, index: int, body: Mapping[str, Any], private: Any = None) -> None:
-    """Index a ``deadline_missed`` entry."""
-    store.insert_rows("deadlines_missed", [{"commitment_id": body["commitment_id"], "entry_idx": index}])
+def deadline_missed_rows(index: int, body: Mapping[str, Any], private: Any, owner_of: OwnerOf) -> Rows:
+    """Rows of a ``deadline_missed`` entry."""
+    return {"deadlines_missed": [{"commitment_id": body["commitment_id"], "entry_idx": index}]}
 
 
-def project_alert(store: Store, index: int, body: Mapping[str, Any], private: Any = None) -> None:
-    """Index an ``alert`` entry (its owner is the object's)."""
+def alert_rows(index: int, body: Mapping[str, Any], private: Any, owner_of: OwnerOf) -> Rows:
+    """Rows of an ``alert`` entry (its owner is the object's)."""
     ref = ObjectRef(body["object"]["kind"], body["object"]["id"])
     basis = body["basis"]
-    store.insert_rows("alerts", [{
+    return {"alerts": [{
         "id": body["alert_id"], "alert_key": alert_key(body["incident_id"], ref, basis["kind"], basis["id"]),
-        "owner": object_owner(store, ref), "object_kind": ref.kind, "object_id": ref.id,
+        "owner": owner_of(ref, body["object"].get("committed_index")), "object_kind": ref.kind, "object_id": ref.id,
         "incident_id": body["incident_id"], "commitment_id": basis["id"] if basis["kind"] == "commitment" else None,
         "entry_idx": index,
-    }])  # fmt: skip
+    }]}  # fmt: skip
 
 
-def project_alert_acknowledged(store: Store, index: int, body: Mapping[str, Any], private: Any = None) -> None:
-    """Index an ``alert_acknowledged`` entry."""
-    store.insert_rows("alert_acknowledgements", [{"alert_id": body["alert_id"], "entry_idx": index}])
+def alert_acknowledged_rows(index: int, body: Mapping[str, Any], private: Any, owner_of: OwnerOf) -> Rows:
+    """Rows of an ``alert_acknowledged`` entry."""
+    return {"alert_acknowledgements": [{"alert_id": body["alert_id"], "entry_idx": index}]}
 
 
-Projection = Callable[[Store, int, Mapping[str, Any], Any], None]
-#: Entry kind -> the function writing the rows it stands for.
-PROJECTIONS: dict[str, Projection] = {
-    "movement_committed": project_movement_committed,
-    "commitment": project_commitment,
-    "commitment_acknowledged": project_commitment_acknowledged,
-    "deadline_missed": project_deadline_missed,
-    "alert": project_alert,
-    "alert_acknowledged": project_alert_acknowledged,
+RowsOf = Callable[[int, Mapping[str, Any], Any, OwnerOf], Rows]
+#: Entry kind -> the rows it stands for (written by :func:`append`, rebuilt by :mod:`deconflict.ledger.state`).
+#: Alert channels and deliveries (the outbox) are operational, not log entries, and have none.
+PROJECTIONS: dict[str, RowsOf] = {
+    "movement_committed": movement_committed_rows,
+    "commitment": commitment_rows,
+    "commitment_acknowledged": commitment_acknowledged_rows,
+    "deadline_missed": deadline_missed_rows,
+    "alert": alert_rows,
+    "alert_acknowledged": alert_acknowledged_rows,
 }
 
 
@@ -362,7 +371,9 @@ def append(
     """Append one entry and write its rows (inside the caller's transaction); return its index."""
     with store.transaction():
         (row,) = ledger_append([(kind, body)])
-        PROJECTIONS[kind](store, row.index, body, private)
+        rows = PROJECTIONS[kind](row.index, body, private, lambda ref, _index: object_owner(store, ref))
+        for table, items in rows.items():
+            store.insert_rows(table, items)
     return int(row.index)
 
 
@@ -381,6 +392,9 @@ _INDEXED = {
     "alerts": ("alert", "alert_id", "id"),
     "alert_acknowledgements": ("alert_acknowledged", "alert_id", "alert_id"),
 }
+
+#: The entry kinds :func:`verify_guarantees` reads.
+GUARANTEE_ENTRY_KINDS = frozenset(kind for kind, _, _ in _INDEXED.values())
 
 
 def verify_guarantees(store: Store, bodies: Mapping[int, Mapping[str, Any]]) -> int:

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from deconflict.errors import DeconflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import site_row
 from deconflict.ledger import merkle
+from deconflict.ledger.batches import batch_proofs
 from deconflict.ledger.bundle_time import (
     TIME_DIR,
     TimeCheck,
@@ -132,8 +133,13 @@ def _signers(note: str) -> set[str]:
     return {signature.name for signature in note_signatures(note)}
 
 
-def build_bundle(ledger: Ledger, site_id: str, policy: WitnessPolicy | None = None) -> bytes:
+def build_bundle(
+    ledger: Ledger, site_id: str, policy: WitnessPolicy | None = None, *, reach_cap_m: float | None = None
+) -> bytes:
     """The evidence bundle (zip bytes) for ``site_id``, signed with the log's key.
+
+    ``reach_cap_m`` bounds the site's reach for the incidents it holds (a caller that is not admin:
+    :meth:`deconflict.access.Principal.reach_cap_m`); None uses the stored reach.
 
     The bundle is built on the newest checkpoint covering its entries that satisfies the
     witness ``policy`` (default: the one stored with the log), else the newest cosigned one,
@@ -163,13 +169,16 @@ def build_bundle(ledger: Ledger, site_id: str, policy: WitnessPolicy | None = No
                                      "entry_index": c.entry_index} for c in commitments[:-1]]}  # fmt: skip
     extra = {c.entry_index for c in commitments} | guarantee_indices(ledger.store, ObjectRef("site", site_id))
     extra |= {c.entry_index for c in ledger.store.list_corrections("site", site_id)}
-    incidents = incidents_concerning(ledger.store, site)
+    incidents = incidents_concerning(ledger.store, site, reach_cap_m=reach_cap_m)
     return _build(ledger, "site", site_id, subject, notifications, incidents, extra, policy)
 
 
-def build_movement_bundle(ledger: Ledger, movement_id: str, policy: WitnessPolicy | None = None) -> bytes:
+def build_movement_bundle(
+    ledger: Ledger, movement_id: str, policy: WitnessPolicy | None = None, *, reach_cap_m: float | None = None
+) -> bytes:
     """The evidence bundle of a movement: its revealed record and salt, the notifications naming it,
-    the commitments covering it, its alerts and the incidents that concern it (see :func:`build_bundle`).
+    the commitments covering it, its alerts and the incidents that concern it (see :func:`build_bundle`;
+    ``reach_cap_m`` bounds the corridor's reach).
 
     Raises
     ------
@@ -191,7 +200,7 @@ def build_movement_bundle(ledger: Ledger, movement_id: str, policy: WitnessPolic
     subject = {"record": record, "salt": bytes(row["salt"]).hex(), "commitment": row["commitment"],
                "entry_index": int(row["entry_idx"])}  # fmt: skip
     extra = {int(row["entry_idx"])} | guarantee_indices(ledger.store, ObjectRef("movement", movement_id))
-    incidents = incidents_concerning_movement(ledger.store, movement)
+    incidents = incidents_concerning_movement(ledger.store, movement, reach_cap_m=reach_cap_m)
     return _build(ledger, "movement", movement_id, subject, notifications, incidents, extra, policy)
 
 
@@ -235,15 +244,23 @@ def _build(
          "proof": [_b64(h) for h in ledger.inclusion_proof(index, size)]}
         for index in indices
     ]  # fmt: skip
-    batches: dict[int, list[bytes]] = {}
+    # All proofs of a batch from its stored upper subtree hashes (ledger/batches.py): O(k log n), not O(k·n).
+    proofs: dict[int, dict[int, list[bytes]]] = {}
+    sizes: dict[int, int] = {}
+    for entry in sorted({entry for _, entry, _ in placed}):
+        sizes[entry] = int(decode_entry(ledger.entry(entry).data)["body"]["count"])
+        positions = [position for _, e, position in placed if e == entry]
+
+        def records_between(start: int, end: int, entry: int = entry) -> list[bytes]:
+            return ledger.batch_records(entry, reviews, start, end)
+
+        proofs[entry] = batch_proofs(sizes[entry], positions, store.batch_nodes(entry), records_between)
     incident_items = []
     for _incident, entry, position in placed:
-        if entry not in batches:
-            batches[entry] = ledger.batch_records(entry, reviews)
-        leaves = batches[entry]
+        (record,) = ledger.batch_records(entry, reviews, position, position + 1)
         incident_items.append({
-            "record": json.loads(leaves[position]), "entry_index": entry, "position": position,
-            "batch_size": len(leaves), "batch_proof": [_b64(h) for h in merkle.inclusion_proof(leaves, position)],
+            "record": json.loads(record), "entry_index": entry, "position": position,
+            "batch_size": sizes[entry], "batch_proof": [_b64(h) for h in proofs[entry][position]],
         })  # fmt: skip
     times = [t for t in ledger.entry_times(policy) if t.index in set(indices)]
     time_lines = "\n".join(f"- {t.kind} {t.record_id} (log entry {t.index}): {t.sentence()}" for t in times)
@@ -383,6 +400,53 @@ def _verify(
 ) -> BundleReport:
     parse_verifier_key(log_key)
     files = _read_members(data)
+    manifest, subject_kind = _verify_manifest(files, log_key)
+    note_text = files["checkpoint.txt"].decode("utf-8")
+    checkpoint: Checkpoint = verify_checkpoint(note_text, log_key)
+    if checkpoint.origin != manifest["origin"] or checkpoint.size != manifest["checkpoint_size"]:
+        raise VerificationError("checkpoint.txt is not the checkpoint the manifest names")
+    entries, raw_entries = _verify_entries(files, checkpoint)
+    site_id = manifest[f"{subject_kind}_id"]
+    digests, statements = _subject_statements(files, subject_kind, site_id, entries)
+    statements += _entry_statements(entries, subject_kind, site_id, digests)
+    statements += _verify_incidents(files, entries, subject_kind)
+    cosigners, trusted, witnessed, main_vouchers = _verify_witnesses(
+        note_text, checkpoint, log_key, witness_keys, policy
+    )
+    check = TimeCheck()
+    if "time.json" in files:
+        section = load_section(files["time.json"])
+        check = verify_time_section(section, files, log_key, checkpoint, raw_entries, trusted, tsa_trust)
+    vouchers = [*main_vouchers, *check.vouchers]
+    times = [
+        entry_time(index, entry["kind"], _record_id(entry), _claimed_span(entry), entry["logged_at"], vouchers)
+        for index, entry in sorted(entries.items())
+        if entry["kind"] in ("notification", "acknowledgement")
+    ]
+    own = parse_verifier_key(log_key).name
+    known = {name for name, _ in cosigners}
+    unverified = sorted((_signers(note_text) | check.unchecked_cosigners) - known - {own})
+    statements.append(
+        f"all of it is in the log of origin {checkpoint.origin} by its checkpoint of size "
+        f"{checkpoint.size}, signed by the log's key"
+    )
+    for name, moment in cosigners:
+        statements.append(f"cosigned by witness {name} at {moment}")
+    stamps = sorted((v for v in check.vouchers if v.kind == "timestamp"), key=lambda v: v.at)
+    for stamp in stamps:
+        statements.append(
+            f"checkpoint of size {stamp.checkpoint_size} timestamped by TSA {stamp.by} at {format_utc(stamp.at)}"
+        )
+    for item in times:
+        statements.append(f"time of {item.kind} {item.record_id} (log entry {item.index}): {item.sentence()}")
+    return BundleReport(
+        site_id, checkpoint.origin, checkpoint.size, statements, cosigners, unverified, times, stamps,
+        check.unchecked_timestamps, witnessed, subject_kind,
+    )  # fmt: skip
+
+
+def _verify_manifest(files: dict[str, bytes], log_key: str) -> tuple[dict[str, Any], str]:
+    """Check the signed manifest covers every member unaltered; return it and the subject kind."""
     manifest_bytes = files["manifest.json"]
     signed = verify_note(files["manifest.sig"].decode("utf-8", "replace"), log_key).text
     manifest = _load(manifest_bytes, "manifest.json")
@@ -394,15 +458,15 @@ def _verify(
     for name, digest in manifest["files"].items():
         if name not in files or hashlib.sha256(files[name]).hexdigest() != digest:
             raise VerificationError(f"{name} was altered (its SHA-256 differs from the signed manifest)")
-    subject_kind = "movement" if "movement.json" in files else "site"
     if set(manifest["files"]) != set(files) - {"manifest.json", "manifest.sig"}:
         raise VerificationError("the manifest does not cover every file of the bundle")
+    return manifest, "movement" if "movement.json" in files else "site"
 
-    note_text = files["checkpoint.txt"].decode("utf-8")
-    checkpoint: Checkpoint = verify_checkpoint(note_text, log_key)
-    if checkpoint.origin != manifest["origin"] or checkpoint.size != manifest["checkpoint_size"]:
-        raise VerificationError("checkpoint.txt is not the checkpoint the manifest names")
 
+def _verify_entries(
+    files: dict[str, bytes], checkpoint: Checkpoint
+) -> tuple[dict[int, dict[str, Any]], dict[int, bytes]]:
+    """Prove every bundled log entry is in the checkpoint; return them decoded and raw, by index."""
     entries: dict[int, dict[str, Any]] = {}
     raw_entries: dict[int, bytes] = {}
     for item in _load(files["entries.json"], "entries.json"):
@@ -420,35 +484,46 @@ def _verify(
             raise VerificationError(f"log entry {index} says it is entry {decoded['index']}")
         entries[index] = decoded
         raw_entries[index] = entry_bytes
+    return entries, raw_entries
 
+
+def _subject_statements(
+    files: dict[str, bytes], subject_kind: str, site_id: str, entries: dict[int, dict[str, Any]]
+) -> tuple[set[str], list[str]]:
+    """Check the site's (or movement's) record against its commitment in the log.
+
+    Returns the commitment digests the record has had and the statements about it.
+    """
     site = _load(files[f"{subject_kind}.json"], f"{subject_kind}.json")
-    site_id = manifest[f"{subject_kind}_id"]
     record = site["record"]
     if subject_kind == "site":
         versions = [*site.get("earlier_versions", []), site]
-        digests = _verify_site_versions(site_id, versions, entries)
-        digest = site["commitment"]
-        statements = _site_statements(site_id, versions, entries)
-    else:
-        salt = bytes.fromhex(site["salt"])
-        if record.get("id") != site_id:
-            raise VerificationError(f"{subject_kind}.json is about another {subject_kind}")
-        digest = commitment(salt, canonical_record(record))
-        digests = {digest}
-        committed = entries.get(int(site["entry_index"]))
-        if (
-            committed is None
-            or committed["kind"] != f"{subject_kind}_committed"
-            or committed["body"] != {f"{subject_kind}_id": site_id, "commitment": digest}
-        ):
-            raise VerificationError(f"the {subject_kind} record and salt do not match the commitment in the log")
-        statements = [
-            f"movement {site_id} ({record.get('name') or record.get('kind')}, owner {record.get('owner')}, "
-            f"{record.get('organisation') or 'organisation not named'}) on the route {record.get('route')} with a "
-            f"corridor {record.get('width_m')} m wide from {record.get('from')} to {record.get('until')}"
-            + (" [SYNTHETIC]" if (record.get("provenance") or "").lower() == "synthetic" else "")
-            + f" was committed to the log at entry {site['entry_index']} on {committed['logged_at']}"
-        ]
+        return _verify_site_versions(site_id, versions, entries), _site_statements(site_id, versions, entries)
+    salt = bytes.fromhex(site["salt"])
+    if record.get("id") != site_id:
+        raise VerificationError(f"{subject_kind}.json is about another {subject_kind}")
+    digest = commitment(salt, canonical_record(record))
+    committed = entries.get(int(site["entry_index"]))
+    if (
+        committed is None
+        or committed["kind"] != f"{subject_kind}_committed"
+        or committed["body"] != {f"{subject_kind}_id": site_id, "commitment": digest}
+    ):
+        raise VerificationError(f"the {subject_kind} record and salt do not match the commitment in the log")
+    return {digest}, [
+        f"movement {site_id} ({record.get('name') or record.get('kind')}, owner {record.get('owner')}, "
+        f"{record.get('organisation') or 'organisation not named'}) on the route {record.get('route')} with a "
+        f"corridor {record.get('width_m')} m wide from {record.get('from')} to {record.get('until')}"
+        + (" [SYNTHETIC]" if (record.get("provenance") or "").lower() == "synthetic" else "")
+        + f" was committed to the log at entry {site['entry_index']} on {committed['logged_at']}"
+    ]
+
+
+def _entry_statements(
+    entries: dict[int, dict[str, Any]], subject_kind: str, site_id: str, digests: set[str]
+) -> list[str]:
+    """Statements for the notifications, corrections, reviews, acknowledgements and guarantees."""
+    statements: list[str] = []
     notified = {}
     subject_list = "sites" if subject_kind == "site" else "movements"
     for index, entry in sorted(entries.items()):
@@ -495,7 +570,11 @@ def _verify(
     for entry in entries.values():
         if entry["kind"] == "acknowledgement" and entry["body"]["notification_id"] not in notified:
             raise VerificationError("an acknowledgement refers to a notification not in the bundle")
+    return statements
 
+
+def _verify_incidents(files: dict[str, bytes], entries: dict[int, dict[str, Any]], subject_kind: str) -> list[str]:
+    """Prove every bundled incident record is in its batch entry's records root."""
     hits = 0
     for item in _load(files["incidents.json"], "incidents.json"):
         batch_entry = entries.get(int(item["entry_index"]))
@@ -513,12 +592,26 @@ def _verify(
                 f"incident {item['record'].get('id')} is not in log entry {item['entry_index']}"
             ) from None
         hits += 1
-    if hits:
-        statements.append(
-            f"{hits} incident record(s) near the {subject_kind} are in the log (entries "
-            f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] in BATCH_KINDS)})"
-        )
+    if not hits:
+        return []
+    return [
+        f"{hits} incident record(s) near the {subject_kind} are in the log (entries "
+        f"{', '.join(str(i) for i, e in sorted(entries.items()) if e['kind'] in BATCH_KINDS)})"
+    ]
 
+
+def _verify_witnesses(
+    note_text: str,
+    checkpoint: Checkpoint,
+    log_key: str,
+    witness_keys: Sequence[str],
+    policy: WitnessPolicy | None,
+) -> tuple[list[tuple[str, str]], WitnessPolicy | None, bool | None, list[Voucher]]:
+    """Check the checkpoint's cosignatures against the trusted witnesses and the policy.
+
+    Returns the verified cosigners (name, time), the trusted set, whether the policy is met
+    (None without a policy) and the witnesses' vouchers for the checkpoint.
+    """
     cosigners: list[tuple[str, str]] = []
     if witness_keys:
         try:
@@ -535,12 +628,12 @@ def _verify(
         raise VerificationError("the log key given is not one of the logs the witness policy lists")
     trusted = policy if policy is not None else WitnessPolicy.threshold(list(witness_keys), 1) if witness_keys else None
     witnessed = None
-    main_vouchers: list[Voucher] = []
+    vouchers: list[Voucher] = []
     if trusted is not None:
         verified = trusted.verify(note_text)
         for witness, cosignature in verified:
             signed_at = datetime.fromtimestamp(cosignature.timestamp, UTC)
-            main_vouchers.append(Voucher("witness", witness.name, signed_at, checkpoint.size))
+            vouchers.append(Voucher("witness", witness.name, signed_at, checkpoint.size))
             if all(name != cosignature.name for name, _ in cosigners):
                 cosigners.append((cosignature.name, signed_at.isoformat(timespec="seconds")))
         if policy is not None:
@@ -551,36 +644,7 @@ def _verify(
                     f"the bundle's checkpoint (size {checkpoint.size}) does not satisfy the witness policy "
                     f"({policy.describe()}): cosigned by {names}"
                 )
-    check = TimeCheck()
-    if "time.json" in files:
-        section = load_section(files["time.json"])
-        check = verify_time_section(section, files, log_key, checkpoint, raw_entries, trusted, tsa_trust)
-    vouchers = [*main_vouchers, *check.vouchers]
-    times = [
-        entry_time(index, entry["kind"], _record_id(entry), _claimed_span(entry), entry["logged_at"], vouchers)
-        for index, entry in sorted(entries.items())
-        if entry["kind"] in ("notification", "acknowledgement")
-    ]
-    own = parse_verifier_key(log_key).name
-    known = {name for name, _ in cosigners}
-    unverified = sorted((_signers(note_text) | check.unchecked_cosigners) - known - {own})
-    statements.append(
-        f"all of it is in the log of origin {checkpoint.origin} by its checkpoint of size "
-        f"{checkpoint.size}, signed by the log's key"
-    )
-    for name, moment in cosigners:
-        statements.append(f"cosigned by witness {name} at {moment}")
-    stamps = sorted((v for v in check.vouchers if v.kind == "timestamp"), key=lambda v: v.at)
-    for stamp in stamps:
-        statements.append(
-            f"checkpoint of size {stamp.checkpoint_size} timestamped by TSA {stamp.by} at {format_utc(stamp.at)}"
-        )
-    for item in times:
-        statements.append(f"time of {item.kind} {item.record_id} (log entry {item.index}): {item.sentence()}")
-    return BundleReport(
-        site_id, checkpoint.origin, checkpoint.size, statements, cosigners, unverified, times, stamps,
-        check.unchecked_timestamps, witnessed, subject_kind,
-    )  # fmt: skip
+    return cosigners, trusted, witnessed, vouchers
 
 
 def _record_id(entry: dict[str, Any]) -> str:

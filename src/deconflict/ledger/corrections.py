@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from deconflict.errors import ConflictError, InvalidInput, NotFound
 from deconflict.export import incident_row, site_row
 from deconflict.ledger import merkle
+from deconflict.ledger.batches import batch_tree
 from deconflict.ledger.entries import canonical_record, commitment, span_json
 from deconflict.model import Incident, Notification, Site
 from deconflict.store.base import CorrectionRow, ImportRecord, IncidentVersion, LogEntryRow, SiteCommitment
@@ -230,15 +231,21 @@ def committed_record(incident: Incident, entry_index: int, reviews: Reviews) -> 
     return canonical_record(row)
 
 
-def batch_records(ledger: Ledger, entry_index: int, reviews: Reviews) -> list[bytes]:
-    """Every record a batch entry commits to, in order: versions in force and superseded ones."""
-    current = [committed_record(i, entry_index, reviews) for i in ledger.store.incidents_in_entry(entry_index)]
-    archived = {v.position: v.record for v in ledger.store.incident_versions(entry_index=entry_index)}
+def batch_records(
+    ledger: Ledger, entry_index: int, reviews: Reviews, start: int = 0, end: int | None = None
+) -> list[bytes]:
+    """Every record a batch entry commits to (at positions ``start <= p < end``), in order: versions
+    in force and superseded ones."""
+    store = ledger.store
+    current = [committed_record(i, entry_index, reviews) for i in store.incidents_in_entry(entry_index, start, end)]
+    span = (start, end if end is not None else 1 << 62)
+    archived = {v.position: v.record for v in store.incident_versions(entry_index=entry_index, positions=span)}
     if not archived:
         return current
-    size = len(current) + len(archived)
     remaining = iter(current)
-    return [archived[p] if p in archived else next(remaining) for p in range(size)]
+    return [
+        archived[p] if p in archived else next(remaining) for p in range(start, start + len(current) + len(archived))
+    ]
 
 
 def _superseded(ledger: Ledger, incident: Incident, reviews: Reviews, by_index: int) -> IncidentVersion:
@@ -260,12 +267,13 @@ def revise_incidents(
     olds = [store.get_incident(incident.id) for incident in revised]
     reviews = ledger.reviews()
     records = [canonical_record(incident_row(i)) for i in revised]
+    records_root, nodes = batch_tree(records)
     wheres = [store.incident_entry(old.id) for old in olds]
     if any(where is None for where in wheres):
         raise NotFound("an incident to revise has no entry in the log")
     body = {
         "count": len(records),
-        "records_root": merkle.root_hash(records).hex(),
+        "records_root": records_root.hex(),
         "first_id": revised[0].id,
         "last_id": revised[-1].id,
         "import": None if source is None else {"filename": source.filename, "sha256": source.sha256,
@@ -276,6 +284,7 @@ def revise_incidents(
     }  # fmt: skip
     with store.transaction():
         (row,) = ledger.append([("incident_revision", body)])
+        store.save_batch_nodes(row.index, nodes)
         store.archive_incidents([_superseded(ledger, old, reviews, row.index) for old in olds])
         store.insert_incidents(revised, import_id, row.index)
         store.insert_corrections(

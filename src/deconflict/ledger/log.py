@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from deconflict.errors import ConflictError, InvalidInput, NotFound, VerificationError
 from deconflict.export import incident_row, site_row
 from deconflict.ledger import merkle, tree
+from deconflict.ledger.batches import batch_tree
 from deconflict.ledger.checkpoint import Checkpoint, sign_checkpoint, verify_checkpoint
 from deconflict.ledger.entries import (
     canonical_record,
@@ -28,6 +29,8 @@ from deconflict.ledger.entries import (
     span_json,
 )
 from deconflict.ledger.note import Signer, load_signer_key, note_signatures, parse_verifier_key
+from deconflict.ledger.state import StateReport, verify_state
+from deconflict.ledger.trust import TrustedKey, check_key, check_trust
 from deconflict.model import Acknowledgement, Incident, Notification, Site
 from deconflict.progress import ProgressCallback, report_steps
 from deconflict.store.base import ImportRecord, LogEntryRow, SiteCommitment, Store, TimestampRecord
@@ -70,6 +73,10 @@ class VerifyReport:
     incident_batches: int
     incidents: int
     timestamps: int = 0
+    #: Rows per table found equal to the state rebuilt from the entries.
+    state: StateReport | None = None
+    #: The key the checkpoints were verified against, and where it came from.
+    trusted: TrustedKey | None = None
 
 
 class Ledger:
@@ -179,12 +186,19 @@ class Ledger:
             found.setdefault(body["incident_id"], []).append((row.index, body))
         return found
 
-    def batch_records(self, entry_index: int, reviews: Mapping[str, list[tuple[int, dict[str, Any]]]]) -> list[bytes]:
-        """Every record the batch entry ``entry_index`` commits to, in order, as committed (the status
-        before later reviews; versions since superseded by a revision or merge included)."""
+    def batch_records(
+        self,
+        entry_index: int,
+        reviews: Mapping[str, list[tuple[int, dict[str, Any]]]],
+        start: int = 0,
+        end: int | None = None,
+    ) -> list[bytes]:
+        """Every record the batch entry ``entry_index`` commits to (at positions ``start <= p < end``),
+        in order, as committed (the status before later reviews; versions since superseded by a
+        revision or merge included)."""
         from deconflict.ledger.corrections import batch_records
 
-        return batch_records(self, entry_index, reviews)
+        return batch_records(self, entry_index, reviews, start, end)
 
     def record_incidents(
         self, incidents: Sequence[Incident], source: ImportRecord | None, *, progress: ProgressCallback | None = None
@@ -201,16 +215,19 @@ class Ledger:
             if len(records) % 10_000 == 0:
                 tick(len(records))
         tick(len(records), final=True)
+        records_root, nodes = batch_tree(records)
         body = {
             "count": len(records),
-            "records_root": merkle.root_hash(records).hex(),
+            "records_root": records_root.hex(),
             "first_id": incidents[0].id,
             "last_id": incidents[-1].id,
             "import": None
             if source is None
             else {"filename": source.filename, "sha256": source.sha256, "format": source.format},
         }
-        (row,) = self.append([("incident", body)])
+        with self.store.transaction():
+            (row,) = self.append([("incident", body)])
+            self.store.save_batch_nodes(row.index, nodes)
         return row
 
     def notify(self, notification: Notification) -> LogEntryRow:
@@ -264,16 +281,23 @@ class Ledger:
 
     # -- checkpoints --------------------------------------------------------------------
     def signer(self) -> Signer:
-        """The log's signing key, loaded from its key file."""
+        """The log's signing key, loaded from its key file.
+
+        Raises :class:`VerificationError` when the key file holds another log's key: whatever it
+        signed (a checkpoint, a bundle's manifest, an alert) would fail verification later.
+        """
         if self.key_file is None:
             raise NotFound("no signing key file is configured for this log (pass --key-file)")
-        return load_signer_key(self.key_file)
+        return self._own_key(load_signer_key(self.key_file))
+
+    def _own_key(self, signer: Signer) -> Signer:
+        if signer.vkey != self.verifier_key:
+            raise VerificationError(f"the key in {self.key_file} is not this log's key ({self.verifier_key})")
+        return signer
 
     def sign_checkpoint(self, signer: Signer | None = None) -> StoredCheckpoint:
         """Sign a checkpoint of the current tree, store it and return it."""
-        signer = signer or self.signer()
-        if signer.vkey != self.verifier_key:
-            raise VerificationError(f"the key in {self.key_file} is not this log's key ({self.verifier_key})")
+        signer = self._own_key(signer) if signer is not None else self.signer()
         with self.store.transaction():
             size = self.store.log_size()
             body = Checkpoint(self.origin, size, self.root(size))
@@ -354,7 +378,7 @@ class Ledger:
         return entry_times(self, policy)
 
     # -- verification -------------------------------------------------------------------
-    def verify(self, progress: ProgressCallback | None = None) -> VerifyReport:
+    def verify(self, progress: ProgressCallback | None = None, *, trusted: TrustedKey | None = None) -> VerifyReport:
         """Recompute everything from the stored entries; raise naming the first bad index.
 
         Checks: entries are contiguous from 0, each is canonical JSON naming its own index,
@@ -364,14 +388,21 @@ class Ledger:
         truncated); site commitments, notifications, acknowledgements and incident batches in
         the store match the entries that commit to them.
 
+        Checkpoints are verified against ``trusted`` (see :mod:`deconflict.ledger.trust`; default:
+        the key stored in the database, which proves only that the file agrees with itself).
+
         Reports the phases ``"entries"``, ``"tree"`` (stored subtree hashes) and ``"records"``
         (log entries whose stored records are compared) to ``progress``.
         """
-        verifier = parse_verifier_key(self.verifier_key)
+        trusted = trusted or TrustedKey(self.verifier_key, "database")
+        verifier = parse_verifier_key(trusted.vkey)
+        check_key(trusted, self.verifier_key)
         tick = report_steps(progress, "entries", self.store.log_size())
-        memory = tree.InMemoryNodeStore()
+        # Streamed: the recomputed tree is 64 bytes an entry, and only the bodies of the entries that
+        # the record checks below read are kept (not, e.g., every evidence entry of a large log).
+        memory = tree.LevelHashes()
         bodies: dict[int, dict[str, Any]] = {}
-        leaves: list[bytes] = []
+        kept = _kinds_verified_against_records()
         count = 0
         for expected, row in enumerate(self.store.log_iter_entries()):
             if row.index != expected:
@@ -386,13 +417,13 @@ class Ledger:
                 )
             if merkle.leaf_hash(row.data) != row.leaf_hash:
                 raise VerificationError(f"log entry {expected}: stored leaf hash does not match its bytes")
-            leaves.append(row.leaf_hash)
-            bodies[expected] = decoded
+            memory.append(row.leaf_hash)
+            if decoded["kind"] in kept:
+                bodies[expected] = decoded
             count += 1
             tick(count)
         tick(count, final=True)
         size = count
-        memory.append(leaves)
         self._verify_nodes(memory, size, progress)
         root = tree.root_at(size, memory)
         checkpoints = self.checkpoints()
@@ -408,6 +439,8 @@ class Ledger:
                 )
             if checkpoint.root_hash != tree.root_at(checkpoint.size, memory):
                 raise VerificationError(f"checkpoint of size {checkpoint.size} does not match the entries")
+        check_trust(trusted, self.verifier_key, [c.size for c in checkpoints], size, lambda n: tree.root_at(n, memory))
+        state = verify_state(self.store, bodies)  # every table the views read, rebuilt from the entries
         counts = self._verify_records(bodies, progress)
         # Guarantees (movements, commitments, alerts) live in a package above the ledger; imported
         # here, when the log is verified, so the layers do not import each other at load time.
@@ -415,9 +448,9 @@ class Ledger:
 
         verify_guarantees(self.store, bodies)
         timestamps = self._verify_timestamps(memory, size)
-        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps)
+        return VerifyReport(size, root, len(checkpoints), *counts, timestamps=timestamps, state=state, trusted=trusted)
 
-    def _verify_timestamps(self, memory: tree.InMemoryNodeStore, size: int) -> int:
+    def _verify_timestamps(self, memory: tree.LevelHashes, size: int) -> int:
         """Each stored RFC 3161 token: over a note of this log whose root matches, and valid for the stored roots."""
         from deconflict.ledger.outside import stored_tsa_trust
         from deconflict.ledger.timestamp import verify_timestamp
@@ -440,8 +473,8 @@ class Ledger:
                 verify_timestamp(record.response, record.note.encode("utf-8"), trust, where=where)
         return len(records)
 
-    def _verify_nodes(self, memory: tree.InMemoryNodeStore, size: int, progress: ProgressCallback | None) -> None:
-        expected = memory.nodes
+    def _verify_nodes(self, memory: tree.LevelHashes, size: int, progress: ProgressCallback | None) -> None:
+        expected = memory
         tick = report_steps(progress, "tree", len(expected))
         seen = 0
         for key, digest in self.store.log_iter_nodes():
@@ -513,8 +546,14 @@ class Ledger:
                         f"log entry {history[-1][0]}: incident {incident.id!r} has a status the log does not record"
                     )
             records = self.batch_records(index, reviews)
-            if len(records) != body["body"]["count"] or merkle.root_hash(records).hex() != body["body"]["records_root"]:
+            records_root, nodes = batch_tree(records)
+            if len(records) != body["body"]["count"] or records_root.hex() != body["body"]["records_root"]:
                 raise VerificationError(f"log entry {index}: the incidents it commits to were changed or deleted")
+            stored_nodes = self.store.batch_nodes(index)
+            if stored_nodes and stored_nodes != dict(nodes):
+                raise VerificationError(
+                    f"log entry {index}: the stored subtree hashes of its incident batch are altered"
+                )
             batches += 1
             incidents += len(records)
             checked += 1
@@ -555,6 +594,20 @@ class Ledger:
         if current != latest.record:
             raise VerificationError(f"log entry {latest.entry_index}: site {site_id!r} was edited after commitment")
         self._verify_marker(self.store.site_withdrawn(site_id), "site_withdrawn", "site_id", site_id)
+
+
+def _kinds_verified_against_records() -> frozenset[str]:
+    """Entry kinds whose bodies :meth:`Ledger.verify` reads: those compared with stored records (its
+    own, and those :func:`deconflict.guarantees.records.verify_guarantees` compares) and every kind
+    the state is rebuilt from (:mod:`deconflict.ledger.projections`: withdrawals, acknowledgements,
+    corrections). Only ``evidence`` entries (a document's digest, in no table) are not kept."""
+    from deconflict.guarantees.records import GUARANTEE_ENTRY_KINDS, PROJECTIONS
+    from deconflict.ledger.corrections import BATCH_KINDS
+    from deconflict.ledger.projections import CORE_PROJECTIONS
+
+    own = {"site_committed", "site_amended", "notification", "notification_amended", "review", *BATCH_KINDS}
+    projected = (set(CORE_PROJECTIONS) - {"evidence"}) | set(PROJECTIONS)
+    return frozenset(own | projected) | GUARANTEE_ENTRY_KINDS
 
 
 def proof_text(proof: Iterable[bytes]) -> str:

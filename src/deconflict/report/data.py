@@ -133,6 +133,13 @@ class ReportData:
         Commitments (with their compliance ``status`` and acknowledgement deadline), movements
         (routes drawn on the map) and alerts, as their ``to_json`` (:mod:`deconflict.guarantees`):
         ``{"commitments": [...], "movements": [...], "alerts": [...]}``; None when there are none.
+    highlighted
+        The site ids the text and tables lead with, most significant first
+        (:meth:`deconflict.analysis.AnalysisRun.highlighted`: notified, flagged, near-flagged or
+        hit); the other sites are one sortable table (HTML) and one summary line (PDF).
+    about
+        The "About this analysis" box: ``(what, value)`` pairs naming the seed, study area,
+        options and database state the numbers were computed from, and how to reproduce them.
     """
 
     title: str
@@ -151,6 +158,8 @@ class ReportData:
     study_area_label: str | None = None
     timezone: str = "UTC"
     guarantees: dict[str, Any] | None = None
+    highlighted: list[str] = field(default_factory=list)
+    about: list[tuple[str, str]] = field(default_factory=list)
 
 
 def is_synthetic(incident: Incident) -> bool:

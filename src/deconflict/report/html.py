@@ -58,6 +58,8 @@ KIND_COLOURS = {
 }
 #: The hits table shows at most this many rows (all hits are in the embedded data).
 MAX_HIT_ROWS = 500
+#: The printed report (PDF) lists at most this many hits, on the sites it leads with.
+MAX_PRINTED_HIT_ROWS = 40
 _CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:{tiles}"
 
 
@@ -143,9 +145,13 @@ def _when(span: TimeSpan, timezone: str) -> str:
 
 
 def _analysis_rows(data: ReportData) -> list[dict[str, Any]]:
+    """One row per analysed site: the lead ones (:attr:`ReportData.highlighted`) first."""
     sites = {s.id: s for s in data.sites}
+    lead = _lead_ids(data)
     rows = []
-    for a in sorted(data.analysis, key=lambda a: (not a.get("flagged"), a.get("p_adjusted") or 1.0)):
+    for a in sorted(
+        data.analysis, key=lambda a: (a["site_id"] not in lead, not a.get("flagged"), a.get("p_adjusted") or 1.0)
+    ):
         site = sites.get(a["site_id"])
         ci = a.get("rate_ratio_ci")
         rate = _fmt(a.get("rate_ratio"))
@@ -162,6 +168,8 @@ def _analysis_rows(data: ReportData) -> list[dict[str, Any]]:
             headline += f" ({_fmt(spread[0])}–{_fmt(spread[1])})"
         rows.append(
             {
+                "site_id": a["site_id"],
+                "lead": a["site_id"] in lead,
                 "name": site.name if site else a["site_id"],
                 "headline": headline,
                 "approximate": bool(site and site.approximate),
@@ -183,6 +191,39 @@ def _analysis_rows(data: ReportData) -> list[dict[str, Any]]:
     return rows
 
 
+def _lead_ids(data: ReportData) -> set[str]:
+    """The sites the text leads with: notified or flagged, and those the analysis highlights."""
+    notified = set(notified_sites(data))
+    return (set(data.highlighted) | {a["site_id"] for a in data.analysis if a.get("flagged")} | notified) & {
+        a["site_id"] for a in data.analysis
+    }
+
+
+def _rest_summary(data: ReportData) -> str | None:
+    """One line for the sites the text does not lead with (their numbers are in the full table)."""
+    lead = _lead_ids(data)
+    rest = [a for a in data.analysis if a["site_id"] not in lead]
+    if not rest:
+        return None
+    without = sum(1 for a in rest if not a.get("observed"))
+    tested = [a["p_adjusted"] for a in rest if a.get("p_adjusted") is not None]
+    flagged = sum(1 for a in rest if a.get("flagged"))
+    noun = "site" if len(rest) == 1 else "sites"
+    if without == len(rest):
+        line = f"The other {len(rest)} {noun} analysed {'has' if len(rest) == 1 else 'have'} no possible hit"
+    else:
+        some = len(rest) - without
+        line = f"Of the other {len(rest)} {noun} analysed, {without} have no possible hit and {some} have some"
+    if flagged:
+        line += f"; {flagged} of them are flagged"
+    elif tested:
+        line += f"; none is flagged (smallest adjusted p {_fmt(min(tested))})"
+    else:
+        line += "; none could be tested"
+    ending = "." if flagged else ": consistent with chance."
+    return f"{line}{ending} Every site's numbers are in the full table of the HTML report."
+
+
 def _assumptions(data: ReportData) -> list[str]:
     seen: dict[str, None] = {}
     for a in data.analysis:
@@ -194,13 +235,18 @@ def _assumptions(data: ReportData) -> list[str]:
 def _hit_rows(data: ReportData) -> list[dict[str, Any]]:
     sites = {s.id: s for s in data.sites}
     incidents = {i.id: i for i in data.incidents}
+    lead = _lead_ids(data) | set(notified_sites(data))
+    printed = 0
     rows = []
     for m in sorted(data.matches, key=lambda m: -m.probability)[:MAX_HIT_ROWS]:
         incident, site = incidents.get(m.incident_id), sites.get(m.site_id)
         if incident is None or site is None:
             continue
+        shown_on_paper = m.site_id in lead and printed < MAX_PRINTED_HIT_ROWS
+        printed += shown_on_paper
         rows.append(
             {
+                "printed": shown_on_paper,
                 "incident_id": incident.id,
                 "when": _when(incident.time, data.timezone),
                 "site": site.name,
@@ -285,8 +331,10 @@ def _acknowledgement_rows(data: ReportData) -> list[dict[str, Any]]:
 
 def _site_rows(data: ReportData) -> list[dict[str, Any]]:
     by_site = notified_sites(data)
+    lead = _lead_ids(data) | set(by_site) | {m.site_id for m in data.matches if m.probability >= 0.5}
     return [
         {
+            "lead": s.id in lead,
             "id": s.id,
             "name": s.name,
             "kind": s.kind.replace("_", " "),
@@ -333,6 +381,8 @@ def _assets() -> dict[str, Markup]:
         "report_css": Markup(_static("report.css")),
         "leaflet_js": Markup(_script_safe(_static("leaflet.js"), "leaflet.js")),
         "report_js": Markup(_script_safe(_static("report.js"), "report.js")),
+        "tables_css": Markup(_static("tables.css")),
+        "tables_js": Markup(_script_safe(_static("tables.js"), "tables.js")),
     }
 
 
@@ -393,10 +443,13 @@ def render_html(data: ReportData, *, tiles_url: str | None = None, tiles_attribu
         "provenance_rows": _provenance_rows(data),
         "site_rows": _site_rows(data),
         "analysis_rows": _analysis_rows(data),
+        "rest_summary": _rest_summary(data),
+        "lead_ids": _lead_ids(data),
         "assumptions": _assumptions(data),
         **_figures(data),
         "ledger": _ledger(data),
         "guarantees": data.guarantees,
+        "about": data.about,
         **_assets(),
         "data_json": Markup(_json_for_script(report_json(data))),
         "config_json": Markup(_json_for_script(config)),

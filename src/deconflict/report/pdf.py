@@ -37,11 +37,12 @@ def _header(title: str, label: str) -> str:
     )
 
 
-def _footer(generated: str) -> str:
+def _footer(generated: str, page: str = "page", of: str = "of") -> str:
     return (
         f'<div style="{_BOX} display: flex; justify-content: space-between;">'
         f"<span>{html.escape(generated)}</span>"
-        '<span>page <span class="pageNumber"></span> of <span class="totalPages"></span></span></div>'
+        f'<span>{html.escape(page)} <span class="pageNumber"></span> {html.escape(of)} '
+        '<span class="totalPages"></span></span></div>'
     )
 
 
@@ -98,16 +99,23 @@ def _print(browser: Browser, source: Path, pdf_path: Path, timeout_s: float) -> 
         page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         info = page.evaluate(
             "({title: document.title, synthetic: !!document.querySelector('#data-notice .badge.synthetic'),"
-            " generated: (document.querySelector('p.meta') || {}).textContent || ''})"
+            " generated: (document.querySelector('p.meta') || {}).textContent || '',"
+            # A translated page (the brief) names its own words for the header and footer.
+            " words: Object.assign({}, document.documentElement.dataset)})"
         )
-        label = "contains SYNTHETIC data" if info["synthetic"] else ""
+        words = info["words"]
+        label = words.get("syntheticLabel", "contains SYNTHETIC data") if info["synthetic"] else ""
         pdf = page.pdf(
             width=f"{A4_WIDTH_IN}in",
             height=f"{A4_HEIGHT_IN}in",
             print_background=True,
             display_header_footer=True,
             header_template=_header(info["title"], label),
-            footer_template=_footer(info["generated"].split(" by ")[0]),
+            footer_template=_footer(
+                words.get("footer") or info["generated"].split(" by ")[0],
+                words.get("pageLabel", "page"),
+                words.get("ofLabel", "of"),
+            ),
             prefer_css_page_size=False,
             margin=_MARGIN,
         )

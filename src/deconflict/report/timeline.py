@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from deconflict.geo import geodesic_distance_m
 from deconflict.model import Incident, Site
 from deconflict.relevance import could_hit
 from deconflict.report.data import Period, ReportData, is_approximate, is_synthetic, notified_sites, provenance_of
-from deconflict.times import TimeSpan, format_span
+from deconflict.times import EARLIEST, LATEST, TimeSpan, format_span
 
 __all__ = [
     "NEAR_SITE_M",
@@ -48,6 +49,10 @@ __all__ = [
 NEAR_SITE_M = 2_000.0
 #: Colours per provenance (others get "#1f77b4"); synthetic is grey everywhere.
 PROVENANCE_COLOURS = {"reported": "#c0392b", "synthetic": "#8a8a8a", "acled": "#2c7fb8", "extracted": "#8e44ad"}
+#: A site's timeline labels at most this many hits (the most probable, spread out in time).
+MAX_HIT_LABELS = 4
+#: Hits below this probability get no label.
+MIN_LABELLED_PROBABILITY = 0.05
 NOTIFIED_COLOUR = "#1a7f37"
 ACK_COLOUR = "#b35900"
 # Typed Any: matplotlib's stubs want literal rc keys, which a shared dict cannot carry.
@@ -106,55 +111,66 @@ def _date(moment: datetime) -> float:
     return moment.timestamp() / 86_400.0
 
 
+#: Notifications named (with their dates) in a figure's legend; later ones are counted.
+MAX_MARKED = 3
+
+
 def _markers(ax: Any, data: ReportData, site_id: str | None, *, labels: bool = True) -> None:
-    """Notification spans/lines and acknowledgement lines on ``ax`` (for one site or all)."""
-    shown: set[str] = set()
-    for notification in sorted(data.notifications, key=lambda n: n.notified_at.start):
-        if site_id is not None and site_id not in notification.site_ids:
-            continue
+    """Notification spans/lines and acknowledgement lines on ``ax`` (for one site or all).
+
+    With ``labels``, each mark's legend entry names the recipient and its date in the
+    database's timezone (:func:`deconflict.times.format_span`): the legend sits beside the
+    axes, so a late notification's text cannot run into it or off the figure.
+    """
+    notifications = [
+        n
+        for n in sorted(data.notifications, key=lambda n: n.notified_at.start)
+        if site_id is None or site_id in n.site_ids
+    ]
+    for k, notification in enumerate(notifications):
         span = notification.notified_at
-        text = f"notified to {notification.recipient}"
-        label = "notification" if "n" not in shown else None
-        shown.add("n")
+        if not labels:
+            label = "notification" if k == 0 else None
+        elif k < MAX_MARKED:
+            label = f"notified to {notification.recipient}\n{_wrap(format_span(span, data.timezone, 'text'))}"
+        elif k == MAX_MARKED:
+            label = f"+ {len(notifications) - MAX_MARKED} later notification(s)"
+        else:
+            label = None
         if span.end - span.start > timedelta(days=1):
-            ax.axvspan(_date(span.start), _date(span.end), color=NOTIFIED_COLOUR, alpha=0.12, label=label)
-            ax.axvline(_date(span.end), color=NOTIFIED_COLOUR, lw=1.4, ls="-")
+            ax.axvspan(_date(span.start), _date(span.end), color=NOTIFIED_COLOUR, alpha=0.12)
+            ax.axvline(_date(span.end), color=NOTIFIED_COLOUR, lw=1.4, ls="-", label=label)
         else:
             ax.axvline(_date(span.start), color=NOTIFIED_COLOUR, lw=1.4, label=label)
-        text += f" {format_span(span, data.timezone, 'text')}"
-        if labels:
-            ax.annotate(
-                text,
-                xy=(_date(span.end), 1.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, -2),
-                textcoords="offset points",
-                va="top",
-                fontsize=7.5,
-                color=NOTIFIED_COLOUR,
-            )
     sites_of = {n.id: n.site_ids for n in data.notifications}
-    for ack in data.acknowledgements:
-        if site_id is not None and site_id not in sites_of.get(ack.notification_id, ()):
-            continue
+    acks = [a for a in data.acknowledgements if site_id is None or site_id in sites_of.get(a.notification_id, ())]
+    for k, ack in enumerate(sorted(acks, key=lambda a: a.at.start)):
         at: TimeSpan = ack.at
-        label = "acknowledgement" if "a" not in shown else None
-        shown.add("a")
+        if not labels:
+            label = "acknowledgement" if k == 0 else None
+        elif k < MAX_MARKED:
+            label = f"acknowledged by {ack.recipient}\n{_wrap(format_span(at, data.timezone, 'text'))}"
+        elif k == MAX_MARKED:
+            label = f"+ {len(acks) - MAX_MARKED} later acknowledgement(s)"
+        else:
+            label = None
         ax.axvline(_date(at.start), color=ACK_COLOUR, lw=1.2, ls="--", label=label)
-        if labels:
-            ax.annotate(
-                f"acknowledged by {ack.recipient} {format_span(at, data.timezone, 'text')}",
-                xy=(_date(at.start), 0.86),
-                xycoords=("data", "axes fraction"),
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="top",
-                fontsize=7.5,
-                color=ACK_COLOUR,
-            )
+
+
+def _wrap(text: str, width: int = 30) -> str:
+    """``text`` broken into lines for a legend entry (a long interval would widen the legend)."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False))
 
 
 def _date_axis(ax: Any) -> None:
+    # Keep the axis within the range of times accepted on input: a database written before that
+    # bound may hold a notification dated 9999-12-31, and the axis margins around it would leave
+    # the range matplotlib can draw (years 1 to 9999). A marker outside the axis is not drawn;
+    # its date is in the report's tables.
+    low, high = ax.get_xlim()
+    earliest, latest = _date(EARLIEST), _date(LATEST)
+    low, high = min(max(low, earliest), latest - 1), max(min(high, latest), earliest + 1)
+    ax.set_xlim(low, max(high, low + 1))
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -260,22 +276,7 @@ def site_timeline_svg(
             zorder=2 if name == "synthetic" else 3,
             label=f"{_label(name)} ({int(sel.sum())})",
         )
-    annotated: list[float] = []
-    for position in np.argsort(dist):
-        k = index[position]
-        probability = hit_prob.get(cols["id"][k])
-        x = float(_ts(np.array([cols["mid"][k]]))[0])
-        # One label per day: incidents in one building on one night would print on top of each other.
-        if probability is None or probability < 0.01 or any(abs(x - a) < 20 for a in annotated):
-            continue
-        annotated.append(x)
-        ax.annotate(
-            f"P(hit) {probability:.2f}",
-            xy=(x, float(dist[position])),
-            xytext=(4, 3),
-            textcoords="offset points",
-            fontsize=7,
-        )
+    _hit_labels(ax, cols, index, dist, hit_prob)
     ax.axhline(site.radius_m, color="black", lw=0.8, ls=":", label=f"hit radius {site.radius_m:g} m")
     # Symmetric log: 0 m (an incident placed at the premises) stays on the axis.
     ax.set_yscale("symlog", linthresh=10.0, linscale=0.5)
@@ -302,31 +303,94 @@ def site_timeline_svg(
     return _to_svg(fig, f"timeline-{site.id}")
 
 
+def _hit_labels(
+    ax: Any, cols: dict[str, Any], index: NDArray[np.int64], dist: NDArray[np.float64], hit_prob: dict[str, float]
+) -> None:
+    """Label the featured hits only: the :data:`MAX_HIT_LABELS` most probable, never two close in time.
+
+    With hundreds of thousands of incidents a site has many possible hits; labelling each
+    prints a pile of overlapping text. The hits table lists every one.
+    """
+    if not len(index):
+        return
+    mids = cols["mid"][index]
+    span_days = max(float(np.ptp(mids)) / 86_400.0, 1.0)
+    candidates = [
+        (probability, position)
+        for position, k in enumerate(index)
+        if (probability := hit_prob.get(cols["id"][k])) is not None and probability >= MIN_LABELLED_PROBABILITY
+    ]
+    placed: list[float] = []
+    for probability, position in sorted(candidates, key=lambda c: (-c[0], c[1])):
+        x = float(mids[position]) / 86_400.0
+        if len(placed) >= MAX_HIT_LABELS or any(abs(x - other) < span_days / 7 for other in placed):
+            continue
+        placed.append(x)
+        ax.annotate(
+            f"P(hit) {probability:.2f}",
+            xy=(x, float(dist[position])),
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=7,
+        )
+
+
 def _periods(ax: Any, periods: list[Period]) -> None:
-    """Observed vs expected hits per period as paired bars."""
-    starts = np.array([p.start.timestamp() for p in periods])
-    ends = np.array([p.end.timestamp() for p in periods])
-    width = _ts(ends - starts)
-    left = _ts(starts)
-    ax.bar(
-        left,
-        [p.expected for p in periods],
-        width=width * 0.45,
-        align="edge",
-        color="#bbbbbb",
-        label="expected by chance",
-    )
-    ax.bar(
-        left + width * 0.5,
-        [p.observed for p in periods],
-        width=width * 0.45,
-        align="edge",
-        color="#c0392b",
-        label="observed",
-    )
-    ax.set_ylabel("hits per period")
+    """Expected vs observed hits per period, each drawn across its true extent on a log axis.
+
+    Expected counts (often below 0.01) and observed ones (1, 2, ...) differ by orders of
+    magnitude: on a linear axis the expected bar is invisible. Here the grey band is the
+    expected count over the period, the red line and dot the observed count; an observed 0,
+    which a log axis cannot show, is an open dot on the bottom edge. Each period is labelled
+    with both numbers.
+    """
+    values = [v for p in periods for v in (p.expected, p.observed) if v > 0]
+    low = min(values, default=1e-3) / 4
+    high = max(max(values, default=1.0) * 12, 5.0)  # room for the labels at the top
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    for k, p in enumerate(periods):
+        start, end = _date(p.start), _date(p.end)
+        middle = (start + end) / 2
+        ax.hlines(
+            max(p.expected, low),
+            start,
+            end,
+            color="#9a9a9a",
+            lw=7,
+            alpha=0.7,
+            label="expected by chance" if k == 0 else None,
+        )
+        if p.observed > 0:
+            ax.hlines(p.observed, start, end, color="#c0392b", lw=1.6)
+            ax.plot([middle], [p.observed], "o", color="#c0392b", ms=6, label="observed" if k == 0 else None)
+        else:
+            ax.plot(
+                [middle], [low], "o", mfc="white", mec="#c0392b", ms=6, clip_on=False,
+                label="observed" if k == 0 else None,
+            )  # fmt: skip
+        ax.annotate(
+            f"observed {_count(p.observed)}\nexpected {_count(p.expected)}",
+            xy=(middle, 1.0),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="top",
+            fontsize=7,
+        )
+        ax.axvline(end, color="#dddddd", lw=0.6, zorder=0)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_ylabel("hits (log scale)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5)
     _date_axis(ax)
+
+
+def _count(value: float) -> str:
+    """A hit count as printed in a figure: whole numbers plainly, small expectations in 2 digits."""
+    if value == 0:
+        return "0"
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.2g}"
 
 
 def incident_arrays(incidents: Sequence[Incident]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from deconflict.stats.background import (
     fit_background,
     strikes_per_period,
 )
-from deconflict.stats.cities import MIN_BACKGROUND_EVENTS, SMALL_BACKGROUND_EVENTS
+from deconflict.stats.cities import MIN_BACKGROUND_EVENTS, SMALL_BACKGROUND_EVENTS, Study, prepare_study
 from deconflict.stats.events import AttackEvents, AttackScale, estimate_attack_scale, group_attacks
 from deconflict.stats.exposure import SCORE_LEVELS, SiteExposure, hit_integrals, site_exposure
 from deconflict.stats.results import ANALYSIS_ASSUMPTIONS, Headline, SensitivityCell, SiteResult
@@ -35,7 +35,14 @@ from deconflict.stats.significance import (
     rate_ratio_ci,
 )
 from deconflict.stats.simulate import CityIntensity, SimulatedCity, plant_targeting, simulate_city
-from deconflict.stats.sites import analyze_sites, attach_sensitivity, sensitivity_grid, tipping_point
+from deconflict.stats.sites import (
+    analyze_sites,
+    analyze_study,
+    attach_sensitivity,
+    sensitivity_grid,
+    study_sensitivity,
+    tipping_point,
+)
 
 __all__ = [
     "ANALYSIS_ASSUMPTIONS",
@@ -57,8 +64,10 @@ __all__ = [
     "SimulatedCity",
     "SiteExposure",
     "SiteResult",
+    "Study",
     "after_fraction",
     "analyze_sites",
+    "analyze_study",
     "attach_sensitivity",
     "attack_score_test",
     "bandwidth_rule",
@@ -76,10 +85,12 @@ __all__ = [
     "plant_targeting",
     "poisson_binomial_pmf",
     "poisson_tail_test",
+    "prepare_study",
     "rate_ratio_ci",
     "sensitivity_grid",
     "simulate_city",
     "site_exposure",
     "strikes_per_period",
+    "study_sensitivity",
     "tipping_point",
 ]

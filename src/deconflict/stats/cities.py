@@ -30,7 +30,7 @@ from deconflict.geo import LocalProjection
 from deconflict.match import NORMAL_95_SCALE, NORMAL_REACH_SIGMAS, IncidentArray, SiteArray
 from deconflict.stats.background import BackgroundIntensity, BandwidthMethod, after_fraction, fit_background
 from deconflict.stats.events import AttackEvents, AttackScale, estimate_attack_scale, group_attacks
-from deconflict.stats.exposure import SCORE_LEVELS, SiteExposure, _region_exposure, hole_fraction
+from deconflict.stats.exposure import SCORE_LEVELS, SiteExposure, _region_exposure, hole_fraction_interpolant
 
 __all__ = ["MIN_BACKGROUND_EVENTS", "SMALL_BACKGROUND_EVENTS", "City", "RingTiming", "Study", "prepare_study"]
 
@@ -113,6 +113,11 @@ class City:
         sums = np.bincount(self.events.event_of, weights=mid, minlength=self.events.n_events)
         return np.asarray(sums / np.maximum(self.events.sizes, 1))
 
+    @functools.cached_property
+    def sorted_event_times(self) -> NDArray[np.float64]:
+        """:attr:`event_times` in increasing order."""
+        return np.sort(self.event_times)
+
     def event_centres(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Centroid and mid-time of every attack event."""
         size = np.maximum(self.events.sizes, 1)
@@ -178,12 +183,16 @@ class City:
         bg = self.background
         r_eq = math.sqrt(max(region.area, 1.0) / math.pi)
         hs, mix = bg.bandwidth_mix(x, y, points, weights)
+        minx, miny, maxx, maxy = region.bounds
+        corner = max(abs(minx - x), abs(maxx - x)) + max(abs(miny - y), abs(maxy - y))
+        reach = max(u * (NORMAL_REACH_SIGMAS / NORMAL_95_SCALE if m == "normal" else 1.0) for u, m in self.groups)
+        hole_at = hole_fraction_interpolant(corner + 1.5 * reach, r_eq, hs, self.groups, self.shares, mix)
 
         def lam(px: NDArray[np.float64], py: NDArray[np.float64]) -> NDArray[np.float64]:
             value = bg.intensity(px, py)
             if points.size:
                 value = value - bg.contributions(points, weights, px, py)
-            hole = hole_fraction(np.hypot(px - x, py - y), r_eq, hs, self.groups, self.shares, mix)
+            hole = hole_at(np.hypot(px - x, py - y))
             return np.maximum(value, 0.0) / np.maximum(1.0 - hole, 0.1)
 
         return _region_exposure(lam, region, self.groups, SCORE_LEVELS)
@@ -220,7 +229,15 @@ class Study:
             _fit_city(self, c.name, c.members, c.background.study_area, c.background.bandwidth_m * factor, rng, True)
             for c in self.cities
         ]
-        return dataclasses.replace(self, cities=cities, peer_scores={})
+        return self.fresh(cities=cities)
+
+    def fresh(self, **changes: object) -> Study:
+        """A copy with its own per-analysis state (the peer scores), sharing the fitted
+        backgrounds and the incidents' k-d tree (so that analyses of one study never share state)."""
+        copy = dataclasses.replace(self, peer_scores={}, **changes)  # type: ignore[arg-type]
+        if "incident_tree" in self.__dict__:
+            copy.__dict__["incident_tree"] = self.__dict__["incident_tree"]
+        return copy
 
     def unnotified_peers(self, unit: object) -> list[tuple[float, float]]:
         """(before, after) attack scores of non-notified premises of the unit's kind nearby."""

@@ -43,6 +43,7 @@ __all__ = [
     "SiteExposure",
     "hit_integrals",
     "hole_fraction",
+    "hole_fraction_interpolant",
     "radial_table",
     "site_exposure",
     "soft_exposure",
@@ -183,6 +184,20 @@ def radial_table(
     return _RadialTable(rho, 2 * np.pi * w_rho * rho, coarse, hit, level)
 
 
+def _hole_components(
+    bandwidth_m: float | NDArray[np.float64], groups: list[tuple[float, str]], shares: NDArray[np.float64],
+    bandwidth_shares: NDArray[np.float64] | None,
+) -> list[tuple[float, float]]:  # fmt: skip
+    """``(tau**2, weight)`` of every (uncertainty group, kernel bandwidth) pair of the hole fraction."""
+    hs = np.atleast_1d(np.asarray(bandwidth_m, float))
+    mix = np.ones(hs.size) / hs.size if bandwidth_shares is None else np.asarray(bandwidth_shares, float)
+    out = []
+    for (u, model), share in zip(groups, shares, strict=True):
+        sigma2 = (u / NORMAL_95_SCALE) ** 2 if model == "normal" else u**2 / 4.0
+        out += [(float(h**2 + sigma2), float(share * weight)) for h, weight in zip(hs, mix, strict=True)]
+    return out
+
+
 def hole_fraction(
     distance_m: NDArray[np.float64], radius_m: float, bandwidth_m: float | NDArray[np.float64],
     groups: list[tuple[float, str]], shares: NDArray[np.float64],
@@ -194,16 +209,61 @@ def hole_fraction(
     normal location error this is a non-central chi-square CDF with variance
     ``h**2 + sigma**2`` (a uniform disk error is matched by its variance, ``u**2 / 4`` per axis).
     """
-    out = np.zeros(np.shape(distance_m))
-    d2 = np.asarray(distance_m, float) ** 2
-    hs = np.atleast_1d(np.asarray(bandwidth_m, float))
-    mix = np.ones(hs.size) / hs.size if bandwidth_shares is None else np.asarray(bandwidth_shares, float)
-    for (u, model), share in zip(groups, shares, strict=True):
-        sigma2 = (u / NORMAL_95_SCALE) ** 2 if model == "normal" else u**2 / 4.0
-        for h, weight in zip(hs, mix, strict=True):
-            tau2 = h**2 + sigma2
-            out = out + share * weight * chndtr(radius_m**2 / tau2, 2.0, d2 / tau2)
-    return out
+    d = np.ravel(np.asarray(distance_m, float))
+    out = np.zeros(d.size)
+    order = np.argsort(d, kind="stable")
+    d_sorted = d[order]
+    d2 = d_sorted**2
+    for tau2, weight in _hole_components(bandwidth_m, groups, shares, bandwidth_shares):
+        # Beyond r + 10 tau the term is below Phi(-10) < 1e-23: skipped (points sorted by distance)
+        n = int(np.searchsorted(d_sorted, radius_m + 10.0 * np.sqrt(tau2), side="right"))
+        out[:n] += weight * chndtr(radius_m**2 / tau2, 2.0, d2[:n] / tau2)
+    result = np.empty(d.size)
+    result[order] = out
+    return result.reshape(np.shape(distance_m))
+
+
+def hole_fraction_interpolant(
+    max_distance_m: float, radius_m: float, bandwidth_m: float | NDArray[np.float64],
+    groups: list[tuple[float, str]], shares: NDArray[np.float64],
+    bandwidth_shares: NDArray[np.float64] | None = None,
+) -> Callable[[NDArray[np.float64]], NDArray[np.float64]]:  # fmt: skip
+    """:func:`hole_fraction` as a function of distance, for many evaluations at one site.
+
+    Cubic Hermite interpolation between exact values and exact derivatives
+    (``dF/dlambda = -(F_2 - F_4) / 2`` for the non-central chi-square CDF) on nodes
+    ``tau_min / 40`` apart: the interpolation error is below 1e-9 (a footprint's exposure is
+    evaluated at ~10^4 points per uncertainty group; the exact sum cost seconds per site).
+    """
+    from scipy.interpolate import CubicHermiteSpline
+
+    parts = _hole_components(bandwidth_m, groups, shares, bandwidth_shares)
+    step = float(np.sqrt(min(t for t, _ in parts))) / 40.0
+    nodes = int(np.ceil((max_distance_m + step) / step)) + 2
+    if nodes * len(parts) > 4_000_000:  # very narrow kernels over a wide area: the exact sum is cheaper
+
+        def exact(distance: NDArray[np.float64]) -> NDArray[np.float64]:
+            return hole_fraction(distance, radius_m, bandwidth_m, groups, shares, bandwidth_shares)
+
+        return exact
+    d = np.linspace(0.0, max_distance_m + step, nodes)
+    value, slope = np.zeros(d.size), np.zeros(d.size)
+    for tau2, weight in parts:
+        x, lam = radius_m**2 / tau2, d**2 / tau2
+        f2, f4 = chndtr(x, 2.0, lam), chndtr(x, 4.0, lam)
+        value += weight * f2
+        slope += weight * (-(f2 - f4) * d / tau2)
+    spline = CubicHermiteSpline(d, value, slope)
+
+    def hole(distance: NDArray[np.float64]) -> NDArray[np.float64]:
+        dist = np.asarray(distance, float)
+        out = np.asarray(spline(np.minimum(dist, d[-1])))
+        far = dist > d[-1]
+        if np.any(far):  # outside the table: exact
+            out[far] = hole_fraction(dist[far], radius_m, bandwidth_m, groups, shares, bandwidth_shares)
+        return out
+
+    return hole
 
 
 def soft_exposure(

@@ -36,6 +36,7 @@ from deconflict.match import (
     match_arrays,
     site_hit_regions,
 )
+from deconflict.progress import ProgressCallback, report_steps
 from deconflict.stats.background import BandwidthMethod, after_fraction
 from deconflict.stats.cities import (
     MIN_BACKGROUND_EVENTS,
@@ -67,7 +68,15 @@ from deconflict.stats.significance import (
     poisson_tail_test,
 )
 
-__all__ = ["MIN_BACKGROUND_EVENTS", "analyze_sites", "attach_sensitivity", "sensitivity_grid", "tipping_point"]
+__all__ = [
+    "MIN_BACKGROUND_EVENTS",
+    "analyze_sites",
+    "analyze_study",
+    "attach_sensitivity",
+    "sensitivity_grid",
+    "study_sensitivity",
+    "tipping_point",
+]
 
 RING_M = (300.0, 1_500.0)  # the neighbourhood of the local before/after design
 PRIOR_EVENTS = 5.0  # pseudo-events at the city-wide after-share that stabilise a quiet ring
@@ -198,24 +207,50 @@ def analyze_sites(
     s_arr, i_arr = _as_arrays(sites, incidents)
     if len(s_arr) == 0:
         return []
-    if radius_scale <= 0:
-        raise InvalidInput("radius_scale must be > 0", where="radius_scale")
     study = prepare_study(s_arr, i_arr, rng=rng, study_area=study_area, bandwidth_m=bandwidth_m,
                           projection=projection, attack_distance_m=attack_distance_m,
                           attack_window_s=attack_window_s)  # fmt: skip
-    scan_seed = np.random.SeedSequence(int(rng.integers(2**63)))
-    results = _analyze(study, radius_scale, min_probability, rng, None)
-    if resamples > 0:
-        results = _with_scans(study, results, resamples, scan_seed, engine, scheduler)
+    results = analyze_study(study, rng=rng, radius_scale=radius_scale, min_probability=min_probability,
+                            resamples=resamples, engine=engine, scheduler=scheduler)  # fmt: skip
     if sensitivity_sites:
         cells = _sensitivity(study, set(sensitivity_sites), bandwidth_factors, radius_factors, min_probability, rng)
         results = [_with_range(r, cells.get(r.site_id, ())) for r in results]
     return results
 
 
-def _analyze(
-    study: Study, radius_scale: float, min_probability: float, rng: np.random.Generator, only: set[str] | None
+def analyze_study(
+    study: Study,
+    *,
+    rng: np.random.Generator,
+    radius_scale: float = 1.0,
+    min_probability: float = 1e-6,
+    resamples: int = 199,
+    engine: Engine = "local",
+    scheduler: str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> list[SiteResult]:
+    """:func:`analyze_sites` on a prepared study (:func:`~deconflict.stats.cities.prepare_study`).
+
+    ``analyze_sites(sites, incidents, rng=rng, ...)`` is ``prepare_study(sites, incidents,
+    rng=rng, ...)`` followed by this call with the same generator; keeping the study lets
+    :func:`study_sensitivity` reuse its fitted backgrounds and bandwidths. ``progress``
+    (:mod:`deconflict.progress`) hears the phases ``"statistics"`` (units: tested sites and
+    families) and ``"resampling"`` (resampled cities, every city's together).
+    """
+    if radius_scale <= 0:
+        raise InvalidInput("radius_scale must be > 0", where="radius_scale")
+    scan_seed = np.random.SeedSequence(int(rng.integers(2**63)))
+    results = _analyze(study, radius_scale, min_probability, rng, None, progress)
+    if resamples > 0:
+        results = _with_scans(study, results, resamples, scan_seed, engine, scheduler, progress)
+    return results
+
+
+def _analyze(
+    study: Study, radius_scale: float, min_probability: float, rng: np.random.Generator, only: set[str] | None,
+    progress: ProgressCallback | None = None,
+) -> list[SiteResult]:  # fmt: skip
+    study = study.fresh()  # this analysis's own peer scores: a prepared study is never modified
     s_arr = study.sites
     if radius_scale != 1.0:
         s_arr = dataclasses.replace(s_arr, radius_m=s_arr.radius_m * radius_scale)
@@ -223,13 +258,14 @@ def _analyze(
     if only is not None:
         keep = {u.key for u in units if any(str(s_arr.ids[k]) in only for k in u.members)}
         units = [u for u in units if u.key in keep]
-    numbers = _all_unit_numbers(study, s_arr, units, min_probability, rng)
+    numbers = _all_unit_numbers(study, s_arr, units, min_probability, rng, progress)
     return _finish(study, s_arr, units, numbers, rng)
 
 
 def _all_unit_numbers(
-    study: Study, s_arr: SiteArray, units: list[Unit], min_probability: float, rng: np.random.Generator
-) -> dict[str, _UnitNumbers | None]:
+    study: Study, s_arr: SiteArray, units: list[Unit], min_probability: float, rng: np.random.Generator,
+    progress: ProgressCallback | None = None,
+) -> dict[str, _UnitNumbers | None]:  # fmt: skip
     """Matches once for all units, then each unit's numbers."""
     unit_sites = SiteArray.from_arrays(
         [u.lon for u in units], [u.lat for u in units], [u.radius_m for u in units],
@@ -240,7 +276,6 @@ def _all_unit_numbers(
     regions, _ = site_hit_regions(unit_sites, study.projection)
     tables: dict[tuple[int, float], object] = {}
     out: dict[str, _UnitNumbers | None] = {}
-    study.peer_scores.clear()
     i_arr = study.incidents
     for k, unit in enumerate(units):  # every site's attack events, for the comparison with peers
         if unit.site is None:
@@ -249,7 +284,9 @@ def _all_unit_numbers(
         labels = site_events(probs, study.x[inc], study.y[inc], i_arr.start_s[inc], i_arr.end_s[inc],
                              study.reach[inc], study.scale)  # fmt: skip
         study.peer_scores[unit.site] = (probs, inc, labels)
+    tick = report_steps(progress, "statistics", len(units), step=max(1, min(100, len(units) // 50)))
     for k, unit in enumerate(units):
+        tick(k)
         city = study.cities[unit.city] if unit.city is not None else None
         if city is None or not city.testable:
             out[unit.key] = None
@@ -257,6 +294,7 @@ def _all_unit_numbers(
         sel = slice(bounds[k], bounds[k + 1])
         out[unit.key] = _unit_numbers(study, city, unit, regions[k], table.incident_index[sel],
                                       table.probability[sel], tables, rng)  # fmt: skip
+    tick(len(units), final=True)
     return out
 
 
@@ -417,13 +455,13 @@ def _placebos(
 ) -> tuple[float, ...]:
     """The local contrast at dates without a notification, in the period before it."""
     i_arr = study.incidents
-    before = city.event_times[city.event_times < t_n]
+    ordered = city.sorted_event_times
+    before = ordered[: int(np.searchsorted(ordered, t_n, side="left"))]
     if before.size < 20:
         return ()
     out = []
     keep = i_arr.end_s[inc] <= t_n
-    for q in PLACEBO_QUANTILES:
-        t_p = float(np.quantile(before, q))
+    for t_p in np.quantile(before, PLACEBO_QUANTILES).tolist():
         frac = after_fraction(i_arr.start_s[inc], i_arr.end_s[inc], t_p)
         scores, share = _event_after(probs * keep, labels, frac)
         ring = city.ring_timing(neighbourhood, t_p, until_s=t_n)
@@ -513,6 +551,10 @@ def _finish(
     bh_keys = [k for k in heads if headlines[k].p_value is not None]
     bh = dict(zip(bh_keys, benjamini_hochberg([float(headlines[k].p_value or 1.0) for k in bh_keys]), strict=True))
     stat = {k: -float(numbers[k].primary.randomized_pvalue) for k in bh_keys}  # type: ignore[union-attr]
+    by_group: dict[tuple[object, object], list[str]] = {}
+    for f, head in heads.items():
+        if f in stat:
+            by_group.setdefault((head.kind, head.city_name), []).append(f)
     results = []
     for unit in units:
         if unit.site is None:
@@ -520,12 +562,7 @@ def _finish(
         k = unit.site
         num = numbers[unit.key]
         family_key = unit.family_key
-        group = (unit.kind, unit.city_name)
-        peers = [
-            stat[f]
-            for f, head in heads.items()
-            if f != family_key and f in stat and (head.kind, head.city_name) == group
-        ]
+        peers = [stat[f] for f in by_group.get((unit.kind, unit.city_name), ()) if f != family_key]
         control = control_rank_test(stat.get(family_key, math.nan), peers, rng=rng)
         results.append(_site_result(study, s_arr, k, unit, num, headlines[family_key], bh.get(family_key, math.nan),
                                     control))  # fmt: skip
@@ -595,11 +632,20 @@ def _site_result(
 
 def _with_scans(
     study: Study, results: list[SiteResult], resamples: int, seed: np.random.SeedSequence, engine: Engine,
-    scheduler: str | None,
+    scheduler: str | None, progress: ProgressCallback | None = None,
 ) -> list[SiteResult]:  # fmt: skip
     """The space–time scan of every city; each site gets its cylinder's p-values and the city's check."""
     by_id = {r.site_id: r for r in results}
     out = dict(by_id)
+    scanned = [c for c, city in enumerate(study.cities) if city.testable and np.any(study.site_city == c)]
+    tick = report_steps(progress if scanned else None, "resampling", resamples * len(scanned), step=1)
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        tick(done)
+
     for c, (city, child) in enumerate(zip(study.cities, seed.spawn(len(study.cities)), strict=True)):
         members = [k for k in range(len(study.sites)) if study.site_city[k] == c]
         if not city.testable or not members:
@@ -609,7 +655,7 @@ def _with_scans(
         ex, ey, et = city.event_centres()
         data = build_scan_data(ex, ey, et, study.site_x[members], study.site_y[members],
                                study.sites.notified_end_s[members])  # fmt: skip
-        result = scan(data, resamples=resamples, seed=child, engine=engine, scheduler=scheduler)
+        result = scan(data, resamples=resamples, seed=child, engine=engine, scheduler=scheduler, progress=advance)
         for j, k in enumerate(members):
             site = by_id[str(study.sites.ids[k])]
             view = SpaceTimeScan(result.unit_pvalue.get(j), result.unit_pvalue_adjusted.get(j), result.pvalue,
@@ -619,6 +665,7 @@ def _with_scans(
                 headline = dataclasses.replace(headline, warnings=(*headline.warnings, _SEPARABILITY_WARNING.format(
                     p=result.separability_pvalue, n=result.resamples)))  # fmt: skip
             out[site.site_id] = dataclasses.replace(site, scan=view, headline=headline)
+    tick(done, final=True)
     return [out[r.site_id] for r in results]
 
 
@@ -640,13 +687,17 @@ def _with_range(result: SiteResult, cells: Sequence[SensitivityCell]) -> SiteRes
 
 def _sensitivity(
     study: Study, wanted: set[str], bandwidth_factors: Sequence[float], radius_factors: Sequence[float],
-    min_probability: float, rng: np.random.Generator,
+    min_probability: float, rng: np.random.Generator, progress: ProgressCallback | None = None,
 ) -> dict[str, list[SensitivityCell]]:  # fmt: skip
     """Headline p over the grid for the wanted sites only (one refit per bandwidth factor)."""
     cells: dict[str, list[SensitivityCell]] = {}
+    tick = report_steps(progress, "sensitivity", len(bandwidth_factors) * len(radius_factors), step=1)
+    done = 0
     for bf in bandwidth_factors:
         scaled = study if bf == 1.0 else study.with_bandwidth_factor(bf, rng)
         for rf in radius_factors:
+            tick(done)
+            done += 1
             for r in _analyze(scaled, rf, min_probability, rng, wanted):
                 if r.site_id not in wanted:
                     continue
@@ -654,6 +705,7 @@ def _sensitivity(
                     r.site_id, r.bandwidth_m, r.radius_m, r.observed, r.expected, r.p_value,
                     r.observed_after, r.expected_after, r.p_value_after, r.headline.p_value,
                 ))  # fmt: skip
+    tick(done, final=True)
     return cells
 
 
@@ -681,6 +733,26 @@ def sensitivity_grid(
         return []
     study = prepare_study(s_arr, i_arr, rng=rng, study_area=study_area, bandwidth_m=bandwidth_m,
                           projection=projection)  # fmt: skip
-    wanted = {str(s) for s in s_arr.ids} if site_ids is None else set(site_ids)
-    cells = _sensitivity(study, wanted, bandwidth_factors, radius_factors, min_probability, rng)
-    return [c for s in s_arr.ids if str(s) in cells for c in cells[str(s)]]
+    wanted = [str(s) for s in s_arr.ids] if site_ids is None else list(site_ids)
+    return study_sensitivity(study, wanted, rng=rng, bandwidth_factors=bandwidth_factors,
+                             radius_factors=radius_factors, min_probability=min_probability)  # fmt: skip
+
+
+def study_sensitivity(
+    study: Study,
+    site_ids: Sequence[str],
+    *,
+    rng: np.random.Generator,
+    bandwidth_factors: Sequence[float] = (0.5, 1.0, 2.0),
+    radius_factors: Sequence[float] = (0.5, 1.0, 2.0),
+    min_probability: float = 1e-6,
+    progress: ProgressCallback | None = None,
+) -> list[SensitivityCell]:
+    """:func:`sensitivity_grid` on a prepared study: its fitted bandwidths are reused.
+
+    Only ``site_ids`` (with their families) are re-analysed. With ``rng`` in the state that
+    :func:`~deconflict.stats.cities.prepare_study` left it in, the cells are those of
+    ``sensitivity_grid(sites, incidents, rng=...)`` with the generator's original state.
+    """
+    cells = _sensitivity(study, set(site_ids), bandwidth_factors, radius_factors, min_probability, rng, progress)
+    return [c for s in study.sites.ids if str(s) in cells for c in cells[str(s)]]

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from deconflict.errors import ConflictError, DeconflictError, InvalidInput, NotFound
+from deconflict.ids import id_unavailable
 from deconflict.model import Claim, Incident, Notification, Site
 from deconflict.names import normalize, search_stems
 from deconflict.store import _rows
@@ -25,6 +26,7 @@ from deconflict.store.base import (
     IncidentQuery,
     IncidentVersion,
     LogEntryRow,
+    NodeKey,
     SiteCommitment,
     SiteQuery,
     Store,
@@ -273,11 +275,14 @@ class SQLBackend(Store):
     def list_incidents(self, query: IncidentQuery) -> list[Incident]:
         return list(self.iter_incidents(query))
 
-    def incidents_in_entry(self, entry_index: int) -> list[Incident]:
-        rows = self._conn.execute(
-            f"SELECT {_rows.INCIDENT_SELECT} FROM incidents WHERE entry_idx = {self._MARK} ORDER BY entry_pos",
-            (entry_index,),
-        ).fetchall()
+    def incidents_in_entry(self, entry_index: int, start: int = 0, end: int | None = None) -> list[Incident]:
+        m = self._MARK
+        sql = f"SELECT {_rows.INCIDENT_SELECT} FROM incidents WHERE entry_idx = {m} AND entry_pos >= {m}"
+        params: tuple[Any, ...] = (entry_index, start)
+        if end is not None:
+            sql += f" AND entry_pos < {m}"
+            params += (end,)
+        rows = self._conn.execute(sql + " ORDER BY entry_pos", params).fetchall()
         return [_rows.incident_from_row(row) for row in rows]
 
     def incident_batches(self) -> dict[str, int | None]:
@@ -357,7 +362,7 @@ class SQLBackend(Store):
 
     def insert_acknowledgement(self, acknowledgement: Acknowledgement, entry_index: int) -> None:
         a = acknowledgement
-        with self._refusing_duplicates(f"acknowledgement id {a.id!r} already exists"):
+        with self._refusing_duplicates(id_unavailable("acknowledgement", [a.id]).message):
             self._conn.execute(
                 _rows.insert_sql("acknowledgements", _rows.ACKNOWLEDGEMENT_FIELDS, self._MARK),
                 _rows.acknowledgement_values(a, entry_index),
@@ -523,19 +528,40 @@ class SQLBackend(Store):
             self._conn.execute(f"DELETE FROM incidents WHERE id = {m}", (incident_id,))
 
     def incident_versions(
-        self, *, incident_id: str | None = None, entry_index: int | None = None
+        self,
+        *,
+        incident_id: str | None = None,
+        entry_index: int | None = None,
+        positions: tuple[int, int] | None = None,
     ) -> list[IncidentVersion]:
         where, params = [], []
         for column, value in (("incident_id", incident_id), ("entry_idx", entry_index)):
             if value is not None:
                 where.append(f"{column} = {self._MARK}")
                 params.append(value)
+        if positions is not None:
+            where.append(f"entry_pos >= {self._MARK} AND entry_pos < {self._MARK}")
+            params += list(positions)
         rows = self._conn.execute(
             f"SELECT {', '.join(_rows.VERSION_FIELDS)} FROM incident_versions{where_sql(where)} "
             "ORDER BY entry_idx, entry_pos",
             tuple(params),
         ).fetchall()
         return [_rows.version_from_row(row, self._to_bytes) for row in rows]
+
+    def save_batch_nodes(self, entry_index: int, nodes: Sequence[tuple[NodeKey, bytes]]) -> None:
+        self._require_transaction()
+        m = self._MARK
+        self._conn.cursor().executemany(
+            f"INSERT INTO batch_nodes (entry_idx, level, idx, hash) VALUES ({m}, {m}, {m}, {m})",
+            [(entry_index, level, index, digest) for (level, index), digest in nodes],
+        )
+
+    def batch_nodes(self, entry_index: int) -> dict[NodeKey, bytes]:
+        rows = self._conn.execute(
+            f"SELECT level, idx, hash FROM batch_nodes WHERE entry_idx = {self._MARK}", (entry_index,)
+        ).fetchall()
+        return {(int(level), int(index)): self._to_bytes(digest) for level, index, digest in rows}
 
     # -- guarantees -----------------------------------------------------------------------------------
     def _conditions(self, table: str, where: Mapping[str, Any] | None) -> tuple[str, list[Any], bool]:
@@ -665,6 +691,21 @@ class SQLBackend(Store):
     def list_witness_peers(self) -> list[WitnessPeer]:
         rows = self._conn.execute(f"SELECT {', '.join(self._PEER_FIELDS)} FROM witness_peers ORDER BY url").fetchall()
         return [WitnessPeer(str(r[0]), str(r[1]), str(r[2]), int(r[3]), str(r[4])) for r in rows]
+
+    # -- the state the log determines ------------------------------------------------------------------
+    def state_rows(self, table: str) -> list[dict[str, Any]]:
+        sql = _rows.STATE_SELECT.get(table)
+        if sql is None:
+            raise ValueError(f"not a table the log determines: {table!r}")
+        cursor = self._conn.execute(sql.replace("{order}", self._NOTIFICATION_SITES_ORDER))
+        columns = [item[0] for item in cursor.description]
+        return [
+            {
+                column: self._to_bytes(value) if column in _rows.STATE_BLOBS and value is not None else value
+                for column, value in zip(columns, row, strict=True)
+            }
+            for row in cursor.fetchall()
+        ]
 
     # -- API tokens ---------------------------------------------------------------------------------
     def insert_token(self, token: TokenRecord) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from deconflict.ids import id_unavailable
 from deconflict.model import Notification
 from deconflict.store import _rows
 from deconflict.store._common import SQLBackend
@@ -88,7 +89,7 @@ class PostGISLedgerMixin(SQLBackend):
 
     def insert_notification(self, notification: Notification, entry_index: int) -> None:
         n = notification
-        with self._refusing_duplicates(f"notification id {n.id!r} already exists"):
+        with self._refusing_duplicates(id_unavailable("notification", [n.id]).message):
             cursor = self._conn.cursor()
             cursor.execute(
                 _rows.insert_sql("notifications", _rows.NOTIFICATION_FIELDS, "%s"),

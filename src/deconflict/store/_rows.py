@@ -103,6 +103,37 @@ def guarantee_columns(table: str, columns: Sequence[str]) -> tuple[str, ...]:
 TOKEN_SELECT = ", ".join(TOKEN_FIELDS)
 
 
+#: The tables whose rows are a function of the log (:mod:`deconflict.ledger.state` rebuilds them from
+#: the entries and compares), each as the SELECT that reads it back as canonical rows: the columns the
+#: log determines, sorted. ``notification_sites`` keeps each notification's order of sites (``{order}``).
+STATE_SELECT: dict[str, str] = {
+    "sites": "SELECT id, withdrawn_idx FROM sites ORDER BY id",
+    "site_names": "SELECT s.id AS site_id, n.lang, n.name, n.norm FROM site_names n "
+    "LEFT JOIN sites s ON s.pk = n.site_pk ORDER BY s.id, n.lang, n.name",
+    "site_commitments": "SELECT site_id, entry_idx, salt, commitment, record FROM site_commitments "
+    "ORDER BY site_id, entry_idx",
+    "notifications": "SELECT id, entry_idx, amended_idx, withdrawn_idx, sender, recipient, notified_start, "
+    "notified_end, precision, channel, reference, text FROM notifications ORDER BY id",
+    "notification_sites": "SELECT notification_id, site_id FROM notification_sites ORDER BY {order}",
+    "notification_movements": "SELECT notification_id, movement_id FROM notification_movements "
+    "ORDER BY notification_id, movement_id",
+    "acknowledgements": "SELECT id, entry_idx, withdrawn_idx, notification_id, recipient, at_start, at_end, "
+    "precision, reference, text FROM acknowledgements ORDER BY id",
+    "incidents": "SELECT i.id, i.entry_idx, i.entry_pos, i.status, m.filename AS import_filename, "
+    "m.sha256 AS import_sha256, m.format AS import_format, i.import_id FROM incidents i "
+    "LEFT JOIN imports m ON m.id = i.import_id ORDER BY i.id",
+    "incident_versions": "SELECT incident_id, entry_idx, entry_pos, record, status, superseded_idx "
+    "FROM incident_versions ORDER BY entry_idx, entry_pos",
+    "corrections": "SELECT entry_idx, kind, target, target_id, supersedes_idx, reason FROM corrections "
+    "ORDER BY entry_idx, target, target_id",
+    **{table: f"SELECT {', '.join(columns)} FROM {table} ORDER BY {columns[0]}"
+       for table, columns in GUARANTEE_TABLES.items()
+       if table not in ("notification_movements", "alert_channels", "alert_deliveries", "alert_delivery_attempts")},
+}  # fmt: skip
+#: Columns of :data:`STATE_SELECT` holding bytes.
+STATE_BLOBS = frozenset({"salt", "record"})
+
+
 def insert_sql(table: str, columns: Sequence[str], mark: str) -> str:
     """``INSERT INTO table (columns) VALUES (mark, mark, …)`` with one backend's placeholder."""
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from deconflict.errors import ConflictError
+from deconflict.ids import id_unavailable
 from deconflict.model import Notification
 from deconflict.store import _rows
 from deconflict.store._common import SQLBackend
@@ -81,7 +82,7 @@ class SQLiteLedgerMixin(SQLBackend):
     def insert_notification(self, notification: Notification, entry_index: int) -> None:
         self._require_transaction()
         n = notification
-        with self._refusing_duplicates(f"notification id {n.id!r} already exists"):
+        with self._refusing_duplicates(id_unavailable("notification", [n.id]).message):
             self._conn.execute(
                 _rows.insert_sql("notifications", _rows.NOTIFICATION_FIELDS, "?"),
                 _rows.notification_values(n, entry_index),

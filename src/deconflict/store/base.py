@@ -72,6 +72,9 @@ class IncidentQuery:
 
     near: tuple[float, float] | None = None
     within_m: float | None = None
+    #: ``(lat, lon, reach_m)``: incidents whose reach box overlaps this disk's box (a superset of
+    #: those within reach of a site; :func:`deconflict.relevance.incidents_concerning` filters exactly).
+    reaching: tuple[float, float, float] | None = None
     start: str | None = None
     end: str | None = None
     status: str | None = None
@@ -299,12 +302,16 @@ class Store(abc.ABC):
         """How many incidents are stored."""
 
     @abc.abstractmethod
+    def count_matching_incidents(self, query: IncidentQuery) -> int:
+        """How many incidents match ``query``'s filters other than ``near``/``within_m`` and paging, counted in SQL."""
+
+    @abc.abstractmethod
     def max_uncertainty_m(self) -> dict[str, float]:
         """The largest ``uncertainty_m`` of the stored incidents, per uncertainty model."""
 
     @abc.abstractmethod
-    def incidents_in_entry(self, entry_index: int) -> list[Incident]:
-        """The incidents a log entry commits to, in their order in the entry."""
+    def incidents_in_entry(self, entry_index: int, start: int = 0, end: int | None = None) -> list[Incident]:
+        """The incidents a log entry commits to (at positions ``start <= p < end``), in their order in the entry."""
 
     @abc.abstractmethod
     def incident_batches(self) -> dict[str, int | None]:
@@ -426,9 +433,22 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def incident_versions(
-        self, *, incident_id: str | None = None, entry_index: int | None = None
+        self,
+        *,
+        incident_id: str | None = None,
+        entry_index: int | None = None,
+        positions: tuple[int, int] | None = None,
     ) -> list[IncidentVersion]:
-        """Superseded incident versions (of one incident, or of one entry, or all), by entry and position."""
+        """Superseded incident versions (of one incident, or of one entry, or all; at positions
+        ``[start, end)`` when given), by entry and position."""
+
+    @abc.abstractmethod
+    def save_batch_nodes(self, entry_index: int, nodes: Sequence[tuple[NodeKey, bytes]]) -> None:
+        """Store upper-level subtree hashes of a batch entry's records (:mod:`deconflict.ledger.batches`)."""
+
+    @abc.abstractmethod
+    def batch_nodes(self, entry_index: int) -> dict[NodeKey, bytes]:
+        """The stored subtree hashes of a batch entry's records (empty for batches logged before they were kept)."""
 
     # -- claims read from reports ------------------------------------------------------------
     @abc.abstractmethod
@@ -502,6 +522,22 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_witness_peers(self) -> list[WitnessPeer]:
         """Every witness the log has reported to, by URL."""
+
+    # -- the state the log determines ---------------------------------------------------------
+    @abc.abstractmethod
+    def state_rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a table of :data:`deconflict.store._rows.STATE_SELECT` as ``column -> value``
+        (bytes for BLOB columns), in that SELECT's order; raises ``ValueError`` for another table."""
+
+    @abc.abstractmethod
+    def change_marker(self) -> str:
+        """A token that changes whenever another connection commits a write (SQLite ``PRAGMA data_version``,
+        PostgreSQL's next transaction id); with the log size it says whether a verified state may have moved."""
+
+    @abc.abstractmethod
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        """``(table, id)`` of the first site or incident whose spatial index entry (SQLite R*Tree,
+        PostGIS ``geog``) is missing or disagrees with its latitude and longitude, else None."""
 
     # -- API tokens -------------------------------------------------------------------------
     @abc.abstractmethod

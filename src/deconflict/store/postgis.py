@@ -27,6 +27,8 @@ import psycopg
 from psycopg import conninfo
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.geo import bounding_boxes
+from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
@@ -226,9 +228,9 @@ class PostGISStore(PostGISLedgerMixin, Store):
         seen: set[str] = set()
         for site in sites:
             if site.id in taken or site.id in seen:
-                raise ConflictError(f"site id {site.id!r} already exists")
+                raise id_unavailable("site", [site.id])
             seen.add(site.id)
-        with self._refusing_duplicates("site id already exists (concurrent insert?)"):
+        with self._refusing_duplicates(id_unavailable("site", [s.id for s in sites]).message):
             cursor = self._conn.cursor()
             cursor.executemany(
                 _rows.insert_sql("sites", _rows.SITE_INSERT, "%s") + " RETURNING pk", rows, returning=True
@@ -248,6 +250,22 @@ class PostGISStore(PostGISLedgerMixin, Store):
                 "INSERT INTO site_names (site_pk, lang, name, norm) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 names,
             )
+
+    def change_marker(self) -> str:
+        # The next transaction id moves with every write transaction of any session (reads assign none).
+        row = self._conn.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text").fetchone()
+        return f"postgresql:{row[0] if row else ''}"
+
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        # geog is generated from lat/lon; this catches a column whose generation was dropped and rewritten.
+        for table in ("sites", "incidents"):
+            row = self._conn.execute(
+                f"SELECT id FROM {table} WHERE geog IS NULL OR ST_Y(geog::geometry) <> lat "
+                "OR ST_X(geog::geometry) <> lon LIMIT 1"
+            ).fetchone()
+            if row is not None:
+                return f"{table}.geog", str(row[0])
+        return None
 
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._require_transaction()
@@ -305,8 +323,22 @@ class PostGISStore(PostGISLedgerMixin, Store):
         if query.near is not None and query.within_m is not None:
             point = f"ST_MakePoint({params.add('lon', query.near[1])}, {params.add('lat', query.near[0])})::geography"
             where.append(f"ST_DWithin(geog, {point}, {params.add('within_m', query.within_m)})")
+        if query.reaching is not None:
+            lat, lon, reach_m = query.reaching
+            envelopes = [
+                f"reach_box && ST_MakeEnvelope({params.add(f'reach_w{k}', w)}, {params.add(f'reach_s{k}', s)}, "
+                f"{params.add(f'reach_e{k}', e)}, {params.add(f'reach_n{k}', n)}, 4326)"
+                for k, (s, n, w, e) in enumerate(bounding_boxes(lat, lon, reach_m))
+            ]
+            where.append("(" + " OR ".join(envelopes) + ")")
         where += incident_filters(query, params)
         return where, params.values
+
+    def count_matching_incidents(self, query: IncidentQuery) -> int:
+        params = NamedParams()
+        sql = "SELECT count(*) FROM incidents" + where_sql(incident_filters(query, params))
+        row = self._conn.execute(sql, params.values).fetchone()
+        return int(row[0]) if row else 0
 
     def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
         """Stream incidents in pages (keyset on ``(time_start, id)``), never all in memory."""

@@ -7,7 +7,6 @@ write lock up front (``BEGIN IMMEDIATE``), so two processes never interleave wri
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from deconflict.errors import ConflictError, InvalidInput, NotFound
-from deconflict.geo import geodesic_distance_m
+from deconflict.geo import bounding_boxes, geodesic_distance_m
+from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
 from deconflict.names import normalize
 from deconflict.store import _rows
@@ -27,9 +27,6 @@ from deconflict.store._sqlite_ledger import SQLiteLedgerMixin
 from deconflict.store.base import ImportRecord, IncidentQuery, SiteQuery, Store
 
 __all__ = ["SQLiteStore", "migrations"]
-
-_METRES_PER_DEG_LAT_MIN = 110_574.0
-_METRES_PER_DEG_LON_EQUATOR = 111_320.0
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -51,28 +48,23 @@ def _rtree_filter(column: str, rtree: str, boxes: list[tuple[float, float, float
     return f"{column} IN (SELECT pk FROM {rtree} WHERE {overlaps})"
 
 
-def bounding_boxes(lat: float, lon: float, within_m: float) -> list[tuple[float, float, float, float]]:
-    """Lat/lon boxes ``(min_lat, max_lat, min_lon, max_lon)`` that surely contain the disk.
+def _reach_boxes(incidents: Sequence[Incident]) -> Any:
+    """Each incident's reach box (:func:`deconflict.relevance.incident_reach_boxes`), ``(n, 4)``."""
+    from deconflict.relevance import incident_reach_boxes
 
-    Conservative (a box slightly larger than the geodesic disk); the exact test is done in
-    metres afterwards. Splits at the antimeridian and opens to all longitudes near a pole.
-    """
-    dlat = within_m / _METRES_PER_DEG_LAT_MIN * 1.001 + 1e-9
-    min_lat, max_lat = max(-90.0, lat - dlat), min(90.0, lat + dlat)
-    extreme = max(abs(min_lat), abs(max_lat))
-    if extreme >= 89.0:
-        return [(min_lat, max_lat, -180.0, 180.0)]
-    metres_per_deg_lon = _METRES_PER_DEG_LON_EQUATOR * math.cos(math.radians(extreme))
-    dlon = within_m / metres_per_deg_lon * 1.01 + 1e-9
-    if dlon >= 180.0:
-        return [(min_lat, max_lat, -180.0, 180.0)]
-    west, east = lon - dlon, lon + dlon
-    boxes = [(min_lat, max_lat, max(west, -180.0), min(east, 180.0))]
-    if west < -180.0:
-        boxes.append((min_lat, max_lat, west + 360.0, 180.0))
-    if east > 180.0:
-        boxes.append((min_lat, max_lat, -180.0, east - 360.0))
-    return boxes
+    return incident_reach_boxes(
+        [i.lat for i in incidents],
+        [i.lon for i in incidents],
+        [i.uncertainty_m for i in incidents],
+        [i.uncertainty_model == "normal" for i in incidents],
+    )
+
+
+def _reach_box_corner(lat: float, lon: float, uncertainty_m: float, model: str, corner: int) -> float:
+    """One bound (0 min_lat, 1 max_lat, 2 min_lon, 3 max_lon) of an incident's reach box."""
+    from deconflict.relevance import incident_reach_boxes
+
+    return float(incident_reach_boxes([lat], [lon], [uncertainty_m], [model == "normal"])[0, corner])
 
 
 class SQLiteStore(SQLiteLedgerMixin, Store):
@@ -100,6 +92,8 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             if create:
                 self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
+            # The reach box of one incident, for migrations that rebuild the R*Tree in SQL.
+            self._conn.create_function("deconflict_reach_box", 5, _reach_box_corner, deterministic=True)
             self._check_header()
         except sqlite3.DatabaseError as exc:
             raise InvalidInput(f"{self.path} is not a deconflict database: {exc}") from exc
@@ -185,7 +179,7 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
     def insert_sites(self, sites: Sequence[Site], city_ids: Sequence[int | None], import_id: int | None) -> None:
         now = _rows.now()
         for site, city_id in zip(sites, city_ids, strict=True):
-            with self._refusing_duplicates(f"site id {site.id!r} already exists"):
+            with self._refusing_duplicates(id_unavailable("site", [site.id]).message):
                 cursor = self._write(
                     _rows.insert_sql("sites", _rows.SITE_INSERT, "?"), _rows.site_values(site, city_id, import_id, now)
                 )
@@ -212,6 +206,57 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             self._conn.execute(
                 f"DELETE FROM incidents_rtree WHERE pk IN (SELECT pk FROM incidents WHERE id IN ({marks}))", chunk
             )
+
+    def change_marker(self) -> str:
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return f"sqlite:{row[0] if row else ''}"
+
+    def spatial_index_problem(self) -> tuple[str, str] | None:
+        # The R*Tree keeps 32-bit boxes rounded outwards: a site's box holds its point and is a hair
+        # wide; an incident's box holds its reach box (relevance.incident_reach_boxes), a hair wider.
+        row = self._conn.execute(
+            "SELECT t.id FROM sites t LEFT JOIN sites_rtree r ON r.pk = t.pk WHERE r.pk IS NULL "
+            "OR r.min_lat > t.lat OR r.max_lat < t.lat OR r.min_lon > t.lon OR r.max_lon < t.lon "
+            "OR r.max_lat - r.min_lat > 1e-4 OR r.max_lon - r.min_lon > 1e-4 "
+            "UNION ALL SELECT 'pk ' || pk FROM sites_rtree WHERE pk NOT IN (SELECT pk FROM sites) LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return "sites_rtree", str(row[0])
+        row = self._conn.execute(
+            "SELECT 'pk ' || pk FROM incidents_rtree WHERE pk NOT IN (SELECT pk FROM incidents) LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return "incidents_rtree", str(row[0])
+        return self._reach_box_problem()
+
+    def _reach_box_problem(self, chunk: int = 100_000) -> tuple[str, str] | None:
+        """The first incident whose R*Tree box is missing or is not its reach box (vectorised, in chunks)."""
+        from deconflict.relevance import incident_reach_boxes
+
+        last = -1
+        while True:
+            rows = self._conn.execute(
+                "SELECT t.pk, t.id, t.lat, t.lon, t.uncertainty_m, t.uncertainty_model = 'normal', "
+                "r.min_lat, r.max_lat, r.min_lon, r.max_lon FROM incidents t LEFT JOIN incidents_rtree r "
+                "ON r.pk = t.pk WHERE t.pk > ? ORDER BY t.pk LIMIT ?",
+                (last, chunk),
+            ).fetchall()
+            if not rows:
+                return None
+            last = rows[-1][0]
+            stored = np.array([r[6:] for r in rows], dtype=float)
+            missing = np.isnan(stored).any(axis=1)
+            boxes = incident_reach_boxes(
+                [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows], [bool(r[5]) for r in rows]
+            )
+            with np.errstate(invalid="ignore"):
+                holds = (stored[:, [0, 2]] <= boxes[:, [0, 2]]).all(axis=1) & (
+                    stored[:, [1, 3]] >= boxes[:, [1, 3]]
+                ).all(axis=1)
+                tight = (np.abs(stored - boxes) <= 1e-4).all(axis=1)
+            bad = np.flatnonzero(missing | ~holds | ~tight)
+            if bad.size:
+                return "incidents_rtree", str(rows[int(bad[0])][1])
 
     def add_city_names(self, geonameid: int, keys: set[str]) -> None:
         self._conn.executemany(
@@ -285,9 +330,12 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
                 self._conn.executemany(_rows.insert_sql("incidents", ("pk", *_rows.INCIDENT_INSERT), "?"), rows)
             except sqlite3.IntegrityError as exc:
                 raise ConflictError(f"incident id already exists: {exc}") from exc
-            self._conn.execute(
-                "INSERT INTO incidents_rtree SELECT pk, lat, lat, lon, lon FROM incidents WHERE pk >= ?",
-                (first_pk,),
+            # Each incident's reach box, so a site finds the incidents whose reach overlaps its own
+            # (:func:`deconflict.relevance.incidents_concerning`); a point query still finds the point.
+            boxes = _reach_boxes(incidents)
+            self._conn.executemany(
+                "INSERT INTO incidents_rtree VALUES (?, ?, ?, ?, ?)",
+                [(first_pk + i, *box) for i, box in enumerate(boxes.tolist())],
             )
         finally:
             if cache_kib > 0 and wanted_kib > cache_kib:
@@ -299,9 +347,17 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
         if query.near is not None and query.within_m is not None:
             boxes = bounding_boxes(query.near[0], query.near[1], query.within_m)
             where.append(_rtree_filter("pk", "incidents_rtree", boxes, params))
+        if query.reaching is not None:
+            lat, lon, reach_m = query.reaching
+            where.append(_rtree_filter("pk", "incidents_rtree", bounding_boxes(lat, lon, reach_m), params))
         where += incident_filters(query, params)
         sql = f"SELECT {_rows.INCIDENT_SELECT} FROM incidents" + where_sql(where) + " ORDER BY time_start, id"
         return sql, params.values
+
+    def count_matching_incidents(self, query: IncidentQuery) -> int:
+        params = QmarkParams()
+        sql = "SELECT count(*) FROM incidents" + where_sql(incident_filters(query, params))
+        return int(self._conn.execute(sql, params.values).fetchone()[0])
 
     def iter_incidents(self, query: IncidentQuery) -> Iterator[Incident]:
         sql, params = self._incident_sql(query)

@@ -37,6 +37,6 @@ def evidence_bundle(site_id: SiteIdPath, db: DbDep, principal: PrincipalDep, set
     if view != "exact":
         raise PermissionDenied("an evidence bundle reveals the site's exact record: admin or the site's owner only")
     with settings.write_lock:  # may sign a checkpoint covering the site's entries
-        data = build_bundle(db.ledger, site.id)
+        data = build_bundle(db.ledger, site.id, reach_cap_m=principal.reach_cap_m(site))
     headers = {"Content-Disposition": f'attachment; filename="evidence-{site.id}.zip"'}
     return Response(data, media_type="application/zip", headers=headers)

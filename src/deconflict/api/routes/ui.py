@@ -3,8 +3,12 @@
 Signing in stores the API token in an ``HttpOnly``, ``SameSite=Strict`` cookie scoped to
 ``/ui``; the JSON API never reads that cookie (it wants an ``Authorization`` header), so a
 cross-site request cannot use it. Every form that writes carries a CSRF token: an HMAC of the
-token id under a per-process secret. Pages call the same functions as the API routes, so a
-page shows exactly what the token's scope may see.
+token id under a per-process secret. Sign-in and sign-out are forms too: a forged sign-in
+would put the victim in the attacker's account (what they then record goes there), a forged
+sign-out is a nuisance. The sign-in form's token is the HMAC of a random nonce that the form's
+page also sets as a ``SameSite=Strict`` cookie (double submit: another site can neither read
+the form nor send the cookie); the sign-out form carries the session's CSRF token. Pages call
+the same functions as the API routes, so a page shows exactly what the token's scope may see.
 """
 
 from __future__ import annotations
@@ -64,7 +68,15 @@ def _csrf(principal: Principal) -> str:
 
 def _check_csrf(principal: Principal, presented: str) -> None:
     if not hmac.compare_digest(_csrf(principal), presented):
-        raise PermissionDenied("the form expired or came from another site; reload the page and try again")
+        raise PermissionDenied(_FORGED)
+
+
+_FORGED = "the form expired or came from another site; reload the page and try again"
+LOGIN_COOKIE = "deconflict_login"
+
+
+def _login_csrf(nonce: str) -> str:
+    return hmac.new(_CSRF_KEY, b"login:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def _principal(request: Request, db: Database) -> Principal | None:
@@ -167,28 +179,53 @@ def static(name: str) -> Response:
     raise NotFound(f"no static file {name!r}")
 
 
+def _login_page(request: Request, status: int = 200, error: str | None = None) -> Response:
+    """The sign-in form with a fresh nonce cookie and the form token bound to it."""
+    nonce = secrets.token_urlsafe(16)
+    response = _page(request, "login.html", None, status=status, error=error, login_csrf=_login_csrf(nonce))
+    secure = request.url.scheme == "https"
+    response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=secure, path="/ui")
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     """The sign-in form."""
-    return _page(request, "login.html", None)
+    return _login_page(request)
 
 
 @router.post("/login")
-def login(request: Request, db: DbDep, token: Annotated[str, Form(max_length=200)]) -> Response:
-    """Check the token and keep it in an HttpOnly cookie."""
+def login(
+    request: Request,
+    db: DbDep,
+    token: Annotated[str, Form(max_length=200)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Check the form's CSRF token and the API token, and keep the API token in an HttpOnly cookie."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not nonce or not hmac.compare_digest(_login_csrf(nonce), csrf):
+        return _login_page(request, status=403, error=_FORGED)
     try:
         authenticate(db, token)
     except Unauthenticated as exc:
-        return _page(request, "login.html", None, status=401, error=exc.message)
+        return _login_page(request, status=401, error=exc.message)
     response = RedirectResponse("/ui/", status_code=303)
     secure = request.url.scheme == "https"
     response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", secure=secure, path="/ui")
+    response.delete_cookie(LOGIN_COOKIE, path="/ui")
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
-    """Forget the token."""
+def logout(request: Request, db: DbDep, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Forget the token (the form must carry the session's CSRF token; a forged one changes nothing)."""
+    principal = _principal(request, db)
+    if principal is None:
+        return _login_redirect()
+    try:
+        _check_csrf(principal, csrf)
+    except PermissionDenied as exc:
+        return _error_page(request, principal, exc)
     response = _login_redirect()
     response.delete_cookie(COOKIE, path="/ui")
     return response
