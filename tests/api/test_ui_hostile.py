@@ -152,7 +152,7 @@ def test_hostile_token_name_search_and_form_input_stay_text(
         form = visit(context, f"{server.url}/ui/notify")
         form.page.check("input[name=site_ids][value=aze-hostile]")
         form.page.fill("#recipient", "XX1")  # refused: the form comes back with the input kept
-        form.page.fill("#notified_at", hostile("notified-at"))
+        form.page.fill("#notified_at", '<b id="pwned-at">1</b>')  # the form takes at most 100 characters here
         form.page.fill("#reference", hostile("form-reference"))
         form.page.evaluate("document.querySelector('#recipient').removeAttribute('pattern')")
         form.page.click("text=Review the notification")
