@@ -7,7 +7,7 @@ STAMP_BASE := $(VENV)/.installed-base
 STAMP_DEV  := $(VENV)/.installed-dev
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test test-fast lint docs bench system-deps clean
+.PHONY: demo test test-fast lint docs bench system-deps clean ui-screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test-fast: $(STAMP_DEV)
 # Regenerate the CLI reference from --help (a test fails when it is stale).
 docs: $(STAMP_DEV)
 	$(VENV)/bin/cog -r docs/cli.md
+
+# Refresh the web UI's screenshots shown in docs/server.md (every page, every scope, in Chromium).
+ui-screenshots: $(STAMP_DEV)
+	DECONFLICT_UI_SHOTS=docs/img/ui $(VENV)/bin/pytest -q tests/api/test_ui_pages.py
 
 bench: $(STAMP_DEV)
 	$(PY) benchmarks/run_all.py

@@ -37,15 +37,24 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from deconflict.db import Database
-from deconflict.errors import InvalidInput, PermissionDenied, Unauthenticated
+from deconflict.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from deconflict.geo import geodesic_distance_m
-from deconflict.model import MAX_OWNER_REACH_M, MAX_OWNER_WIDTH_M, Incident, Notification, Site, check_owner
+from deconflict.model import (
+    CONFIDENCE_LEVELS,
+    INCIDENT_STATUSES,
+    MAX_OWNER_REACH_M,
+    MAX_OWNER_WIDTH_M,
+    Incident,
+    Notification,
+    Site,
+    check_owner,
+)
 from deconflict.relevance import could_hit, site_reach_m
 from deconflict.store.base import SiteQuery, TokenRecord
 from deconflict.times import format_utc
@@ -443,23 +452,41 @@ def visible_incidents(
     start: str | None = None,
     end: str | None = None,
     status: str | None = None,
+    confidence: str | None = None,
+    near_site: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[tuple[Incident, LocationView]]:
     """Up to ``limit`` incidents from ``offset`` in time order, with the caller's view of each.
 
     As for sites, a spatial search of a caller who sees coarsened positions is evaluated on
-    the positions it sees.
+    the positions it sees. ``near_site`` searches around a site instead of a point: around the
+    site's position as the caller sees it (the centre of its 0.01° cell for an analyst), so a
+    search near a site reveals no more of its location than the site list does.
     """
     views = IncidentViews(db, principal)
+    if near_site is not None:
+        if near is not None:
+            raise InvalidInput("give near or near_site, not both", where="near_site")
+        try:
+            site, view = visible_site(db, principal, near_site)
+        except NotFound as exc:
+            exc.where = exc.where or "near_site"
+            raise
+        near = (site.lat, site.lon) if view == "exact" else coarsen(site.lat, site.lon)
+    if confidence is not None and confidence not in CONFIDENCE_LEVELS:
+        raise InvalidInput(f"confidence must be one of {', '.join(CONFIDENCE_LEVELS)}, got {confidence!r}",
+                           where="confidence")  # fmt: skip
+    if status is not None and status not in INCIDENT_STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(INCIDENT_STATUSES)}, got {status!r}", where="status")
     if (near is None) != (within_m is None):
-        raise InvalidInput("near and within_m go together", where="near" if near is None else "within_m")
+        where = "within_m" if near is not None else "near_site" if near_site is not None else "near"
+        raise InvalidInput(f"{'near_site' if near_site else 'near'} and within_m go together", where=where)
+    filters: dict[str, Any] = {"start": start, "end": end, "status": status, "confidence": confidence}
     if principal.is_admin or near is None or within_m is None:
-        found = db.incidents.list(
-            near=near, within_m=within_m, start=start, end=end, status=status, limit=limit, offset=offset
-        )
+        found = db.incidents.list(near=near, within_m=within_m, limit=limit, offset=offset, **filters)
         return [(i, view) for i, view in zip(found, views.views(found), strict=True)]
-    candidates = db.incidents.list(near=near, within_m=within_m + _COARSE_SLACK_M, start=start, end=end, status=status)
+    candidates = db.incidents.list(near=near, within_m=within_m + _COARSE_SLACK_M, **filters)
     kept = []
     for incident, view in zip(candidates, views.views(candidates), strict=True):
         lat, lon = (incident.lat, incident.lon) if view == "exact" else coarsen(incident.lat, incident.lon)

@@ -766,6 +766,7 @@ class Incidents:
         end: str | None = None,
         status: str | None = None,
         provenance: str | None = None,
+        confidence: str | None = None,
         limit: int | None = None,
         offset: int = 0,
     ) -> list[Incident]:
@@ -778,6 +779,7 @@ class Incidents:
                 end=end,
                 status=status,
                 provenance=provenance,
+                confidence=confidence,
                 limit=limit,
                 offset=offset,
             )

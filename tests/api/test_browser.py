@@ -34,6 +34,7 @@ def test_sign_in_add_a_notification_and_see_it_in_the_log(
     browser: Browser, live_server: LiveServer, fresh: Fixture
 ) -> None:
     page = browser.new_page()
+    page.set_default_timeout(300_000)  # the analysis and the report take long on a busy machine
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -56,7 +57,9 @@ def test_sign_in_add_a_notification_and_see_it_in_the_log(
     page.fill("#recipient", "RUS")
     page.fill("#notified_at", "2025-12-24T09:00Z")
     page.fill("#reference", "AZE-UI-1")
-    page.click("text=Log the notification")
+    page.click("text=Review the notification")
+    page.wait_for_selector("text=This is permanent")
+    page.click("text=Write to the log (permanent)")
     page.wait_for_url("**/ui/log?highlight=*")
     highlighted = page.locator("tr.highlight").inner_text()
     assert "notification" in highlighted and "aze-embassy notified to RUS 2025-12-24 11:00 +02:00" in highlighted
@@ -72,6 +75,7 @@ def test_analysis_and_report_pages_render_for_an_analyst(
     browser: Browser, live_server: LiveServer, fresh: Fixture
 ) -> None:
     page = browser.new_page()
+    page.set_default_timeout(300_000)  # the analysis and the report take long on a busy machine
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.goto(f"{live_server.url}/ui/login")

@@ -51,7 +51,8 @@ class Visit:
 def sign_in(browser: Browser, base_url: str, token: str) -> BrowserContext:
     """A new browser context signed in with ``token`` (through the login form, as a person would)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(180_000)  # the report page computes the analysis: slow on a busy machine
+    context.set_default_navigation_timeout(600_000)  # the report computes the analysis: slow on a busy machine
+    context.set_default_timeout(120_000)
     page = context.new_page()
     page.goto(f"{base_url}/ui/login")
     page.fill("#token", token)

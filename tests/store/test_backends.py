@@ -136,6 +136,20 @@ def test_incident_review_status_and_missing_incident(db):
         db.store.insert_incidents([incident], None)
 
 
+def test_incidents_are_filtered_by_confidence_and_status(db):
+    levels = ["confirmed", "fair", "weak", "fair", "discounted"]
+    incidents = [
+        Incident(id=f"c{n}", time=parse_time(f"2025-01-0{n + 1}"), lat=50.0, lon=30.0, confidence=level,
+                 status="unverified" if n == 1 else "confirmed")
+        for n, level in enumerate(levels)
+    ]  # fmt: skip
+    db.incidents.add_many(incidents)
+    assert [i.id for i in db.incidents.list(confidence="fair")] == ["c1", "c3"]
+    assert [i.id for i in db.incidents.list(confidence="fair", status="confirmed")] == ["c3"]
+    assert db.incidents.count(confidence="discounted") == 1
+    assert db.incidents.list(confidence="contested") == []
+
+
 def test_api_tokens_round_trip_and_revoke_once(db):
     token = TokenRecord("t1", "ab" * 32, ("read", "write:AZE"), "ci", "2025-01-01T00:00:00Z")
     with db.store.transaction():

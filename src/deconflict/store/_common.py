@@ -112,6 +112,7 @@ def incident_filters(query: IncidentQuery, params: Params) -> list[str]:
         ("time_start <=", "end"),
         ("status =", "status"),
         ("provenance =", "provenance"),
+        ("confidence =", "confidence"),
     ):
         value = getattr(query, name)
         if value:

@@ -79,6 +79,7 @@ class IncidentQuery:
     end: str | None = None
     status: str | None = None
     provenance: str | None = None
+    confidence: str | None = None
     limit: int | None = None
     offset: int = 0
 

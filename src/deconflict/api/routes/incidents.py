@@ -22,7 +22,7 @@ from deconflict.api.routes import LimitQuery, OffsetQuery, api_router, page_boun
 from deconflict.api.routes.sites import parse_near
 from deconflict.api.schemas import ImportOut, IncidentIn, IncidentOut, Page, incident_out
 from deconflict.db import Database
-from deconflict.errors import DeconflictError, InvalidInput
+from deconflict.errors import DeconflictError, InvalidInput, where_named
 from deconflict.ids import ID_PATTERN
 from deconflict.times import parse_time
 
@@ -51,6 +51,10 @@ def list_incidents(
     start: Annotated[str | None, Query(max_length=100, description="ISO 8601; incidents ending after.")] = None,
     end: Annotated[str | None, Query(max_length=100, description="ISO 8601; incidents starting before.")] = None,
     status: Annotated[str | None, Query(pattern="^(confirmed|unverified|rejected)$")] = None,
+    confidence: Annotated[str | None, Query(max_length=20, description="One confidence level.")] = None,
+    near_site: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="Search around this site (as the token sees it).")
+    ] = None,
     limit: int = LimitQuery,
     offset: int = OffsetQuery,
 ) -> Page[IncidentOut]:
@@ -58,13 +62,15 @@ def list_incidents(
     point = parse_near(near) if near is not None else None
     start_utc = _utc_text(start, "start", db)
     end_utc = _utc_text(end, "end", db)
-    found = [
-        incident_out(incident, view)
-        for incident, view in visible_incidents(
-            db, principal, near=point, within_m=within_m, start=start_utc, end=end_utc, status=status,
-            limit=limit + 1, offset=offset,
-        )
-    ]  # fmt: skip
+    names = {name: f"query.{name}" for name in ("confidence", "status", "near", "near_site", "within_m")}
+    with where_named(**names):
+        found = [
+            incident_out(incident, view)
+            for incident, view in visible_incidents(
+                db, principal, near=point, within_m=within_m, start=start_utc, end=end_utc, status=status,
+                confidence=confidence, near_site=near_site, limit=limit + 1, offset=offset,
+            )
+        ]  # fmt: skip
     return Page[IncidentOut](
         items=found[:limit], limit=limit, offset=offset, next_offset=page_bounds(len(found), limit, offset)
     )
