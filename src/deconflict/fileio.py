@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -17,6 +18,14 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int = 0o644) -> N
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise InvalidInput(f"directory {directory} does not exist", where=str(path))
+    try:
+        existing = os.stat(target).st_mode
+    except OSError:
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing):
+        # Renaming over it would replace a device (/dev/zero, as root) or fail on a directory.
+        what = "a directory" if stat.S_ISDIR(existing) else "not a regular file (a device, pipe or socket)"
+        raise InvalidInput(f"{what}: refusing to write over it; give a file path", where=str(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -62,6 +62,15 @@ def detect_csv_format(path: str | Path) -> str | None:
     return None
 
 
+def _check_delimiter(delimiter: str | None) -> None:
+    """Refuse a CSV delimiter that is not one character (or is a quote or a line break), before reading."""
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        shown = delimiter if len(delimiter) <= 20 else delimiter[:20] + "…"
+        raise InvalidInput(
+            f"delimiter (--delimiter) must be one character other than a quote or a line break, not {shown!r}"
+        )
+
+
 def read_sites(
     path: str | Path,
     format: str | None = None,
@@ -75,6 +84,7 @@ def read_sites(
     ``delimiter`` separates CSV fields (default ``,``; the Wikidata export is always ``;``). Reports the
     phases ``"reading"`` and ``"validating"`` to ``progress`` (see :mod:`deconflict.progress`).
     """
+    _check_delimiter(delimiter)
     chosen = format or guess_format(path, SITE_FORMATS)
     if chosen == "csv":
         return read_sites_csv(path, progress, delimiter=delimiter or ",")
@@ -97,6 +107,7 @@ def read_incidents(
 
     Reports the phases ``"reading"`` and ``"validating"`` to ``progress`` (see :mod:`deconflict.progress`).
     """
+    _check_delimiter(delimiter)
     chosen = format or guess_format(path, INCIDENT_FORMATS)
     if chosen == "csv":
         return read_incidents_csv(path, local, progress, delimiter=delimiter or ",")
