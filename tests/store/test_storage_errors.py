@@ -83,7 +83,7 @@ def test_init_on_a_full_disk_is_one_line_and_leaves_nothing(small_fs: Path) -> N
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and "not a deconflict database" not in result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "full" in lines[0] and str(small_fs) in lines[0], result.output
+    assert len(lines) == 1 and "is full; nothing was written" in lines[0] and str(small_fs) in lines[0], result.output
     assert _left_files(small_fs) == []  # no zero-byte database or key file blocks a retry
     (small_fs / "filler").unlink()
     (small_fs / "filler2").unlink()
@@ -97,7 +97,7 @@ def test_witness_key_on_a_full_disk_leaves_nothing(small_fs: Path) -> None:
     result = CliRunner().invoke(app, ["witness", "init", "--name", "w.example.org", "--key-file", str(key)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1 and "full" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and "is full" in result.output, result.output
     assert _left_files(small_fs) == []
 
 
@@ -111,7 +111,8 @@ def test_import_on_a_full_disk_is_one_line_and_changes_nothing(small_fs: Path, t
     result = CliRunner().invoke(app, ["--db", str(db), "incidents", "import", str(csv)])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and "OperationalError" not in result.output
-    assert len(result.output.strip().splitlines()) == 1 and "full" in result.output, result.output
+    assert "not a deconflict database" not in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "is full; nothing was written" in result.output
     (small_fs / "filler").unlink()
     (small_fs / "filler2").unlink()
     with deconflict.open(db) as handle:
@@ -121,7 +122,7 @@ def test_import_on_a_full_disk_is_one_line_and_changes_nothing(small_fs: Path, t
 
 def test_a_full_disk_is_a_storage_error_in_the_library(small_fs: Path) -> None:
     _fill(small_fs)
-    with pytest.raises(StorageError, match="full"):
+    with pytest.raises(StorageError, match="is full"):
         deconflict.init(small_fs / "log.db")
 
 
@@ -169,3 +170,18 @@ def test_a_write_on_read_only_media_is_one_line(read_only_copy: Path, tmp_path: 
     assert "Traceback" not in result.output
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "read-only" in lines[0] and str(read_only_copy) in lines[0], result.output
+
+
+def test_a_write_that_fills_the_disk_is_rolled_back(small_fs: Path, tmp_path: Path) -> None:
+    db = small_fs / "log.db"
+    rows = "".join(f"x{n},2024-01-02,day,50.{n:05d},30.5200,500,drone,Shahed,,weak,note {n}\n" for n in range(20000))
+    csv = _write(tmp_path / "many.csv", INCIDENTS_CSV + rows)
+    with deconflict.init(db, timezone="Europe/Kyiv") as handle:
+        _fill(small_fs)  # the database is open: the transaction itself runs out of space
+        with pytest.raises(StorageError, match="is full; nothing was written"):
+            handle.incidents.import_file(csv)
+    (small_fs / "filler").unlink()
+    (small_fs / "filler2").unlink()
+    with deconflict.open(db) as handle:
+        assert handle.incidents.count() == 0
+        assert handle.ledger.verify().size == 0

@@ -78,6 +78,8 @@ def storage_error(exc: sqlite3.Error, path: Path) -> StorageError | None:
     """The :class:`StorageError` for a full disk, read-only media or an I/O error; None for others."""
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
+    if primary in _IO and _no_space_left(path):
+        primary = sqlite3.SQLITE_FULL  # e.g. the WAL index could not grow: the disk is full
     if primary in _FULL:
         return StorageError(f"the disk holding {path} is full; nothing was written (free space and run it again)")
     if primary in _READONLY:
@@ -88,6 +90,14 @@ def storage_error(exc: sqlite3.Error, path: Path) -> StorageError | None:
     if primary in _IO:
         return StorageError(f"the disk holding {path} failed to read or write ({exc}); nothing was written")
     return None
+
+
+def _no_space_left(path: Path) -> bool:
+    """Whether the file system holding ``path`` has no free block left."""
+    try:
+        return os.statvfs(path.parent if str(path.parent) else Path(".")).f_bavail == 0
+    except OSError:
+        return False
 
 
 @contextmanager
