@@ -1391,17 +1391,28 @@ def init(
     else:
         log_origin = origin or f"deconflict/log-{secrets.token_hex(6)}"
         signer = generate_signer(log_origin)
-    store = open_store(location, create=True)
+    new_key = not key_path.exists()
+    wrote_key = False
+    store = None
     try:
-        if not key_path.exists():
+        store = open_store(location, create=True)
+        if new_key:
             write_signer_key(key_path, signer)
+            wrote_key = True
         with store.transaction():
             store.set_meta("timezone", timezone)
             store.set_meta("log_origin", log_origin)
             store.set_meta("log_verifier_key", signer.vkey)
             store.set_meta("log_key_file", str(key_path.resolve()))
     except BaseException:
-        store.close()
+        if store is not None:
+            store.close()
+        # Leave nothing behind (a full disk would leave an empty database that blocks a retry).
+        if not location.startswith(("postgresql://", "postgres://")):
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(location + suffix).unlink(missing_ok=True)
+        if wrote_key:
+            key_path.unlink(missing_ok=True)
         raise
     return Database(store, key_file=key_path)
 

@@ -11,6 +11,7 @@ mistake::
     ├── ConflictError               exit 2, HTTP 409  duplicate id, state that forbids the write
     ├── PermissionDenied            exit 2, HTTP 403  a token without the scope for the action
     ├── Unauthenticated             exit 2, HTTP 401  no token, or a malformed, unknown or revoked one
+    ├── StorageError                exit 2, HTTP 507  the disk is full, the media read-only, a file unreadable
     ├── ServiceUnavailable          exit 1, HTTP 502  a timestamp authority or witness did not answer
     ├── VerificationError           exit 1, HTTP 422  a proof, signature, bundle or log failed
     ├── BrowserError                exit 2, HTTP 500  headless Chromium failed to load or print a page
@@ -40,6 +41,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "ServiceUnavailable",
+    "StorageError",
     "Unauthenticated",
     "VerificationError",
     "where_named",
@@ -164,6 +166,16 @@ class MissingDependency(DeconflictError):
 
     http_status = 503
     code = "missing_dependency"
+
+
+class StorageError(DeconflictError):
+    """The storage under a database or key file refused a write: disk full, read-only media, I/O error.
+
+    The message names the file and what to do; the write that failed changed nothing.
+    """
+
+    http_status = 507
+    code = "storage_error"
 
 
 class ServiceUnavailable(DeconflictError):

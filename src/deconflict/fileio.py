@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
 from pathlib import Path
 
-from deconflict.errors import InvalidInput
+from deconflict.errors import InvalidInput, StorageError
 
-__all__ = ["atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "storage_error_for"]
+
+
+def storage_error_for(exc: OSError, path: str | Path) -> StorageError | None:
+    """The :class:`StorageError` for a full disk or read-only media writing ``path``; None for others."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageError(f"the disk holding {path} is full; nothing was written (free space and run it again)")
+    if exc.errno == errno.EROFS:
+        return StorageError(f"{path} is on read-only media; nothing was written")
+    return None
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, mode: int = 0o644) -> None:

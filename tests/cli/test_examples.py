@@ -2,7 +2,7 @@
 
 The workspace holds what the examples name: ``deconflict.db`` (the demo, with its notification,
 checkpoint, cosignature, an unverified incident and the claims read from ``reports/``), ``sites.csv``, ``strikes.csv``,
-``acled-export.csv``, ``movements.csv``, ``reports/``, ``checkpoint.txt``, ``cosigned.txt``, the demo witness's
+``acled-export.csv``, ``movements.csv``, ``kyiv.pmtiles``, ``reports/``, ``checkpoint.txt``, ``cosigned.txt``, the demo witness's
 ``witness.key`` and ``witness.json``, the evidence bundle, and the shell variables ``$LOG_KEY``,
 ``$WITNESS_KEY`` and ``$TOKEN_ID``. Each command's examples run in a fresh copy, in order, through
 the CLI; ``serve`` runs in a subprocess on a free port until it answers.
@@ -34,6 +34,7 @@ from deconflict.ledger.witness_http import start_witness
 from deconflict.model import Incident
 from deconflict.times import TimeSpan
 from pg import free_port
+from report.basemap_helpers import build_basemap
 
 SLOW = {("demo",), ("analyze",), ("report",), ("serve",), ("extract",), ("compliance",), ("dossier",)}
 
@@ -95,6 +96,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         "ex-convoy-2,Example convoy 2,convoy,XUN,Example NGO,50.40 30.40; 50.45 30.52,150,2025-12-05,2025-12-05\n",
         encoding="utf-8",
     )
+    # The city basemap the examples name (`report --basemap`, `basemap check`): a small PMTiles archive.
+    build_basemap(root / "kyiv.pmtiles", (30.44, 50.43, 30.54, 50.49), zooms=range(9, 12), name="Kyiv (test)")
     (root / "reports").mkdir()
     (root / "reports" / "statement.txt").write_text(
         "Kyiv, 14 November 2025. Overnight, a Russian missile struck the Embassy of Azerbaijan in Kyiv, "

@@ -276,19 +276,44 @@ def parse_signer_key(skey: str) -> Signer:
 def write_signer_key(path: str | os.PathLike[str], signer: Signer) -> None:
     """Write ``signer`` as a Go-format private key file, mode 0600.
 
+    The key is written whole to a temporary file beside ``path`` and then linked to ``path``
+    (which fails if it exists), so a full disk never leaves a partial or empty key file behind.
+
     Raises
     ------
     ConflictError
         If the file exists (a signing key is never overwritten).
+    StorageError
+        If the disk is full or read-only (nothing is left behind).
     """
+    import tempfile
+
+    from deconflict.fileio import storage_error_for
+
+    target = os.fspath(path)
+    if os.path.lexists(target):
+        raise ConflictError("key file exists; refusing to overwrite it", where=target)
+    directory = os.path.dirname(target) or "."
+    tmp: str | None = None
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), 0o600)
+            handle.write(format_signer_key(signer) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, target)  # atomic, and refuses to replace an existing key
     except FileExistsError:
-        raise ConflictError("key file exists; refusing to overwrite it", where=str(path)) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        if hasattr(os, "fchmod"):
-            os.fchmod(handle.fileno(), 0o600)
-        handle.write(format_signer_key(signer) + "\n")
+        raise ConflictError("key file exists; refusing to overwrite it", where=target) from None
+    except OSError as exc:
+        mapped = storage_error_for(exc, target)
+        if mapped is None:
+            raise
+        raise mapped from exc
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def load_signer_key(path: str | os.PathLike[str]) -> Signer:

@@ -7,6 +7,7 @@ write lock up front (``BEGIN IMMEDIATE``), so two processes never interleave wri
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from deconflict.errors import ConflictError, InvalidInput, NotFound
+from deconflict.errors import ConflictError, InvalidInput, NotFound, StorageError
 from deconflict.geo import bounding_boxes, geodesic_distance_m
 from deconflict.ids import id_unavailable
 from deconflict.model import Incident, Site
@@ -67,6 +68,55 @@ def _reach_box_corner(lat: float, lon: float, uncertainty_m: float, model: str, 
     return float(incident_reach_boxes([lat], [lon], [uncertainty_m], [model == "normal"])[0, corner])
 
 
+# SQLite's primary result codes that mean the storage, not the file's content, is at fault.
+_FULL = {sqlite3.SQLITE_FULL}
+_READONLY = {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM}
+_IO = {sqlite3.SQLITE_IOERR}
+
+
+def storage_error(exc: sqlite3.Error, path: Path) -> StorageError | None:
+    """The :class:`StorageError` for a full disk, read-only media or an I/O error; None for others."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in _IO and _no_space_left(path):
+        primary = sqlite3.SQLITE_FULL  # e.g. the WAL index could not grow: the disk is full
+    if primary in _FULL:
+        return StorageError(f"the disk holding {path} is full; nothing was written (free space and run it again)")
+    if primary in _READONLY:
+        return StorageError(
+            f"{path} is on read-only media or in a directory deconflict may not write; nothing was written "
+            "(reading commands still work; copy it to writable storage to change it)"
+        )
+    if primary in _IO:
+        return StorageError(f"the disk holding {path} failed to read or write ({exc}); nothing was written")
+    return None
+
+
+def _no_space_left(path: Path) -> bool:
+    """Whether the file system holding ``path`` has no free block left."""
+    try:
+        return os.statvfs(path.parent if str(path.parent) else Path(".")).f_bavail == 0
+    except OSError:
+        return False
+
+
+@contextmanager
+def storage_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's full-disk, read-only and I/O errors into one :class:`StorageError` naming ``path``."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        mapped = storage_error(exc, path)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` and its directory (for the WAL and shared-memory files) can be written."""
+    return os.access(path, os.W_OK) and os.access(path.parent if str(path.parent) else Path("."), os.W_OK)
+
+
 class SQLiteStore(SQLiteLedgerMixin, Store):
     """A deconflict database in one SQLite file.
 
@@ -85,25 +135,64 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
             raise NotFound(f"no database at {self.path} (run 'deconflict init' or pass --db / set DECONFLICT_DB)")
         if create and self.path.parent and not self.path.parent.exists():
             raise NotFound(f"directory {self.path.parent} does not exist")
+        # On read-only media (or a file deconflict may not write) the database is opened read-only,
+        # so reading commands such as 'log verify' work; a write then fails with a StorageError.
+        self.read_only = not create and not _writable(self.path)
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0)
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA busy_timeout = 30000")
-            if create:
-                self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            # The reach box of one incident, for migrations that rebuild the R*Tree in SQL.
-            self._conn.create_function("deconflict_reach_box", 5, _reach_box_corner, deterministic=True)
-            self._check_header()
+            self._conn = self._connect(create)
         except sqlite3.DatabaseError as exc:
+            mapped = storage_error(exc, self.path)
+            if mapped is not None:
+                raise mapped from exc
             raise InvalidInput(f"{self.path} is not a deconflict database: {exc}") from exc
         self._lock = threading.RLock()
         self._depth = 0
         if create or self._pending_migrations():
-            self.migrate()
+            if self.read_only:
+                raise StorageError(
+                    f"{self.path} needs a schema migration but is read-only; open it once on writable storage"
+                )
+            with storage_errors(self.path):
+                self.migrate()
 
-    def _check_header(self) -> None:
-        self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    def _connect(self, create: bool) -> sqlite3.Connection:
+        """Connect (read-only on read-only media: ``mode=ro``, else ``immutable=1`` without a WAL index)."""
+        if not self.read_only:
+            return self._configure(
+                sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30.0), create
+            )
+        uri = self.path.resolve().as_uri()
+        try:
+            return self._configure(
+                sqlite3.connect(
+                    f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False, timeout=30.0
+                ),
+                False,
+            )
+        except sqlite3.OperationalError:
+            # A WAL database whose -shm file cannot be created on the read-only media: read the file
+            # as it is (a closed database was checkpointed, so the file holds every commit).
+            return self._configure(
+                sqlite3.connect(
+                    f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False, timeout=30.0
+                ),
+                False,
+            )
+
+    def _configure(self, conn: sqlite3.Connection, create: bool) -> sqlite3.Connection:
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if create:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            # The reach box of one incident, for migrations that rebuild the R*Tree in SQL.
+            conn.create_function("deconflict_reach_box", 5, _reach_box_corner, deterministic=True)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     # -- schema ---------------------------------------------------------------------------
     def migrate(self) -> list[int]:
@@ -146,14 +235,21 @@ class SQLiteStore(SQLiteLedgerMixin, Store):
 
     @contextmanager
     def _outermost_transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        else:
-            self._conn.execute("COMMIT")
+        with storage_errors(self.path):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                    self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error:
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         self._require_transaction()
